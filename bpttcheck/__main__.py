@@ -1,0 +1,5 @@
+"""``python -m bpttcheck``: the same as the ``bpttcheck`` command."""
+
+from .cli import main
+
+main()

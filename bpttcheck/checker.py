@@ -1,0 +1,88 @@
+"""Run a gradient check: spec -> problem -> engines -> comparisons -> report.
+
+This is the whole job without a terminal: the CLI and the Python API both call
+:func:`run` and render the :class:`~bpttcheck.report.Report` it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .compare import PairResult, compare, disagreeing_steps
+from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options
+from .engines.base import ProgressFn
+from .model import Problem, build
+from .report import Report
+from .spec import Spec
+
+SAMPLE_STREAM = 1  # second seed word: sampled elements do not disturb the weights' stream
+
+
+def sample_indices(problem: Problem, k: int) -> dict[str, np.ndarray]:
+    """``k`` distinct random flat indices per parameter (all of them if it has fewer)."""
+    rng = np.random.default_rng([problem.spec.seed, SAMPLE_STREAM])
+    return {
+        name: np.sort(rng.choice(p.size, size=min(k, p.size), replace=False))
+        for name, p in problem.params.items()
+    }
+
+
+def run(
+    spec: Spec,
+    engines: Sequence[str] = ("tutorial", "reference", "numeric"),
+    *,
+    sample: int | None = None,
+    progress: ProgressFn | None = None,
+    registry: Mapping[str, Engine] | None = None,
+) -> Report:
+    """Compute the gradient with each engine and compare every pair of them."""
+    registry = ENGINES if registry is None else registry
+    problem = build(spec)
+    options = Options(
+        clip=spec.clip,
+        method=spec.method,
+        step=spec.step,
+        sample=sample_indices(problem, sample) if sample is not None else None,
+        progress=progress,
+    )
+    results: dict[str, Gradients] = {
+        name: registry[name](problem.params, problem.batch, options) for name in engines
+    }
+    comparisons: list[PairResult] = []
+    for ea, eb in itertools.combinations(engines, 2):
+        rtol = spec.rtol_analytic if ea in ANALYTIC and eb in ANALYTIC else spec.rtol_numeric
+        for name in problem.params:
+            comparisons.append(compare(name, results[ea], results[eb], rtol, spec.floor))
+    comparisons = _localise(problem, comparisons, registry, options)
+    return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
+                  sample=sample)
+
+
+def _localise(problem: Problem, comparisons: list[PairResult], registry: Mapping[str, Engine],
+              options: Options) -> list[PairResult]:
+    """For failing analytic pairs, name the time steps whose contributions disagree.
+
+    Engines are re-run with ``record_steps`` only when something failed, so a
+    passing check pays nothing for it.
+    """
+    def localisable(c: PairResult) -> bool:
+        return not c.passed and c.worst is not None and c.a in ANALYTIC and c.b in ANALYTIC
+
+    engines = {e for c in comparisons if localisable(c) for e in (c.a, c.b)}
+    if not engines:
+        return comparisons
+    step_options = dataclasses.replace(options, record_steps=True, progress=None)
+    recorded = {e: registry[e](problem.params, problem.batch, step_options) for e in engines}
+    out = []
+    for c in comparisons:
+        sa, sb = recorded.get(c.a), recorded.get(c.b)
+        if localisable(c) and sa and sb and sa.steps and sb.steps and c.worst:
+            steps = disagreeing_steps(sa.steps[c.parameter], sb.steps[c.parameter],
+                                      c.worst.index, c.rtol, problem.spec.floor)
+            c = dataclasses.replace(c, steps=steps)
+        out.append(c)
+    return out

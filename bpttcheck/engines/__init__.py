@@ -1,0 +1,15 @@
+"""Gradient engines, by name. Each is ``engine(params, batch, options) -> Gradients``."""
+
+from __future__ import annotations
+
+from . import numeric, reference, tutorial
+from .base import Engine, Gradients, Options
+
+ENGINES: dict[str, Engine] = {
+    "tutorial": tutorial.gradients,
+    "reference": reference.gradients,
+    "numeric": numeric.gradients,
+}
+ANALYTIC = ("tutorial", "reference")  # engines that differentiate by hand, exactly
+
+__all__ = ["ANALYTIC", "ENGINES", "Engine", "Gradients", "Options"]

@@ -1,0 +1,149 @@
+"""The tutorial's vanilla RNN: parameters, one batch, forward pass and loss.
+
+For t = 0 .. T-1, with x_t the one-hot input and h_{-1} = hprev::
+
+    h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+    y_t = Why h_t + by
+    p_t = softmax(y_t)
+    L   = sum_t L_t,   L_t = -log p_t[target_t]
+
+Shapes follow min-char-rnn: Wxh (H, V), Whh (H, H), Why (V, H), bh (H, 1),
+by (V, 1), hprev (H, 1). Everything is float64.
+
+The softmax here is shifted by max(y_t), so it never overflows. The tutorial's
+``np.exp(ys[t]) / np.sum(np.exp(ys[t]))`` does overflow once a logit passes
+about 709 (exp's limit in float64); :attr:`Forward.softmax_overflow` records
+when it would have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from .corpus import Tokens, from_text, random_tokens, read_text
+from .spec import Spec
+
+PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
+HIDDEN_PARAMS = ("Wxh", "Whh", "bh")  # parameters that change the hidden states
+EXP_LIMIT = math.log(np.finfo(np.float64).max)  # exp(y) overflows above this
+
+Params = Mapping[str, np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """One training sequence, as the tutorial's ``lossFun`` takes it."""
+
+    inputs: tuple[int, ...]
+    targets: tuple[int, ...]
+    hprev: np.ndarray  # (H, 1)
+
+    @property
+    def seq(self) -> int:
+        return len(self.inputs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Everything one gradient check needs: weights, one batch, where they came from."""
+
+    params: dict[str, np.ndarray]
+    batch: Batch
+    tokens: Tokens
+    spec: Spec
+
+    @property
+    def hidden(self) -> int:
+        return int(self.params["Whh"].shape[0])
+
+    @property
+    def vocab(self) -> int:
+        return int(self.params["Why"].shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(p.size) for p in self.params.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class Forward:
+    """The forward pass, one row per time step (row t is step t)."""
+
+    hs: np.ndarray  # (T, H) hidden states h_t
+    hprev: np.ndarray  # (H,) h_{-1}
+    ys: np.ndarray  # (T, V) logits
+    ps: np.ndarray  # (T, V) probabilities
+    losses: np.ndarray  # (T,) L_t
+    softmax_overflow: bool  # the tutorial's unshifted softmax would overflow
+
+    @property
+    def loss(self) -> float:
+        return float(self.losses.sum())
+
+    def h_before(self, t: int) -> np.ndarray:
+        """h_{t-1}, which is hprev for t = 0."""
+        return self.hprev if t == 0 else self.hs[t - 1]
+
+
+def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator) -> dict[
+    str, np.ndarray
+]:
+    """Weights ``scale * randn`` drawn in the tutorial's order, biases zero."""
+    return {
+        "Wxh": rng.standard_normal((hidden, vocab)) * scale,  # input to hidden
+        "Whh": rng.standard_normal((hidden, hidden)) * scale,  # hidden to hidden
+        "Why": rng.standard_normal((vocab, hidden)) * scale,  # hidden to output
+        "bh": np.zeros((hidden, 1)),
+        "by": np.zeros((vocab, 1)),
+    }
+
+
+def build(spec: Spec) -> Problem:
+    """Make the weights, the sequence and hprev that ``spec`` describes."""
+    rng = np.random.default_rng(spec.seed)
+    if spec.vocab is not None:
+        tokens = random_tokens(spec.vocab, spec.seq, rng)
+    else:
+        text, label = read_text(spec.data)
+        tokens = from_text(text, label, spec.seq, spec.offset)
+    params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
+    if spec.hprev == "random":
+        # A plausible hidden state: standard normals squashed into (-1, 1) by tanh.
+        hprev = np.tanh(rng.standard_normal((spec.hidden, 1)))
+    else:
+        hprev = np.zeros((spec.hidden, 1))
+    return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+
+
+def logsumexp(ys: np.ndarray) -> np.ndarray:
+    """log(sum(exp(y))) over the last axis, shifted by the max so it cannot overflow."""
+    m = ys.max(axis=-1, keepdims=True)
+    return np.log(np.exp(ys - m).sum(axis=-1)) + m[..., 0]
+
+
+def forward(params: Params, batch: Batch) -> Forward:
+    """Run the RNN over the sequence and return states, probabilities and losses."""
+    inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    bh, by = params["bh"][:, 0], params["by"][:, 0]
+    T, H = len(inputs), Whh.shape[0]
+    hs = np.empty((T, H))
+    h = hprev[:, 0]
+    for t in range(T):
+        h = np.tanh(Wxh[:, inputs[t]] + Whh @ h + bh)  # W_xh x_t is column inputs[t]
+        hs[t] = h
+    ys = hs @ Why.T + by  # logits, all steps at once
+    lse = logsumexp(ys)
+    ps = np.exp(ys - lse[:, None])  # stable softmax
+    losses = lse - ys[np.arange(T), list(targets)]  # -log p_t[target_t]
+    overflow = bool(ys.size) and float(ys.max()) > EXP_LIMIT - math.log(ys.shape[1])
+    return Forward(hs, hprev[:, 0].copy(), ys, ps, losses, overflow)
+
+
+def loss(params: Params, batch: Batch) -> float:
+    """The summed cross-entropy loss L."""
+    return forward(params, batch).loss

@@ -1,0 +1,70 @@
+"""Draw a :class:`~bpttcheck.report.Report` for people: a Rich table and the verdict.
+
+Renderers only render: every number and every sentence comes from the report.
+The CLI builds the :class:`rich.console.Console` (colour, width, NO_COLOR) and
+passes it in.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .compare import PairResult
+from .report import Report, describe_failure
+
+
+def _cell(c: PairResult) -> Text:
+    value = "inf" if c.nonfinite else f"{c.max_rel_error:.1e}"
+    if c.passed:
+        text = Text(value, style="green")
+        if c.clipped:
+            text.append(f" ({c.clipped} clipped)", style="yellow")
+        return text
+    return Text(f"{value} ✗", style="bold red")
+
+
+def table(report: Report) -> Table:
+    """Rows: parameters. Columns: shape, one per engine pair, verdict."""
+    pairs = report.pairs
+    t = Table(title=f"bpttcheck: largest relative error per parameter "
+                    f"(hidden {report.problem.hidden}, seq {report.problem.batch.seq}, "
+                    f"vocab {report.problem.vocab})",
+              title_justify="left")
+    t.add_column("parameter", style="bold")
+    t.add_column("shape")
+    for a, b in pairs:
+        t.add_column(f"{a}\n↔ {b}", justify="right")
+    t.add_column("verdict")
+    for name, value in report.problem.params.items():
+        cells = [report.comparison(name, a, b) for a, b in pairs]
+        ok = all(c.passed for c in cells)
+        verdict = Text("agree", style="green") if ok else Text("MISMATCH", style="bold red")
+        t.add_row(name, "×".join(str(n) for n in value.shape), *(_cell(c) for c in cells), verdict)
+    return t
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the table, the tolerances, any failures and the verdict."""
+    console.print(table(report))
+    spec = report.spec
+    console.print(
+        f"[dim]Relative error |a−b| / max(|a|+|b|, {spec.floor:g}·max|grad|); pass if ≤ "
+        f"{spec.rtol_analytic:.0e} between analytic engines, ≤ {spec.rtol_numeric:.0e} against "
+        f"numeric. Checked: {report.coverage}.[/dim]",
+        highlight=False,
+    )
+    for name, where in report.sampled().items():
+        shown = ", ".join(str(i) for i in where[:8])
+        more = f" … (+{len(where) - 8})" if len(where) > 8 else ""
+        console.print(f"[dim]sampled {name}: {shown}{more}[/dim]", highlight=False)
+    for c in report.comparisons:
+        if not c.passed:
+            console.print(Text("✗ " + describe_failure(c), style="red"))
+    console.print()
+    for i, line in enumerate(report.verdict()):
+        style = ("bold green" if report.passed else "bold red") if i == 0 else ""
+        console.print(Text(line, style=style))
+    for note in report.notes():
+        console.print(Text("note: " + note, style="yellow"))

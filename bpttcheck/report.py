@@ -1,0 +1,280 @@
+"""The result of a check, as data: verdict, exit code, JSON, saved arrays, plain words.
+
+Nothing here draws to a terminal (that is :mod:`bpttcheck.render`); everything
+a renderer shows is computed here, so the JSON and the table never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .compare import Element, PairResult
+from .engines import Gradients
+from .errors import ExitCode, SpecError
+from .model import Problem
+from .spec import Spec
+
+SCHEMA = 1  # bump when a field of to_dict() changes meaning or disappears
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """Everything a check found. ``passed`` is the verdict; ``exit_code`` follows from it."""
+
+    spec: Spec
+    problem: Problem
+    results: dict[str, Gradients]
+    comparisons: tuple[PairResult, ...]
+    sample: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.comparisons)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.AGREE if self.passed else ExitCode.MISMATCH
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return tuple(self.results)
+
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        seen: dict[tuple[str, str], None] = {}
+        for c in self.comparisons:
+            seen[(c.a, c.b)] = None
+        return tuple(seen)
+
+    def comparison(self, parameter: str, a: str, b: str) -> PairResult:
+        for c in self.comparisons:
+            if (c.parameter, c.a, c.b) == (parameter, a, b):
+                return c
+        raise KeyError((parameter, a, b))
+
+    def worst(self, a: str, b: str) -> float:
+        """Largest elementwise relative error of the pair over all parameters."""
+        return max(c.max_rel_error for c in self.comparisons if (c.a, c.b) == (a, b))
+
+    @property
+    def coverage(self) -> str:
+        n = self.problem.n_params
+        if self.sample is None or "numeric" not in self.results:
+            return f"all {n} elements"
+        checked = sum(c.compared for c in self.comparisons if c.b == "numeric"
+                      and c.a == self.engines[0])
+        return f"{checked} of {n} elements ({self.sample} sampled per parameter)"
+
+    def sampled(self) -> dict[str, list[tuple[int, ...]]]:
+        """The elements numerical differentiation checked, per parameter, when sampling."""
+        numeric = self.results.get("numeric")
+        if self.sample is None or numeric is None or numeric.covered is None:
+            return {}
+        return {
+            name: [tuple(int(i) for i in np.unravel_index(int(f), self.problem.params[name].shape))
+                   for f in flat]
+            for name, flat in numeric.covered.items()
+        }
+
+    def notes(self) -> list[str]:
+        out = [note for g in self.results.values() for note in g.notes]
+        limited = sum(c.precision_limited for c in self.comparisons)
+        if limited:
+            out.append(f"{limited} element comparisons differ by more than the tolerance but "
+                       "within numerical differentiation's own error bar: limited by "
+                       "numerical precision, not counted as failures")
+        return out
+
+    def verdict(self) -> list[str]:
+        """The answer in plain words, a sentence a line."""
+        return _verdict(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (schema documented in README, ``"schema": 1``)."""
+        p = self.problem
+        return {
+            "schema": SCHEMA,
+            "tool": "bpttcheck",
+            "version": __version__,
+            "passed": self.passed,
+            "exit_code": int(self.exit_code),
+            "spec": self.spec.to_dict(),
+            "problem": {
+                "hidden": p.hidden,
+                "vocab": p.vocab,
+                "seq": p.batch.seq,
+                "parameters": p.n_params,
+                "tokens": p.tokens.source,
+                "loss": self.results[self.engines[0]].loss,
+            },
+            "engines": {
+                name: {"loss": g.loss, "covered": _coverage(g, p)}
+                for name, g in self.results.items()
+            },
+            "coverage": self.coverage,
+            "sampled": {name: [list(i) for i in where] for name, where in self.sampled().items()},
+            "comparisons": [_pair_dict(c) for c in self.comparisons],
+            "verdict": self.verdict(),
+            "notes": self.notes(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the arrays used and every engine's gradient to an ``.npz`` file."""
+        p = self.problem
+        arrays: dict[str, np.ndarray] = {name: a for name, a in p.params.items()}
+        arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
+                      targets=np.array(p.batch.targets),
+                      loss=np.array(self.results[self.engines[0]].loss))
+        for engine, g in self.results.items():
+            for name, grad in g.grads.items():
+                arrays[f"{engine}.d{name}"] = grad
+            if g.dhprev is not None:
+                arrays[f"{engine}.dhprev"] = g.dhprev
+        try:
+            with open(path, "wb") as fh:
+                np.savez(fh, **arrays)
+        except OSError as exc:
+            raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _element_dict(e: Element | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"index": list(e.index), "a": _finite(e.a), "b": _finite(e.b),
+            "rel_error": _finite(e.rel_error)}
+
+
+def _pair_dict(c: PairResult) -> dict[str, Any]:
+    return {
+        "parameter": c.parameter,
+        "a": c.a,
+        "b": c.b,
+        "max_rel_error": _finite(c.max_rel_error),
+        "norm_rel_error": _finite(c.norm_rel_error),
+        "worst_index": list(c.worst.index) if c.worst else None,
+        "worst": _element_dict(c.worst),
+        "rtol": c.rtol,
+        "passed": c.passed,
+        "compared": c.compared,
+        "failed": c.failed,
+        "clipped": c.clipped,
+        "precision_limited": c.precision_limited,
+        "nonfinite": c.nonfinite,
+        "failures": [_element_dict(e) for e in c.failures],
+        "clipped_elements": [_element_dict(e) for e in c.clipped_elements],
+        "steps": list(c.steps),
+    }
+
+
+def _coverage(g: Gradients, p: Problem) -> int:
+    if g.covered is None:
+        return p.n_params
+    return sum(len(i) for i in g.covered.values())
+
+
+def format_index(parameter: str, index: tuple[int, ...]) -> str:
+    """``Whh[3, 7]``; biases, which are columns, as ``bh[3]``."""
+    if parameter in ("bh", "by") and len(index) == 2 and index[1] == 0:
+        index = index[:1]
+    return f"{parameter}[{', '.join(str(i) for i in index)}]"
+
+
+def _sci(x: float) -> str:
+    return f"{x:.1e}" if math.isfinite(x) else "inf"
+
+
+def format_steps(steps: tuple[int, ...]) -> str:
+    """``k = 0..22, 24`` for a sorted tuple of steps."""
+    runs: list[str] = []
+    start = prev = None
+    for k in (*steps, None):
+        if k is not None and prev is not None and k == prev + 1:
+            prev = k
+            continue
+        if start is not None:
+            runs.append(str(start) if start == prev else f"{start}..{prev}")
+        start = prev = k
+    return "k = " + ", ".join(runs)
+
+
+def describe_failure(c: PairResult) -> str:
+    """One line naming the parameter, the worst element, both values, the steps."""
+    w = c.worst
+    where = format_index(c.parameter, w.index) if w else c.parameter
+    if c.nonfinite:
+        head = f"{c.parameter} {c.pair}: {c.nonfinite} non-finite values"
+    else:
+        head = f"{c.parameter} {c.pair}: {c.failed} of {c.compared} elements differ"
+    line = head
+    if w:
+        line += (f"; worst {where}: {c.a} {w.a:.6g}, {c.b} {w.b:.6g} "
+                 f"(rel. error {_sci(w.rel_error)} > {c.rtol:.0e})")
+    if c.steps:
+        line += f"; contributions differ at time steps {format_steps(c.steps)}"
+    return line
+
+
+_NAMES = {"tutorial": "the tutorial's backward pass", "reference": "the explicit sum over k ≤ t",
+          "numeric": "numerical differentiation"}
+
+
+def _verdict(r: Report) -> list[str]:
+    lines: list[str] = []
+    engines = r.engines
+    if r.passed:
+        analytic = [e for e in engines if e != "numeric"]
+        if "tutorial" in engines and "reference" in engines:
+            lines.append(
+                "Yes: the tutorial's dhnext recursion computes exactly the lecture's sum over all "
+                f"k ≤ t: it matches the explicit double loop to {_sci(r.worst('tutorial', 'reference'))} "
+                "(largest relative error, any element)."
+            )
+        if "numeric" in engines:
+            for e in analytic:
+                lines.append(
+                    f"Numerical differentiation confirms {_NAMES.get(e, e)} to "
+                    f"{_sci(r.worst(e, 'numeric'))} on {r.coverage}."
+                )
+    else:
+        bad = [c for c in r.comparisons if not c.passed]
+        params = sorted({c.parameter for c in bad}, key=list(r.problem.params).index)
+        pairs = sorted({c.pair for c in bad})
+        lines.append(f"No: the gradients disagree on {', '.join(params)} ({'; '.join(pairs)}).")
+        lines.extend(describe_failure(c) for c in bad)
+    clip = r.spec.clip
+    clipped = [c for c in r.comparisons if c.clipped]
+    if clip is not None:
+        if clipped:
+            seen: dict[str, PairResult] = {}
+            for c in clipped:
+                seen.setdefault(c.parameter, c)
+            parts = []
+            for name, c in seen.items():
+                shown = ", ".join(f"{format_index(name, e.index)} ({_clip_pair(e, clip)})"
+                                  for e in c.clipped_elements[:3])
+                more = f" and {c.clipped - 3} more" if c.clipped > 3 else ""
+                parts.append(f"{c.clipped} in {name}: {shown}{more}")
+            lines.append(f"Clipping to ±{clip:g} changed " + "; ".join(parts) +
+                         ". Those elements are marked clipped and not counted as failures.")
+        else:
+            lines.append(f"Clipping to ±{clip:g} changed no element for this spec.")
+    return lines
+
+
+def _clip_pair(e: Element, clip: float) -> str:
+    true = e.b if abs(e.a) == clip else e.a
+    return f"{true:.4g} → {math.copysign(clip, true):g}"
