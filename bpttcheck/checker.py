@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,10 +39,20 @@ def run(
     sample: int | None = None,
     progress: ProgressFn | None = None,
     registry: Mapping[str, Engine] | None = None,
+    impl: Any = None,
 ) -> Report:
-    """Compute the gradient with each engine and compare every pair of them."""
+    """Compute the gradient with each engine and compare every pair of them.
+
+    ``impl`` (a :class:`bpttcheck.impl.ImplRequest`) adds the user's own code as
+    engines ``impl`` and ``impl-numeric`` (see :mod:`bpttcheck.impl.check`).
+    """
     registry = ENGINES if registry is None else registry
     problem = build(spec)
+    user_code = None
+    if impl is not None:  # load it first: a bad --impl fails before any long computation
+        from .impl.check import prepare_request
+
+        user_code = prepare_request(impl, problem)
     options = Options(
         clip=spec.clip,
         method=spec.method,
@@ -58,8 +69,15 @@ def run(
         for name in problem.params:
             comparisons.append(compare(name, results[ea], results[eb], rtol, spec.floor))
     comparisons = _localise(problem, comparisons, registry, options)
+    impl_report = None
+    if user_code is not None:
+        from .impl.check import check_impl
+
+        more, pairs, impl_report = check_impl(user_code, problem, options, results)
+        results.update(more)
+        comparisons.extend(pairs)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
-                  sample=sample)
+                  sample=sample, impl=impl_report)
 
 
 def _localise(problem: Problem, comparisons: list[PairResult], registry: Mapping[str, Engine],

@@ -33,7 +33,9 @@ def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         kind = click.FLOAT
     else:  # paths, and floats that may be 'off': validated by spec.resolve
         kind = click.STRING
-    default = "off" if field.optional and field.default is None else field.default
+    default = field.default
+    if default is None:
+        default = "embedded sonnets" if field.kind == "path" else "off"
     help_text = f"{field.help} [spec: {field.name}; default: {default}]"
     return click.option(field.flag, field.name, type=kind, default=None, help=help_text,
                         metavar=field.kind.upper() if field.kind != "choice" else None)
@@ -61,7 +63,86 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
                              "instead of all of them.")(func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--impl TARGET`` and how to call it: the user's own code as one more engine."""
+    opts = [
+        click.option("--impl", "impl", metavar="TARGET",
+                     help="Also check your own code: PATH.py:NAME, PATH.py:Class.method or "
+                          "module:NAME (loaded without running the script)."),
+        click.option("--impl-names", metavar="THEIRS=OURS,...",
+                     help="Your weight names, e.g. U=Wxh,W=Whh,V=Why,b=bh,c=by "
+                          "(U/W/V/b/c are recognised without it)."),
+        click.option("--impl-order", metavar="dWxh,dWhh,...",
+                     help="Order of the gradients in your returned tuple "
+                          "[default: dWxh,dWhh,dWhy,dbh,dby]."),
+        click.option("--impl-factory", metavar="NAME",
+                     help="Function in your file that builds the instance for Class.method "
+                          "(called with the sizes it asks for by name)."),
+        click.option("--impl-sample", type=click.IntRange(min=0), default=30, show_default=True,
+                     metavar="K", help="Elements per parameter for numerical differentiation of "
+                                       "your loss through your function (0: all)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
+                     show_default=True, metavar="SECONDS",
+                     help="Stop your function if one call takes longer (exit 2)."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _impl_request(kwargs: dict[str, Any]) -> Any:
+    """Pop the --impl* flags; an ImplRequest, or None without --impl."""
+    target = kwargs.pop("impl")
+    names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
+    sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
+    if target is None:
+        return None
+    from .impl import ImplOptions, ImplRequest, parse_names, parse_order
+
+    mapping = parse_names(names)
+    options = ImplOptions(names=mapping, order=parse_order(order, mapping), factory=factory,
+                          timeout=timeout, sample=sample or None)
+    return ImplRequest(target, options)
+
+
+class _Group(click.Group):
+    """The command group, converting every error to one line and an exit code.
+
+    Overriding ``main`` (which console scripts and ``click.testing.CliRunner``
+    both call) keeps the conversion in one place for both.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
+        try:
+            code = super().main(args=args, prog_name=prog_name or "bpttcheck",
+                                complete_var=complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            _fail("interrupted", ExitCode.INTERRUPTED)
+        except BpttcheckError as exc:
+            if debug:
+                raise
+            _fail(str(exc), exc.exit_code)
+        except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
+            if debug:
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
+                  "traceback, and please report it)", ExitCode.USAGE)
+        sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"bpttcheck: error: {message}".replace("\n", " "), err=True)
+    sys.exit(int(code))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bpttcheck")
 def cli() -> None:
     """Is my RNN gradient actually correct?
@@ -81,6 +162,7 @@ def cli() -> None:
 @cli.command()
 @spec_options
 @output_options
+@impl_options
 def compare(**kwargs: Any) -> int:
     """Run all three engines and compare every pair.
 
@@ -97,6 +179,7 @@ def compare(**kwargs: Any) -> int:
 @cli.command()
 @spec_options
 @output_options
+@impl_options
 @click.option("--engine", type=click.Choice(["tutorial", "reference"]), default="tutorial",
               show_default=True, help="Analytic engine to check.")
 def numeric(engine: str, **kwargs: Any) -> int:
@@ -123,13 +206,14 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     kwargs.pop("fmt", None)
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
     kwargs.pop("debug")
+    impl = _impl_request(kwargs)
     spec = resolve(config, kwargs)
     console = Console()
     err_console = Console(stderr=True)
     progress = _Progress(err_console) if not quiet and err_console.is_terminal else None
     try:
         report = checker.run(spec, engines, sample=sample,
-                             progress=progress.update if progress else None)
+                             progress=progress.update if progress else None, impl=impl)
     finally:
         if progress:
             progress.close()
@@ -175,31 +259,83 @@ class _Progress:
             self.bar.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the CLI and exit with its code, never with a traceback."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
+def main() -> None:
+    """Console-script entry point: run the CLI and exit with its code."""
+    cli.main()
+
+
+EXPLAIN_PARAMS = ("Wxh", "Whh", "Why", "bh", "by")  # model.PARAM_NAMES (not imported: NumPy)
+EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map and its labels
+
+
+@cli.command()
+@spec_options
+@click.option("--param", "parameter", type=click.Choice(EXPLAIN_PARAMS), default="Whh",
+              show_default=True, help="Parameter whose gradient is taken apart.")
+@click.option("--truncate", type=click.IntRange(min=1), metavar="K",
+              help="Show what truncated BPTT keeping K steps per loss step (terms with "
+                   "t-k >= K dropped; WildML's bptt_truncate=K-1) discards.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for programs.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--save", type=click.STRING, metavar="FILE.npz",
+              help="Write the arrays (compare --save's keys plus explain.*) to an .npz file.")
+@click.option("--save-svg", type=click.STRING, metavar="FILE",
+              help="Also write the rendered output as an SVG picture.")
+@click.option("--save-html", type=click.STRING, metavar="FILE",
+              help="Also write the rendered output as an HTML page.")
+@click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
+def explain(parameter: str, truncate: int | None, fmt: str, as_json: bool, save: str | None,
+            save_svg: str | None, save_html: str | None, config: str | None,
+            **kwargs: Any) -> int:
+    """See the sum: the (t, k) terms of one parameter's gradient.
+
+    Draws the size of every term of the lecture's double sum over loss steps t
+    and steps k <= t, shows that its row sums (by t) and column sums (by k,
+    the tutorial's dhraw at step k, fed by dhnext) both add up to the
+    gradient, how far back the gradient reaches (vanishing or exploding),
+    what truncated BPTT and chunking discard, and what clipping changes.
+    Exit codes: 0 the sums reproduce the gradient, 1 they do not, 2 bad input.
+
+    Example:
+
+        bpttcheck explain --param Whh --seq 25 --truncate 5 --save-svg map.svg
+    """
+    import io
+
+    from rich.console import Console
+
+    from .explain import explain as take_apart
+    from .render_explain import render
+    from .spec import resolve
+
+    kwargs.pop("debug")
+    spec = resolve(config, kwargs)
+    result = take_apart(spec, parameter, truncate)
+    if save:
+        result.save(save)
+    if as_json or fmt == "json":
+        click.echo(result.to_json())
+    else:
+        render(result, Console())
+    if save_svg or save_html:
+        page = Console(record=True, file=io.StringIO(), width=EXPORT_WIDTH,
+                       force_terminal=True, color_system="truecolor")
+        render(result, page)
+        title = f"bpttcheck explain --param {parameter}"
+        for flag, path, export in (("--save-svg", save_svg, page.export_svg),
+                                   ("--save-html", save_html, page.export_html)):
+            if path:
+                text = export(clear=False, **({"title": title} if flag == "--save-svg" else {}))
+                _write_text(flag, path, text)
+    return int(ExitCode.AGREE if result.passed else ExitCode.MISMATCH)
+
+
+def _write_text(flag: str, path: str, text: str) -> None:
+    from .errors import SpecError
+
     try:
-        code = cli.main(args=args, prog_name="bpttcheck", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE)
-    except click.exceptions.Abort:
-        _fail("interrupted", ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        _fail("interrupted", ExitCode.INTERRUPTED)
-    except BpttcheckError as exc:
-        if debug:
-            raise
-        _fail(str(exc), exc.exit_code)
-    except Exception as exc:  # a bug in bpttcheck: say so, in one line, unless --debug
-        if debug:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
-              "traceback, and please report it)", ExitCode.USAGE)
-    sys.exit(int(code) if isinstance(code, int) else 0)
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"bpttcheck: error: {message}".replace("\n", " "), err=True)
-    sys.exit(int(code))
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise SpecError(f"{flag} {path}: cannot write ({exc.strerror})") from None

@@ -112,7 +112,8 @@ def compare(name: str, ga: Gradients, gb: Gradients, rtol: float, floor: float) 
     judged = ~clipped
     rel_judged = np.where(judged & finite, rel, 0.0)
     order = np.argsort(-np.where(bad, rel, -1.0), kind="stable")
-    failures = tuple(_element(shape, flat, a, b, rel, i) for i in order[: min(MAX_LISTED, int(bad.sum()))])
+    listed = order[: min(MAX_LISTED, int(bad.sum()))]
+    failures = tuple(_element(shape, flat, a, b, rel, i) for i in listed)
     if bad.any() or not finite.all():
         worst_i = int(np.argmax(np.where(bad | ~finite, np.where(finite, rel, np.inf), -1.0)))
     elif judged.any():

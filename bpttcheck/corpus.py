@@ -74,4 +74,4 @@ def from_text(text: str, label: str, seq: int, offset: int) -> Tokens:
 def random_tokens(vocab: int, seq: int, rng: np.random.Generator) -> Tokens:
     """``seq + 1`` uniform random ids; inputs and targets overlap as with a text."""
     ids = tuple(int(i) for i in rng.integers(0, vocab, size=seq + 1))
-    return Tokens(ids[:-1], ids[1:], vocab, None, f"random tokens (vocab {vocab})")
+    return Tokens(ids[:-1], ids[1:], vocab, None, "random tokens")

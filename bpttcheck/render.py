@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .compare import PairResult
-from .report import Report, describe_failure
+from .report import Report
 
 
 def _cell(c: PairResult) -> Text:
@@ -28,10 +28,7 @@ def _cell(c: PairResult) -> Text:
 def table(report: Report) -> Table:
     """Rows: parameters. Columns: shape, one per engine pair, verdict."""
     pairs = report.pairs
-    t = Table(title=f"bpttcheck: largest relative error per parameter "
-                    f"(hidden {report.problem.hidden}, seq {report.problem.batch.seq}, "
-                    f"vocab {report.problem.vocab})",
-              title_justify="left")
+    t = Table()
     t.add_column("parameter", style="bold")
     t.add_column("shape")
     for a, b in pairs:
@@ -47,6 +44,13 @@ def table(report: Report) -> Table:
 
 def render(report: Report, console: Console) -> None:
     """Print the table, the tolerances, any failures and the verdict."""
+    p = report.problem
+    console.print(
+        f"[bold]bpttcheck[/bold]: hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
+        f"({p.tokens.source}), {p.n_params} parameters, loss {report.loss:.6g}. "
+        "Largest elementwise relative error per parameter:",
+        highlight=False,
+    )
     console.print(table(report))
     spec = report.spec
     console.print(
@@ -59,9 +63,6 @@ def render(report: Report, console: Console) -> None:
         shown = ", ".join(str(i) for i in where[:8])
         more = f" … (+{len(where) - 8})" if len(where) > 8 else ""
         console.print(f"[dim]sampled {name}: {shown}{more}[/dim]", highlight=False)
-    for c in report.comparisons:
-        if not c.passed:
-            console.print(Text("✗ " + describe_failure(c), style="red"))
     console.print()
     for i, line in enumerate(report.verdict()):
         style = ("bold green" if report.passed else "bold red") if i == 0 else ""

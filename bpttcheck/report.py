@@ -33,10 +33,12 @@ class Report:
     results: dict[str, Gradients]
     comparisons: tuple[PairResult, ...]
     sample: int | None = None
+    impl: Any = None  # bpttcheck.impl.ImplReport when the user's code was checked (--impl)
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.comparisons)
+        return all(c.passed for c in self.comparisons) and (self.impl is None
+                                                             or self.impl.passed)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -62,6 +64,26 @@ class Report:
     def worst(self, a: str, b: str) -> float:
         """Largest elementwise relative error of the pair over all parameters."""
         return max(c.max_rel_error for c in self.comparisons if (c.a, c.b) == (a, b))
+
+    def worst_norm(self, a: str, b: str) -> float:
+        """Largest norm-wise relative error of the pair over all parameters."""
+        return max(c.norm_rel_error for c in self.comparisons if (c.a, c.b) == (a, b))
+
+    @property
+    def loss(self) -> float:
+        return self.results[self.engines[0]].loss
+
+    def odd_one_out(self, parameter: str) -> str | None:
+        """The engine that disagrees with all others on ``parameter`` while they agree."""
+        cs = [c for c in self.comparisons if c.parameter == parameter]
+        if len(self.engines) < 3 or all(c.passed for c in cs):
+            return None
+        for e in self.engines:
+            mine = [c for c in cs if e in (c.a, c.b)]
+            others = [c for c in cs if e not in (c.a, c.b)]
+            if all(not c.passed for c in mine) and all(c.passed for c in others):
+                return e
+        return None
 
     @property
     def coverage(self) -> str:
@@ -112,7 +134,7 @@ class Report:
                 "seq": p.batch.seq,
                 "parameters": p.n_params,
                 "tokens": p.tokens.source,
-                "loss": self.results[self.engines[0]].loss,
+                "loss": self.loss,
             },
             "engines": {
                 name: {"loss": g.loss, "covered": _coverage(g, p)}
@@ -123,6 +145,7 @@ class Report:
             "comparisons": [_pair_dict(c) for c in self.comparisons],
             "verdict": self.verdict(),
             "notes": self.notes(),
+            **({"impl": self.impl.to_dict()} if self.impl is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -134,7 +157,7 @@ class Report:
         arrays: dict[str, np.ndarray] = {name: a for name, a in p.params.items()}
         arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
                       targets=np.array(p.batch.targets),
-                      loss=np.array(self.results[self.engines[0]].loss))
+                      loss=np.array(self.loss))
         for engine, g in self.results.items():
             for name, grad in g.grads.items():
                 arrays[f"{engine}.d{name}"] = grad
@@ -234,26 +257,41 @@ _NAMES = {"tutorial": "the tutorial's backward pass", "reference": "the explicit
 
 def _verdict(r: Report) -> list[str]:
     lines: list[str] = []
+    if r.impl is not None:  # the user's code first: it is what they asked about
+        impl_ok = all(c.passed for c in r.comparisons if "impl" in (c.a, c.b))
+        lines.extend(r.impl.lines(impl_ok))
     engines = r.engines
     if r.passed:
-        analytic = [e for e in engines if e != "numeric"]
+        analytic = [e for e in engines if e not in ("numeric", "impl", "impl-numeric")]
         if "tutorial" in engines and "reference" in engines:
+            elementwise = _sci(r.worst("tutorial", "reference"))
+            normwise = _sci(r.worst_norm("tutorial", "reference"))
             lines.append(
                 "Yes: the tutorial's dhnext recursion computes exactly the lecture's sum over all "
-                f"k ≤ t: it matches the explicit double loop to {_sci(r.worst('tutorial', 'reference'))} "
-                "(largest relative error, any element)."
+                f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
+                f"elementwise relative error; {normwise} norm-wise)."
             )
         if "numeric" in engines:
             for e in analytic:
                 lines.append(
                     f"Numerical differentiation confirms {_NAMES.get(e, e)} to "
-                    f"{_sci(r.worst(e, 'numeric'))} on {r.coverage}."
+                    f"{_sci(r.worst(e, 'numeric'))} ({_sci(r.worst_norm(e, 'numeric'))} "
+                    f"norm-wise) on {r.coverage}."
                 )
     else:
         bad = [c for c in r.comparisons if not c.passed]
-        params = sorted({c.parameter for c in bad}, key=list(r.problem.params).index)
-        pairs = sorted({c.pair for c in bad})
-        lines.append(f"No: the gradients disagree on {', '.join(params)} ({'; '.join(pairs)}).")
+        params = [n for n in r.problem.params if any(c.parameter == n for c in bad)]
+        culprits = {n: r.odd_one_out(n) for n in params}
+        blamed = sorted({e for e in culprits.values() if e is not None})
+        if len(blamed) == 1 and all(culprits.values()):
+            e = blamed[0]
+            others = " and ".join(_NAMES.get(o, o) for o in r.engines if o != e)
+            lines.append(f"No: {_NAMES.get(e, e)} is wrong in {', '.join(params)}: it disagrees "
+                         f"with {others}, which agree with each other.")
+        else:
+            pairs = sorted({c.pair for c in bad})
+            lines.append(f"No: the gradients disagree on {', '.join(params)} "
+                         f"({'; '.join(pairs)}).")
         lines.extend(describe_failure(c) for c in bad)
     clip = r.spec.clip
     clipped = [c for c in r.comparisons if c.clipped]

@@ -170,12 +170,10 @@ def _convert(field: Field, value: Any, where: str) -> Any:
         value = float(value)
         if not math.isfinite(value):
             raise fail("a finite number")
-    elif kind == "choice":
-        if value not in field.choices:
-            raise fail("one of " + ", ".join(repr(c) for c in field.choices))
-    elif kind in ("str", "path"):
-        if not isinstance(value, str) or not value:
-            raise fail("a non-empty string")
+    elif kind == "choice" and value not in field.choices:
+        raise fail("one of " + ", ".join(repr(c) for c in field.choices))
+    elif kind in ("str", "path") and (not isinstance(value, str) or not value):
+        raise fail("a non-empty string")
     expected = field.check(value)
     if expected is not None:
         raise fail(expected)
@@ -215,7 +213,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         values[key] = _convert(field, value, where)
         if field.kind == "path" and values[key] is not None:
             # A relative data path in a config file is relative to that file.
-            values[key] = str((path.parent / values[key]))
+            values[key] = str(path.parent / values[key])
     return values
 
 
@@ -237,15 +235,12 @@ def resolve(
             continue
         field = FIELD_BY_NAME[key]
         flag_values[key] = _convert(field, value, field.flag)
-    # vocab (random tokens) and data (a text) are two answers to one question:
-    # a flag for one replaces the file's choice of the other.
-    if "vocab" in flag_values and "data" in flag_values and flag_values["vocab"] is not None:
-        if flag_values["data"] is not None:
-            raise SpecError("--vocab and --data: give one (vocab means random tokens)")
-    if "vocab" in file_values and "data" in file_values:
-        if file_values["vocab"] is not None and file_values["data"] is not None:
-            raise SpecError(f"{config}: keys 'vocab' and 'data': give one (vocab means random "
-                            "tokens)")
+    # vocab (random tokens) and data (a text) are two answers to one question: a flag for
+    # one replaces the file's choice of the other; both in one layer is an error.
+    for layer, where in ((flag_values, "--vocab and --data"),
+                         (file_values, f"{config}: keys 'vocab' and 'data'")):
+        if layer.get("vocab") is not None and layer.get("data") is not None:
+            raise SpecError(f"{where}: give one (vocab means random tokens, data a text)")
     if flag_values.get("vocab") is not None:
         file_values.pop("data", None)
     if flag_values.get("data") is not None:

@@ -28,7 +28,9 @@ from ..model import Batch, Forward, Params, forward
 from .base import Gradients, Options
 
 
-def contributions(params: Params, fw: Forward, batch: Batch) -> Iterator[tuple[int, int, np.ndarray]]:
+def contributions(
+    params: Params, fw: Forward, batch: Batch
+) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield (t, k, dL_t/da_k) for every term of the double sum, t outer, k <= t inner.
 
     a_k is step k's pre-activation, so the (t, k) term of dL/dWhh is
@@ -53,7 +55,9 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
     dWxh, dWhh, dWhy, dbh, dby = (grads[n] for n in ("Wxh", "Whh", "Why", "bh", "by"))
     dhprev = np.zeros(Whh.shape[0])
     T = batch.seq
-    steps = {n: np.zeros((T, *p.shape)) for n, p in params.items()} if options.record_steps else None
+    steps = None
+    if options.record_steps:
+        steps = {n: np.zeros((T, *p.shape)) for n, p in params.items()}
     for t in range(T):  # the output layer: only k = t
         dy = fw.ps[t].copy()
         dy[batch.targets[t]] -= 1  # dL_t/dy_t
@@ -62,7 +66,7 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
         if steps is not None:
             steps["Why"][t] += np.outer(dy, fw.hs[t])
             steps["by"][t, :, 0] += dy
-    for t, k, dLt_dak in contributions(params, fw, batch):  # the hidden layer: all k <= t
+    for _t, k, dLt_dak in contributions(params, fw, batch):  # the hidden layer: all k <= t
         dWhh += np.outer(dLt_dak, fw.h_before(k))  # immediate dh_k/dWhh
         dWxh[:, batch.inputs[k]] += dLt_dak  # immediate dh_k/dWxh: x_k is one-hot
         dbh[:, 0] += dLt_dak  # immediate dh_k/dbh
