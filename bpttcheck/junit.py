@@ -1,0 +1,52 @@
+"""JUnit XML for CI dashboards: one test case per parameter and engine pair.
+
+CI systems (GitHub Actions reporters, GitLab, Jenkins) list JUnit test cases
+individually, so a failing check shows up as e.g. ``Whh tutorial↔reference``
+with the worst element in its failure message. Standard library only.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .errors import SpecError
+from .report import Report, describe_failure
+
+
+def to_xml(report: Report) -> str:
+    """The report as a JUnit ``<testsuites>`` document."""
+    failures = sum(not c.passed for c in report.comparisons)
+    suites = ET.Element("testsuites", name="bpttcheck", tests=str(len(report.comparisons)),
+                        failures=str(failures), errors="0")
+    p = report.problem
+    suite = ET.SubElement(
+        suites, "testsuite",
+        name=f"bpttcheck hidden={p.hidden} seq={p.batch.seq} vocab={p.vocab}",
+        tests=str(len(report.comparisons)), failures=str(failures), errors="0", skipped="0",
+    )
+    properties = ET.SubElement(suite, "properties")
+    for key, value in report.spec.to_dict().items():
+        ET.SubElement(properties, "property", name=key, value=str(value))
+    for c in report.comparisons:
+        case = ET.SubElement(suite, "testcase", classname=f"bpttcheck.{c.a}_vs_{c.b}",
+                             name=f"{c.parameter} {c.a}↔{c.b}")
+        if not c.passed:
+            message = describe_failure(c)
+            failure = ET.SubElement(case, "failure", message=message, type="GradientMismatch")
+            failure.text = message
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = (f"max_rel_error={c.max_rel_error:.3e} "
+                        f"norm_rel_error={c.norm_rel_error:.3e} compared={c.compared} "
+                        f"clipped={c.clipped} precision_limited={c.precision_limited}")
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(report: Report, path: str | Path) -> None:
+    """Write :func:`to_xml` to ``path`` (``--junit FILE``)."""
+    try:
+        Path(path).write_text(to_xml(report), encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"--junit {path}: cannot write ({exc.strerror})") from None
