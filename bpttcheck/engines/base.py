@@ -24,12 +24,14 @@ class Options:
     """Settings an engine may use; each engine ignores the ones it has no use for."""
 
     clip: float | None = None  # tutorial: clip every gradient to [-clip, clip]
-    method: str = "central"  # numeric: differentiation method
+    method: str = "complex"  # numeric: differentiation method (numeric.METHODS)
     step: float | None = None  # numeric: step, relative to max(1, |theta|)
     sample: Mapping[str, np.ndarray] | None = None  # numeric: flat indices to check
     record_steps: bool = False  # analytic: also return each step's contribution
     progress: ProgressFn | None = None
     max_memory: int = 256 * 2**20  # bytes of work arrays a batched engine may hold
+    time_budget: float | None = 300.0  # numeric: refuse runs estimated to take longer (s)
+    threads: int | None = None  # numeric: worker threads (None: one per core)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Gradients:
     # for the reference the column sum over t >= k of the double sum.
     steps: dict[str, np.ndarray] | None = None
     notes: tuple[str, ...] = ()
+    method: str | None = None  # numeric: how it differentiated ("complex", "central", ...)
+    step: str | None = None  # numeric: the formula and step, in words
+    timing: dict[str, float] | None = None  # numeric: estimated_s, elapsed_s, threads, elements
 
 
 class Engine(Protocol):
