@@ -17,17 +17,31 @@ if TYPE_CHECKING:
     from .report import Report
 
 
-def check(config: str | None = None, *, engines: tuple[str, ...] = ("tutorial", "reference",
-          "numeric"), sample: int | None = None, **overrides: Any) -> Report:
+def check(config: str | None = None, impl: Any = None, *,
+          engines: tuple[str, ...] = ("tutorial", "reference", "numeric"),
+          sample: int | None = None, directions: int | None = None,
+          **overrides: Any) -> Report:
     """Run the three-way check and return its :class:`~bpttcheck.report.Report`.
 
     ``config`` is an optional TOML spec; keyword arguments override its fields,
-    for example ``bpttcheck.check(hidden=12, seq=9).passed``.
+    for example ``bpttcheck.check(hidden=12, seq=9).passed``. ``impl`` adds your
+    own backward pass as one more engine: a ``"PATH.py:NAME"`` string as for
+    ``--impl``, a function (``lossFun(inputs, targets, hprev)`` reading its
+    weights from module globals, or ``f(params, inputs, targets, hprev)``), an
+    unbound method ``MyRNN.loss_and_grads``, or a
+    :class:`bpttcheck.impl.ImplRequest` carrying name mapping and options.
+    ``sample`` and ``directions`` are ``--sample`` and ``--directions``.
     """
     from . import checker
     from .spec import resolve
 
-    return checker.run(resolve(config, overrides), engines, sample=sample)
+    request = None
+    if impl is not None:
+        from .impl import ImplRequest
+
+        request = impl if isinstance(impl, ImplRequest) else ImplRequest(impl)
+    return checker.run(resolve(config, overrides), engines, sample=sample,
+                       directions=directions, impl=request)
 
 
 __all__ = ["__version__", "check"]

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .budget import check_reference_time
 from .compare import PairResult, compare, disagreeing_steps
-from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options
+from .directions import Screen, screen
+from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
 from .engines.base import ProgressFn
 from .model import Problem, build
 from .report import Report
@@ -37,6 +39,7 @@ def run(
     engines: Sequence[str] = ("tutorial", "reference", "numeric"),
     *,
     sample: int | None = None,
+    directions: int | None = None,
     progress: ProgressFn | None = None,
     registry: Mapping[str, Engine] | None = None,
     impl: Any = None,
@@ -47,6 +50,8 @@ def run(
     engines ``impl`` and ``impl-numeric`` (see :mod:`bpttcheck.impl.check`).
     """
     registry = ENGINES if registry is None else registry
+    if "reference" in engines:
+        check_reference_time(spec.hidden, spec.seq)  # O(T^2): refuse what would take weeks
     problem = build(spec)
     user_code = None
     if impl is not None:  # load it first: a bad --impl fails before any long computation
@@ -59,10 +64,10 @@ def run(
         step=spec.step,
         sample=sample_indices(problem, sample) if sample is not None else None,
         progress=progress,
+        max_memory=int(spec.max_memory * 2**20),
+        time_budget=spec.time_budget,
     )
-    results: dict[str, Gradients] = {
-        name: registry[name](problem.params, problem.batch, options) for name in engines
-    }
+    results, screened = _run_engines(problem, engines, registry, options, directions)
     comparisons: list[PairResult] = []
     for ea, eb in itertools.combinations(engines, 2):
         rtol = spec.rtol_analytic if ea in ANALYTIC and eb in ANALYTIC else spec.rtol_numeric
@@ -77,7 +82,36 @@ def run(
         results.update(more)
         comparisons.extend(pairs)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
-                  sample=sample, impl=impl_report)
+                  sample=sample, impl=impl_report, directions=screened)
+
+
+def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],
+                 options: Options, k: int | None) -> tuple[dict[str, Gradients], Screen | None]:
+    """Run every engine, numeric last: planned before any work, screened first if ``k``.
+
+    With ``k`` random directions, the numeric engine then differentiates element
+    by element only the parameters whose projections disagree (see
+    :mod:`bpttcheck.directions`), within ``options.sample`` if one is set.
+    """
+    if "numeric" in engines:  # refuse an over-budget run before spending time on the others
+        numeric.plan(problem.params, problem.batch, options)
+    results = {name: registry[name](problem.params, problem.batch, options)
+               for name in engines if name != "numeric"}
+    found = None
+    if "numeric" in engines:
+        if k is not None:
+            spec = problem.spec
+            found = screen(problem.params, problem.batch, results, k, options.method, spec.seed,
+                           spec.rtol_numeric, spec.floor, options.step)
+            subset = {
+                name: (np.asarray(options.sample[name]) if options.sample is not None
+                       else np.arange(p.size)) if name in found.drilled
+                else np.zeros(0, dtype=np.intp)
+                for name, p in problem.params.items()
+            }
+            options = dataclasses.replace(options, sample=subset)
+        results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
+    return {name: results[name] for name in engines}, found
 
 
 def _localise(problem: Problem, comparisons: list[PairResult], registry: Mapping[str, Engine],

@@ -24,7 +24,7 @@ PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 
 
 def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    kind: click.ParamType
+    kind: click.ParamType[Any]
     if field.kind == "int":
         kind = click.INT
     elif field.kind == "choice":
@@ -55,9 +55,14 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Print nothing on success; on failure, only what failed.")(func)
     func = click.option("--save", type=click.STRING, metavar="FILE.npz",
                         help="Write the arrays and every engine's gradient to an .npz file.")(func)
+    func = click.option("--junit", type=click.STRING, metavar="FILE.xml",
+                        help="Write JUnit XML: one test case per parameter and engine pair.")(func)
     func = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(func)
     func = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                         show_default=True, help="table for people, json for programs.")(func)
+    func = click.option("--directions", type=click.IntRange(min=1), metavar="K",
+                        help="Pre-screen each parameter with K random projections (seeded); "
+                             "check element by element only where one disagrees.")(func)
     return click.option("--sample", type=click.IntRange(min=1), metavar="K",
                         help="Check K random elements per parameter numerically (seeded) "
                              "instead of all of them.")(func)
@@ -78,7 +83,7 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--impl-factory", metavar="NAME",
                      help="Function in your file that builds the instance for Class.method "
                           "(called with the sizes it asks for by name)."),
-        click.option("--impl-sample", type=click.IntRange(min=0), default=30, show_default=True,
+        click.option("--impl-sample", type=click.IntRange(min=0), default=20, show_default=True,
                      metavar="K", help="Elements per parameter for numerical differentiation of "
                                        "your loss through your function (0: all)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
@@ -138,7 +143,8 @@ class _Group(click.Group):
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"bpttcheck: error: {message}".replace("\n", " "), err=True)
+    one_line = " ".join(message.splitlines())  # a file name may hold a line break too
+    click.echo(f"bpttcheck: error: {one_line}", err=True)
     sys.exit(int(code))
 
 
@@ -195,8 +201,41 @@ def numeric(engine: str, **kwargs: Any) -> int:
     return _run((engine, "numeric"), kwargs)
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for programs.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=20.0,
+              show_default=True, metavar="SECONDS", help="Time limit per call of a case.")
+@click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
+def selftest(fmt: str, timeout: float, debug: bool) -> int:
+    """Check bpttcheck itself on a corpus of wrong and right backward passes.
+
+    Each file shipped in bpttcheck/selftest/corpus is checked exactly as
+    `compare --impl` would check it: every deliberately wrong one must be
+    caught, with the intended cause named, and every correct one must pass.
+    Exit codes: 0 all as intended, 1 a bug missed, a false alarm or a wrong
+    cause.
+
+    Example:
+
+        bpttcheck selftest
+    """
+
+    from . import selftest as corpus
+
+    result = corpus.run(timeout=timeout)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        from .render_selftest import render
+
+        render(result, _console())
+    return result.exit_code
+
+
 def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
-    from rich.console import Console
 
     from . import checker
     from .spec import resolve
@@ -205,20 +244,27 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     fmt = "json" if kwargs.pop("as_json") else kwargs.pop("fmt")
     kwargs.pop("fmt", None)
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
+    junit = kwargs.pop("junit")
+    directions = kwargs.pop("directions")
     kwargs.pop("debug")
     impl = _impl_request(kwargs)
     spec = resolve(config, kwargs)
-    console = Console()
-    err_console = Console(stderr=True)
-    progress = _Progress(err_console) if not quiet and err_console.is_terminal else None
+    console = _console()
+    err_console = _console(stderr=True)
+    interactive = console.is_terminal and err_console.is_terminal and not console.no_color
+    progress = _Progress(err_console) if interactive and not quiet else None
     try:
-        report = checker.run(spec, engines, sample=sample,
+        report = checker.run(spec, engines, sample=sample, directions=directions,
                              progress=progress.update if progress else None, impl=impl)
     finally:
         if progress:
             progress.close()
     if save:
         report.save(save)
+    if junit:
+        from .junit import write
+
+        write(report, junit)
     if fmt == "json":
         click.echo(report.to_json())
     elif quiet:
@@ -227,11 +273,25 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
         for c in report.comparisons:
             if not c.passed:
                 click.echo(describe_failure(c))
+        if report.impl is not None:  # --impl: findings and the likely cause, one a line
+            for line in (*report.impl.findings,
+                         *(f"likely cause: {c.message}" for c in report.impl.causes)):
+                click.echo(line)
     else:
         from .render import render
 
         render(report, console)
     return int(report.exit_code)
+
+
+def _console(stderr: bool = False) -> Any:
+    """A Rich console for the terminal: no escape codes at all under NO_COLOR (not even
+    bold), none when the stream is not a terminal (Rich's own rule)."""
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=plain or None,
+                   color_system=None if plain else "auto")
 
 
 class _Progress:
@@ -311,23 +371,22 @@ def explain(parameter: str, truncate: int | None, fmt: str, as_json: bool, save:
 
     kwargs.pop("debug")
     spec = resolve(config, kwargs)
-    result = take_apart(spec, parameter, truncate)
+    result = take_apart(spec, parameter, truncate, with_reference=bool(save))
     if save:
         result.save(save)
     if as_json or fmt == "json":
         click.echo(result.to_json())
     else:
-        render(result, Console())
+        render(result, _console())
     if save_svg or save_html:
         page = Console(record=True, file=io.StringIO(), width=EXPORT_WIDTH,
                        force_terminal=True, color_system="truecolor")
         render(result, page)
-        title = f"bpttcheck explain --param {parameter}"
-        for flag, path, export in (("--save-svg", save_svg, page.export_svg),
-                                   ("--save-html", save_html, page.export_html)):
-            if path:
-                text = export(clear=False, **({"title": title} if flag == "--save-svg" else {}))
-                _write_text(flag, path, text)
+        if save_svg:
+            title = f"bpttcheck explain --param {parameter}"
+            _write_text("--save-svg", save_svg, page.export_svg(title=title, clear=False))
+        if save_html:
+            _write_text("--save-html", save_html, page.export_html(clear=False))
     return int(ExitCode.AGREE if result.passed else ExitCode.MISMATCH)
 
 

@@ -146,8 +146,8 @@ def disagreeing_steps(sa: np.ndarray, sb: np.ndarray, index: tuple[int, ...], rt
 
     ``sa`` and ``sb`` are ``Gradients.steps[name]`` arrays of shape (T, *shape).
     """
-    ta = sa[(slice(None), *index)]
-    tb = sb[(slice(None), *index)]
+    ta = sa.reshape(sa.shape[0], -1)[:, np.ravel_multi_index(index, sa.shape[1:])]
+    tb = sb.reshape(sb.shape[0], -1)[:, np.ravel_multi_index(index, sb.shape[1:])]
     rel = rel_error(ta, tb, floor)
     return tuple(int(k) for k in np.flatnonzero(rel > rtol))
 
@@ -167,13 +167,15 @@ def _clip_explained(name: str, g: Gradients, other: np.ndarray, flat: np.ndarray
         return np.zeros(flat.size, dtype=bool)
     mask = g.clipped[name].reshape(-1)[flat]
     value = g.grads[name].reshape(-1)[flat]
-    return mask & (np.sign(value) == np.sign(other)) & (np.abs(other) >= g.clip)
+    explained: np.ndarray = mask & (np.sign(value) == np.sign(other)) & (np.abs(other) >= g.clip)
+    return explained
 
 
 def _noise(name: str, g: Gradients, flat: np.ndarray) -> np.ndarray:
     if g.noise is None:
         return np.zeros(flat.size)
-    return np.nan_to_num(g.noise[name].reshape(-1)[flat], nan=0.0)
+    bars: np.ndarray = np.nan_to_num(g.noise[name].reshape(-1)[flat], nan=0.0)
+    return bars
 
 
 def _element(shape: tuple[int, ...], flat: np.ndarray, a: np.ndarray, b: np.ndarray,

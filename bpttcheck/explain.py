@@ -17,7 +17,10 @@ t's whole gradient, the lecture's grouping. Summing a column (fixed k) gives
 sum_{t>=k} term(t, k) = outer(dhraw_k, z_k): the tutorial's grouping, where
 ``dhraw`` at step k already holds every later loss step's share, carried back
 by ``dhnext``. Both totals are the gradient; :func:`explain` shows it by
-comparing them with the tutorial engine's gradient and its per-step terms.
+comparing them with every term summed with compensation (:class:`CompensatedSum`,
+accurate to about one rounding), and each column with the tutorial engine's
+per-step term. The tutorial's own float64 gradient is compared with the
+compensated sum too: that is the rounding its summation order costs.
 
 The vectors dL_t/da_k come from :func:`bpttcheck.engines.reference.contributions`
 (the one place the double sum is written out). From them this module also takes
@@ -179,8 +182,10 @@ class Explanation:
     row_sums: np.ndarray  # (T, *shape): row t = sum_k term(t, k), the lecture's grouping
     column_sums: np.ndarray  # (T, *shape): column k = sum_t term(t, k), the tutorial's
     gradient: np.ndarray  # the tutorial engine's (unclipped) gradient of ``parameter``
-    rows_vs_gradient: Agreement
-    columns_vs_gradient: Agreement
+    exact: np.ndarray  # every (t, k) term summed with compensation: the gradient, to ~1 ulp
+    rows_vs_gradient: Agreement  # sum of the row sums against ``exact``
+    columns_vs_gradient: Agreement  # sum of the column sums against ``exact``
+    tutorial_vs_exact: Agreement  # the tutorial engine's float64 dtheta against ``exact``
     columns_vs_steps: Agreement  # column sums against the tutorial's per-step terms
     map: ContributionMap
     reach: Reach
@@ -205,7 +210,8 @@ class Explanation:
         """Both regroupings reproduce the gradient to the analytic tolerance."""
         rtol = self.spec.rtol_analytic
         return all(a.rel_error <= rtol for a in
-                   (self.rows_vs_gradient, self.columns_vs_gradient, self.columns_vs_steps))
+                   (self.rows_vs_gradient, self.columns_vs_gradient, self.columns_vs_steps,
+                    self.tutorial_vs_exact))
 
     @property
     def row_norms(self) -> np.ndarray:
@@ -240,6 +246,7 @@ class Explanation:
             "column_sums": {"norms": _floats(self.column_norms),
                             **self.columns_vs_gradient.to_dict(),
                             "tutorial_steps": self.columns_vs_steps.to_dict()},
+            "tutorial_vs_exact": self.tutorial_vs_exact.to_dict(),
             "map": self.map.to_dict(),
             "reach": self.reach.to_dict(),
             "truncation": {"window": self.truncation.window if self.truncation else None,
@@ -271,6 +278,29 @@ class Explanation:
             for name, truncated in self.truncation.truncated.items():
                 arrays[f"explain.truncated.d{name}"] = truncated
         save_arrays(path, arrays)
+
+
+class CompensatedSum:
+    """Neumaier's compensated summation of arrays, element by element.
+
+    The total is accurate to about one rounding of the result, whatever the order
+    and the cancellation, so it can stand for "the gradient" when judging how
+    closely float64 regroupings of the same terms reproduce it.
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.s = np.zeros(shape)
+        self.c = np.zeros(shape)  # the low-order parts lost from s so far
+
+    def add(self, x: np.ndarray) -> None:
+        t = self.s + x
+        big = np.abs(self.s) >= np.abs(x)
+        self.c += np.where(big, (self.s - t) + x, (x - t) + self.s)
+        self.s = t
+
+    def total(self) -> np.ndarray:
+        out: np.ndarray = self.s + self.c
+        return out
 
 
 def by_loss_step(params: Params, fw: Forward, batch: Batch) -> Iterator[tuple[int, np.ndarray]]:
@@ -325,6 +355,7 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
     hidden = parameter in HIDDEN_PARAMS
     shape = params[parameter].shape
     row_sums = np.zeros((T, *shape))
+    exact = CompensatedSum(shape)  # every (t, k) term, summed to about one rounding
     for t, D in by_loss_step(params, fw, batch):
         a_norms[t, : t + 1] = np.linalg.norm(D, axis=1)
         back = D @ Whh  # row k: Whh^T dL_t/da_k = dL_t/dh_{k-1}
@@ -337,6 +368,8 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
             kept[first : t + 1] += D[first:]
         if hidden:
             row_sums[t] = D.T @ Z[parameter][: t + 1]  # sum_k outer(dL_t/da_k, z_k)
+            for k in range(t + 1):
+                exact.add(np.outer(D[k], Z[parameter][k]).reshape(shape))
 
     if hidden:
         z = Z[parameter]
@@ -347,6 +380,8 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
         diagonal = dys[:, :, None] * out[:, None, :]  # outer(dy_t, h_t) or dy_t
         norms = np.diag(np.linalg.norm(dys, axis=1) * np.linalg.norm(out, axis=1))
         row_sums = column_sums = diagonal
+        for term in diagonal:
+            exact.add(term)
 
     options = Options(record_steps=True)
     tut = tutorial.gradients(params, batch, options)
@@ -364,8 +399,10 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
         row_sums=row_sums,
         column_sums=column_sums,
         gradient=gradient,
-        rows_vs_gradient=_agreement(rows_total, gradient, floor),
-        columns_vs_gradient=_agreement(columns_total, gradient, floor),
+        exact=exact.total(),
+        rows_vs_gradient=_agreement(rows_total, exact.total(), floor),
+        columns_vs_gradient=_agreement(columns_total, exact.total(), floor),
+        tutorial_vs_exact=_agreement(gradient, exact.total(), floor),
         columns_vs_steps=_agreement(column_sums, tut.steps[parameter], floor),
         map=_bin_map(norms, row_sums, column_sums),
         reach=_reach(params, fw, dh_norms),

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .budget import check_memory
 from .corpus import Tokens, from_text, random_tokens, read_text
 from .spec import Spec
 
@@ -110,6 +111,7 @@ def build(spec: Spec) -> Problem:
     else:
         text, label = read_text(spec.data)
         tokens = from_text(text, label, spec.seq, spec.offset)
+    check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":
         # A plausible hidden state: standard normals squashed into (-1, 1) by tanh.
@@ -122,7 +124,8 @@ def build(spec: Spec) -> Problem:
 def logsumexp(ys: np.ndarray) -> np.ndarray:
     """log(sum(exp(y))) over the last axis, shifted by the max so it cannot overflow."""
     m = ys.max(axis=-1, keepdims=True)
-    return np.log(np.exp(ys - m).sum(axis=-1)) + m[..., 0]
+    out: np.ndarray = np.log(np.exp(ys - m).sum(axis=-1)) + m[..., 0]
+    return out
 
 
 def forward(params: Params, batch: Batch) -> Forward:

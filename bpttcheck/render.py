@@ -25,12 +25,17 @@ def _cell(c: PairResult) -> Text:
     return Text(f"{value} ✗", style="bold red")
 
 
-def table(report: Report) -> Table:
+USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
+
+
+def table(report: Report, pairs: tuple[tuple[str, str], ...] | None = None,
+          shapes: bool = True) -> Table:
     """Rows: parameters. Columns: shape, one per engine pair, verdict."""
-    pairs = report.pairs
+    pairs = report.pairs if pairs is None else pairs
     t = Table()
     t.add_column("parameter", style="bold")
-    t.add_column("shape")
+    if shapes:
+        t.add_column("shape")
     for a, b in pairs:
         t.add_column(f"{a}\n↔ {b}", justify="right")
     t.add_column("verdict")
@@ -38,8 +43,20 @@ def table(report: Report) -> Table:
         cells = [report.comparison(name, a, b) for a, b in pairs]
         ok = all(c.passed for c in cells)
         verdict = Text("agree", style="green") if ok else Text("MISMATCH", style="bold red")
-        t.add_row(name, "×".join(str(n) for n in value.shape), *(_cell(c) for c in cells), verdict)
+        shape = ["×".join(str(n) for n in value.shape)] if shapes else []
+        t.add_row(name, *shape, *(_cell(c) for c in cells), verdict)
     return t
+
+
+def tables(report: Report) -> list[Table]:
+    """The built-in engines' table, then (with --impl) one for the user's code, so
+    that each fits an 80-column terminal."""
+    ours = tuple(p for p in report.pairs if not set(p) & set(USER_ENGINES))
+    theirs = tuple(p for p in report.pairs if set(p) & set(USER_ENGINES))
+    out = [table(report, ours)] if ours else []
+    if theirs:
+        out.append(table(report, theirs, shapes=False))
+    return out
 
 
 def render(report: Report, console: Console) -> None:
@@ -51,7 +68,8 @@ def render(report: Report, console: Console) -> None:
         "Largest elementwise relative error per parameter:",
         highlight=False,
     )
-    console.print(table(report))
+    for t in tables(report):
+        console.print(t)
     spec = report.spec
     console.print(
         f"[dim]Relative error |a−b| / max(|a|+|b|, {spec.floor:g}·max|grad|); pass if ≤ "

@@ -119,15 +119,17 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
 
 def sums_table(ex: Explanation) -> Table:
     """Both regroupings against the tutorial's gradient."""
-    t = Table(title=f"Both groupings add up to the tutorial's d{ex.parameter} "
-                    f"(‖d{ex.parameter}‖ = {_sci(float(np.linalg.norm(ex.gradient)))})",
+    t = Table(title=f"Both groupings add up to d{ex.parameter} "
+                    f"(‖d{ex.parameter}‖ = {_sci(float(np.linalg.norm(ex.gradient)))}), "
+                    "the sum of every term to about one rounding (compensated)",
               title_justify="left")
-    t.add_column("regrouped sum = what the tutorial computes")
+    t.add_column("regrouped sum = the gradient")
     t.add_column("rel. error (norm)", justify="right")
     t.add_column("largest elementwise", justify="right")
     rows = (
         (f"Σ_t row sums (lecture) = d{ex.parameter}", ex.rows_vs_gradient),
         (f"Σ_k column sums (tutorial) = d{ex.parameter}", ex.columns_vs_gradient),
+        (f"the tutorial's float64 d{ex.parameter} = d{ex.parameter}", ex.tutorial_vs_exact),
         ("column sum k = the tutorial's term at step k", ex.columns_vs_steps),
     )
     for label, a in rows:

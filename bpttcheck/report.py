@@ -34,6 +34,7 @@ class Report:
     comparisons: tuple[PairResult, ...]
     sample: int | None = None
     impl: Any = None  # bpttcheck.impl.ImplReport when the user's code was checked (--impl)
+    directions: Any = None  # bpttcheck.directions.Screen when --directions K pre-screened
 
     @property
     def passed(self) -> bool:
@@ -63,7 +64,11 @@ class Report:
 
     def worst(self, a: str, b: str) -> float:
         """Largest elementwise relative error of the pair over all parameters."""
-        return max(c.max_rel_error for c in self.comparisons if (c.a, c.b) == (a, b))
+        worst = max(c.max_rel_error for c in self.comparisons if (c.a, c.b) == (a, b))
+        if self.directions is not None and b == "numeric":  # and over the projections
+            worst = max([worst, *(max(p.rel_errors, default=0.0)
+                                  for p in self.directions.projections if p.engine == a)])
+        return worst
 
     def worst_norm(self, a: str, b: str) -> float:
         """Largest norm-wise relative error of the pair over all parameters."""
@@ -88,11 +93,25 @@ class Report:
     @property
     def coverage(self) -> str:
         n = self.problem.n_params
-        if self.sample is None or "numeric" not in self.results:
+        screen = self.directions
+        if (self.sample is None and screen is None) or "numeric" not in self.results:
             return f"all {n} elements"
         checked = sum(c.compared for c in self.comparisons if c.b == "numeric"
                       and c.a == self.engines[0])
-        return f"{checked} of {n} elements ({self.sample} sampled per parameter)"
+        text = f"{checked} of {n} elements"
+        if self.sample is not None:
+            text += f" ({self.sample} sampled per parameter)"
+        if screen is not None:  # directions: say which parameters were checked how
+            parts = []
+            if screen.screened:
+                noun = "projection" if screen.k == 1 else "projections"
+                parts.append(f"{screen.k} random {noun} per parameter for "
+                             f"{', '.join(screen.screened)}")
+            if screen.drilled:
+                parts.append(f"{', '.join(screen.drilled)} element by element, {text} "
+                             "(their projections disagreed)")
+            text = "; ".join(parts)
+        return text
 
     def sampled(self) -> dict[str, list[tuple[int, ...]]]:
         """The elements numerical differentiation checked, per parameter, when sampling."""
@@ -112,6 +131,14 @@ class Report:
             out.append(f"{limited} element comparisons differ by more than the tolerance but "
                        "within numerical differentiation's own error bar: limited by "
                        "numerical precision, not counted as failures")
+            numeric = self.results.get("numeric")
+            if numeric is not None and numeric.method not in (None, "complex", "difference"):
+                out.append(f"the {numeric.method} method's error bar is wide; --method complex "
+                           "differentiates to rounding level")
+        if self.directions is not None and self.directions.screened:
+            out.append(f"{', '.join(self.directions.screened)}: checked only by "
+                       f"{self.directions.k} random projection(s) each (--directions), not "
+                       "element by element")
         return out
 
     def verdict(self) -> list[str]:
@@ -137,10 +164,10 @@ class Report:
                 "loss": self.loss,
             },
             "engines": {
-                name: {"loss": g.loss, "covered": _coverage(g, p)}
-                for name, g in self.results.items()
+                name: _engine_dict(g, p) for name, g in self.results.items()
             },
             "coverage": self.coverage,
+            "directions": self.directions.to_dict() if self.directions is not None else None,
             "sampled": {name: [list(i) for i in where] for name, where in self.sampled().items()},
             "comparisons": [_pair_dict(c) for c in self.comparisons],
             "verdict": self.verdict(),
@@ -153,21 +180,31 @@ class Report:
 
     def save(self, path: str | Path) -> None:
         """Write the arrays used and every engine's gradient to an ``.npz`` file."""
-        p = self.problem
-        arrays: dict[str, np.ndarray] = {name: a for name, a in p.params.items()}
-        arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
-                      targets=np.array(p.batch.targets),
-                      loss=np.array(self.loss))
-        for engine, g in self.results.items():
-            for name, grad in g.grads.items():
-                arrays[f"{engine}.d{name}"] = grad
-            if g.dhprev is not None:
-                arrays[f"{engine}.dhprev"] = g.dhprev
-        try:
-            with open(path, "wb") as fh:
-                np.savez(fh, **arrays)
-        except OSError as exc:
-            raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
+        save_arrays(path, run_arrays(self.problem, self.results, self.loss))
+
+
+def run_arrays(problem: Problem, results: dict[str, Gradients],
+               loss: float) -> dict[str, np.ndarray]:
+    """The ``--save`` keys: the weights, the batch, the loss, ``<engine>.d<param>``."""
+    p = problem
+    arrays: dict[str, np.ndarray] = dict(p.params)
+    arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
+                  targets=np.array(p.batch.targets), loss=np.array(loss))
+    for engine, g in results.items():
+        for name, grad in g.grads.items():
+            arrays[f"{engine}.d{name}"] = grad
+        if g.dhprev is not None:
+            arrays[f"{engine}.dhprev"] = g.dhprev
+    return arrays
+
+
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to an ``.npz`` file; an unwritable path is a ``--save`` error."""
+    try:
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub
+    except OSError as exc:
+        raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
 
 
 def _finite(x: float) -> float | None:
@@ -201,6 +238,13 @@ def _pair_dict(c: PairResult) -> dict[str, Any]:
         "clipped_elements": [_element_dict(e) for e in c.clipped_elements],
         "steps": list(c.steps),
     }
+
+
+def _engine_dict(g: Gradients, p: Problem) -> dict[str, Any]:
+    out: dict[str, Any] = {"loss": _finite(g.loss), "covered": _coverage(g, p)}
+    if g.method is not None:  # numerical differentiation: how, and how long it took
+        out.update(method=g.method, step=g.step, timing=g.timing)
+    return out
 
 
 def _coverage(g: Gradients, p: Problem) -> int:
@@ -252,7 +296,17 @@ def describe_failure(c: PairResult) -> str:
 
 
 _NAMES = {"tutorial": "the tutorial's backward pass", "reference": "the explicit sum over k ≤ t",
-          "numeric": "numerical differentiation"}
+          "numeric": "numerical differentiation", "impl": "your code",
+          "impl-numeric": "numerical differentiation of your loss"}
+
+
+# Whom to show a wrong engine's disagreement with first: the witness a reader trusts most.
+_WITNESS_ORDER = ("reference", "impl-numeric", "numeric", "tutorial")
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _verdict(r: Report) -> list[str]:
@@ -273,10 +327,12 @@ def _verdict(r: Report) -> list[str]:
             )
         if "numeric" in engines:
             for e in analytic:
+                elements = any(c.compared for c in r.comparisons if (c.a, c.b) == (e, "numeric"))
+                normwise = (f" ({_sci(r.worst_norm(e, 'numeric'))} norm-wise)" if elements
+                            else "")
                 lines.append(
                     f"Numerical differentiation confirms {_NAMES.get(e, e)} to "
-                    f"{_sci(r.worst(e, 'numeric'))} ({_sci(r.worst_norm(e, 'numeric'))} "
-                    f"norm-wise) on {r.coverage}."
+                    f"{_sci(r.worst(e, 'numeric'))}{normwise} on {r.coverage}."
                 )
     else:
         bad = [c for c in r.comparisons if not c.passed]
@@ -285,14 +341,25 @@ def _verdict(r: Report) -> list[str]:
         blamed = sorted({e for e in culprits.values() if e is not None})
         if len(blamed) == 1 and all(culprits.values()):
             e = blamed[0]
-            others = " and ".join(_NAMES.get(o, o) for o in r.engines if o != e)
+            others = _and([_NAMES.get(o, o) for o in r.engines if o != e])
             lines.append(f"No: {_NAMES.get(e, e)} is wrong in {', '.join(params)}: it disagrees "
                          f"with {others}, which agree with each other.")
+            # One line per parameter, against the most trusted witness; the rest say the same.
+            for n in params:
+                mine = [c for c in bad if c.parameter == n]
+                mine.sort(key=lambda c: _WITNESS_ORDER.index(c.b if c.a == e else c.a)
+                          if (c.b if c.a == e else c.a) in _WITNESS_ORDER else len(_WITNESS_ORDER))
+                lines.append(describe_failure(mine[0]))
+            hidden = len(bad) - len(params)
+            if hidden:
+                noun = "comparison says" if hidden == 1 else "comparisons say"
+                lines.append(f"({hidden} more failing {noun} the same of these parameters; "
+                             "--format json lists them all.)")
         else:
             pairs = sorted({c.pair for c in bad})
             lines.append(f"No: the gradients disagree on {', '.join(params)} "
                          f"({'; '.join(pairs)}).")
-        lines.extend(describe_failure(c) for c in bad)
+            lines.extend(describe_failure(c) for c in bad)
     clip = r.spec.clip
     clipped = [c for c in r.comparisons if c.clipped]
     if clip is not None:

@@ -35,7 +35,13 @@ RTOL_NUMERIC = 1e-6
 FLOOR = 1e-4
 
 HPREV_CHOICES = ("zeros", "random")
-METHOD_CHOICES = ("central",)
+# Numerical differentiation methods (engines/numeric.py): complex step first, the default.
+METHOD_CHOICES = ("complex", "central", "forward", "richardson", "difference")
+# Work arrays of the numeric engine, in MB: far below the 500 MB a check may take in all.
+MAX_MEMORY_MB = 256.0
+# Refuse numerical differentiation estimated to take longer than this many seconds: a full
+# check of hidden 256 / seq 100 (99 k elements) is estimated at about 60 s on 2 cores.
+TIME_BUDGET = 300.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,10 +119,18 @@ FIELDS: tuple[Field, ...] = (
     Field("floor", "float", FLOOR,
           "Relative-error floor, as a fraction of the parameter's largest |gradient|.",
           _tolerance),
-    Field("method", "choice", "central", "Numerical differentiation method.",
+    Field("method", "choice", "complex",
+          "Numerical differentiation: complex step (exact to rounding), central, forward, "
+          "richardson, or difference (central, in difference form).",
           choices=METHOD_CHOICES),
     Field("step", "float", None, "Finite-difference step (default: chosen by the method).",
           _positive, optional=True),
+    Field("max_memory", "float", MAX_MEMORY_MB,
+          "Memory for the numeric engine's work arrays, in MB (chunks are sized to fit).",
+          _positive),
+    Field("time_budget", "float", TIME_BUDGET,
+          "Refuse numerical differentiation estimated to take longer (seconds); 'off' to "
+          "never refuse.", _positive, optional=True),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -138,8 +152,10 @@ class Spec:
     rtol_analytic: float = RTOL_ANALYTIC
     rtol_numeric: float = RTOL_NUMERIC
     floor: float = FLOOR
-    method: str = "central"
+    method: str = "complex"
     step: float | None = None
+    max_memory: float = MAX_MEMORY_MB
+    time_budget: float | None = TIME_BUDGET
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,7 +19,8 @@ from .report import Report
 
 def assert_gradients_match(impl: Any = None, *, config: str | None = None,
                            engines: tuple[str, ...] = ("tutorial", "reference", "numeric"),
-                           sample: int | None = None, **overrides: Any) -> Report:
+                           sample: int | None = None, directions: int | None = None,
+                           **overrides: Any) -> Report:
     """Run :func:`bpttcheck.check` and raise ``AssertionError`` unless everything agrees.
 
     Takes the same arguments as :func:`bpttcheck.check`; returns the report when
@@ -27,7 +28,8 @@ def assert_gradients_match(impl: Any = None, *, config: str | None = None,
     """
     from . import check
 
-    report = check(config, impl, engines=engines, sample=sample, **overrides)
+    report = check(config, impl, engines=engines, sample=sample, directions=directions,
+                   **overrides)
     if not report.passed:
         raise AssertionError(failure_message(report))
     return report

@@ -130,3 +130,19 @@ def test_quiet_failure_prints_only_what_failed(run_cli: Run,
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()
     assert lines and all(line.startswith("Whh ") for line in lines)
+
+
+def test_directions_and_impl_reports_validate(run_cli: Run, tmp_path: Path) -> None:
+    screened = json.loads(run_cli("numeric", *TINY, "--directions", "2", "--json").stdout)
+    jsonschema.validate(screened, schema())
+    assert screened["directions"]["k"] == 2
+    user = tmp_path / "user.py"
+    user.write_text("import numpy as np\n"
+                    "def f(params, inputs, targets, hprev):\n"
+                    "    return 1.0, {k: np.zeros_like(v) for k, v in params.items()}\n",
+                    encoding="utf-8")
+    data = json.loads(run_cli("compare", *TINY, "--impl", f"{user}:f", "--json").stdout)
+    jsonschema.validate(data, schema())
+    # A constant loss is another model's loss, and zero is exactly its gradient: it passes,
+    # and the report says the loss differs.
+    assert data["impl"]["loss_match"] is False and data["exit_code"] == 0
