@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from .model import Problem, build
 from .report import Report
 from .spec import Spec
 
+ANNOUNCE_SECONDS = 5.0  # estimated numeric work worth telling the user about before it starts
 SAMPLE_STREAM = 1  # second seed word: sampled elements do not disturb the weights' stream
 
 
@@ -43,9 +44,11 @@ def run(
     progress: ProgressFn | None = None,
     registry: Mapping[str, Engine] | None = None,
     impl: Any = None,
+    announce: Callable[[str], None] | None = None,
 ) -> Report:
     """Compute the gradient with each engine and compare every pair of them.
 
+    ``announce`` receives a sentence before long numeric work (its time estimate).
     ``impl`` (a :class:`bpttcheck.impl.ImplRequest`) adds the user's own code as
     engines ``impl`` and ``impl-numeric`` (see :mod:`bpttcheck.impl.check`).
     """
@@ -67,7 +70,7 @@ def run(
         max_memory=int(spec.max_memory * 2**20),
         time_budget=spec.time_budget,
     )
-    results, screened = _run_engines(problem, engines, registry, options, directions)
+    results, screened = _run_engines(problem, engines, registry, options, directions, announce)
     comparisons: list[PairResult] = []
     for ea, eb in itertools.combinations(engines, 2):
         rtol = spec.rtol_analytic if ea in ANALYTIC and eb in ANALYTIC else spec.rtol_numeric
@@ -86,7 +89,8 @@ def run(
 
 
 def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],
-                 options: Options, k: int | None) -> tuple[dict[str, Gradients], Screen | None]:
+                 options: Options, k: int | None, announce: Callable[[str], None] | None = None
+                 ) -> tuple[dict[str, Gradients], Screen | None]:
     """Run every engine, numeric last: planned before any work, screened first if ``k``.
 
     With ``k`` random directions, the numeric engine then differentiates element
@@ -94,7 +98,10 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
     :mod:`bpttcheck.directions`), within ``options.sample`` if one is set.
     """
     if "numeric" in engines:  # refuse an over-budget run before spending time on the others
-        numeric.plan(problem.params, problem.batch, options)
+        work = numeric.plan(problem.params, problem.batch, options)
+        if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
+            announce(f"numerical differentiation ({work.method}) of {work.elements} elements: "
+                     f"estimated {work.seconds:.0f} s on {work.workers} thread(s)")
     results = {name: registry[name](problem.params, problem.batch, options)
                for name in engines if name != "numeric"}
     found = None

@@ -255,7 +255,8 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     progress = _Progress(err_console) if interactive and not quiet else None
     try:
         report = checker.run(spec, engines, sample=sample, directions=directions,
-                             progress=progress.update if progress else None, impl=impl)
+                             progress=progress.update if progress else None, impl=impl,
+                             announce=None if quiet else _announcer(err_console))
     finally:
         if progress:
             progress.close()
@@ -282,6 +283,14 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 
         render(report, console)
     return int(report.exit_code)
+
+
+def _announcer(console: Any) -> Callable[[str], None]:
+    """Print a sentence on stderr (diagnostics never go to stdout)."""
+    def announce(message: str) -> None:
+        console.print(message, style="dim", highlight=False)
+
+    return announce
 
 
 def _console(stderr: bool = False) -> Any:

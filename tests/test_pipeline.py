@@ -146,3 +146,13 @@ def test_directions_and_impl_reports_validate(run_cli: Run, tmp_path: Path) -> N
     # A constant loss is another model's loss, and zero is exactly its gradient: it passes,
     # and the report says the loss differs.
     assert data["impl"]["loss_match"] is False and data["exit_code"] == 0
+
+
+def test_long_numeric_work_is_announced_with_an_estimate(run_cli: Run,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checker, "ANNOUNCE_SECONDS", 0.0)  # every run counts as long here
+    result = run_cli("numeric", *TINY)
+    assert result.exit_code == 0
+    assert "numerical differentiation (complex) of 63 elements: estimated" in result.stderr
+    assert "estimated" not in result.stdout  # diagnostics never mix with the report
+    assert run_cli("numeric", *TINY, "--quiet").stderr == ""
