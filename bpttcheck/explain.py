@@ -43,13 +43,12 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .budget import check_reference_time
 from .compare import norm_rel_error, rel_error
 from .engines import Gradients, Options, reference, tutorial
 from .errors import SpecError
 from .model import HIDDEN_PARAMS, PARAM_NAMES, Batch, Forward, Params, Problem, build, forward
-from .report import SCHEMA, run_arrays, save_arrays
+from .report import header, problem_dict, run_arrays, save_arrays
 from .spec import Spec
 
 TUTORIAL_CLIP = 5.0  # min-char-rnn's np.clip(dparam, -5, 5)
@@ -227,17 +226,12 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``explain --format json`` (schema 1, see README)."""
-        p = self.problem
         return {
-            "schema": SCHEMA,
-            "tool": "bpttcheck",
-            "version": __version__,
+            **header(),
             "command": "explain",
             "passed": self.passed,
             "spec": self.spec.to_dict(),
-            "problem": {"hidden": p.hidden, "vocab": p.vocab, "seq": p.batch.seq,
-                        "parameters": p.n_params, "tokens": p.tokens.source,
-                        "loss": self.results["tutorial"].loss},
+            "problem": problem_dict(self.problem, self.results["tutorial"].loss),
             "parameter": self.parameter,
             "diagonal": self.diagonal,
             "gradient_norm": float(np.linalg.norm(self.gradient)),

@@ -149,20 +149,11 @@ class Report:
         """The JSON report (schema documented in README, ``"schema": 1``)."""
         p = self.problem
         return {
-            "schema": SCHEMA,
-            "tool": "bpttcheck",
-            "version": __version__,
+            **header(),
             "passed": self.passed,
             "exit_code": int(self.exit_code),
             "spec": self.spec.to_dict(),
-            "problem": {
-                "hidden": p.hidden,
-                "vocab": p.vocab,
-                "seq": p.batch.seq,
-                "parameters": p.n_params,
-                "tokens": p.tokens.source,
-                "loss": self.loss,
-            },
+            "problem": problem_dict(p, self.loss),
             "engines": {
                 name: _engine_dict(g, p) for name, g in self.results.items()
             },
@@ -181,6 +172,17 @@ class Report:
     def save(self, path: str | Path) -> None:
         """Write the arrays used and every engine's gradient to an ``.npz`` file."""
         save_arrays(path, run_arrays(self.problem, self.results, self.loss))
+
+
+def header() -> dict[str, Any]:
+    """The first keys of every JSON document bpttcheck prints."""
+    return {"schema": SCHEMA, "tool": "bpttcheck", "version": __version__}
+
+
+def problem_dict(p: Problem, loss: float) -> dict[str, Any]:
+    """The ``"problem"`` object: sizes, where the tokens came from, the loss."""
+    return {"hidden": p.hidden, "vocab": p.vocab, "seq": p.batch.seq,
+            "parameters": p.n_params, "tokens": p.tokens.source, "loss": _finite(loss)}
 
 
 def run_arrays(problem: Problem, results: dict[str, Gradients],
