@@ -128,6 +128,15 @@ def logsumexp(ys: np.ndarray) -> np.ndarray:
     return out
 
 
+def softmax_would_overflow(y: np.ndarray) -> bool:
+    """Would ``np.exp(y) / np.sum(np.exp(y))`` (the tutorial's softmax) overflow on logits y?
+
+    exp overflows above EXP_LIMIT (about 709.78); the sum of V terms can overflow
+    from EXP_LIMIT - log(V) on.
+    """
+    return y.size > 0 and float(np.max(y)) > EXP_LIMIT - math.log(y.size)
+
+
 def forward(params: Params, batch: Batch) -> Forward:
     """Run the RNN over the sequence and return states, probabilities and losses."""
     inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
@@ -143,7 +152,7 @@ def forward(params: Params, batch: Batch) -> Forward:
     lse = logsumexp(ys)
     ps = np.exp(ys - lse[:, None])  # stable softmax
     losses = lse - ys[np.arange(T), list(targets)]  # -log p_t[target_t]
-    overflow = bool(ys.size) and float(ys.max()) > EXP_LIMIT - math.log(ys.shape[1])
+    overflow = any(softmax_would_overflow(y) for y in ys)
     return Forward(hs, hprev[:, 0].copy(), ys, ps, losses, overflow)
 
 

@@ -77,3 +77,13 @@ def test_logsumexp_is_exact_where_the_plain_formula_works() -> None:
 
 def test_batch_seq() -> None:
     assert Batch((1, 2, 3), (2, 3, 4), np.zeros((2, 1))).seq == 3
+
+
+def test_the_tutorial_engine_notes_an_overflow_the_original_would_hit() -> None:
+    from bpttcheck import checker
+
+    report = checker.run(resolve(overrides={"hidden": 20, "seq": 5, "init_scale": 100.0}))
+    assert any("would overflow" in note for note in report.notes())
+    assert report.passed  # the shifted softmax keeps every engine finite and in agreement
+    quiet = checker.run(resolve(overrides={"hidden": 20, "seq": 5}))
+    assert not any("overflow" in note for note in quiet.notes())

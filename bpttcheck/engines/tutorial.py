@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import Batch, Params
+from ..model import Batch, Params, softmax_would_overflow
 from .base import Gradients, Options
 
 
@@ -41,7 +41,7 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
         shifted = np.exp(ys[t] - np.max(ys[t]))  # exp(ys[t]) without overflow
         ps[t] = shifted / np.sum(shifted)  # probabilities for next chars
         loss += float(np.log(np.sum(shifted)) + np.max(ys[t]) - ys[t][targets[t], 0])  # -log p
-        overflow = overflow or float(np.max(ys[t])) > 709.0
+        overflow = overflow or softmax_would_overflow(ys[t])  # had it been unshifted
     dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
     dbh, dby = np.zeros_like(bh), np.zeros_like(by)
     dhnext = np.zeros_like(hs[0])
@@ -68,8 +68,9 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
         for name, dparam in grads.items():
             clipped[name] = np.abs(dparam) > options.clip
             np.clip(dparam, -options.clip, options.clip, out=dparam)  # mitigate explosions
-    notes = ("the tutorial's unshifted softmax np.exp(ys[t]) would overflow here "
-             "(a logit exceeds 709); bpttcheck shifts it",) if overflow else ()
+    notes = ("the tutorial's unshifted softmax np.exp(ys[t]) / np.sum(np.exp(ys[t])) would "
+             "overflow here (a logit near or above 709); bpttcheck shifts it by the largest "
+             "logit, which changes nothing else",) if overflow else ()
     return Gradients("tutorial", loss, grads, dhprev=dhnext, clipped=clipped,
                      clip=options.clip, steps=steps, notes=notes)
 
