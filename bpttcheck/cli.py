@@ -288,7 +288,7 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 def _announcer(console: Any) -> Callable[[str], None]:
     """Print a sentence on stderr (diagnostics never go to stdout)."""
     def announce(message: str) -> None:
-        console.print(message, style="dim", highlight=False)
+        console.print(message, style="dim", highlight=False, soft_wrap=True)
 
     return announce
 
