@@ -430,3 +430,22 @@ def test_nan_loss_is_a_finding_and_json_stays_valid(run_cli: Run, tmp_path: Path
     data = json.loads(result.stdout)["impl"]
     assert data["loss"] is None
     assert any(f.startswith("non-finite: the loss is nan") for f in data["findings"])
+
+
+def test_when_localisation_in_time_is_impossible_the_report_says_why(
+        tmp_path: Path, run_cli: Run) -> None:
+    """A function that only accepts the full sequence cannot be localised: say so, not nothing."""
+    source = (CORPUS / "bug_no_dhnext.py").read_text(encoding="utf-8")
+    target = next(line.split(":", 1)[1].strip() for line in source.splitlines()
+                  if line.startswith("# selftest-target:"))
+    guard = (f"\n_original = {target}\n"
+             f"def strict(inputs, targets, hprev):\n"
+             f"    if len(inputs) != 5:\n"
+             f"        raise ValueError('expects exactly 5 steps')\n"
+             f"    return _original(inputs, targets, hprev)\n")
+    path = write(tmp_path, "strict.py", source + guard)
+    result = run_cli("compare", *TINY, "--impl", f"{path}:strict")
+    assert result.exit_code == 1
+    text = " ".join(result.stdout.split())
+    assert "not localised in time: strict failed on the first 1 step(s)" in text
+    assert "ValueError: expects exactly 5 steps" in text

@@ -100,6 +100,7 @@ class ImplReport:
             out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
                        f"loss steps {format_steps(self.steps).replace('k =', 't =')} "
                        f"(of 0..{self.seq - 1}).")
+        out.extend(f"Note: {n}." for n in self.notes)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,10 +153,13 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     gradient_ok = all(c.passed for c in comparisons)
     causes: list[Cause] = []
     steps: tuple[int, ...] = ()
+    notes = list(first.notes)
     if not gradient_ok:
         causes = _diagnose(first.grads, own, ref, problem, loss_match, first.loss)
         if loss_match and not (causes and causes[0].kind == "clip"):  # clipping is not per step
-            steps = _localise(code, problem)
+            steps, why_not = _localise(code, problem)
+            if why_not is not None:
+                notes.append(why_not)
     n = sum(len(i) for i in sample.values()) if sample is not None else problem.n_params
     checked = (f"numerical differentiation of its loss on {n} of {problem.n_params} elements"
                + (f", {max(len(i) for i in sample.values())} sampled per parameter "
@@ -165,7 +169,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         target=code.loaded.name, label=code.label, form=code.form, names=dict(code.names),
         loaded=code.loaded.summary(), python2=code.loaded.python2, loss=first.loss,
         spec_loss=spec_loss, loss_match=loss_match, checked=checked, findings=tuple(findings),
-        causes=tuple(causes), steps=steps, notes=first.notes, seq=batch.seq)
+        causes=tuple(causes), steps=steps, notes=tuple(notes), seq=batch.seq)
     return {"impl": impl, "impl-numeric": own}, comparisons, report
 
 
@@ -206,13 +210,13 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
             if c.kind not in ("clip",)]
 
 
-def _localise(code: UserCode, problem: Problem) -> tuple[int, ...]:
+def _localise(code: UserCode, problem: Problem) -> tuple[tuple[int, ...], str | None]:
     """Loss steps t where their dL_t/dtheta differs, from calls on prefixes of the sequence.
 
     Their gradient on the first m steps minus that on the first m-1 is their
     dL_{m-1}/dtheta; the reference's comes from its (t, k) terms. Skipped (no
     steps named) when their code cannot run on a shorter sequence or its
-    prefix losses differ from the model's.
+    prefix losses differ from the model's; the second value then says why.
     """
     params, batch = problem.params, problem.batch
     ref_steps = per_step(params, batch)
@@ -222,14 +226,16 @@ def _localise(code: UserCode, problem: Problem) -> tuple[int, ...]:
         part = Batch(batch.inputs[:m], batch.targets[:m], batch.hprev)
         try:
             r = code.call(params, part)
-        except Exception:  # noqa: BLE001 - their code may insist on the full length
-            return ()
+        except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
+            return (), (f"not localised in time: {code.loaded.name} failed on the first {m} "
+                        f"step(s) of the sequence ({type(exc).__name__}: {exc})")
         if abs(r.loss - loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
-            return ()
+            return (), (f"not localised in time: on the first {m} step(s) its loss differs "
+                        "from the model's")
         for n in params:
             theirs[n][m - 1] = r.grads[n] - prev[n]
             prev[n] = r.grads[n]
     bad: set[int] = set()
     for n in params:
         bad.update(disagreeing_steps(theirs[n], ref_steps[n]))
-    return tuple(sorted(bad))
+    return tuple(sorted(bad)), None
