@@ -316,8 +316,7 @@ def multipliers(params: Params, fw: Forward, batch: Batch) -> dict[str, np.ndarr
     T, V = batch.seq, params["Wxh"].shape[1]
     xs = np.zeros((T, V))
     xs[np.arange(T), list(batch.inputs)] = 1.0  # one-hot x_k
-    hs_before = np.vstack([fw.hprev[None, :], fw.hs[:-1]])  # h_{k-1}
-    return {"Wxh": xs, "Whh": hs_before, "bh": np.ones((T, 1))}
+    return {"Wxh": xs, "Whh": fw.hs_before, "bh": np.ones((T, 1))}
 
 
 def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,

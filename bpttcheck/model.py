@@ -75,6 +75,7 @@ class Forward:
     """The forward pass, one row per time step (row t is step t)."""
 
     hs: np.ndarray  # (T, H) hidden states h_t
+    pre: np.ndarray  # (T, H) pre-activations a_t, with h_t = tanh(a_t)
     hprev: np.ndarray  # (H,) h_{-1}
     ys: np.ndarray  # (T, V) logits
     ps: np.ndarray  # (T, V) probabilities
@@ -88,6 +89,12 @@ class Forward:
     def h_before(self, t: int) -> np.ndarray:
         """h_{t-1}, which is hprev for t = 0."""
         return self.hprev if t == 0 else self.hs[t - 1]
+
+    @property
+    def hs_before(self) -> np.ndarray:
+        """(T, H): row t is h_{t-1}, what Whh multiplies at step t."""
+        before: np.ndarray = np.vstack([self.hprev[None, :], self.hs[:-1]])
+        return before
 
 
 def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator) -> dict[
@@ -143,17 +150,17 @@ def forward(params: Params, batch: Batch) -> Forward:
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
     bh, by = params["bh"][:, 0], params["by"][:, 0]
     T, H = len(inputs), Whh.shape[0]
-    hs = np.empty((T, H))
+    hs, pre = np.empty((T, H)), np.empty((T, H))
     h = hprev[:, 0]
     for t in range(T):
-        h = np.tanh(Wxh[:, inputs[t]] + Whh @ h + bh)  # W_xh x_t is column inputs[t]
-        hs[t] = h
+        pre[t] = Wxh[:, inputs[t]] + Whh @ h + bh  # W_xh x_t is column inputs[t]
+        h = hs[t] = np.tanh(pre[t])
     ys = hs @ Why.T + by  # logits, all steps at once
     lse = logsumexp(ys)
     ps = np.exp(ys - lse[:, None])  # stable softmax
     losses = lse - ys[np.arange(T), list(targets)]  # -log p_t[target_t]
     overflow = any(softmax_would_overflow(y) for y in ys)
-    return Forward(hs, hprev[:, 0].copy(), ys, ps, losses, overflow)
+    return Forward(hs, pre, hprev[:, 0].copy(), ys, ps, losses, overflow)
 
 
 def loss(params: Params, batch: Batch) -> float:

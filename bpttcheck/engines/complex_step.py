@@ -87,10 +87,10 @@ class Sensitivities:
     M: np.ndarray  # (T, H, H + 1): [Whh^T | w_t], w_t = Why^T gy_t
 
 
-def sensitivities(params: Params, fw: Forward, pre: np.ndarray, batch: Batch) -> Sensitivities:
+def sensitivities(params: Params, fw: Forward, batch: Batch) -> Sensitivities:
     """k_t, gy_t and the per-step product matrices, each from one complex evaluation."""
     Whh, Why = params["Whh"], params["Why"]
-    k = np.tanh(pre + 1j * COMPLEX_STEP).imag / COMPLEX_STEP  # complex tanh, per unit
+    k = np.tanh(fw.pre + 1j * COMPLEX_STEP).imag / COMPLEX_STEP  # complex tanh, per unit
     m = fw.ys.max(axis=1, keepdims=True)
     E = np.exp(fw.ys - m)  # the terms of the softmax sum
     moved = np.exp((fw.ys - m) + 1j * COMPLEX_STEP) - E  # the one term that moves

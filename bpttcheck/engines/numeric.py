@@ -163,7 +163,7 @@ def difference_losses(
             scale += mag
         return total, scale
     dh = np.zeros((P, Whh.shape[0]))  # h_{t-1}(perturbed) - h_{t-1}
-    sech2 = _sech2(_preactivations(params, fw, batch))
+    sech2 = _sech2(fw.pre)
     for t in range(batch.seq):
         da = dh @ Whh.T  # Whh dh_{t-1}
         if name == "Whh":  # (Whh + d E_ij) acting on the perturbed h_{t-1}
@@ -179,16 +179,6 @@ def difference_losses(
         total += change
         scale += mag
     return total, scale
-
-
-def _preactivations(params: Params, fw: Forward, batch: Batch) -> np.ndarray:
-    """a_t = Wxh x_t + Whh h_{t-1} + bh for every step, from the stored states."""
-    prev = np.vstack([fw.hprev[None, :], fw.hs[:-1]])
-    pre: np.ndarray = (params["Wxh"][:, list(batch.inputs)].T + prev @ params["Whh"].T
-                       + params["bh"][:, 0])
-    return pre
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,7 +218,7 @@ def start_steps(name: str, flat: np.ndarray, params: Params, fw: Forward,
         for t in range(T - 1, -1, -1):
             first[batch.inputs[t]] = t
         return first[cols]
-    prev = np.vstack([fw.hprev[None, :], fw.hs[:-1]])  # Whh[i, j] multiplies h_{t-1}[j]
+    prev = fw.hs_before  # Whh[i, j] multiplies h_{t-1}[j]
     nonzero = prev != 0
     first = np.where(nonzero.any(axis=0), nonzero.argmax(axis=0), T).astype(np.intp)
     return first[cols]
@@ -333,9 +323,8 @@ class _Shared:
 
 
 def _shared(params: Params, batch: Batch, fw: Forward, method: str) -> _Shared:
-    prev = np.vstack([fw.hprev[None, :], fw.hs[:-1]])
-    pre = _preactivations(params, fw, batch)
-    sens = complex_step.sensitivities(params, fw, pre, batch) if method == "complex" else None
+    prev = fw.hs_before
+    sens = complex_step.sensitivities(params, fw, batch) if method == "complex" else None
     pl = (finite_difference.plain(params, fw, batch, prev)
           if method in ("central", "forward", "richardson") else None)
     T = batch.seq
