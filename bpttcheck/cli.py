@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import BpttcheckError, ExitCode
-from .spec import FIELDS, Field
+from .spec import FIELDS, PARAM_NAMES, Field
 
 PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 
@@ -333,13 +333,12 @@ def main() -> None:
     cli.main()
 
 
-EXPLAIN_PARAMS = ("Wxh", "Whh", "Why", "bh", "by")  # model.PARAM_NAMES (not imported: NumPy)
 EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map and its labels
 
 
 @cli.command()
 @spec_options
-@click.option("--param", "parameter", type=click.Choice(EXPLAIN_PARAMS), default="Whh",
+@click.option("--param", "parameter", type=click.Choice(PARAM_NAMES), default="Whh",
               show_default=True, help="Parameter whose gradient is taken apart.")
 @click.option("--truncate", type=click.IntRange(min=1), metavar="K",
               help="Show what truncated BPTT keeping K steps per loss step (terms with "

@@ -48,7 +48,7 @@ from .compare import norm_rel_error, rel_error
 from .engines import Gradients, Options, reference, tutorial
 from .errors import SpecError
 from .model import HIDDEN_PARAMS, PARAM_NAMES, Batch, Forward, Params, Problem, build, forward
-from .report import header, problem_dict, run_arrays, save_arrays
+from .report import finite, header, problem_dict, run_arrays, save_arrays
 from .spec import Spec
 
 TUTORIAL_CLIP = 5.0  # min-char-rnn's np.clip(dparam, -5, 5)
@@ -67,8 +67,8 @@ class Agreement:
     norm_rel_error: float  # ||a - b|| / max(||a||, ||b||)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rel_error": _finite(self.rel_error),
-                "norm_rel_error": _finite(self.norm_rel_error)}
+        return {"rel_error": finite(self.rel_error),
+                "norm_rel_error": finite(self.norm_rel_error)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,13 +115,13 @@ class Reach:
             "lags": list(range(len(self.mean))),
             "mean": _floats(self.mean),
             "max": _floats(self.max),
-            "factor_per_step": _finite(self.factor) if self.factor is not None else None,
-            "spectral_radius": _finite(self.spectral_radius),
-            "whh_norm": _finite(self.whh_norm),
+            "factor_per_step": finite(self.factor) if self.factor is not None else None,
+            "spectral_radius": finite(self.spectral_radius),
+            "whh_norm": finite(self.whh_norm),
             "tanh_derivative": {"min": self.tanh_min, "mean": self.tanh_mean,
                                 "max": self.tanh_max, "saturated": self.saturated,
                                 "saturated_below": SATURATED},
-            "step_bound": _finite(self.step_bound),
+            "step_bound": finite(self.step_bound),
         }
 
 
@@ -165,9 +165,9 @@ class ClipEffect:
 
     def to_dict(self) -> dict[str, Any]:
         return {"parameter": self.parameter, "size": self.size, "clipped": self.clipped,
-                "max_abs": _finite(self.max_abs), "change_fraction": _finite(self.change_fraction),
-                "elements": [{"index": list(e.index), "value": _finite(e.value),
-                              "clipped": _finite(e.clipped)} for e in self.elements]}
+                "max_abs": finite(self.max_abs), "change_fraction": finite(self.change_fraction),
+                "elements": [{"index": list(e.index), "value": finite(e.value),
+                              "clipped": finite(e.clipped)} for e in self.elements]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +249,7 @@ class Explanation:
                            **({} if self.truncation is None else {
                                "discarded_norm": _float_dict(self.truncation.discarded_norm),
                                "full_norm": _float_dict(self.truncation.full_norm)}),
-                           "dhprev_norm": _finite(self.dhprev_norm)},
+                           "dhprev_norm": finite(self.dhprev_norm)},
             "clipping": {"bound": self.clip_bound, "applied": self.clip_applied,
                          "parameters": [c.to_dict() for c in self.clipping]},
         }
@@ -505,18 +505,14 @@ def _unstepped(g: Gradients) -> Gradients:
     return dataclasses.replace(g, steps=None)
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
 def _floats(a: np.ndarray) -> Any:
     """A nested list of floats, non-finite values as None (JSON has no inf)."""
     if np.isfinite(a).all():
         return a.tolist()
     if a.ndim == 0:
-        return _finite(float(a))
+        return finite(float(a))
     return [_floats(x) for x in a]
 
 
 def _float_dict(d: dict[str, float]) -> dict[str, float | None]:
-    return {k: _finite(v) for k, v in d.items()}
+    return {k: finite(v) for k, v in d.items()}

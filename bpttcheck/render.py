@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .compare import PairResult
-from .report import Report
+from .report import USER_ENGINES, Report
 
 
 def _cell(c: PairResult) -> Text:
@@ -24,8 +24,6 @@ def _cell(c: PairResult) -> Text:
         return text
     return Text(f"{value} ✗", style="bold red")
 
-
-USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
 
 
 def table(report: Report, pairs: tuple[tuple[str, str], ...] | None = None,

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .explain import SATURATED, Explanation
-from .report import format_index
+from .report import format_index, sci
 
 # Nine steps of a perceptually uniform dark-to-bright scale (viridis), small to large.
 PALETTE = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c",
@@ -26,10 +26,6 @@ SPARK = "▁▂▃▄▅▆▇█"  # column sums under the map
 BAR = 24  # characters of the longest bar in the reach profile
 REACH_ROWS = 14  # lags listed in the reach table; longer sequences show a spread of lags
 LABEL = 7  # width of the row labels left of the map
-
-
-def _sci(x: float) -> str:
-    return f"{x:.1e}" if math.isfinite(x) else "inf"
 
 
 def _levels(values: np.ndarray, lo: float, hi: float, n: int) -> np.ndarray:
@@ -90,7 +86,7 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
                 out.append(" " * cell_w, style=f"on {PALETTE[lvl]}")
             else:
                 out.append(GLYPHS[lvl] * cell_w)
-        out.append(f"  {_sci(float(m.row_norms[i]))}\n", style="cyan")
+        out.append(f"  {sci(float(m.row_norms[i]))}\n", style="cyan")
     clo, chi = _log_range(m.column_norms)
     spark = _levels(m.column_norms, clo, chi, len(SPARK))
     out.append(f"{'col':>{LABEL - 1}} ", style="dim")
@@ -99,7 +95,7 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     out.append("  ‖col sum‖\n", style="dim")
     out.append(f"{'':>{LABEL}}")
     out.append(f"column sums per {'k' if m.size == 1 else 'bin'}, log scale: "
-               f"{_sci(float(m.column_norms.min()))} … {_sci(float(m.column_norms.max()))}\n",
+               f"{sci(float(m.column_norms.min()))} … {sci(float(m.column_norms.max()))}\n",
                style="dim")
     if m.size > 1:
         out.append(f"{'':>{LABEL}}one cell per {unit}: the largest ‖term‖ in its block\n",
@@ -120,7 +116,7 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
 def sums_table(ex: Explanation) -> Table:
     """Both regroupings against the tutorial's gradient."""
     t = Table(title=f"Both groupings add up to d{ex.parameter} "
-                    f"(‖d{ex.parameter}‖ = {_sci(float(np.linalg.norm(ex.gradient)))}), "
+                    f"(‖d{ex.parameter}‖ = {sci(float(np.linalg.norm(ex.gradient)))}), "
                     "the sum of every term to about one rounding (compensated)",
               title_justify="left")
     t.add_column("regrouped sum = the gradient")
@@ -133,7 +129,7 @@ def sums_table(ex: Explanation) -> Table:
         ("column sum k = the tutorial's term at step k", ex.columns_vs_steps),
     )
     for label, a in rows:
-        t.add_row(label, _sci(a.norm_rel_error), _sci(a.rel_error))
+        t.add_row(label, sci(a.norm_rel_error), sci(a.rel_error))
     return t
 
 
@@ -158,7 +154,7 @@ def reach_table(ex: Explanation) -> Table:
         v = float(r.mean[lag])
         width = 0 if v <= 0 or not math.isfinite(v) else 1 + int(
             (math.log10(v) - lo) / max(hi - lo, 1e-12) * (BAR - 1))
-        t.add_row(str(lag), _sci(v), _sci(float(r.max[lag])), Text("█" * width, style="magenta"))
+        t.add_row(str(lag), sci(v), sci(float(r.max[lag])), Text("█" * width, style="magenta"))
     return t
 
 
@@ -190,7 +186,7 @@ def truncation_section(ex: Explanation) -> list[Table | Text]:
         t.add_column("‖discarded‖", justify="right")
         t.add_column("fraction discarded", justify="right")
         for name, frac in tr.fractions.items():
-            t.add_row(name, _sci(tr.full_norm[name]), _sci(tr.discarded_norm[name]),
+            t.add_row(name, sci(tr.full_norm[name]), sci(tr.discarded_norm[name]),
                       f"{frac:.3g}")
         out.append(t)
         out.append(Text(f"Each loss step t reaches back through k = t−{tr.window - 1}..t only "
@@ -198,7 +194,7 @@ def truncation_section(ex: Explanation) -> list[Table | Text]:
                         "Why and by lose nothing: they only have k = t terms.", style="dim"))
     out.append(Text(
         f"Between chunks, min-char-rnn feeds the last hidden state in as hprev, a constant: "
-        f"‖∂L/∂hprev‖ = {_sci(ex.dhprev_norm)} is what that discards."))
+        f"‖∂L/∂hprev‖ = {sci(ex.dhprev_norm)} is what that discards."))
     return out
 
 

@@ -22,6 +22,7 @@ from .model import Problem
 from .spec import Spec
 
 SCHEMA = 1  # bump when a field of to_dict() changes meaning or disappears
+USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +183,7 @@ def header() -> dict[str, Any]:
 def problem_dict(p: Problem, loss: float) -> dict[str, Any]:
     """The ``"problem"`` object: sizes, where the tokens came from, the loss."""
     return {"hidden": p.hidden, "vocab": p.vocab, "seq": p.batch.seq,
-            "parameters": p.n_params, "tokens": p.tokens.source, "loss": _finite(loss)}
+            "parameters": p.n_params, "tokens": p.tokens.source, "loss": finite(loss)}
 
 
 def run_arrays(problem: Problem, results: dict[str, Gradients],
@@ -209,15 +210,16 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
         raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
 
 
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+def finite(x: float) -> float | None:
+    """``x`` for JSON: None where it is not finite (JSON has no inf or NaN)."""
+    return float(x) if math.isfinite(x) else None
 
 
 def _element_dict(e: Element | None) -> dict[str, Any] | None:
     if e is None:
         return None
-    return {"index": list(e.index), "a": _finite(e.a), "b": _finite(e.b),
-            "rel_error": _finite(e.rel_error)}
+    return {"index": list(e.index), "a": finite(e.a), "b": finite(e.b),
+            "rel_error": finite(e.rel_error)}
 
 
 def _pair_dict(c: PairResult) -> dict[str, Any]:
@@ -225,8 +227,8 @@ def _pair_dict(c: PairResult) -> dict[str, Any]:
         "parameter": c.parameter,
         "a": c.a,
         "b": c.b,
-        "max_rel_error": _finite(c.max_rel_error),
-        "norm_rel_error": _finite(c.norm_rel_error),
+        "max_rel_error": finite(c.max_rel_error),
+        "norm_rel_error": finite(c.norm_rel_error),
         "worst_index": list(c.worst.index) if c.worst else None,
         "worst": _element_dict(c.worst),
         "rtol": c.rtol,
@@ -243,7 +245,7 @@ def _pair_dict(c: PairResult) -> dict[str, Any]:
 
 
 def _engine_dict(g: Gradients, p: Problem) -> dict[str, Any]:
-    out: dict[str, Any] = {"loss": _finite(g.loss), "covered": _coverage(g, p)}
+    out: dict[str, Any] = {"loss": finite(g.loss), "covered": _coverage(g, p)}
     if g.method is not None:  # numerical differentiation: how, and how long it took
         out.update(method=g.method, step=g.step, timing=g.timing)
     return out
@@ -262,7 +264,8 @@ def format_index(parameter: str, index: tuple[int, ...]) -> str:
     return f"{parameter}[{', '.join(str(i) for i in index)}]"
 
 
-def _sci(x: float) -> str:
+def sci(x: float) -> str:
+    """``1.2e-13``: how every report prints an error or a norm."""
     return f"{x:.1e}" if math.isfinite(x) else "inf"
 
 
@@ -291,7 +294,7 @@ def describe_failure(c: PairResult) -> str:
     line = head
     if w:
         line += (f"; worst {where}: {c.a} {w.a:.6g}, {c.b} {w.b:.6g} "
-                 f"(rel. error {_sci(w.rel_error)} > {c.rtol:.0e})")
+                 f"(rel. error {sci(w.rel_error)} > {c.rtol:.0e})")
     if c.steps:
         line += f"; contributions differ at time steps {format_steps(c.steps)}"
     return line
@@ -318,10 +321,10 @@ def _verdict(r: Report) -> list[str]:
         lines.extend(r.impl.lines(impl_ok))
     engines = r.engines
     if r.passed:
-        analytic = [e for e in engines if e not in ("numeric", "impl", "impl-numeric")]
+        analytic = [e for e in engines if e not in ("numeric", *USER_ENGINES)]
         if "tutorial" in engines and "reference" in engines:
-            elementwise = _sci(r.worst("tutorial", "reference"))
-            normwise = _sci(r.worst_norm("tutorial", "reference"))
+            elementwise = sci(r.worst("tutorial", "reference"))
+            normwise = sci(r.worst_norm("tutorial", "reference"))
             lines.append(
                 "Yes: the tutorial's dhnext recursion computes exactly the lecture's sum over all "
                 f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
@@ -330,11 +333,11 @@ def _verdict(r: Report) -> list[str]:
         if "numeric" in engines:
             for e in analytic:
                 elements = any(c.compared for c in r.comparisons if (c.a, c.b) == (e, "numeric"))
-                normwise = (f" ({_sci(r.worst_norm(e, 'numeric'))} norm-wise)" if elements
+                normwise = (f" ({sci(r.worst_norm(e, 'numeric'))} norm-wise)" if elements
                             else "")
                 lines.append(
                     f"Numerical differentiation confirms {_NAMES.get(e, e)} to "
-                    f"{_sci(r.worst(e, 'numeric'))}{normwise} on {r.coverage}."
+                    f"{sci(r.worst(e, 'numeric'))}{normwise} on {r.coverage}."
                 )
     else:
         bad = [c for c in r.comparisons if not c.passed]

@@ -34,6 +34,9 @@ RTOL_NUMERIC = 1e-6
 # nothing about the code. 1e-4 keeps the floor far below any entry that matters.
 FLOOR = 1e-4
 
+# The model's parameters, in the tutorial's order. Defined here, in plain Python, so that the
+# CLI can offer them as choices without importing NumPy; model.py re-exports it.
+PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 HPREV_CHOICES = ("zeros", "random")
 # Numerical differentiation methods (engines/numeric.py): complex step first, the default.
 METHOD_CHOICES = ("complex", "central", "forward", "richardson", "difference")

@@ -20,7 +20,6 @@ exceptions and time-outs are input errors (ImplError, exit 2).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
 from ..engines import ANALYTIC, Gradients, Options
 from ..engines import reference as reference_engine
 from ..model import PARAM_NAMES, Batch, Problem, loss
+from ..report import finite, format_steps
 from . import numeric
 from .adapters import ImplOptions, UserCode, engine_gradients, nonfinite, prepare, same
 
@@ -95,8 +95,6 @@ class ImplReport:
         out.extend(f"✗ {f}" for f in self.findings)
         out.extend(f"Likely cause: {c.message}." for c in self.causes)
         if self.steps:
-            from ..report import format_steps
-
             out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
                        f"loss steps {format_steps(self.steps).replace('k =', 't =')} "
                        f"(of 0..{self.seq - 1}).")
@@ -106,16 +104,12 @@ class ImplReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target, "form": self.form, "names": self.names,
-            "loaded": self.loaded, "python2": self.python2, "loss": _finite(self.loss),
-            "spec_loss": _finite(self.spec_loss), "loss_match": self.loss_match,
+            "loaded": self.loaded, "python2": self.python2, "loss": finite(self.loss),
+            "spec_loss": finite(self.spec_loss), "loss_match": self.loss_match,
             "checked": self.checked,
             "findings": list(self.findings), "causes": [c.to_dict() for c in self.causes],
             "steps": list(self.steps), "passed": self.passed, "notes": list(self.notes),
         }
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def prepare_request(request: ImplRequest, problem: Problem) -> UserCode:
