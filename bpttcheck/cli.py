@@ -49,17 +49,31 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="RNN spec in TOML (see configs/). Flags override its values.")(func)
 
 
-def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format table|json``, ``--json`` and ``--debug``: every command has them."""
     func = click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(func)
+    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                        show_default=True, help="table for people, json for programs.")(func)
+
+
+def _pop_format(kwargs: dict[str, Any]) -> str:
+    """Take the format flags out of ``kwargs`` (--json wins) and drop --debug, which
+    :class:`_Group` has already read from the command line."""
+    kwargs.pop("debug")
+    fmt, as_json = kwargs.pop("fmt"), kwargs.pop("as_json")
+    return "json" if as_json else str(fmt)
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Flags of ``compare`` and ``numeric``: format, files, quiet, coverage."""
+    func = format_options(func)
     func = click.option("--quiet", "-q", is_flag=True,
                         help="Print nothing on success; on failure, only what failed.")(func)
     func = click.option("--save", type=click.STRING, metavar="FILE.npz",
                         help="Write the arrays and every engine's gradient to an .npz file.")(func)
     func = click.option("--junit", type=click.STRING, metavar="FILE.xml",
                         help="Write JUnit XML: one test case per parameter and engine pair.")(func)
-    func = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(func)
-    func = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                        show_default=True, help="table for people, json for programs.")(func)
     func = click.option("--directions", type=click.IntRange(min=1), metavar="K",
                         help="Pre-screen each parameter with K random projections (seeded); "
                              "check element by element only where one disagrees.")(func)
@@ -202,12 +216,10 @@ def numeric(engine: str, **kwargs: Any) -> int:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for programs.")
+@format_options
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=20.0,
               show_default=True, metavar="SECONDS", help="Time limit per call of a case.")
-@click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
-def selftest(fmt: str, timeout: float, debug: bool) -> int:
+def selftest(timeout: float, **kwargs: Any) -> int:
     """Check bpttcheck itself on a corpus of wrong and right backward passes.
 
     Each file shipped in bpttcheck/selftest/corpus is checked exactly as
@@ -223,6 +235,7 @@ def selftest(fmt: str, timeout: float, debug: bool) -> int:
 
     from . import selftest as corpus
 
+    fmt = _pop_format(kwargs)
     result = corpus.run(timeout=timeout)
     if fmt == "json":
         import json
@@ -241,12 +254,10 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     from .spec import resolve
 
     config = kwargs.pop("config")
-    fmt = "json" if kwargs.pop("as_json") else kwargs.pop("fmt")
-    kwargs.pop("fmt", None)
+    fmt = _pop_format(kwargs)
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
     junit = kwargs.pop("junit")
     directions = kwargs.pop("directions")
-    kwargs.pop("debug")
     impl = _impl_request(kwargs)
     spec = resolve(config, kwargs)
     console = _console()
@@ -343,19 +354,15 @@ EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map a
 @click.option("--truncate", type=click.IntRange(min=1), metavar="K",
               help="Show what truncated BPTT keeping K steps per loss step (terms with "
                    "t-k >= K dropped; WildML's bptt_truncate=K-1) discards.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for programs.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@format_options
 @click.option("--save", type=click.STRING, metavar="FILE.npz",
               help="Write the arrays (compare --save's keys plus explain.*) to an .npz file.")
 @click.option("--save-svg", type=click.STRING, metavar="FILE",
               help="Also write the rendered output as an SVG picture.")
 @click.option("--save-html", type=click.STRING, metavar="FILE",
               help="Also write the rendered output as an HTML page.")
-@click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
-def explain(parameter: str, truncate: int | None, fmt: str, as_json: bool, save: str | None,
-            save_svg: str | None, save_html: str | None, config: str | None,
-            **kwargs: Any) -> int:
+def explain(parameter: str, truncate: int | None, save: str | None, save_svg: str | None,
+            save_html: str | None, config: str | None, **kwargs: Any) -> int:
     """See the sum: the (t, k) terms of one parameter's gradient.
 
     Draws the size of every term of the lecture's double sum over loss steps t
@@ -377,12 +384,12 @@ def explain(parameter: str, truncate: int | None, fmt: str, as_json: bool, save:
     from .render_explain import render
     from .spec import resolve
 
-    kwargs.pop("debug")
+    fmt = _pop_format(kwargs)
     spec = resolve(config, kwargs)
     result = take_apart(spec, parameter, truncate, with_reference=bool(save))
     if save:
         result.save(save)
-    if as_json or fmt == "json":
+    if fmt == "json":
         click.echo(result.to_json())
     else:
         render(result, _console())
