@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BpttcheckError
+from ..report import header
 from ..spec import Spec
 
 # Small enough that each case takes a fraction of a second with every element
@@ -122,6 +123,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **header(), "command": "selftest",
             "passed": self.passed, "seconds": self.seconds, "summary": self.summary(),
             "spec": SPEC.to_dict(),
             "cases": [{"name": o.case.name, "expect": o.case.expect, "status": o.status,
