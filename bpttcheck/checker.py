@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .budget import check_reference_time
-from .compare import PairResult, compare, disagreeing_steps
+from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
 from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
 from .engines.base import ProgressFn
@@ -73,7 +73,7 @@ def run(
     results, screened = _run_engines(problem, engines, registry, options, directions, announce)
     comparisons: list[PairResult] = []
     for ea, eb in itertools.combinations(engines, 2):
-        rtol = spec.rtol_analytic if ea in ANALYTIC and eb in ANALYTIC else spec.rtol_numeric
+        rtol = tolerance(spec, ea, eb)
         for name in problem.params:
             comparisons.append(compare(name, results[ea], results[eb], rtol, spec.floor))
     comparisons = _localise(problem, comparisons, registry, options)

@@ -28,8 +28,10 @@ import dataclasses
 
 import numpy as np
 
+from .engines import ANALYTIC
 from .engines.base import Gradients
 from .errors import ImplError
+from .spec import Spec
 
 TINY = float(np.finfo(np.float64).tiny)  # denominator of last resort
 MAX_LISTED = 5  # failing elements listed per comparison
@@ -72,6 +74,13 @@ class PairResult:
     @property
     def pair(self) -> str:
         return f"{self.a}↔{self.b}"
+
+
+def tolerance(spec: Spec, a: str, b: str) -> float:
+    """The rtol for engines ``a`` and ``b``: ``rtol_analytic`` when both differentiate by
+    hand (the tutorial, the reference, the user's code), ``rtol_numeric`` otherwise."""
+    by_hand = (*ANALYTIC, "impl")
+    return spec.rtol_analytic if a in by_hand and b in by_hand else spec.rtol_numeric
 
 
 def rel_error(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:

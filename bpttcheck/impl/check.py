@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from ..compare import PairResult, compare, norm_rel_error
+from ..compare import PairResult, compare, norm_rel_error, tolerance
 from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
-from ..engines import ANALYTIC, Gradients, Options
+from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..model import PARAM_NAMES, Batch, Problem, loss
 from ..report import finite, format_steps
@@ -139,11 +139,12 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     ref = results.get("reference") or reference_engine.gradients(params, batch, Options())
     spec_loss = ref.loss
     loss_match = abs(first.loss - spec_loss) <= LOSS_RTOL * max(1.0, abs(spec_loss))
-    comparisons = [compare(n, impl, own, spec.rtol_numeric, spec.floor) for n in params]
+    rtol = tolerance(spec, "impl", "impl-numeric")
+    comparisons = [compare(n, impl, own, rtol, spec.floor) for n in params]
     if loss_match:
         for e, g in results.items():
-            rtol = spec.rtol_analytic if e in ANALYTIC else spec.rtol_numeric
-            comparisons.extend(compare(n, impl, g, rtol, spec.floor) for n in params)
+            comparisons.extend(compare(n, impl, g, tolerance(spec, "impl", e), spec.floor)
+                               for n in params)
     gradient_ok = all(c.passed for c in comparisons)
     causes: list[Cause] = []
     steps: tuple[int, ...] = ()
