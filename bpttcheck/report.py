@@ -309,6 +309,12 @@ _NAMES = {"tutorial": "the tutorial's backward pass", "reference": "the explicit
 _WITNESS_ORDER = ("reference", "impl-numeric", "numeric", "tutorial")
 
 
+def _witness_rank(c: PairResult, wrong: str) -> int:
+    """Where the other engine of ``c`` (not ``wrong``) stands in _WITNESS_ORDER."""
+    other = c.b if c.a == wrong else c.a
+    return _WITNESS_ORDER.index(other) if other in _WITNESS_ORDER else len(_WITNESS_ORDER)
+
+
 def _and(items: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -352,9 +358,7 @@ def _verdict(r: Report) -> list[str]:
             # One line per parameter, against the most trusted witness; the rest say the same.
             for n in params:
                 mine = [c for c in bad if c.parameter == n]
-                mine.sort(key=lambda c: _WITNESS_ORDER.index(c.b if c.a == e else c.a)
-                          if (c.b if c.a == e else c.a) in _WITNESS_ORDER else len(_WITNESS_ORDER))
-                lines.append(describe_failure(mine[0]))
+                lines.append(describe_failure(min(mine, key=lambda c: _witness_rank(c, e))))
             hidden = len(bad) - len(params)
             if hidden:
                 noun = "comparison says" if hidden == 1 else "comparisons say"
