@@ -134,8 +134,9 @@ def load(path: Path, tag: str) -> Any:
     return module
 
 
-def call(entry: dict[str, Any], case: dict[str, Any], tag: str) -> tuple[float, dict, Any]:
-    module = load(HERE / entry["file"], tag)
+def call(entry: dict[str, Any], case: dict[str, Any], tag: str,
+         root: Path) -> tuple[float, dict, Any]:
+    module = load(root / entry["file"], tag)
     names = names_of(entry)
     theirs = {t: case["params"][o].copy() for t, o in names.items()}
     args = (list(case["inputs"]), list(case["targets"]), case["hprev"].copy())
@@ -185,11 +186,11 @@ def unpack(entry: dict[str, Any], out: Any, names: dict[str, str]) -> tuple[floa
 
 
 # -- the two checks ------------------------------------------------------------------------
-def check_edit(entry: dict[str, Any]) -> list[str]:
+def check_edit(entry: dict[str, Any], root: Path) -> list[str]:
     if entry["correct"]:
         return []
-    bug = (HERE / entry["file"]).read_text().splitlines()
-    good = (HERE / entry["derived_from"]).read_text().splitlines()
+    bug = (root / entry["file"]).read_text().splitlines()
+    good = (root / entry["derived_from"]).read_text().splitlines()
     ops = [op for op in difflib.SequenceMatcher(None, good, bug, autojunk=False).get_opcodes()
            if op[0] != "equal"]
     if len(ops) != 1:
@@ -214,14 +215,14 @@ def check_edit(entry: dict[str, Any]) -> list[str]:
 _NUMERIC: dict[tuple[int, ...], dict[str, np.ndarray]] = {}  # (seed, sizes) -> gradient
 
 
-def check_gradient(entry: dict[str, Any], verbose: bool) -> list[str]:
+def check_gradient(entry: dict[str, Any], verbose: bool, root: Path) -> list[str]:
     problems = []
     expected_wrong = set(entry["parameters"])
     for seed in SEEDS:
         sizes = sizes_of(entry)
         case = instance(seed, **sizes)
         key = (seed, *sizes.values())
-        loss, grads, hlast = call(entry, case, str(seed))
+        loss, grads, hlast = call(entry, case, str(seed), root)
         ref_loss, ref_h = model_loss(case["params"], case["inputs"], case["targets"],
                                      case["hprev"])
         if abs(loss - ref_loss) > LOSS_TOL * abs(ref_loss):
@@ -272,11 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", help="only these manifest entries")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every error")
+    parser.add_argument("--root", default=str(HERE), help="the corpus folder (default: this one)")
     opts = parser.parse_args(argv)
-    manifest = json.loads((HERE / "manifest.json").read_text())
+    root = Path(opts.root)
+    manifest = json.loads((root / "manifest.json").read_text())
     correct = {e["file"] for e in manifest if e["correct"]}
     listed = {e["file"] for e in manifest}
-    on_disk = {p.name for p in HERE.glob("*.py")} - {Path(__file__).name}
+    on_disk = {p.name for p in root.glob("*.py")} - {"validate.py"}
+    on_disk -= {p.name for p in root.glob("test_*.py")}
     failures = [f"{name}: on disk but not in manifest.json" for name in sorted(on_disk - listed)]
     failures += [f"{name}: in manifest.json but not on disk" for name in sorted(listed - on_disk)]
     for entry in manifest:
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             print(entry["file"], entry["kind"])
         problems = check_entry_fields(entry, correct)
         if not problems:
-            problems = check_edit(entry) + check_gradient(entry, opts.verbose)
+            problems = check_edit(entry, root) + check_gradient(entry, opts.verbose, root)
         failures += [f"{entry['file']}: {p}" for p in problems]
     for line in failures:
         print(line)
