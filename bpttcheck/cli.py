@@ -8,17 +8,23 @@ imports NumPy and Rich only inside commands, so ``--help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import Any
 
-import click
+try:  # Ctrl-C while the modules load (the first ~90 ms): exit 130, no traceback
+    import time
+    import warnings
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
-from . import __version__
-from .errors import BpttcheckError, ExitCode
-from .spec import FIELDS, PARAM_NAMES, Field
+    import click
+
+    from . import __version__
+    from .errors import BpttcheckError, ExitCode
+    from .spec import FIELDS, PARAM_NAMES, Field
+except KeyboardInterrupt:
+    os._exit(130)  # not sys.exit: see main()
 
 PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 
@@ -124,42 +130,137 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     return ImplRequest(target, options)
 
 
+MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
+
+
 class _Group(click.Group):
     """The command group, converting every error to one line and an exit code.
 
     Overriding ``main`` (which console scripts and ``click.testing.CliRunner``
-    both call) keeps the conversion in one place for both.
+    both call) keeps the conversion in one place for both. It also makes the
+    command a Unix citizen: no arguments print the help (exit 0), a closed pipe
+    exits 141 silently, Ctrl-C exits 130 without a traceback, and with
+    ``--format json`` stdout holds exactly one JSON document even on error.
     """
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
+        if not args:  # a bare `bpttcheck` asks what it can do: the help, on stdout
+            args = ["--help"]
         debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
+        as_json = _wants_json(args)
         try:
-            code = super().main(args=args, prog_name=prog_name or "bpttcheck",
-                                complete_var=complete_var, standalone_mode=False, **extra)
-        except click.exceptions.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE)
-        except (click.exceptions.Abort, KeyboardInterrupt):
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        except BpttcheckError as exc:
-            if debug:
-                raise
-            _fail(str(exc), exc.exit_code)
-        except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
-            if debug:
-                raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
-                  "traceback, and please report it)", ExitCode.USAGE)
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RuntimeWarning)
+                    code = super().main(args=args, prog_name=prog_name or "bpttcheck",
+                                        complete_var=complete_var, standalone_mode=False,
+                                        **extra)
+                _leftover_warnings(caught)
+            except click.exceptions.UsageError as exc:
+                hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+                _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE, as_json)
+            except (click.exceptions.Abort, KeyboardInterrupt, _Interrupted):
+                _fail("interrupted", ExitCode.INTERRUPTED, as_json)
+            except (BrokenPipeError, _PipeClosed):
+                _closed_pipe()
+            except BpttcheckError as exc:
+                if debug:
+                    raise
+                _fail(str(exc), exc.exit_code, as_json)
+            except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
+                if debug:
+                    raise
+                _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
+                      "traceback, and please report it)", ExitCode.USAGE, as_json)
+        except KeyboardInterrupt:  # a second Ctrl-C while the first one's message is printed
+            sys.exit(int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:  # the error message itself met a closed pipe
+            _closed_pipe()
         sys.exit(int(code) if isinstance(code, int) else 0)
 
 
-def _fail(message: str, code: int) -> None:
-    one_line = " ".join(message.splitlines())  # a file name may hold a line break too
-    click.echo(f"bpttcheck: error: {one_line}", err=True)
+    def invoke(self, ctx: click.Context) -> Any:
+        # Click's own main() answers Ctrl-C with a blank line on stderr and a closed pipe
+        # with exit 1; carry both past it in exceptions of our own.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+
+class _Interrupted(Exception):
+    """Ctrl-C during a command (see :meth:`_Group.invoke`)."""
+
+
+class _PipeClosed(Exception):
+    """stdout closed during a command (see :meth:`_Group.invoke`)."""
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON (read before Click parses it, so that a
+    usage error can be reported as a JSON document too)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--json" or arg == "--format=json" or (
+                arg == "--format" and i + 1 < len(args) and args[i + 1] == "json"):
+            return True
+    return False
+
+
+def _closed_pipe() -> None:
+    """stdout was closed early (``| head -1``): say nothing more and exit 141.
+
+    stdout is pointed at /dev/null first, so that Python's own flush at exit
+    does not complain about the pipe a second time.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
+    sys.exit(int(ExitCode.CLOSED_PIPE))
+
+
+def cap(message: str, limit: int = MAX_MESSAGE) -> str:
+    """One line of at most ``limit`` characters: line breaks become spaces (a file name
+    may hold one too) and the rest of a long message is counted, not printed."""
+    one_line = " ".join(message.splitlines())
+    if len(one_line) <= limit:
+        return one_line
+    from .prose import plural
+
+    rest = len(one_line) - limit
+    return f"{one_line[:limit]}… ({plural(rest, 'more character')}; --debug shows all)"
+
+
+def _fail(message: str, code: int, as_json: bool = False) -> None:
+    text = cap(message)
+    if code == ExitCode.SELF_CHECK:
+        from .prose import PLEASE_REPORT
+
+        text += f" {PLEASE_REPORT}"
+    click.echo(f"bpttcheck: error: {text}", err=True)
+    if as_json:  # stdout still holds exactly one document: this error
+        import json
+
+        from .report import error_document
+
+        click.echo(json.dumps(error_document(int(code), text), indent=2))
     sys.exit(int(code))
+
+
+def _leftover_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Warnings no report took as notes: one line each on stderr, without our source."""
+    from .prose import warning_notes
+
+    for note in warning_notes(caught):
+        click.echo(f"bpttcheck: note: {note}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,8 +271,24 @@ def cli() -> None:
     bpttcheck computes the gradient of a vanilla RNN's loss three independent
     ways (the min-char-rnn tutorial's backward pass, the lecture's explicit
     double sum over k <= t, and numerical differentiation) and reports, per
-    parameter, how far they disagree. Exit codes: 0 agree, 1 mismatch,
-    2 usage or input error.
+    parameter, how far they disagree. The last line of every command is the
+    answer.
+
+    \b
+    Exit codes:
+      0    every compared pair agrees
+      1    a gradient, or a user's loss, is wrong; or a user function's
+           check is vacuous
+      2    usage or input error (bad flag, spec, file; a spec with nothing
+           to check); a refusal by budget; a run stopped by --timeout or
+           --time-budget; user code that exits or crashes
+      3    bpttcheck's own self-check failed: please report it
+      130  interrupted (Ctrl-C)
+      141  stdout was closed early (a closed pipe); nothing more is printed
+
+    With --format json, stdout holds one JSON document: the report, or for
+    exit codes 2, 3 and 130 an error document {"schema", "tool", "version",
+    "error": {"exit_code", "message"}}.
 
     Example:
 
@@ -265,12 +382,15 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     interactive = console.is_terminal and err_console.is_terminal and not console.no_color
     progress = _Progress(err_console) if interactive and not quiet else None
     try:
-        report = checker.run(spec, engines, sample=sample, directions=directions,
-                             progress=progress.update if progress else None, impl=impl,
-                             announce=None if quiet else _announcer(err_console))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            report = checker.run(spec, engines, sample=sample, directions=directions,
+                                 progress=progress.update if progress else None, impl=impl,
+                                 announce=None if quiet else _announcer(err_console))
     finally:
         if progress:
             progress.close()
+    report = _with_warnings(report, caught)
     if save:
         report.save(save)
     if junit:
@@ -296,6 +416,16 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     return int(report.exit_code)
 
 
+def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:
+    """The report with the check's warnings as notes (not raw warnings quoting our source)."""
+    import dataclasses
+
+    from .prose import warning_notes
+
+    notes = warning_notes(caught)
+    return dataclasses.replace(report, warnings=tuple(notes)) if notes else report
+
+
 def _announcer(console: Any) -> Callable[[str], None]:
     """Print a sentence on stderr (diagnostics never go to stdout)."""
     def announce(message: str) -> None:
@@ -309,9 +439,14 @@ def _console(stderr: bool = False) -> Any:
     bold), none when the stream is not a terminal (Rich's own rule)."""
     from rich.console import Console
 
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:  # Rich's own exits 1, the code for "disagree"
+            self.quiet = True
+            raise BrokenPipeError
+
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=plain or None,
-                   color_system=None if plain else "auto")
+    return _PipeConsole(stderr=stderr, no_color=plain or None,
+                        color_system=None if plain else "auto")
 
 
 class _Progress:
@@ -340,8 +475,23 @@ class _Progress:
 
 
 def main() -> None:
-    """Console-script entry point: run the CLI and exit with its code."""
-    cli.main()
+    """Console-script entry point: run the CLI and exit with its code.
+
+    After Ctrl-C, the process ends with ``os._exit(130)`` once its output is flushed:
+    CPython remembers a KeyboardInterrupt that passed through C code (an import, a
+    NumPy call) and would otherwise turn ``sys.exit(130)`` into death by SIGINT.
+    """
+    try:
+        cli.main()
+    except SystemExit as exc:
+        if exc.code != ExitCode.INTERRUPTED:
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed or detached stream
+                stream.flush()
+        os._exit(int(ExitCode.INTERRUPTED))
+    except KeyboardInterrupt:  # after the CLI's own handling ended
+        os._exit(int(ExitCode.INTERRUPTED))
 
 
 EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map and its labels

@@ -36,6 +36,7 @@ class Report:
     sample: int | None = None
     impl: Any = None  # bpttcheck.impl.ImplReport when the user's code was checked (--impl)
     directions: Any = None  # bpttcheck.directions.Screen when --directions K pre-screened
+    warnings: tuple[str, ...] = ()  # warnings raised during the check (NumPy's), as notes
 
     @property
     def passed(self) -> bool:
@@ -140,6 +141,7 @@ class Report:
             out.append(f"{', '.join(self.directions.screened)}: checked only by "
                        f"{self.directions.k} random projection(s) each (--directions), not "
                        "element by element")
+        out.extend(self.warnings)
         return out
 
     def verdict(self) -> list[str]:
@@ -178,6 +180,11 @@ class Report:
 def header() -> dict[str, Any]:
     """The first keys of every JSON document bpttcheck prints."""
     return {"schema": SCHEMA, "tool": "bpttcheck", "version": __version__}
+
+
+def error_document(exit_code: int, message: str) -> dict[str, Any]:
+    """The one JSON document of a run that ended in an error (exit 2, 3 or 130)."""
+    return {**header(), "error": {"exit_code": exit_code, "message": message}}
 
 
 def problem_dict(p: Problem, loss: float) -> dict[str, Any]:
