@@ -400,15 +400,9 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     if fmt == "json":
         click.echo(report.to_json())
     elif quiet:
-        from .report import describe_failure
+        from .render import render_quiet
 
-        for c in report.comparisons:
-            if not c.passed:
-                click.echo(describe_failure(c))
-        if report.impl is not None:  # --impl: findings and the likely cause, one a line
-            for line in (*report.impl.findings,
-                         *(f"likely cause: {c.message}" for c in report.impl.causes)):
-                click.echo(line)
+        render_quiet(report, console)
     else:
         from .render import render
 
@@ -435,18 +429,10 @@ def _announcer(console: Any) -> Callable[[str], None]:
 
 
 def _console(stderr: bool = False) -> Any:
-    """A Rich console for the terminal: no escape codes at all under NO_COLOR (not even
-    bold), none when the stream is not a terminal (Rich's own rule)."""
-    from rich.console import Console
+    """The console every command prints through (see :mod:`bpttcheck.terminal`)."""
+    from .terminal import make_console
 
-    class _PipeConsole(Console):
-        def on_broken_pipe(self) -> None:  # Rich's own exits 1, the code for "disagree"
-            self.quiet = True
-            raise BrokenPipeError
-
-    plain = bool(os.environ.get("NO_COLOR"))
-    return _PipeConsole(stderr=stderr, no_color=plain or None,
-                        color_system=None if plain else "auto")
+    return make_console(stderr=stderr)
 
 
 class _Progress:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .explain import SATURATED, Explanation
+from .prose import explain_headline
 from .report import format_index, sci
 
 # Nine steps of a perceptually uniform dark-to-bright scale (viridis), small to large.
@@ -251,6 +252,6 @@ def render(ex: Explanation, console: Console) -> None:
     console.print()
     for part in clipping_section(ex):
         console.print(part)
-    if not ex.passed:
-        console.print(Text("The regrouped sums do not reproduce the gradient within "
-                           f"{ex.spec.rtol_analytic:.0e}: an engine is wrong.", style="bold red"))
+    console.print()
+    style = "bold green" if ex.passed else "bold red"
+    console.print(Text(explain_headline(ex), style=style), soft_wrap=True)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from bpttcheck import checker
 from bpttcheck.engines import Gradients, Options
 from bpttcheck.model import Batch, Params
 from bpttcheck.render import render
 from bpttcheck.spec import resolve
+from bpttcheck.terminal import make_console
 
 GOLDEN = Path(__file__).parent / "golden"
 SPEC = {"hidden": 3, "seq": 4, "vocab": 2, "seed": 0}
@@ -44,7 +44,8 @@ def rendered(registry: dict, clip: float | None = None) -> str:
         overrides["clip"] = clip
     report = checker.run(resolve(overrides=overrides), registry=registry)
     buffer = io.StringIO()
-    render(report, Console(file=buffer, width=100, color_system=None, force_terminal=False))
+    render(report, make_console(file=buffer, width=100, color_system=None,
+                                force_terminal=False))
     return buffer.getvalue()
 
 
@@ -75,5 +76,8 @@ def test_table_fits_the_console(width: int) -> None:
                 "numeric": fixed("numeric")}
     report = checker.run(resolve(overrides=SPEC), registry=registry)
     buffer = io.StringIO()
-    render(report, Console(file=buffer, width=width, color_system=None))
-    assert all(len(line) <= width for line in buffer.getvalue().splitlines())
+    render(report, make_console(file=buffer, width=width, color_system=None))
+    *details, last = buffer.getvalue().splitlines()
+    assert all(len(line) <= width for line in details)
+    assert last.startswith("✓ ")  # the headline: one line whatever the width (soft-wrapped)
+    assert all(line == line.rstrip() for line in details)  # no trailing spaces

@@ -1,0 +1,145 @@
+"""The answer at a glance: the headline last, honest cells, numbers only where measured."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from bpttcheck import checker, engines
+from bpttcheck.compare import PairResult
+from bpttcheck.model import PARAM_NAMES
+from bpttcheck.prose import distinct
+from bpttcheck.render import render
+from bpttcheck.report import status
+from bpttcheck.spec import resolve
+from bpttcheck.terminal import make_console
+
+from .test_mutations import mutant
+
+TINY = ["--hidden", "5", "--seq", "4", "--vocab", "3", "--seed", "1"]
+CORPUS = Path(__file__).resolve().parents[1] / "bpttcheck" / "selftest" / "corpus"
+Run = Callable[..., Result]
+
+
+def last_line(text: str) -> str:
+    return text.rstrip("\n").splitlines()[-1]
+
+
+def test_every_command_ends_with_a_headline(run_cli: Run, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    assert last_line(run_cli("compare", *TINY).stdout).startswith("✓ ")
+    assert last_line(run_cli("numeric", *TINY).stdout).startswith("✓ tutorial and numeric agree")
+    assert last_line(run_cli("explain", *TINY).stdout).startswith("✓ the row sums")
+    monkeypatch.setitem(engines.ENGINES, "tutorial", mutant("no_dhnext"))
+    out = run_cli("compare", *TINY, "--init-scale", "0.5").stdout
+    assert last_line(out) == "✗ the tutorial's backward pass is wrong in Wxh, Whh and bh"
+
+
+def test_impl_headline_is_about_the_users_code(run_cli: Run) -> None:
+    wrong = run_cli("compare", *TINY, "--impl", f"{CORPUS / 'bug_no_dhnext.py'}:lossFun")
+    assert wrong.exit_code == 1
+    head = last_line(wrong.stdout)
+    assert head.startswith("✗ lossFun in bug_no_dhnext.py is wrong in ")
+    assert "likely cause: dhnext is missing" in head
+    right = run_cli("compare", *TINY, "--impl", f"{CORPUS / 'ok_minchar_py2.py'}:lossFun")
+    assert right.exit_code == 0
+    head = last_line(right.stdout)
+    assert head.startswith("✓ lossFun in ok_minchar_py2.py computes this RNN's gradient (all ")
+    # the built-in engines' confirmation is one line, not the whole paragraph
+    built_in = [line for line in right.stdout.splitlines() if "built-in engines" in line]
+    assert len(built_in) == 1 and "dhnext recursion" not in right.stdout
+
+
+def test_quiet_is_silent_on_success_and_ends_with_the_headline_on_failure(
+        run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run_cli("compare", *TINY, "--quiet").stdout == ""
+    monkeypatch.setitem(engines.ENGINES, "tutorial", mutant("no_dhnext"))
+    lines = run_cli("compare", *TINY, "--init-scale", "0.5", "--quiet").stdout.splitlines()
+    assert lines[-1].startswith("✗ ") and all(" differ" in line for line in lines[:-1])
+
+
+def test_screened_parameters_show_a_dash_not_a_number(run_cli: Run, tmp_path: Path) -> None:
+    junit = tmp_path / "r.xml"
+    result = run_cli("numeric", *TINY, "--directions", "2", "--junit", str(junit))
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    assert len(rows) == len(PARAM_NAMES)
+    for row in rows:  # screened only: the pair's cell is a dash and no 0.0e+00 is claimed
+        assert "—" in row and "e+00" not in row and "e-" not in row
+    data = json.loads(run_cli("numeric", *TINY, "--directions", "2", "--json").stdout)
+    assert data["comparisons"] == []
+    assert {(n["parameter"], n["a"], n["b"]) for n in data["not_compared"]} == {
+        (p, "tutorial", "numeric") for p in PARAM_NAMES}
+    assert all("random projections" in n["reason"] for n in data["not_compared"])
+    root = ET.parse(junit).getroot()
+    assert root.get("skipped") == str(len(PARAM_NAMES))
+    assert len(root.findall(".//testcase/skipped")) == len(PARAM_NAMES)
+
+
+def test_json_comparisons_carry_their_status(run_cli: Run) -> None:
+    data = json.loads(run_cli("compare", *TINY, "--init-scale", "0.5", "--clip", "0.05",
+                              "--json").stdout)
+    statuses = {c["status"] for c in data["comparisons"]}
+    assert "clipped" in statuses and statuses <= {"agree", "clipped", "precision"}
+    assert data["headline"].startswith("✓ ")
+    assert data["not_compared"] == []
+
+
+def pair(**kw: object) -> PairResult:
+    base: dict[str, object] = dict(parameter="Whh", a="tutorial", b="numeric", rtol=1e-6,
+                                   max_rel_error=2e-4, norm_rel_error=1e-5, worst=None,
+                                   compared=9, failed=0, clipped=0, precision_limited=0,
+                                   nonfinite=0)
+    base.update(kw)
+    return PairResult(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [({}, "agree"), ({"precision_limited": 2}, "precision"), ({"clipped": 1}, "clipped"),
+     ({"failed": 1}, "fail"), ({"failed": 1, "precision_limited": 1}, "fail"),
+     ({"nonfinite": 1}, "fail")],
+)
+def test_status_of_a_comparison(kw: dict[str, int], expected: str) -> None:
+    assert status(pair(**kw)) == expected
+
+
+def test_precision_limited_cells_are_marked_with_the_bar(run_cli: Run) -> None:
+    """Forward differences at init scale 1 (a case with such cells): cells above 1e-06 that
+    pass only within the error bar carry ≈, the legend says what it means, and the words
+    are 'approximately'."""
+    result = run_cli("numeric", "--hidden", "10", "--seq", "10", "--vocab", "4", "--seed", "1",
+                     "--method", "forward", "--init-scale", "1")
+    assert result.exit_code == 0
+    assert "≈" in result.stdout and "within numerical differentiation's own error bar" in \
+        result.stdout
+    assert "confirms" not in result.stdout
+    assert "approximately" in last_line(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(7.5, 5.0), (1.000001234, 1.000001235), (0.1 + 0.2, 0.3), (-3.2e-7, -3.2000001e-7)],
+)
+def test_failure_values_show_enough_digits_to_differ(a: float, b: float) -> None:
+    sa, sb = distinct(a, b)
+    assert sa != sb and float(sa) == pytest.approx(a, rel=1e-3)
+    assert float(sb) == pytest.approx(b, rel=1e-3)
+
+
+def test_a_close_failure_prints_distinct_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_render import fixed
+
+    registry = {"tutorial": fixed("tutorial", bump=("Whh", 4, 1 + 1e-7)),
+                "reference": fixed("reference"), "numeric": fixed("numeric")}
+    report = checker.run(resolve(overrides={"hidden": 3, "seq": 4, "vocab": 2, "seed": 0}),
+                         engines=("tutorial", "reference"), registry=registry)
+    buffer = io.StringIO()
+    render(report, make_console(file=buffer, width=200, color_system=None))
+    assert "tutorial 5.000001, reference 5 " in buffer.getvalue()  # not "5, 5"
