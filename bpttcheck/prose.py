@@ -61,13 +61,14 @@ def sci(x: float) -> str:
     return f"{x:.1e}" if math.isfinite(x) else "inf"
 
 
-def duration(seconds: float) -> str:
-    """``45 seconds``, ``1 minute``, ``about 3 hours``, ``about 1 hour``: never ``1 hours``."""
+def duration(seconds: float, approx: bool = True) -> str:
+    """``about 45 seconds``, ``about 1 hour``, ``about 3 hours``: never ``1 hours``.
+    ``approx=False`` drops the ``about`` (for a limit, which is exact)."""
+    about = "about " if approx else ""
     for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
         if seconds >= size:
-            n = round(seconds / size)
-            return f"about {plural(n, unit)}"
-    return plural(max(1, round(seconds)), "second")
+            return about + plural(round(seconds / size), unit)
+    return about + plural(max(1, round(seconds)), "second")
 
 
 def distinct(a: float, b: float, least: int = 4) -> tuple[str, str]:
