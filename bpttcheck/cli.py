@@ -304,7 +304,10 @@ def compare(**kwargs: Any) -> int:
     """Run all three engines and compare every pair.
 
     Prints a table of the largest elementwise relative error per parameter
-    (Wxh, Whh, Why, bh, by) and engine pair, and a verdict in plain words.
+    (Wxh, Whh, Why, bh, by) and engine pair, then what failed and why, and
+    ends with one line: ✓ or ✗ and the answer in words. Cells: ✗ a failure,
+    ≈ within numerical differentiation's own error bar, ✂ clipped, — not
+    compared.
 
     Example:
 
