@@ -9,6 +9,7 @@ imports NumPy and Rich only inside commands, so ``--help`` starts fast.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 
@@ -29,7 +30,8 @@ except KeyboardInterrupt:
 PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 
 
-def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _option(field: Field, hidden: bool = False
+            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     kind: click.ParamType[Any]
     if field.kind == "int":
         kind = click.INT
@@ -44,13 +46,18 @@ def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         default = "embedded sonnets" if field.kind == "path" else "off"
     help_text = f"{field.help} [spec: {field.name}; default: {default}]"
     return click.option(field.flag, field.name, type=kind, default=None, help=help_text,
-                        metavar=field.kind.upper() if field.kind != "choice" else None)
+                        metavar=field.kind.upper() if field.kind != "choice" else None,
+                        hidden=hidden)
 
 
-def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--config`` and one flag per spec field; flags override the file."""
+def spec_options(func: Callable[..., Any], unused: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Add ``--config`` and one flag per spec field; flags override the file.
+
+    Fields in ``unused`` keep their flag, hidden from ``--help``, so that the command can
+    refuse it by name (:func:`_refuse_unused`) instead of ignoring it silently.
+    """
     for field in reversed(FIELDS):
-        func = _option(field)(func)
+        func = _option(field, hidden=field.name in unused)(func)
     return click.option("--config", "config", type=click.STRING, default=None, metavar="FILE",
                         help="RNN spec in TOML (see configs/). Flags override its values.")(func)
 
@@ -385,11 +392,20 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     interactive = console.is_terminal and err_console.is_terminal and not console.no_color
     progress = _Progress(err_console) if interactive and not quiet else None
     try:
+        registry = None
+        if progress is not None:  # every engine's phase on the bar, then the user's code
+            from .engines import ENGINES
+
+            last = [e for e in engines if e in ENGINES]
+            registry = _phased({e: ENGINES[e] for e in last}, progress,
+                               "your code: calling it, differentiating its loss"
+                               if impl is not None else None)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             report = checker.run(spec, engines, sample=sample, directions=directions,
                                  progress=progress.update if progress else None, impl=impl,
-                                 announce=None if quiet else _announcer(err_console))
+                                 announce=None if quiet else _announcer(err_console),
+                                 registry=registry)
     finally:
         if progress:
             progress.close()
@@ -438,29 +454,101 @@ def _console(stderr: bool = False) -> Any:
     return make_console(stderr=stderr)
 
 
+PHASES = {"tutorial": "the tutorial's backward pass",
+          "reference": "the explicit double sum over k ≤ t (reference)",
+          "numeric": "numerical differentiation"}
+
+
 class _Progress:
-    """A Rich progress bar on stderr that appears only once work takes a while."""
+    """A Rich progress bar on stderr for every phase that takes longer than a second.
+
+    ``phase(name)`` starts a phase; if it is still running after
+    :data:`PROGRESS_DELAY` seconds, a transient bar appears (a timer thread shows it,
+    since an engine such as the reference reports no progress of its own).
+    ``update(done, total)`` turns it into a bar with a known total (numerical
+    differentiation).
+    """
 
     def __init__(self, console: Any) -> None:
+        import threading
+
         self.console = console
+        self.lock = threading.Lock()
         self.started = time.monotonic()
+        self.name = "working"
         self.bar: Any = None
         self.task: Any = None
+        self.timer: Any = None
+
+    def phase(self, name: str) -> None:
+        import threading
+
+        with self.lock:
+            self.name, self.started = name, time.monotonic()
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.update(self.task, description=name, total=None, completed=0)
+                return
+            self.timer = threading.Timer(PROGRESS_DELAY, self._show)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _show(self) -> None:
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self.bar is not None:
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            TaskProgressColumn(), TimeElapsedColumn(), console=self.console,
+                            transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(self.name, total=None)
 
     def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.started < PROGRESS_DELAY or done >= total:
-                return
-            from rich.progress import Progress
-
-            self.bar = Progress(console=self.console, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("numerical differentiation", total=total)
-        self.bar.update(self.task, completed=done)
+        with self.lock:
+            if self.bar is None:
+                if time.monotonic() - self.started < PROGRESS_DELAY or done >= total:
+                    return
+                self._start()
+            self.bar.update(self.task, completed=done, total=total)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+
+def _phased(registry: Any, progress: _Progress, after: str | None) -> dict[str, Any]:
+    """The engines, each announcing its phase to ``progress``; after the last one,
+    ``after`` (checking the user's code) becomes the phase."""
+    names = list(registry)
+
+    def wrap(name: str, engine: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            progress.phase(PHASES.get(name, name))
+            result = engine(*args, **kwargs)
+            if after is not None and name == names[-1]:
+                progress.phase(after)
+            return result
+
+        return run
+
+    return {name: wrap(name, engine) for name, engine in registry.items()}
 
 
 def main() -> None:
@@ -483,11 +571,28 @@ def main() -> None:
         os._exit(int(ExitCode.INTERRUPTED))
 
 
+# Spec fields explain has no use for: it differentiates nothing numerically.
+EXPLAIN_UNUSED = ("method", "step", "rtol_numeric", "max_memory", "time_budget")
+
+
+def _refuse_unused(command: str, unused: tuple[str, ...], values: dict[str, Any]) -> None:
+    """A flag the command would ignore is an error, named in one line (exit 2)."""
+    from .errors import SpecError
+    from .prose import join_names
+    from .spec import FIELD_BY_NAME
+
+    given = [FIELD_BY_NAME[name].flag for name in unused if values.get(name) is not None]
+    if given:
+        verb, it = ("is", "it") if len(given) == 1 else ("are", "them")
+        raise SpecError(f"{join_names(given)} {verb} not used by {command} (it differentiates "
+                        f"nothing numerically); drop {it}, or use compare or numeric")
+
+
 EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map and its labels
 
 
 @cli.command()
-@spec_options
+@functools.partial(spec_options, unused=EXPLAIN_UNUSED)
 @click.option("--param", "parameter", type=click.Choice(PARAM_NAMES), default="Whh",
               show_default=True, help="Parameter whose gradient is taken apart.")
 @click.option("--truncate", type=click.IntRange(min=1), metavar="K",
@@ -524,14 +629,24 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
     from .spec import resolve
 
     fmt = _pop_format(kwargs)
+    _refuse_unused("explain", EXPLAIN_UNUSED, kwargs)
     spec = resolve(config, kwargs)
-    result = take_apart(spec, parameter, truncate, with_reference=bool(save))
+    console, err_console = _console(), _console(stderr=True)
+    progress = (_Progress(err_console) if console.is_terminal and err_console.is_terminal
+                else None)
+    try:
+        if progress is not None:
+            progress.phase(f"taking d{parameter} apart: every (t, k) term")
+        result = take_apart(spec, parameter, truncate, with_reference=bool(save))
+    finally:
+        if progress is not None:
+            progress.close()
     if save:
         result.save(save)
     if fmt == "json":
         click.echo(result.to_json())
     else:
-        render(result, _console())
+        render(result, console)
     if save_svg or save_html:
         page = Console(record=True, file=io.StringIO(), width=EXPORT_WIDTH,
                        force_terminal=True, color_system="truecolor")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -78,17 +79,25 @@ def legend(report: Report) -> list[str]:
     return out
 
 
+NARROW = 80  # columns below which the tables drop the shape column and pack tighter
+
+
 def table(report: Report, pairs: tuple[tuple[str, str], ...] | None = None,
-          shapes: bool = True) -> Table:
-    """Rows: parameters. Columns: shape, one per engine pair, verdict."""
+          shapes: bool = True, narrow: bool = False) -> Table:
+    """Rows: parameters. Columns: shape, one per engine pair, verdict.
+
+    Headers fold rather than being cut with an ellipsis, so that every engine's
+    name stays readable; ``narrow`` (below 80 columns) packs the columns with single
+    spaces between them and puts each engine's name on a line of its own."""
     pairs = report.pairs if pairs is None else pairs
-    t = Table()
-    t.add_column("parameter", style="bold")
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 0)) if narrow else Table()
+    t.add_column("parameter", style="bold", no_wrap=True)
     if shapes:
-        t.add_column("shape")
+        t.add_column("shape", no_wrap=True)
     for a, b in pairs:
-        t.add_column(f"{a}\n↔ {b}", justify="right")
-    t.add_column("verdict")
+        t.add_column(f"{a}\n↔\n{b}" if narrow else f"{a}\n↔ {b}", justify="right",
+                     overflow="fold")
+    t.add_column("verdict", overflow="fold")
     for name, value in report.problem.params.items():
         cells = [report.comparison(name, a, b) for a, b in pairs]
         shape = ["×".join(str(n) for n in value.shape)] if shapes else []
@@ -97,14 +106,15 @@ def table(report: Report, pairs: tuple[tuple[str, str], ...] | None = None,
     return t
 
 
-def tables(report: Report) -> list[Table]:
+def tables(report: Report, width: int | None = None) -> list[Table]:
     """The built-in engines' table, then (with --impl) one for the user's code, so
-    that each fits an 80-column terminal."""
+    that each fits an 80-column terminal; below that, without the shape column."""
+    narrow = width is not None and width < NARROW
     ours = tuple(p for p in report.pairs if not set(p) & set(USER_ENGINES))
     theirs = tuple(p for p in report.pairs if set(p) & set(USER_ENGINES))
-    out = [table(report, ours)] if ours else []
+    out = [table(report, ours, shapes=not narrow, narrow=narrow)] if ours else []
     if theirs:
-        out.append(table(report, theirs, shapes=False))
+        out.append(table(report, theirs, shapes=False, narrow=narrow))
     return out
 
 
@@ -118,7 +128,7 @@ def render(report: Report, console: Console, fix: Sequence[RenderableType] = ())
         "Largest elementwise relative error per parameter:",
         highlight=False,
     )
-    for t in tables(report):
+    for t in tables(report, console.width):
         console.print(t)
     for line in legend(report):
         console.print(Text(line, style="dim"))

@@ -143,3 +143,60 @@ def test_a_close_failure_prints_distinct_values(monkeypatch: pytest.MonkeyPatch)
     buffer = io.StringIO()
     render(report, make_console(file=buffer, width=200, color_system=None))
     assert "tutorial 5.000001, reference 5 " in buffer.getvalue()  # not "5, 5"
+
+
+def test_explain_refuses_flags_it_would_ignore(run_cli: Run) -> None:
+    result = run_cli("explain", *TINY, "--method", "forward", "--time-budget", "5")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "bpttcheck: error: --method and --time-budget are not used by explain (it "
+        "differentiates nothing numerically); drop them, or use compare or numeric")
+    assert "--method" not in run_cli("explain", "--help").stdout  # hidden, not advertised
+    assert run_cli("explain", *TINY).exit_code == 0
+
+
+def test_progress_shows_each_slow_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from bpttcheck import cli
+
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.05)
+    buffer = io.StringIO()
+    console = make_console(file=buffer, force_terminal=True, width=100)
+    progress = cli._Progress(console)
+    registry = cli._phased({"reference": lambda: time.sleep(0.4), "numeric": lambda: None},
+                           progress, "your code")
+    registry["reference"]()
+    assert progress.bar is not None  # the reference reports nothing itself: the timer showed it
+    registry["numeric"]()
+    assert progress.name == "your code"  # after the last engine: the user's function
+    progress.close()
+    assert "the explicit double sum over k ≤ t (reference)" in buffer.getvalue()
+
+
+def test_a_quick_phase_shows_no_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bpttcheck import cli
+
+    buffer = io.StringIO()
+    progress = cli._Progress(make_console(file=buffer, force_terminal=True))
+    progress.phase("quick")
+    progress.close()
+    assert progress.bar is None and buffer.getvalue() == ""
+
+
+def test_tables_fit_60_columns_without_cut_headers(run_cli: Run,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli("compare", *TINY, "--impl", f"{CORPUS / 'ok_minchar_py2.py'}:lossFun")
+    assert result.exit_code == 0
+    *details, _headline = result.stdout.splitlines()
+    assert all(len(line) <= 60 for line in details)
+    rules = [i for i, line in enumerate(details) if set(line.strip()) <= set("─━┡╇┩")
+             and line.strip()]
+    assert len(rules) == 2  # two tables: the built-in engines', the user's code's
+    for rule in rules:  # the header lines above each rule: every word whole, none cut
+        header = " ".join(details[rule - 3:rule]).split()
+        assert "…" not in " ".join(header) and "parameter" in header and "verdict" in header
+    assert {"impl-numeric", "reference", "tutorial", "numeric"} <= set(
+        " ".join(details[rules[1] - 3:rules[1]]).split())
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())
