@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -200,3 +201,41 @@ def test_tables_fit_60_columns_without_cut_headers(run_cli: Run,
     assert {"impl-numeric", "reference", "tutorial", "numeric"} <= set(
         " ".join(details[rules[1] - 3:rules[1]]).split())
     assert all(line == line.rstrip() for line in result.stdout.splitlines())
+
+
+def test_explain_colours_tell_each_step_back_apart() -> None:
+    """Terms shrinking ~14x per step back over 28 decades: every one of the nine most
+    recent lags gets its own colour, and the scale's labels bracket the real largest term."""
+    import numpy as np
+
+    from bpttcheck.render_explain import PALETTE, _levels, colour_scale
+
+    lags = 6e-3 * 14.0 ** -np.arange(25)  # lag 0 (diagonal) .. 24
+    lo, hi = colour_scale(lags)
+    assert hi - lo == len(PALETTE) and 10 ** (hi - 1) <= lags.max() < 10 ** hi
+    levels = _levels(lags, lo, hi, len(PALETTE))
+    recent = levels[:9]
+    assert len(set(recent.tolist())) == 9 and list(recent) == sorted(recent, reverse=True)
+    assert (levels[levels < 0] == -2).all()  # older terms are marked below the scale
+
+
+def test_explain_scale_within_nine_decades_is_the_data_range() -> None:
+    import numpy as np
+
+    from bpttcheck.render_explain import PALETTE, _levels, colour_scale
+
+    values = np.array([2e-4, 3e-3, 1.1e-2])
+    lo, hi = colour_scale(values)
+    assert 10 ** lo == pytest.approx(2e-4) and 10 ** hi == pytest.approx(1.1e-2)
+    levels = _levels(values, lo, hi, len(PALETTE))
+    assert levels[0] == 0 and levels[-1] == len(PALETTE) - 1
+
+
+def test_explain_legend_is_in_numbers(run_cli: Run) -> None:
+    out = run_cli("explain", "--hidden", "20", "--seq", "20", "--param", "Whh").stdout
+    assert "one decade per colour (label: lower bound)" in out
+    largest = re.search(r"largest ‖term‖ (\S+),", out)
+    assert largest is not None
+    top = float(largest.group(1))
+    labels = [float(x) for x in re.findall(r"[.:=+*#%@-]{2} (1e[+-]\d\d)\b", out)]
+    assert labels and max(labels) <= top < 10 * max(labels)  # the top colour holds the max
