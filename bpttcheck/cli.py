@@ -643,11 +643,7 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
             progress.close()
     if save:
         result.save(save)
-    if fmt == "json":
-        click.echo(result.to_json())
-    else:
-        render(result, console)
-    if save_svg or save_html:
+    if save_svg or save_html:  # files first: a file error must not follow a printed report
         page = Console(record=True, file=io.StringIO(), width=EXPORT_WIDTH,
                        force_terminal=True, color_system="truecolor")
         render(result, page)
@@ -656,6 +652,10 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
             _write_text("--save-svg", save_svg, page.export_svg(title=title, clear=False))
         if save_html:
             _write_text("--save-html", save_html, page.export_html(clear=False))
+    if fmt == "json":
+        click.echo(result.to_json())
+    else:
+        render(result, console)
     return int(ExitCode.AGREE if result.passed else ExitCode.MISMATCH)
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .prose import selftest_headline
+from .prose import NOT_COMPARED, selftest_headline
 from .selftest import Result
 
 _STYLE = {"caught": "green", "passed": "green", "MISSED": "bold red", "FALSE ALARM": "bold red"}
@@ -27,7 +27,8 @@ def render(result: Result, console: Console) -> None:
     for o in result.outcomes:
         match = "" if o.case.correct else ("✓" if o.cause_matches else "✗")
         t.add_row(o.case.name, o.case.expect, Text(o.status, style=_STYLE[o.status]),
-                  o.cause or "-", Text(match, style="green" if o.cause_matches else "bold red"))
+                  o.cause or NOT_COMPARED,
+                  Text(match, style="green" if o.cause_matches else "bold red"))
     console.print(t)
     for o in result.outcomes:
         if not o.ok:

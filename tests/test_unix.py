@@ -205,3 +205,11 @@ def test_a_report_is_not_an_error_document() -> None:
         jsonschema.validate(bad, schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"schema": 1, "tool": "bpttcheck", "version": "0"}, schema())
+
+
+def test_an_unwritable_picture_with_json_is_still_one_document(run_cli: Run,
+                                                               tmp_path: Path) -> None:
+    result = run_cli("explain", *TINY, "--json", "--save-svg", str(tmp_path / "no" / "x.svg"))
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)  # one document: the error, not the report and the error
+    assert doc["error"]["exit_code"] == 2 and "--save-svg" in doc["error"]["message"]
