@@ -7,6 +7,8 @@ passes it in.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 
 from rich import box
@@ -138,13 +140,30 @@ def render(report: Report, console: Console, fix: Sequence[RenderableType] = ())
         console.print(Text(f"sampled {name}: {shown}{more}", style="dim"))
     console.print()
     for line in report.verdict():
-        console.print(Text(line))
+        console.print(highlight_parting(line))
     for note in report.notes():
         console.print(Text("note: " + note, style="dim yellow"))
     for part in fix:  # the slot for a suggested fix (a diff), between details and headline
         console.print(part)
     console.print()
     headline(report, console)
+
+
+_VALUES = re.compile(r"worst \S+(?:, \d+\])*: \S+ (?P<a>-?[\d.]+(?:e[+-]?\d+)?), "
+                     r"\S+ (?P<b>-?[\d.]+(?:e[+-]?\d+)?) \(rel\. error")
+
+
+def highlight_parting(line: str) -> Text:
+    """A failure line with the digits where the two values part in bold and underlined,
+    so that ``0.0012345678`` against ``0.0012345699`` shows where they differ."""
+    text = Text(line)
+    for m in _VALUES.finditer(line):
+        a, b = m.group("a"), m.group("b")
+        common = len(os.path.commonprefix([a, b]))
+        for name in ("a", "b"):
+            if m.start(name) + common < m.end(name):
+                text.stylize("bold underline", m.start(name) + common, m.end(name))
+    return text
 
 
 def headline(report: Report, console: Console) -> None:

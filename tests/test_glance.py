@@ -239,3 +239,13 @@ def test_explain_legend_is_in_numbers(run_cli: Run) -> None:
     top = float(largest.group(1))
     labels = [float(x) for x in re.findall(r"[.:=+*#%@-]{2} (1e[+-]\d\d)\b", out)]
     assert labels and max(labels) <= top < 10 * max(labels)  # the top colour holds the max
+
+
+def test_failure_values_are_highlighted_where_they_part() -> None:
+    from bpttcheck.render import highlight_parting
+
+    line = ("Whh tutorial↔reference: 1 of 9 elements differs; worst Whh[1, 1]: tutorial "
+            "0.0012345678, reference 0.0012345699 (rel. error 8.5e-07 > 1e-09)")
+    text = highlight_parting(line)
+    marked = [line[span.start:span.end] for span in text.spans]
+    assert marked == ["78", "99"]
