@@ -122,12 +122,30 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+IMPL_FLAGS = {"impl_names": "--impl-names", "impl_order": "--impl-order",
+              "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
+              "timeout": "--timeout"}
+
+
 def _impl_request(kwargs: dict[str, Any]) -> Any:
-    """Pop the --impl* flags; an ImplRequest, or None without --impl."""
+    """Pop the --impl* flags; an ImplRequest, or None without --impl (then any other
+    --impl-* flag given is refused: it would be ignored)."""
     target = kwargs.pop("impl")
     names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     if target is None:
+        from click.core import ParameterSource
+
+        from .errors import SpecError
+        from .prose import join_names
+
+        ctx = click.get_current_context()
+        given = [flag for name, flag in IMPL_FLAGS.items()
+                 if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE]
+        if given:
+            verb = "is" if len(given) == 1 else "are"
+            raise SpecError(f"{join_names(given)} {verb} only used with --impl FILE.py:NAME, "
+                            "which is not given")
         return None
     from .impl import ImplOptions, ImplRequest, parse_names, parse_order
 

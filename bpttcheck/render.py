@@ -69,7 +69,8 @@ def legend(report: Report) -> list[str]:
         out.append(f"{FAIL_MARK} above the tolerance: a failure.")
     limited = sum(c.precision_limited for c in cs)
     if limited:
-        out.append(f"{PRECISION_MARK} above the tolerance, but within numerical "
+        out.append(f"{PRECISION_MARK} above the tolerance (≤ {spec.rtol_numeric:.0e}), but within "
+                   "numerical "
                    f"differentiation's own error bar ({plural(limited, 'element')}): limited "
                    "by numerical precision, not a failure.")
     clipped = sum(c.clipped for c in cs)

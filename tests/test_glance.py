@@ -118,8 +118,9 @@ def test_precision_limited_cells_are_marked_with_the_bar(run_cli: Run) -> None:
     result = run_cli("numeric", "--hidden", "10", "--seq", "10", "--vocab", "4", "--seed", "1",
                      "--method", "forward", "--init-scale", "1")
     assert result.exit_code == 0
-    assert "≈" in result.stdout and "within numerical differentiation's own error bar" in \
-        result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "≈" in flat and "above the tolerance (≤ 1e-06), but within numerical " \
+        "differentiation's own error bar" in flat
     assert "confirms" not in result.stdout
     assert "approximately" in last_line(result.stdout)
 
@@ -249,3 +250,11 @@ def test_failure_values_are_highlighted_where_they_part() -> None:
     text = highlight_parting(line)
     marked = [line[span.start:span.end] for span in text.spans]
     assert marked == ["78", "99"]
+
+
+def test_impl_flags_without_impl_are_refused(run_cli: Run) -> None:
+    result = run_cli("compare", *TINY, "--impl-sample", "5")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == ("bpttcheck: error: --impl-sample is only used with --impl "
+                                     "FILE.py:NAME, which is not given")
+    assert run_cli("numeric", *TINY).exit_code == 0  # their defaults alone are not "given"
