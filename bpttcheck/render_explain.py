@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -86,7 +87,6 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     levels = _levels(m.cells, lo, hi, len(PALETTE))
     color = _color(console)
     out = Text()
-    unit = f"bin of {m.size} steps"
     out.append(f"{'k →':>{LABEL - 1}} ", style="dim")
     ticks = max(1, math.ceil(5 / cell_w))
     header = ""
@@ -119,7 +119,16 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     for lvl in spark:
         out.append((SPARK[int(lvl)] if lvl >= 0 else " ") * cell_w, style="cyan")
     out.append("  ‖col sum‖\n", style="dim")
-    out.append(f"{'':>{LABEL}}")
+    return out
+
+
+def scale_notes(ex: Explanation, console: Console) -> Padding:
+    """Under the map, indented like it and wrapped to the console: the column sums' range
+    and the colour legend."""
+    m = ex.map
+    cell_w = 2 if console.width >= LABEL + 2 * len(m.starts) + 12 else 1
+    lo, hi = colour_scale(m.cells)
+    out = Text()
     positive = m.column_norms[m.column_norms > 0]
     zero = "; blank: exactly 0" if positive.size < m.column_norms.size else ""
     span = (f"{sci(float(positive.min()))} … {sci(float(positive.max()))}" if positive.size
@@ -127,37 +136,36 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     out.append(f"column sums per {'k' if m.size == 1 else 'bin'}, log scale: {span}{zero}\n",
                style="dim")
     if m.size > 1:
-        out.append(f"{'':>{LABEL}}one cell per {unit}: the largest ‖term‖ in its block\n",
+        out.append(f"one cell per bin of {m.size} steps: the largest ‖term‖ in its block\n",
                    style="dim")
-    out.append_text(legend(m.cells, lo, hi, color, cell_w))
-    return out
+    out.append_text(legend(m.cells, lo, hi, _color(console), cell_w))
+    out.rstrip()
+    return Padding(out, (0, 0, 0, LABEL))
 
 
 def legend(cells: np.ndarray, lo: float, hi: float, color: bool, cell_w: int = 2) -> Text:
     """What each colour means in numbers: the lower bound of every level, the largest and
     smallest ‖term‖, and the marks for terms below the scale and exactly 0."""
     out = Text()
-    pad = " " * LABEL
     levels = _levels(cells, lo, hi, len(PALETTE))
     if not (levels >= 0).any():  # no scale when every term is 0
-        out.append(f"{pad}every term is exactly 0\n", style="dim")
+        out.append("every term is exactly 0\n", style="dim")
         return out
     whole = hi - lo == MAX_DECADES and float(hi).is_integer()
     n = len(PALETTE)
     step = (hi - lo) / n
     what = "one decade per colour" if whole else f"{step:.2g} decades per colour"
-    out.append(f"{pad}‖term‖ colours, log scale, {what} (label: lower bound):\n",
+    out.append(f"‖term‖ colours, log scale, {what} (label: lower bound):\n",
                style="dim")
-    out.append(pad)
     for lvl in range(n):
         swatch = (" " * cell_w, f"on {PALETTE[lvl]}") if color else (GLYPHS[lvl] * cell_w, "")
         out.append(*swatch)
         out.append(f" {_scale_label(10 ** (lo + step * lvl), whole)}  ", style="dim")
         if lvl == n // 2 - 1:
-            out.append("\n" + pad)
+            out.append("\n")
     out.append("\n")
     positive = cells[cells > 0]
-    out.append(f"{pad}largest ‖term‖ {sci(float(positive.max()))}, smallest "
+    out.append(f"largest ‖term‖ {sci(float(positive.max()))}, smallest "
                f"{sci(float(positive.min()))}", style="dim")
     if (levels == -2).any():
         out.append("; ", style="dim")
@@ -294,6 +302,7 @@ def render(ex: Explanation, console: Console) -> None:
                            "only k = t terms, so the map is diagonal and each row sum equals "
                            "its column sum.", style="yellow"))
     console.print(contribution_map(ex, console), end="", soft_wrap=True, crop=False)
+    console.print(scale_notes(ex, console))
     console.print(Text("Row t sums what loss step t contributes (the lecture's grouping). "
                        "Column k sums every t ≥ k: exactly the term the tutorial adds at step k, "
                        "with dhnext carrying the later steps' share into dhraw.", style="dim"))
