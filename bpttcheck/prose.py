@@ -153,10 +153,11 @@ def coverage(report: Report) -> str:
     """Which elements numerical differentiation checked, in words."""
     n = report.problem.n_params
     screen = report.directions
-    if (report.sample is None and screen is None) or "numeric" not in report.results:
-        return f"all {plural(n, 'element')}"
     checked = sum(c.compared for c in report.comparisons if c.b == "numeric"
                   and c.a == report.engines[0])
+    if "numeric" not in report.results or (report.sample is None and screen is None
+                                           and checked == n):
+        return f"all {plural(n, 'element')}"
     text = f"{checked} of {plural(n, 'element')}"
     if report.sample is not None:
         text += f" ({report.sample} sampled per parameter)"
