@@ -156,6 +156,20 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
 
 
 MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
+INTERRUPT_GRACE = 0.5  # seconds Ctrl-C may take to unwind before the process is ended
+
+
+class _Flag:
+    """A set-once flag (threading.Event without importing threading before it is needed)."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+
+_EXITING = _Flag()
 
 
 class _Group(click.Group):
@@ -265,6 +279,7 @@ def cap(message: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def _fail(message: str, code: int, as_json: bool = False) -> None:
+    _EXITING.set()  # the orderly exit is under way: the interrupt watchdog stands down
     text = cap(message)
     if code == ExitCode.SELF_CHECK:
         from .prose import PLEASE_REPORT
@@ -569,6 +584,40 @@ def _phased(registry: Any, progress: _Progress, after: str | None) -> dict[str, 
     return {name: wrap(name, engine) for name, engine in registry.items()}
 
 
+def _watch_interrupts() -> None:
+    """Ctrl-C raises KeyboardInterrupt as usual, and starts a watchdog: work that cannot
+    stop at once (a thread pool finishing its queue) would otherwise delay the exit for
+    as long as the work takes. After :data:`INTERRUPT_GRACE` seconds without an orderly
+    exit, the watchdog reports the interruption and ends the process (exit 130)."""
+    import signal
+    import threading
+
+    def force_exit() -> None:
+        if _EXITING.value:
+            return
+        message = "bpttcheck: error: interrupted\n"
+        if _wants_json(sys.argv[1:]):
+            import json
+
+            from .report import error_document
+
+            doc = json.dumps(error_document(int(ExitCode.INTERRUPTED), "interrupted"), indent=2)
+            with contextlib.suppress(OSError):
+                os.write(1, (doc + "\n").encode())
+        with contextlib.suppress(OSError):
+            os.write(2, message.encode())
+        os._exit(int(ExitCode.INTERRUPTED))
+
+    def interrupted(signum: int, frame: Any) -> None:
+        timer = threading.Timer(INTERRUPT_GRACE, force_exit)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupted)
+
+
 def main() -> None:
     """Console-script entry point: run the CLI and exit with its code.
 
@@ -576,6 +625,7 @@ def main() -> None:
     CPython remembers a KeyboardInterrupt that passed through C code (an import, a
     NumPy call) and would otherwise turn ``sys.exit(130)`` into death by SIGINT.
     """
+    _watch_interrupts()
     try:
         cli.main()
     except SystemExit as exc:

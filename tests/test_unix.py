@@ -213,3 +213,27 @@ def test_an_unwritable_picture_with_json_is_still_one_document(run_cli: Run,
     assert result.exit_code == 2
     doc = json.loads(result.stdout)  # one document: the error, not the report and the error
     assert doc["error"]["exit_code"] == 2 and "--save-svg" in doc["error"]["message"]
+
+
+def test_ctrl_c_during_threaded_numeric_work_exits_promptly() -> None:
+    """The numeric engine's thread pool would finish its whole queue before letting Ctrl-C
+    through; the watchdog ends the process within a fraction of a second instead, with the
+    message once and (here, --json) the error document."""
+    with subprocess.Popen([sys.executable, "-m", "bpttcheck", "numeric", "--hidden", "100",
+                           "--seq", "80", "--method", "central", "--json"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, env=env(),
+                          cwd=ROOT) as proc:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # the announcement of long numeric work: it starts now
+        assert b"numerical differentiation (central)" in line, line
+        time.sleep(0.3)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    assert proc.returncode == ExitCode.INTERRUPTED
+    assert waited < 3.0, waited  # without the watchdog: until the whole queue is done
+    assert err.decode().count("interrupted") == 1 and b"Traceback" not in err
+    doc = json.loads(out)
+    jsonschema.validate(doc, schema())
+    assert doc["error"]["exit_code"] == 130
