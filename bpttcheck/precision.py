@@ -79,13 +79,15 @@ def for_dtype(name: str) -> Precision:
 
 
 def lowest(dtypes: Iterable[str], measured_eps: float = 0.0) -> Precision:
-    """The least precise of the returned dtypes and of the measured loss resolution."""
+    """The least precise of the returned dtypes and of the measured loss resolution.
+
+    A measured resolution counts as a dtype's when it is at least that dtype's
+    eps / LOSS_SAFETY (float32: 7e-9), far above what float64 rounding gives even
+    on a chaotic network.
+    """
     found = [for_dtype(d) for d in dtypes] or [PRECISIONS["float64"]]
-    worst = max(found, key=lambda p: p.eps)
-    if measured_eps > worst.eps:  # computes more coarsely than it returns
-        by_eps = sorted(PRECISIONS.values(), key=lambda p: p.eps)
-        worst = next((p for p in by_eps if p.eps >= measured_eps / LOSS_SAFETY), by_eps[-1])
-    return worst
+    found += [p for p in PRECISIONS.values() if measured_eps >= p.eps / LOSS_SAFETY]
+    return max(found, key=lambda p: p.eps)
 
 
 def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.Generator
@@ -112,11 +114,20 @@ def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.G
     return float(np.max(np.abs(values - (slope * s + intercept)))) / abs(base)
 
 
-def model_gradients(params: Params, batch: Batch, dtype: str) -> dict[str, np.ndarray]:
+@dataclasses.dataclass(frozen=True)
+class Witness:
+    """The model computed in a lower precision, returned as float64."""
+
+    grads: dict[str, np.ndarray]
+    dhprev: np.ndarray  # (H, 1): dL/dhprev
+    hlast: np.ndarray  # (H, 1): h_{T-1}
+
+
+def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
     """The model's gradient computed entirely in ``dtype`` (the tutorial's recursion).
 
     The rounding witness: how far a correct backward pass in ``dtype`` lands
-    from float64. Returned as float64 arrays.
+    from float64.
     """
     f = np.dtype(dtype).type
     Wxh, Whh, Why, bh, by = (np.asarray(params[n], dtype=f) for n in PARAM_NAMES)
@@ -142,18 +153,25 @@ def model_gradients(params: Params, batch: Batch, dtype: str) -> dict[str, np.nd
         g["Wxh"][:, batch.inputs[t]] += dhraw
         g["Whh"] += np.outer(dhraw, hs[t])
         dhnext = Whh.T @ dhraw  # to step t-1
-    return {n: v.astype(np.float64) for n, v in g.items()}
+    return Witness({n: v.astype(np.float64) for n, v in g.items()},
+                   dhnext.astype(np.float64)[:, None], hs[T].astype(np.float64)[:, None])
+
+
+def bars(exact: np.ndarray, rounded: np.ndarray, precision: Precision,
+         floor: float) -> np.ndarray:
+    """Per-element bars |theirs - float64| that a correct computation in ``precision``
+    may reach, from the float64 value and the witness's value in that precision."""
+    diff = np.abs(rounded - exact)
+    typical = float(np.sqrt(np.mean(diff * diff))) if diff.size else 0.0
+    scale = float(np.abs(exact).max(initial=0.0))
+    out: np.ndarray = (ROUNDING_SAFETY * (diff + typical)
+                       + ULP_FLOOR * precision.eps * (np.abs(exact) + floor * scale))
+    return out
 
 
 def error_bars(params: Params, batch: Batch, exact: dict[str, np.ndarray],
                precision: Precision, floor: float) -> dict[str, np.ndarray]:
-    """Per-element bars |theirs - float64| that a correct pass in ``precision`` may reach."""
-    rounded = model_gradients(params, batch, precision.dtype)
-    bars = {}
-    for n, g in exact.items():
-        scale = float(np.abs(g).max(initial=0.0))
-        diff = np.abs(rounded[n] - g)
-        typical = float(np.sqrt(np.mean(diff * diff))) if diff.size else 0.0
-        bars[n] = (ROUNDING_SAFETY * (diff + typical)
-                   + ULP_FLOOR * precision.eps * (np.abs(g) + floor * scale))
-    return bars
+    """Per-element bars for every parameter's gradient (see :func:`bars`)."""
+    rounded = model_in(params, batch, precision.dtype).grads
+    return {n: bars(g, rounded[n], precision, floor) for n, g in exact.items()}
+
