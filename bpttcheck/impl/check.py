@@ -61,7 +61,10 @@ LOSS_RTOL = 1e-9  # the same loss, summed in another order, agrees to far better
 SCALE_RTOL = 1e-6  # impl-numeric = c * reference to this (norm-wise): a constant-multiple loss
 IMPL_STREAM = 2  # seed word for the sampled elements (checker uses 1 for its own sample)
 PROBE_STREAM = 3  # seed word for the loss-resolution direction and the independence probes
-PROBE_SCALE = 0.5  # independence probe: each parameter moved by this x (1 + max|p|) x randn
+# Independence probe: each parameter moved by s x (0.1 + max|p|) x randn, with s = 1e4 x the
+# loss tolerance (so that a loss depending on it moves far beyond rounding), kept within
+# [1e-3, 0.5] (small enough not to push a script's unshifted softmax into overflow).
+PROBE_RANGE = (1e-3, 0.5)
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 FORMS = {"globals": "module globals", "method": "instance attributes",
@@ -284,8 +287,13 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     sample = _sample(code.options, options, problem)
     second = build(second_spec(spec))
     second_batch = second.batch
+    try:
+        at_second = code.call(second.params, second_batch)
+    except ImplError as exc:
+        raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
+                        f"random hprev; bpttcheck checks every term there): {exc}") from None
     ats = []
-    for pr, res in ((problem, first), (second, code.call(second.params, second_batch))):
+    for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \
             reference_engine.gradients(pr.params, pr.batch, Options())
         # At the second point the model's gradient is compared on every element; its own
@@ -390,8 +398,9 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
             shown.setdefault(c.parameter, c)
         failures.extend(f"{describe_failure(c)} [{pt.where}]" for c in shown.values())
     n_own = sum(len(i) for i in sample.values()) if sample is not None else problem.n_params
-    truths = (f"{declared.describe(batch.seq)}'s gradient on every element (" +
-              ", ".join(results) + "), " if factor is not None else "")
+    truths = (f"{declared.describe(batch.seq)}'s gradient on every element ("
+              f"{prose.join_names(list(results))} at the spec's point, the reference at the "
+              "second), " if factor is not None else "")
     checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
                f"on {n_own} of {problem.n_params} elements"
                + (" (at the spec's point)" if factor is not None else "")
@@ -506,12 +515,12 @@ def _independent(code: UserCode, problem: Problem, prec: Precision, ltol: float,
     (to rounding) while the model's loss moves by far more."""
     params, batch = problem.params, problem.batch
     base = code.call(params, batch).loss
+    size = min(PROBE_RANGE[1], max(PROBE_RANGE[0], 1e4 * ltol))
     out = []
     for n in PARAM_NAMES:
         p = params[n]
         moved = dict(params)
-        moved[n] = p + PROBE_SCALE * (1.0 + float(np.abs(p).max())) * rng.standard_normal(
-            p.shape)
+        moved[n] = p + size * (0.1 + float(np.abs(p).max())) * rng.standard_normal(p.shape)
         theirs = code.call(moved, batch).loss
         model_change = abs(loss(moved, batch) - loss(params, batch))
         bound = ltol * max(1.0, abs(base))
