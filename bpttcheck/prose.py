@@ -62,9 +62,10 @@ def impl_gradient_only(declared: str) -> str:
     return f"gradient: your loss is {declared}, but the gradient you return is not its gradient"
 
 
-def impl_both(relation: str, own_ok: bool, hint: str | None) -> str:
+def impl_both(relation: str, own_ok: bool | None, hint: str | None) -> str:
     own = ("your gradient is the gradient of that loss" if own_ok else
-           "and your gradient is not even the gradient of that loss")
+           "and your gradient is not even the gradient of that loss" if own_ok is False else
+           "whether your gradient is that loss's was not measured (see the notes)")
     text = f"loss and gradient: the loss you return is {relation}; {own}"
     return text + (f" (if that loss is intended, declare it: --impl-loss {hint})" if hint else "")
 
@@ -111,6 +112,13 @@ def impl_precision(precision: str, measured: str, worst: float) -> str:
 def impl_precision_own(step: float) -> str:
     return (f"its own loss is differentiated with a step of {step:.1e} (about eps^(1/3) for "
             "its precision, not float64's 1e-5), with the error bar widened to match")
+
+
+def impl_precision_own_skipped(dtype: str) -> str:
+    return (f"its own loss is not differentiated numerically: in {dtype} a finite difference "
+            "resolves a gradient only to about eps^(2/3) of |L| / |theta| at its best step, "
+            "and not at all where the loss is chaotic; the model's float64 gradient, at both "
+            "points, is the truth it is judged against")
 
 
 def impl_unresolved(names: list[str]) -> str:
