@@ -41,6 +41,7 @@ ULP_FLOOR = 8.0  # plus this many eps of |g_i| + floor * max|g|: rounding at the
 LOSS_SAFETY = 16.0  # a loss in dtype agrees with float64 to this many eps per step
 SENSITIVITY_POINTS = 8  # loss evaluations along one direction to measure its resolution
 SENSITIVITY_SPAN = 1e-7  # distance between them, per unit of max(1, |L|)
+SMOOTH_MARGIN = 100.0  # their loss's deviation must exceed the model's by this to count
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Precision:
         return self.eps > PRECISIONS["float64"].eps
 
     def loss_rtol(self, seq: int) -> float:
-        """Relative agreement to demand of a loss summed over ``seq`` steps in this dtype."""
+        """Relative agreement to demand of a loss summed over ``seq`` steps in this dtype
+        (before the measured part: see :func:`loss_rtol`)."""
         return LOSS_SAFETY * self.eps * max(1, seq)
 
     def describe(self) -> str:
@@ -90,16 +92,18 @@ def lowest(dtypes: Iterable[str], measured_eps: float = 0.0) -> Precision:
     return max(found, key=lambda p: p.eps)
 
 
-def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.Generator
-               ) -> float:
-    """The loss's measured resolution: its rounding noise relative to |L|.
+def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.Generator,
+               smooth: Callable[[Params], float]) -> float:
+    """The loss's measured resolution: its rounding noise relative to |L| (0: float64's).
 
-    The loss is evaluated at SENSITIVITY_POINTS points along one random direction
+    ``loss`` is evaluated at SENSITIVITY_POINTS points along one random direction
     of length SENSITIVITY_SPAN x max(1, |L|) per point: large enough to survive a
-    cast of the weights to float32, small enough that the loss is a straight line
-    there to float64 rounding. In float64 the values then lie on a line to about
-    1e-16 of |L|; in float32 they form a staircase of ulps (6e-8). The answer is
-    the largest deviation from the least-squares line, over |L|.
+    cast of the weights to float32. A quadratic is fitted to the values; in float32
+    they form a staircase of ulps (6e-8 of |L|) around it. ``smooth`` (the model's
+    float64 loss) is measured along the same points: what the quadratic misses of
+    a smooth loss (curvature on a chaotic network) is not rounding. The answer is
+    the largest deviation of ``loss`` from its fit, over |L|, when it is more than
+    SMOOTH_MARGIN times that of ``smooth``; 0 otherwise.
     """
     direction = {n: rng.standard_normal(p.shape) for n, p in params.items()}
     norm = float(np.sqrt(sum(float(np.sum(d * d)) for d in direction.values())))
@@ -108,10 +112,18 @@ def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.G
         return 0.0
     size = SENSITIVITY_SPAN * max(1.0, abs(base)) / max(norm, 1e-300)
     s = np.arange(SENSITIVITY_POINTS, dtype=np.float64)
-    values = np.array([base] + [loss({n: params[n] + k * size * direction[n] for n in params})
-                                for k in s[1:]])
-    slope, intercept = np.polyfit(s, values, 1)
-    return float(np.max(np.abs(values - (slope * s + intercept)))) / abs(base)
+    points = [{n: params[n] + k * size * direction[n] for n in params} for k in s]
+
+    def deviation(f: Callable[[Params], float]) -> float:
+        values = np.array([f(p) for p in points])
+        if not np.isfinite(values).all():
+            return 0.0
+        fit = np.polyval(np.polyfit(s, values, 2), s)
+        return float(np.max(np.abs(values - fit))) / abs(base)
+
+    theirs = deviation(loss)
+    floor = max(deviation(smooth), PRECISIONS["float64"].eps)
+    return theirs if theirs > SMOOTH_MARGIN * floor else 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +133,7 @@ class Witness:
     grads: dict[str, np.ndarray]
     dhprev: np.ndarray  # (H, 1): dL/dhprev
     hlast: np.ndarray  # (H, 1): h_{T-1}
+    loss: float
 
 
 def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
@@ -129,17 +142,24 @@ def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
     The rounding witness: how far a correct backward pass in ``dtype`` lands
     from float64.
     """
+    with np.errstate(all="ignore"):  # overflow in a low precision is what bars measure
+        return _model_in(params, batch, dtype)
+
+
+def _model_in(params: Params, batch: Batch, dtype: str) -> Witness:
     f = np.dtype(dtype).type
     Wxh, Whh, Why, bh, by = (np.asarray(params[n], dtype=f) for n in PARAM_NAMES)
     T, H = batch.seq, Whh.shape[0]
     hs = np.zeros((T + 1, H), dtype=f)  # row 0 is hprev, row t + 1 is h_t
     hs[0] = np.asarray(batch.hprev[:, 0], dtype=f)
     ps = np.zeros((T, Why.shape[0]), dtype=f)
+    total = f(0)
     for t in range(T):
         hs[t + 1] = np.tanh(Wxh[:, batch.inputs[t]] + Whh @ hs[t] + bh[:, 0])  # hidden state
         y = Why @ hs[t + 1] + by[:, 0]  # logits
         e = np.exp(y - y.max())  # shifted softmax
         ps[t] = e / e.sum()
+        total = total - np.log(ps[t][batch.targets[t]])  # -log p_t[target_t]
     g = {n: np.zeros_like(w) for n, w in zip(PARAM_NAMES, (Wxh, Whh, Why, bh, by), strict=True)}
     dhnext = np.zeros(H, dtype=f)
     for t in reversed(range(T)):
@@ -154,14 +174,15 @@ def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
         g["Whh"] += np.outer(dhraw, hs[t])
         dhnext = Whh.T @ dhraw  # to step t-1
     return Witness({n: v.astype(np.float64) for n, v in g.items()},
-                   dhnext.astype(np.float64)[:, None], hs[T].astype(np.float64)[:, None])
+                   dhnext.astype(np.float64)[:, None], hs[T].astype(np.float64)[:, None],
+                   float(total))
 
 
 def bars(exact: np.ndarray, rounded: np.ndarray, precision: Precision,
          floor: float) -> np.ndarray:
     """Per-element bars |theirs - float64| that a correct computation in ``precision``
     may reach, from the float64 value and the witness's value in that precision."""
-    diff = np.abs(rounded - exact)
+    diff = np.nan_to_num(np.abs(rounded - exact), nan=np.inf)  # overflowed: no bound
     typical = float(np.sqrt(np.mean(diff * diff))) if diff.size else 0.0
     scale = float(np.abs(exact).max(initial=0.0))
     out: np.ndarray = (ROUNDING_SAFETY * (diff + typical)
@@ -175,3 +196,14 @@ def error_bars(params: Params, batch: Batch, exact: dict[str, np.ndarray],
     rounded = model_in(params, batch, precision.dtype).grads
     return {n: bars(g, rounded[n], precision, floor) for n, g in exact.items()}
 
+
+
+def loss_rtol(params: Params, batch: Batch, exact: float, precision: Precision) -> float:
+    """Relative agreement to demand of a loss in ``precision``: the a-priori bound, or
+    ROUNDING_SAFETY x how far the model's own loss in that precision lands, if larger."""
+    tol = precision.loss_rtol(batch.seq)
+    if precision.reduced:
+        rounded = model_in(params, batch, precision.dtype).loss
+        measured = abs(rounded - exact) if np.isfinite(rounded) else np.inf
+        tol = max(tol, ROUNDING_SAFETY * float(measured) / max(1.0, abs(exact)))
+    return tol

@@ -48,6 +48,12 @@ def impl_fail(part: str, declared: str) -> str:
     return f"No: neither the loss it returns nor its gradient is that of {declared}."
 
 
+def impl_fail_other(kinds: list[str]) -> str:
+    """Loss and gradient agree, yet the check fails: say what did, not "Yes"."""
+    return (f"No: its loss and gradient agree where compared, but the check fails on "
+            f"{join_names(kinds)} (below).")
+
+
 def impl_fail_constant() -> str:
     return "No: the loss it returns is a constant, so there is nothing to differentiate."
 
@@ -121,7 +127,8 @@ def impl_precision_own_skipped(dtype: str) -> str:
             "points, is the truth it is judged against")
 
 
-def impl_unresolved(names: list[str]) -> str:
-    return (f"in this precision the gradient of {join_names(names)} cannot be resolved at this "
-            "spec (rounding changes it by more than 10% of its scale): elements within the "
-            "bars are not judged; use a smaller --init-scale or --seq to check them")
+def impl_unresolved(dtype: str, names: list[str]) -> str:
+    return (f"precision: at this spec {dtype} rounding alone changes the gradient of "
+            f"{join_names(names)} by more than 10% of its scale, so a backward pass in {dtype} "
+            "cannot be verified here (this is not a bug found in your code); use a smaller "
+            "--init-scale or --seq")

@@ -267,6 +267,24 @@ def test_buggy_float32_still_fails(tmp_path: Path, old: str, new: str) -> None:
     assert report.impl.precision == "float32"
 
 
+def test_float32_where_rounding_swamps_the_gradient_is_not_a_pass(tmp_path: Path) -> None:
+    """A chaotic network: float32 cannot resolve the gradient, so the check is vacuous there;
+    neither "Yes" nor a bug claim, but exit 1 with the reason."""
+    chaotic = Spec(hidden=20, seq=30, vocab=6, init_scale=1.5)
+    report = check(user_file(tmp_path, ("FLOAT = np.float64", "FLOAT = np.float32")),
+                   spec=chaotic)
+    assert report.exit_code == 1
+    assert any(f.startswith("precision: at this spec float32 rounding alone")
+               for f in report.impl.findings)
+    assert report.verdict()[0].startswith("No: its loss and gradient agree where compared")
+
+
+def test_float64_code_on_a_chaotic_network_is_not_taken_for_float32(tmp_path: Path) -> None:
+    chaotic = Spec(hidden=20, seq=30, vocab=6, init_scale=1.5)
+    report = check(user_file(tmp_path), spec=chaotic)
+    assert report.impl.precision == "float64"
+
+
 def test_precision_table() -> None:
     assert lowest(["float64"]).dtype == "float64"
     assert lowest(["float64", "float32"]).dtype == "float32"
@@ -281,6 +299,7 @@ def test_a_wrong_hlast_fails(tmp_path: Path) -> None:
     report = check(user_file(tmp_path, ("h[len(inputs) - 1]  # RETURN", "h[len(inputs) - 2]")))
     assert report.exit_code == 1
     assert any(f.startswith("hlast: at the spec's point") for f in report.impl.findings)
+    assert report.verdict()[0].startswith("No:")  # loss and gradient right, still never "Yes"
     assert "the model's last hidden state" in text_of(report)
 
 

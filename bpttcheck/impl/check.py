@@ -52,7 +52,7 @@ from ..engines import reference as reference_engine
 from ..errors import ImplError
 from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
 from ..model import second_point as second_spec
-from ..precision import Precision, bars, error_bars, lowest, model_in, resolution
+from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
 from ..report import describe_failure, finite, format_steps
 from . import numeric
 from .adapters import ImplOptions, Result, UserCode, engine_gradients, nonfinite, prepare, same
@@ -281,7 +281,8 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     findings.extend(f"non-finite: {w}" for w in nonfinite(first))
     notes: list[str] = []
     rng = np.random.default_rng([spec.seed, PROBE_STREAM])
-    measured = resolution(lambda p: code.call(p, batch).loss, params, rng)
+    measured = resolution(lambda p: code.call(p, batch).loss, params, rng,
+                          lambda p: loss(p, batch))
     prec = lowest(first.dtypes, measured)
     factor = declared.factor(batch.seq)
     sample = _sample(code.options, options, problem)
@@ -305,7 +306,8 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
     findings.extend(f"non-finite at the second point: {w}" for w in nonfinite(ats[1].result)
                     if not nonfinite(first))
-    ltol = max(LOSS_RTOL, prec.loss_rtol(batch.seq))
+    ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, prec)
+                             for a in ats)])
     widest: dict[str, float] = {}
     points, pairs = [], []
     for i, at in enumerate(ats):
@@ -365,8 +367,8 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         notes.append(prose.impl_precision_own(prec.step) if factor is None
                      else prose.impl_precision_own_skipped(prec.dtype))
         blurred = [n for n, w in widest.items() if w > UNRESOLVED]
-        if blurred:
-            notes.append(prose.impl_unresolved(blurred))
+        if blurred:  # a check that cannot fail there is vacuous: never a pass
+            findings.append(prose.impl_unresolved(prec.dtype, blurred))
     causes: list[Cause] = []
     steps: tuple[int, ...] = ()
     g1, ref1, own1 = first.grads, ats[0].ref, ats[0].own
@@ -414,11 +416,14 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
                + (f", {max(len(i) for i in sample.values())} sampled per parameter "
                   "(seeded)" if sample is not None and n_own else "")
                + (f"; in {prec.dtype}, with measured error bars" if prec.reduced else ""))
+    findings = list(dict.fromkeys(findings))
+    if findings and not more:  # loss and gradient right, something else wrong: never "Yes"
+        verdict = prose.impl_fail_other(sorted({f.split(":", 1)[0] for f in findings}))
     report = ImplReport(
         target=code.loaded.name, label=code.label, form=code.form, names=dict(code.names),
         loaded=code.loaded.summary(), python2=code.loaded.python2, loss=first.loss,
         spec_loss=ats[0].fw.loss, loss_match=all(p.loss_ok for p in points), checked=checked,
-        findings=tuple(dict.fromkeys(findings)), causes=tuple(causes), steps=steps,
+        findings=tuple(findings), causes=tuple(causes), steps=steps,
         notes=tuple(notes), seq=batch.seq, verdict=verdict, declared=declared.flag,
         relation=relation, precision=prec.dtype, points=tuple(points),
         failures=tuple(failures))
