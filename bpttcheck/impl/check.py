@@ -390,8 +390,8 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
     # A cause that names a parameter whose gradient passed every comparison is not true
     # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
-    right = {n for n in params if all(c.passed for pt in points for c in pt.comparisons
-                                      if c.parameter == n)}
+    right = {n for n in params if all(c.passed for c in points[0].comparisons
+                                      if c.parameter == n)}  # where the diagnosis looked
     causes = [c for c in causes if not set(c.params) & right]
     # A parameter the loss ignores is the finding; "only its update is wrong" would mislead.
     causes = [c for c in causes if not (c.kind == "bias" and set(c.params) <= set(independent))]
