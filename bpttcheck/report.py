@@ -323,14 +323,14 @@ def _and(items: list[str]) -> str:
 
 def _verdict(r: Report) -> list[str]:
     lines: list[str] = []
+    every = r.comparisons
     if r.impl is not None:  # the user's code first: it is what they asked about
         lines.extend(r.impl.lines())  # its verdict names the comparisons it made
+        # The sentences below are about bpttcheck's own engines only.
         r = dataclasses.replace(r, impl=None, results={
             e: g for e, g in r.results.items() if e not in USER_ENGINES},
             comparisons=tuple(c for c in r.comparisons
                               if not {c.a, c.b} & set(USER_ENGINES)))
-        if not r.comparisons:
-            return lines
     engines = r.engines
     if r.passed:
         analytic = [e for e in engines if e not in ("numeric", *USER_ENGINES)]
@@ -376,7 +376,7 @@ def _verdict(r: Report) -> list[str]:
                          f"({'; '.join(pairs)}).")
             lines.extend(describe_failure(c) for c in bad)
     clip = r.spec.clip
-    clipped = [c for c in r.comparisons if c.clipped]
+    clipped = [c for c in every if c.clipped]
     if clip is not None:
         if clipped:
             seen: dict[str, PairResult] = {}

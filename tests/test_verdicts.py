@@ -363,3 +363,26 @@ def test_declared_factors() -> None:
     assert parse_loss("scale=3").factor(5) == 3.0
     assert parse_loss("own").factor(5) is None
     assert parse_loss(None).flag is None
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+def test_json_impl_block_names_the_parts(run_cli: Run, tmp_path: Path) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    result = run_cli("numeric", *TINY, "--impl", user_file(tmp_path, MEAN_LOSS), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    schema = json.loads(resources.files("bpttcheck").joinpath(
+        "schema/report-1.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    impl = data["impl"]
+    assert impl["declared_loss"] == "sum" and impl["precision"] == "float64"
+    assert impl["relation"]["kind"] == "mean-T" and impl["relation"]["hint"] == "mean=T"
+    assert [p["point"] for p in impl["points"]] == ["spec", "second"]
+    assert all(p["gradient_ok"] and not p["loss_ok"] for p in impl["points"])
+    assert impl["verdict"] == data["verdict"][0]
+    # The generic sentence about built-in engines never speaks for the user's pairs.
+    assert not any("which agree with each other" in line for line in data["verdict"])
