@@ -127,8 +127,11 @@ def impl_precision_own_skipped(dtype: str) -> str:
             "points, is the truth it is judged against")
 
 
-def impl_unresolved(dtype: str, names: list[str]) -> str:
-    return (f"precision: at this spec {dtype} rounding alone changes the gradient of "
-            f"{join_names(names)} by more than 10% of its scale, so a backward pass in {dtype} "
-            "cannot be verified here (this is not a bug found in your code); use a smaller "
+def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> str:
+    what = (f"numerical differentiation of your {dtype} loss cannot resolve the gradient of "
+            f"{join_names(names)} to 10% of its scale" if own else
+            f"{dtype} rounding alone changes the gradient of {join_names(names)} by more "
+            "than 10% of its scale")
+    return (f"precision: at this spec {what}, so a backward pass in {dtype} cannot be "
+            "verified here (this is not a bug found in your code); use a smaller "
             "--init-scale or --seq")

@@ -267,6 +267,17 @@ def test_buggy_float32_still_fails(tmp_path: Path, old: str, new: str) -> None:
     assert report.impl.precision == "float32"
 
 
+@pytest.mark.parametrize(("edit", "exit_code"), [
+    (None, 0), (("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy"), 1)])
+def test_float32_against_its_own_loss(tmp_path: Path, edit: tuple[str, str] | None,
+                                      exit_code: int) -> None:
+    """--impl-loss own in float32: its loss differentiated with float32's step."""
+    edits = [("FLOAT = np.float64", "FLOAT = np.float32"), *([edit] if edit else [])]
+    report = check(user_file(tmp_path, *edits), loss=parse_loss("own"))
+    assert report.exit_code == exit_code, report.verdict()
+    assert "step of 4.9e-03" in text_of(report)
+
+
 def test_float32_where_rounding_swamps_the_gradient_is_not_a_pass(tmp_path: Path) -> None:
     """A chaotic network: float32 cannot resolve the gradient, so the check is vacuous there;
     neither "Yes" nor a bug claim, but exit 1 with the reason."""

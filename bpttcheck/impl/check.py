@@ -65,6 +65,7 @@ PROBE_STREAM = 3  # seed word for the loss-resolution direction and the independ
 # loss tolerance (so that a loss depending on it moves far beyond rounding), kept within
 # [1e-3, 0.5] (small enough not to push a script's unshifted softmax into overflow).
 PROBE_RANGE = (1e-3, 0.5)
+ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured rounding noise
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 FORMS = {"globals": "module globals", "method": "instance attributes",
@@ -302,7 +303,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         # In float32 it is not differentiated at all when the model's gradient is the truth
         # (see prose.impl_precision_own_skipped for why).
         wanted = factor is None or (pr is problem and not prec.reduced)
-        own = _own_numeric(code, pr, options, sample, prec) if wanted else None
+        own = _own_numeric(code, pr, options, sample, prec, measured) if wanted else None
         ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
     findings.extend(f"non-finite at the second point: {w}" for w in nonfinite(ats[1].result)
                     if not nonfinite(first))
@@ -318,6 +319,15 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
             for n, b in noise.items():
                 top = float(np.abs(truth[n]).max(initial=0.0))
                 widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)
+        if prec.reduced and factor is None and at.own is not None:  # own: bars are its noise
+            for n in params:
+                flat = (at.own.covered[n] if at.own.covered is not None
+                        else np.arange(params[n].size))
+                bar = np.asarray((at.own.noise or {}).get(n, np.zeros(0))).ravel()[flat]
+                top = float(np.abs(at.own.grads[n].ravel()[flat]).max(initial=0.0))
+                if bar.size:
+                    widest[n] = max(widest.get(n, 0.0),
+                                    float(bar.max()) / top if top else float("inf"))
         impl = dataclasses.replace(engine_gradients(at.result, options), noise=noise)
         engines = ({e: g for e, g in results.items()} if i == 0 else {"reference": at.ref})
         cs: list[PairResult] = [] if at.own is None else [
@@ -368,7 +378,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
                      else prose.impl_precision_own_skipped(prec.dtype))
         blurred = [n for n, w in widest.items() if w > UNRESOLVED]
         if blurred:  # a check that cannot fail there is vacuous: never a pass
-            findings.append(prose.impl_unresolved(prec.dtype, blurred))
+            findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
     causes: list[Cause] = []
     steps: tuple[int, ...] = ()
     g1, ref1, own1 = first.grads, ats[0].ref, ats[0].own
@@ -446,7 +456,8 @@ def _scaled(g: Gradients, factor: float) -> Gradients:
 
 
 def _own_numeric(code: UserCode, problem: Problem, options: Options,
-                 sample: dict[str, np.ndarray] | None, prec: Precision) -> Gradients:
+                 sample: dict[str, np.ndarray] | None, prec: Precision,
+                 resolved: float = 0.0) -> Gradients:
     """Numerical differentiation of their loss, with a step that suits its precision.
 
     :mod:`bpttcheck.impl.numeric` steps by ``numeric.STEP`` (float64's). For a
@@ -468,9 +479,10 @@ def _own_numeric(code: UserCode, problem: Problem, options: Options,
         return code.call({n: params[n] + k * (p[n] - params[n]) for n in params}, b).loss
 
     g = numeric.gradients(stretched, params, batch, options, sample)
-    top = max(1.0, abs(g.loss))
-    noise = {n: np.asarray(v) / k + numeric.NOISE_SAFETY * prec.eps * top
-             / (prec.step * np.maximum(1.0, np.abs(params[n])))
+    # Rounding of their loss: its measured resolution (at least eps), a few times over,
+    # divided by the step (each central difference subtracts two rounded values).
+    rounding = ROUNDING_ULPS * max(resolved, prec.eps) * max(1.0, abs(g.loss))
+    noise = {n: np.asarray(v) / k + rounding / (prec.step * np.maximum(1.0, np.abs(params[n])))
              for n, v in (g.noise or {}).items()}
     return dataclasses.replace(g, grads={n: v / k for n, v in g.grads.items()}, noise=noise)
 
