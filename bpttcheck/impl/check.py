@@ -309,49 +309,11 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
                     if not nonfinite(first))
     ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, prec)
                              for a in ats)])
-    widest: dict[str, float] = {}
-    points, pairs = [], []
-    for i, at in enumerate(ats):
-        truth = {n: (factor if factor is not None else 1.0) * v for n, v in at.ref.grads.items()}
-        noise = None
-        if prec.reduced:
-            noise = error_bars(at.problem.params, at.problem.batch, truth, prec, spec.floor)
-            for n, b in noise.items():
-                top = float(np.abs(truth[n]).max(initial=0.0))
-                widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)
-        if prec.reduced and factor is None and at.own is not None:  # own: bars are its noise
-            for n in params:
-                flat = (at.own.covered[n] if at.own.covered is not None
-                        else np.arange(params[n].size))
-                bar = np.asarray((at.own.noise or {}).get(n, np.zeros(0))).ravel()[flat]
-                top = float(np.abs(at.own.grads[n].ravel()[flat]).max(initial=0.0))
-                if bar.size:
-                    widest[n] = max(widest.get(n, 0.0),
-                                    float(bar.max()) / top if top else float("inf"))
-        impl = dataclasses.replace(engine_gradients(at.result, options), noise=noise)
-        engines = ({e: g for e, g in results.items()} if i == 0 else {"reference": at.ref})
-        cs: list[PairResult] = [] if at.own is None else [
-            compare(n, impl, at.own, tolerance(spec, "impl", "impl-numeric"), spec.floor)
-            for n in params]
-        own_ok = None if at.own is None else all(c.passed for c in cs)
-        target_loss = None
-        gradient_ok = None
-        if factor is not None:
-            target_loss = factor * at.fw.loss
-            against = [compare(n, impl, _scaled(g, factor), tolerance(spec, "impl", e),
-                               spec.floor) for e, g in engines.items() for n in params]
-            gradient_ok = all(c.passed for c in against)
-            cs = against + cs
-        loss_ok = (target_loss is None
-                   or abs(at.result.loss - target_loss) <= ltol * max(1.0, abs(target_loss)))
-        where = ("the spec's point" if i == 0 else
-                 f"a second point (seed {at.problem.spec.seed}, biases "
-                 f"{at.problem.spec.bias_scale:g} x randn, random hprev)")
-        points.append(PointCheck("spec" if i == 0 else "second", where, at.result.loss,
-                                 at.fw.loss, target_loss, loss_ok, gradient_ok, own_ok,
-                                 tuple(cs)))
-        pairs.append(cs)
-        findings.extend(_returned_states(at, factor, prec, spec.floor, where))
+    widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
+    points = [_judge(i, at, results, factor, prec, ltol, options, widest)
+              for i, at in enumerate(ats)]
+    for at, pt in zip(ats, points, strict=True):
+        findings.extend(_returned_states(at, factor, prec, spec.floor, pt.where))
     independent = _independent(code, second, prec, ltol, rng)
     relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
                       ltol, independent)
@@ -379,35 +341,8 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         blurred = [n for n, w in widest.items() if w > UNRESOLVED]
         if blurred:  # a check that cannot fail there is vacuous: never a pass
             findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
-    causes: list[Cause] = []
-    steps: tuple[int, ...] = ()
-    g1, ref1, own1 = first.grads, ats[0].ref, ats[0].own
-    p1 = points[0]
-    if p1.gradient_ok is False or (not p1.own_ok and p1.gradient_ok is not True):
-        if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
-            f = factor if factor is not None else 1.0
-            causes = diagnose(g1, {n: f * v for n, v in ref1.grads.items()}, params, batch, f)
-        elif own1 is not None:
-            causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
-        if prec.reduced and factor == 1.0 and p1.loss_ok:
-            notes.append(f"not localised in time: per-step gradients in {prec.dtype} are "
-                         "too coarse to compare step by step")
-        elif factor == 1.0 and p1.loss_ok and not (causes and causes[0].kind == "clip"):
-            steps, why_not = _localise(code, problem)
-            if why_not is not None:
-                notes.append(why_not)
-    elif own1 is not None and not p1.own_ok:
-        causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
-    # A cause that names a parameter whose gradient passed every comparison is not true
-    # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
-    right = {n for n in params if all(c.passed for c in points[0].comparisons
-                                      if c.parameter == n)}  # where the diagnosis looked
-    causes = [c for c in causes if not set(c.params) & right]
-    # A parameter the loss ignores is the finding; "only its update is wrong" would mislead.
-    causes = [c for c in causes if not (c.kind == "bias" and set(c.params) <= set(independent))]
-    if causes and causes[0].kind == "clip" and spec.clip is None and causes[0].value:
-        causes[0] = dataclasses.replace(
-            causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
+    own1 = ats[0].own
+    causes, steps = _causes(code, ats[0], points[0], factor, prec, independent, notes)
     failures: list[str] = []
     for pt in points:
         bad = [c for c in pt.comparisons if not c.passed]
@@ -439,7 +374,93 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         failures=tuple(failures))
     impl1 = engine_gradients(first, options)
     engines = {"impl": impl1, **({"impl-numeric": own1} if own1 is not None else {})}
-    return engines, pairs[0], report
+    return engines, list(points[0].comparisons), report
+
+
+def _causes(code: UserCode, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
+            independent: tuple[str, ...], notes: list[str]
+            ) -> tuple[list[Cause], tuple[int, ...]]:
+    """Likely causes and the loss steps that disagree, from the spec's point.
+
+    Against the declared loss's gradient when the loss is right (the truth is known on
+    every element), else against the gradient of their own loss. A note is added to
+    ``notes`` when the steps could not be localised.
+    """
+    problem, first, ref1, own1 = at.problem, at.result, at.ref, at.own
+    params, batch, g1 = problem.params, problem.batch, at.result.grads
+    causes: list[Cause] = []
+    steps: tuple[int, ...] = ()
+    if p1.gradient_ok is False or (not p1.own_ok and p1.gradient_ok is not True):
+        if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
+            f = factor if factor is not None else 1.0
+            causes = diagnose(g1, {n: f * v for n, v in ref1.grads.items()}, params, batch, f)
+        elif own1 is not None:
+            causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+        if prec.reduced and factor == 1.0 and p1.loss_ok:
+            notes.append(f"not localised in time: per-step gradients in {prec.dtype} are "
+                         "too coarse to compare step by step")
+        elif factor == 1.0 and p1.loss_ok and not (causes and causes[0].kind == "clip"):
+            steps, why_not = _localise(code, problem)
+            if why_not is not None:
+                notes.append(why_not)
+    elif own1 is not None and not p1.own_ok:
+        causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+    # A cause that names a parameter whose gradient passed every comparison is not true
+    # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
+    right = {n for n in params if all(c.passed for c in p1.comparisons if c.parameter == n)}
+    causes = [c for c in causes if not set(c.params) & right]
+    # A parameter the loss ignores is the finding; "only its update is wrong" would mislead.
+    causes = [c for c in causes if not (c.kind == "bias" and set(c.params) <= set(independent))]
+    if causes and causes[0].kind == "clip" and problem.spec.clip is None and causes[0].value:
+        causes[0] = dataclasses.replace(
+            causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
+    return causes, steps
+
+
+def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
+           prec: Precision, ltol: float, options: Options,
+           widest: dict[str, float]) -> PointCheck:
+    """Compare at one point: ``impl`` against the declared loss's gradient (every engine at
+    the spec's point, the reference at the second) and against its own loss's; the loss
+    against the declared one. Records the widest precision bars in ``widest``."""
+    spec, params = at.problem.spec, at.problem.params
+    truth = {n: (factor if factor is not None else 1.0) * v for n, v in at.ref.grads.items()}
+    noise = None
+    if prec.reduced:
+        noise = error_bars(params, at.problem.batch, truth, prec, spec.floor)
+        for n, b in noise.items():
+            top = float(np.abs(truth[n]).max(initial=0.0))
+            widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)
+        if factor is None and at.own is not None:  # own: the bars are its own loss's noise
+            for n in params:
+                flat = (at.own.covered[n] if at.own.covered is not None
+                        else np.arange(params[n].size))
+                bar = np.asarray((at.own.noise or {}).get(n, np.zeros(0))).ravel()[flat]
+                top = float(np.abs(at.own.grads[n].ravel()[flat]).max(initial=0.0))
+                if bar.size:
+                    widest[n] = max(widest.get(n, 0.0),
+                                    float(bar.max()) / top if top else float("inf"))
+    impl = dataclasses.replace(engine_gradients(at.result, options), noise=noise)
+    engines = dict(results) if i == 0 else {"reference": at.ref}
+    cs: list[PairResult] = [] if at.own is None else [
+        compare(n, impl, at.own, tolerance(spec, "impl", "impl-numeric"), spec.floor)
+        for n in params]
+    own_ok = None if at.own is None else all(c.passed for c in cs)
+    target_loss = None
+    gradient_ok = None
+    if factor is not None:
+        target_loss = factor * at.fw.loss
+        against = [compare(n, impl, _scaled(g, factor), tolerance(spec, "impl", e),
+                           spec.floor) for e, g in engines.items() for n in params]
+        gradient_ok = all(c.passed for c in against)
+        cs = against + cs
+    loss_ok = (target_loss is None
+               or abs(at.result.loss - target_loss) <= ltol * max(1.0, abs(target_loss)))
+    where = ("the spec's point" if i == 0 else
+             f"a second point (seed {spec.seed}, biases {spec.bias_scale:g} x randn, "
+             "random hprev)")
+    return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
+                      target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
 
 
 def _points_text(points: list[PointCheck]) -> str:
