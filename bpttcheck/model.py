@@ -27,6 +27,7 @@ import numpy as np
 from .budget import check_memory
 from .corpus import Tokens, from_text, random_tokens, read_text
 from .errors import SpecError
+from .prose import plural
 from .spec import PARAM_NAMES as PARAM_NAMES  # re-exported: defined NumPy-free in spec
 from .spec import Spec
 
@@ -126,10 +127,11 @@ def build(spec: Spec) -> Problem:
     else:
         text, label = read_text(spec.data)
         tokens = from_text(text, label, spec.seq, spec.offset)
-        if tokens.vocab_size < 2:
-            raise SpecError(f"--data {label}: the text has {tokens.vocab_size} distinct "
-                            "character: every gradient is exactly zero, nothing to check "
-                            "(use a text with at least two distinct characters)")
+    if tokens.vocab_size < 2:  # a softmax over one symbol is 1: every gradient is exactly 0
+        where = f"--data {tokens.source}: the text has" if spec.vocab is None else "--vocab:"
+        raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
+                        "gradient is exactly zero, nothing to check (use at least two distinct "
+                        "symbols)")
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":

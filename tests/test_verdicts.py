@@ -148,6 +148,8 @@ def test_one_symbol_text_is_refused_by_the_core(tmp_path: Path) -> None:
     data.write_text("z" * 40, encoding="utf-8")
     with pytest.raises(SpecError, match="nothing to check"):
         build(Spec(hidden=4, seq=5, data=str(data)))
+    with pytest.raises(SpecError, match="--vocab: 1 distinct symbol: every gradient"):
+        build(Spec(hidden=4, seq=5, vocab=1))  # bypassing the flag's own check
 
 
 # -- the loss and the gradient, each named -------------------------------------------------
