@@ -221,6 +221,15 @@ def test_by_unused_in_the_forward_pass(tmp_path: Path) -> None:
     assert first.loss_ok and not second.loss_ok
 
 
+def test_a_forward_pass_that_ignores_hprev(tmp_path: Path) -> None:
+    report = check(user_file(tmp_path, ("h = {-1: np.asarray(hprev, dtype=FLOAT)}",
+                                        "h = {-1: np.zeros_like(hprev, dtype=FLOAT)}")),
+                   spec=Spec(hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5))  # hprev zeros
+    assert report.exit_code == 1
+    assert report.impl.relation.kind == "no-hprev"
+    assert "it ignores the hprev it is given" in text_of(report)
+
+
 def test_second_point_has_another_seed_biases_and_hprev() -> None:
     other = second_point(Spec(hidden=5, seq=4, vocab=3))
     assert other.seed != 0 and other.hprev == "random" and other.bias_scale > 0

@@ -149,7 +149,7 @@ class Relation:
     """How the user's loss relates to the model's, as measured at both points."""
 
     kind: str  # equal, constant, mean-T, bits, scale, offset, prefix, suffix, without,
-    #            temperature, independent, unrelated
+    #            no-hprev, temperature, independent, unrelated
     text: str
     value: float | None = None
     hint: str | None = None  # an --impl-loss value declaring exactly this loss
@@ -621,6 +621,11 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
         if fits(without):
             return Relation("without", f"the model's loss without {names} (it does not depend "
                             f"on {names})")
+    no_hprev = [loss(pr.params, dataclasses.replace(pr.batch, hprev=np.zeros_like(pr.batch.hprev)))
+                for pr in problems]
+    if fits(no_hprev):
+        return Relation("no-hprev", "the model's loss with hprev taken as zero: it ignores "
+                        "the hprev it is given")
     tau = _temperature(theirs, fws, problems, tol)
     if tau is not None:
         return Relation("temperature", f"the model's loss at temperature {tau:.6g} (softmax "
