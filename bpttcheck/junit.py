@@ -16,14 +16,17 @@ from .report import Report, describe_failure
 
 def to_xml(report: Report) -> str:
     """The report as a JUnit ``<testsuites>`` document."""
-    failures = sum(not c.passed for c in report.comparisons)
-    suites = ET.Element("testsuites", name="bpttcheck", tests=str(len(report.comparisons)),
+    impl = report.impl  # --impl: its verdict (loss, gradient, what else it returns) is a case
+    failures = sum(not c.passed for c in report.comparisons) + int(impl is not None
+                                                                   and not impl.passed)
+    tests = len(report.comparisons) + int(impl is not None)
+    suites = ET.Element("testsuites", name="bpttcheck", tests=str(tests),
                         failures=str(failures), errors="0")
     p = report.problem
     suite = ET.SubElement(
         suites, "testsuite",
         name=f"bpttcheck hidden={p.hidden} seq={p.batch.seq} vocab={p.vocab}",
-        tests=str(len(report.comparisons)), failures=str(failures), errors="0", skipped="0",
+        tests=str(tests), failures=str(failures), errors="0", skipped="0",
     )
     properties = ET.SubElement(suite, "properties")
     for key, value in report.spec.to_dict().items():
@@ -40,6 +43,13 @@ def to_xml(report: Report) -> str:
             out.text = (f"max_rel_error={c.max_rel_error:.3e} "
                         f"norm_rel_error={c.norm_rel_error:.3e} compared={c.compared} "
                         f"clipped={c.clipped} precision_limited={c.precision_limited}")
+    if impl is not None:
+        case = ET.SubElement(suite, "testcase", classname="bpttcheck.impl",
+                             name=f"{impl.target}: loss, gradient and returned values")
+        if not impl.passed:
+            message = " ".join([impl.verdict, *impl.findings])
+            failure = ET.SubElement(case, "failure", message=message, type="UserCodeWrong")
+            failure.text = "\n".join([impl.verdict, *impl.findings])
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -408,3 +408,16 @@ def test_json_impl_block_names_the_parts(run_cli: Run, tmp_path: Path) -> None:
     assert impl["verdict"] == data["verdict"][0]
     # The generic sentence about built-in engines never speaks for the user's pairs.
     assert not any("which agree with each other" in line for line in data["verdict"])
+
+
+def test_junit_has_a_case_for_the_user_code_verdict(run_cli: Run, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "junit.xml"
+    target = user_file(tmp_path, ("h[len(inputs) - 1]  # RETURN", "h[len(inputs) - 2]"))
+    result = run_cli("numeric", *TINY, "--impl", target, "--junit", str(out), "--quiet")
+    assert result.exit_code == 1
+    root = ET.parse(out).getroot()
+    assert root.get("failures") == "1"  # every gradient pair agrees; the hlast does not
+    case = root.find(".//testcase[@classname='bpttcheck.impl']")
+    assert case is not None and "hlast" in case.find("failure").get("message")
