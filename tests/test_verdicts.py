@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bpttcheck import checker
 from bpttcheck.errors import ImplError, SpecError
@@ -421,3 +424,53 @@ def test_junit_has_a_case_for_the_user_code_verdict(run_cli: Run, tmp_path: Path
     assert root.get("failures") == "1"  # every gradient pair agrees; the hlast does not
     case = root.find(".//testcase[@classname='bpttcheck.impl']")
     assert case is not None and "hlast" in case.find("failure").get("message")
+
+
+# -- properties: no false pass, no false alarm, over sizes and seeds --------------------------
+
+VARIANT_EDITS = {
+    "f64": (),
+    "f32": (("FLOAT = np.float64", "FLOAT = np.float32"),),
+    "no-dhnext": (("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy"),),
+    "f32-no-dhnext": (("FLOAT = np.float64", "FLOAT = np.float32"),
+                      ("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy")),
+    "mean-loss": (MEAN_LOSS,),
+    "no-by": (("y = V @ h[t] + c  # LOGITS", "y = V @ h[t]"),),
+}
+
+
+def _property(tmp_path: Path, hidden: int, seq: int, vocab: int, seed: int, init: float,
+              hprev: str) -> None:
+    spec = Spec(hidden=hidden, seq=seq, vocab=vocab, seed=seed, init_scale=init, hprev=hprev)
+    for name, edits in VARIANT_EDITS.items():
+        report = check(user_file(tmp_path, *edits, name=f"{name.replace('-', '_')}.py"), spec)
+        vacuous = any(f.startswith("precision:") for f in report.impl.findings)
+        if name in ("f64", "f32"):
+            assert report.exit_code == 0 or (name == "f32" and vacuous), (name, report.verdict())
+        else:  # a bug is never passed (seq >= 2, so dhnext matters)
+            assert report.exit_code == 1, (name, report.verdict())
+
+
+# Each example checks six files; tmp_path is reused (the files are rewritten each time).
+PROFILE: dict[str, Any] = dict(deadline=None,
+                               suppress_health_check=[HealthCheck.function_scoped_fixture])
+SIZES = dict(hidden=st.integers(2, 8), seq=st.integers(2, 8), vocab=st.integers(2, 5),
+             seed=st.integers(0, 10_000), init=st.sampled_from([0.01, 0.1, 0.5]),
+             hprev=st.sampled_from(["zeros", "random"]))
+
+
+@settings(max_examples=2, **PROFILE)
+@given(**SIZES)
+def test_property_no_false_pass_no_false_alarm(tmp_path: Path, hidden: int, seq: int,
+                                               vocab: int, seed: int, init: float,
+                                               hprev: str) -> None:
+    _property(tmp_path, hidden, seq, vocab, seed, init, hprev)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, **PROFILE)
+@given(**SIZES)
+def test_property_no_false_pass_no_false_alarm_many(tmp_path: Path, hidden: int, seq: int,
+                                                    vocab: int, seed: int, init: float,
+                                                    hprev: str) -> None:
+    _property(tmp_path, hidden, seq, vocab, seed, init, hprev)
