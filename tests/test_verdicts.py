@@ -474,3 +474,12 @@ def test_property_no_false_pass_no_false_alarm_many(tmp_path: Path, hidden: int,
                                                     vocab: int, seed: int, init: float,
                                                     hprev: str) -> None:
     _property(tmp_path, hidden, seq, vocab, seed, init, hprev)
+
+
+def test_the_scale_hint_declares_the_loss_it_names(tmp_path: Path) -> None:
+    """A consistent function with a scaled loss: the hinted --impl-loss value accepts it."""
+    edit = ("    # AFTER\n", "    total = total * 0.37\n    for g in grads:\n        g *= 0.37\n")
+    target = user_file(tmp_path, edit)
+    relation = check(target).impl.relation
+    assert relation.kind == "scale" and relation.hint is not None
+    assert check(target, loss=parse_loss(relation.hint)).exit_code == 0

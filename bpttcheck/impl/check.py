@@ -650,9 +650,9 @@ def _ratio(r: float, T: int) -> Relation:
                         "bits")
     if near(math.log(2)):
         return Relation("scale", "the model's loss x ln 2 (nats taken for bits?)", r,
-                        f"scale={r:.17g}")
+                        f"scale={r:.12g}")
     return Relation("scale", f"the model's loss x{r:.6g} (a constant scale)", r,
-                    f"scale={r:.6g}")
+                    f"scale={r:.12g}")
 
 
 def _tempered(fw: Forward, targets: tuple[int, ...], tau: float) -> float:
