@@ -25,6 +25,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .budget import check_memory
+from .errors import SpecError
+from .prose import plural
 from .spec import PARAM_NAMES as PARAM_NAMES  # re-exported: defined NumPy-free in spec
 from .spec import Spec
 from .tokens import Tokens, from_text, random_tokens, read_text
@@ -111,13 +113,25 @@ def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator)
 
 
 def build(spec: Spec) -> Problem:
-    """Make the weights, the sequence and hprev that ``spec`` describes."""
+    """Make the weights, the sequence and hprev that ``spec`` describes.
+
+    Draw order from the one generator: tokens (random vocab), weights, hprev
+    (when random), biases (when ``bias_scale`` > 0), so that a spec without
+    biases gives the same numbers as before the key existed. A text with one
+    distinct character is refused: the softmax over one symbol is 1, every
+    gradient is exactly zero and no check could fail.
+    """
     rng = np.random.default_rng(spec.seed)
     if spec.vocab is not None:
         tokens = random_tokens(spec.vocab, spec.seq, rng)
     else:
         text, label = read_text(spec.data)
         tokens = from_text(text, label, spec.seq, spec.offset)
+    if tokens.vocab_size < 2:  # a softmax over one symbol is 1: every gradient is exactly 0
+        where = f"--data {tokens.source}: the text has" if spec.vocab is None else "--vocab:"
+        raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
+                        "gradient is exactly zero, nothing to check (use at least two distinct "
+                        "symbols)")
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":
@@ -125,7 +139,27 @@ def build(spec: Spec) -> Problem:
         hprev = np.tanh(rng.standard_normal((spec.hidden, 1)))
     else:
         hprev = np.zeros((spec.hidden, 1))
+    if spec.bias_scale > 0:
+        params["bh"] = rng.standard_normal((spec.hidden, 1)) * spec.bias_scale
+        params["by"] = rng.standard_normal((tokens.vocab_size, 1)) * spec.bias_scale
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+
+
+SECOND_SEED = 7919  # added to the spec's seed for the second point (any other seed would do)
+SECOND_BIAS_SCALE = 0.1  # biases at the second point, unless the spec's are larger
+
+
+def second_point(spec: Spec) -> Spec:
+    """Another point at which to check user code: other weights, non-zero biases, random hprev.
+
+    At the spec's own point the tutorial's biases are zero and hprev often is
+    too, so a forward pass that drops ``+ by`` or ignores hprev computes the
+    right loss and gradient there. Here every term of the model matters. (A
+    model without biases would skip them; this one always has both.)
+    """
+    return dataclasses.replace(spec, seed=spec.seed + SECOND_SEED, hprev="random",
+                               bias_scale=max(spec.bias_scale, SECOND_BIAS_SCALE,
+                                              spec.init_scale))
 
 
 def logsumexp(ys: np.ndarray) -> np.ndarray:
