@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImplError
+from ..files import read_regular
 
+MAX_SOURCE_BYTES = 4 << 20  # a script of 100,000 lines is far less
 MAX_MERGE = 8  # consecutive top-level blocks tried together (decorators, split strings)
 PREVIEW = 50  # characters of a skipped statement shown in the summary
 CONTINUATION = ("else", "elif", "except", "finally", ")", "]", "}")
@@ -136,12 +138,11 @@ def load(target: str, supplied: frozenset[str] = frozenset()) -> Loaded:
     """Load ``target`` (``PATH.py:NAME``, ``PATH.py:Class.method``, ``module:NAME``)."""
     where, name = split_target(target)
     path = resolve_path(where)
+    raw = read_regular(path, "--impl", MAX_SOURCE_BYTES, ImplError, expected="a .py file")
     try:
-        source = path.read_text(encoding="utf-8")
+        source = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ImplError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ImplError(f"{path}: cannot read ({exc.strerror})") from None
     return load_source(source, path, name, supplied)
 
 
