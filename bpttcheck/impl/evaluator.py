@@ -187,8 +187,10 @@ class Evaluator:
     ``local`` adds names (a class body's, a comprehension's) looked up first.
     """
 
-    def __init__(self, ns: dict[str, Any], limits: Limits = LIMITS) -> None:
+    def __init__(self, ns: dict[str, Any], limits: Limits = LIMITS,
+                 filename: str = "<user code>") -> None:
         self.ns = ns
+        self.filename = filename
         self.limits = limits
         self.local: dict[str, Any] = {}
         self._nodes = 0
@@ -435,6 +437,30 @@ class Evaluator:
                 return
             if span > self.limits.elements:
                 raise Refused(f"asks for more than {self.limits.elements} elements")
+
+    def _Lambda(self, node: ast.Lambda) -> Any:
+        """A function object: its defaults evaluated here, its body compiled, not run."""
+        if self.local:
+            raise Refused("a lambda inside a class body or comprehension is not evaluated")
+        args = node.args
+        defaults = [self._eval(d) for d in args.defaults]
+        kw_defaults = {a.arg: self._eval(d) for a, d in
+                       zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None}
+        bare = ast.Lambda(args=ast.arguments(
+            posonlyargs=[ast.arg(a.arg) for a in args.posonlyargs],
+            args=[ast.arg(a.arg) for a in args.args],
+            vararg=ast.arg(args.vararg.arg) if args.vararg else None,
+            kwonlyargs=[ast.arg(a.arg) for a in args.kwonlyargs],
+            kw_defaults=[None] * len(args.kwonlyargs),
+            kwarg=ast.arg(args.kwarg.arg) if args.kwarg else None, defaults=[]),
+            body=node.body)
+        ast.copy_location(bare, node)
+        ast.fix_missing_locations(bare)
+        code = compile(ast.Expression(body=bare), self.filename, "eval")
+        func = eval(code, self.ns)  # noqa: S307 - evaluates only `lambda ...:`, a function object
+        func.__defaults__ = tuple(defaults) or None
+        func.__kwdefaults__ = kw_defaults or None
+        return func
 
     def _JoinedStr(self, node: ast.JoinedStr) -> Any:
         parts = []

@@ -276,8 +276,9 @@ def load_source(text: str, path: Path, name: str,
     """
     head = name.split(".")[0]
     read = source_reader.read(text, path, head)
-    session = _Session()
+    session = _Session(path.parent)
     module = session.new_module(path, path.stem, None)
+    session.modules[path.resolve()] = module  # a local import of the target finds it
     ns = module.__dict__
     ns["xrange"] = range  # Python 2's lazy range
     ns["raw_input"] = _refuse_input
@@ -334,8 +335,10 @@ class _Skip(Exception):
 class _Session:
     """One load: the local modules loaded so far (each once), by file."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
         self.modules: dict[Path, types.ModuleType] = {}
+        self.root = root  # the target's folder: on sys.path[0] when the script runs
+        self.skipped: dict[Path, int] = {}  # statements skipped in each local module
 
     def new_module(self, path: Path, name: str, package: str | None) -> types.ModuleType:
         module = types.ModuleType(f"bpttcheck_user_{name}_{next(_counter)}")
@@ -350,7 +353,7 @@ class _Session:
             supplied: frozenset[str], needed_only: bool) -> list[Statement]:
         ns = module.__dict__
         needed = self._needed(nodes, supplied) if needed_only else None
-        ev = Evaluator(ns)
+        ev = Evaluator(ns, filename=str(path))
         out: list[Statement] = []
         for node in nodes:
             text = source_reader.describe(node)
@@ -427,10 +430,7 @@ class _Session:
                  ev: Evaluator, path: Path, local: dict[str, Any],
                  owner: str | None = None) -> tuple[Any, list[str]]:
         """The function ``node`` defines, with evaluated defaults and known decorators."""
-        defaults = [ev.value(d, local) for d in node.args.defaults]
-        kw_defaults = {a.arg: ev.value(d, local) for a, d in
-                       zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
-                       if d is not None}
+        defaults, kw_defaults = _defaults(node, ev, local)
         decorators, notes = self._decorators(node.decorator_list, ev, local, node.name)
         bare = _strip(node)
         module = ast.Module(body=[bare], type_ignores=[])
@@ -485,8 +485,10 @@ class _Session:
             if not isinstance(b, type):
                 raise _Skip(f"base {b!r} is not a class")
             for k in b.__mro__:
-                if "__init_subclass__" in vars(k) and not _is_installed(
-                        getattr(sys.modules.get(k.__module__), "__file__", None)):
+                home = sys.modules.get(k.__module__)
+                users = home is None or not _is_installed(getattr(home, "__file__", None)
+                                                          or "built-in")
+                if users and "__init_subclass__" in vars(k):
                     raise _Skip(f"base {k.__name__} defines __init_subclass__, which would run")
         notes: list[str] = []
         cls = types.new_class(node.name, bases)  # a base's metaclass: installed code only
@@ -533,10 +535,7 @@ class _Session:
         """A method, compiled inside a class so that ``super()`` and ``__class__`` work."""
         holder = ast.ClassDef(name=cls.__name__, bases=[], keywords=[],
                               body=[node], decorator_list=[])
-        defaults = [ev.value(d, local) for d in node.args.defaults]
-        kw_defaults = {a.arg: ev.value(d, local) for a, d in
-                       zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
-                       if d is not None}
+        defaults, kw_defaults = _defaults(node, ev, local)
         decorators, notes = self._decorators(node.decorator_list, ev, local, node.name)
         holder.body = [_strip(node)]
         ast.copy_location(holder, node)
@@ -563,6 +562,7 @@ class _Session:
         here = path.parent
         if isinstance(node, ast.Import):
             kinds = []
+            before = dict(self.skipped)
             for alias in node.names:
                 imported, kind = self._module(alias.name, here)
                 kinds.append(kind)
@@ -571,7 +571,8 @@ class _Session:
                 else:
                     top = alias.name.split(".")[0]
                     ns[top] = imported if top == alias.name else self._module(top, here)[0]
-            return ("loaded" if "loaded" in kinds else "imported"), ""
+            return ("loaded" if "loaded" in kinds else "imported"), self._skips(before)
+        before = dict(self.skipped)
         base = node.module or ""
         module: types.ModuleType | None
         if node.level:  # relative: always local, next to this file (or its package)
@@ -616,11 +617,19 @@ class _Session:
                         ns[local] = importlib.import_module(f"{base}.{alias.name}")
                     except ImportError as exc:
                         raise _Skip(f"{type(exc).__name__}: {exc}") from None
-        return kind, ""
+        return kind, self._skips(before)
+
+    def _skips(self, before: dict[Path, int]) -> str:
+        """A note on statements skipped in the local modules this import loaded."""
+        new = {p: n for p, n in self.skipped.items() if p not in before and n}
+        if not new:
+            return ""
+        return "; ".join(f"{p.name}: {n} top-level statement{'s' * (n > 1)} skipped"
+                         for p, n in new.items())
 
     def _module(self, name: str, here: Path) -> tuple[types.ModuleType, str]:
         """``name`` as a module: a local file through the loader, else a normal import."""
-        found = _find_local(name, [here])
+        found = _find_local(name, [here, self.root])
         if found is None:
             top = name.split(".")[0]
             try:
@@ -638,19 +647,19 @@ class _Session:
                 except ImportError as exc:
                     raise _Skip(f"{type(exc).__name__}: {exc}") from None
         parts = name.split(".")
-        module = self.local_module(found, name)
         root = found.parent if found.name != "__init__.py" else found.parent.parent
         for _ in parts[1:]:
             root = root.parent  # the folder the dotted name starts from
         previous: types.ModuleType | None = None
-        for i in range(1, len(parts) + 1):  # a.b.c: a and a.b are loaded and linked
-            here_path = _find_local(".".join(parts[:i]), [root])
-            if here_path is None:
-                break
-            current = self.local_module(here_path, ".".join(parts[:i]))
+        for i in range(1, len(parts) + 1):  # a.b.c: a, then a.b, then a.b.c, each linked
+            at = _find_local(".".join(parts[:i]), [root]) if i < len(parts) else found
+            if at is None:
+                continue
+            current = self.local_module(at, ".".join(parts[:i]))
             if previous is not None:
                 vars(previous)[parts[i - 1]] = current
             previous = current
+        module = self.local_module(found, name)
         return module, "loaded"
 
     def local_module(self, path: Path, name: str) -> types.ModuleType:
@@ -666,7 +675,8 @@ class _Session:
         ns = module.__dict__
         ns["__bpttcheck_package__"] = package
         read = source_reader.read(read_source(path), path, None)
-        self.run(read.nodes, module, path, frozenset(), needed_only=False)
+        done = self.run(read.nodes, module, path, frozenset(), needed_only=False)
+        self.skipped[key] = len(read.unreadable) + sum(s.kind == "skipped" for s in done)
         return module
 
 
@@ -684,6 +694,19 @@ def _bind(target: ast.expr, value: Any, ns: dict[str, Any]) -> None:
             _bind(t, v, ns)
     else:
         raise _Skip("assigns into an object")
+
+
+def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ev: Evaluator,
+              local: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """Default values, through the evaluator (a refusal names the function)."""
+    try:
+        defaults = [ev.value(d, local) for d in node.args.defaults]
+        kw_defaults = {a.arg: ev.value(d, local) for a, d in
+                       zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                       if d is not None}
+    except Refused as why:
+        raise Refused(f"a default value {why}") from None
+    return defaults, kw_defaults
 
 
 def _strip(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef | ast.AsyncFunctionDef:
