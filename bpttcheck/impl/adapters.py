@@ -254,6 +254,10 @@ class UserCode:
                             f"{', '.join(arrays) or 'none'} (map names with --impl-names)")
         return instance
 
+    def output_notes(self) -> tuple[str, ...]:
+        """In-process code prints where the caller's program prints: nothing to report."""
+        return ()
+
     # -- calling ------------------------------------------------------------
     @contextmanager
     def guard(self, what: str) -> Iterator[None]:

@@ -31,8 +31,8 @@ from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..model import PARAM_NAMES, Batch, Problem, loss
 from ..report import finite, format_steps
-from . import numeric
-from .adapters import ImplOptions, UserCode, engine_gradients, nonfinite, prepare, same
+from .adapters import ImplOptions, engine_gradients, nonfinite, same
+from .runner import Code, code_for, own_gradients
 
 LOSS_RTOL = 1e-9  # the same loss, summed in another order, agrees to far better than this
 SCALE_RTOL = 1e-6  # impl-numeric = c * reference to this (norm-wise): a constant-multiple loss
@@ -112,15 +112,15 @@ class ImplReport:
         }
 
 
-def prepare_request(request: ImplRequest, problem: Problem) -> UserCode:
+def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
     sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq}
-    code = prepare(request.target, request.options, sizes)
+    code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
 
 
-def check_impl(code: UserCode, problem: Problem, options: Options,
+def check_impl(code: Code, problem: Problem, options: Options,
                results: dict[str, Gradients]) -> tuple[dict[str, Gradients], list[PairResult],
                                                        ImplReport]:
     """Run the user's code as engines ``impl`` and ``impl-numeric`` and compare them."""
@@ -135,7 +135,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     findings.extend(f"non-finite: {w}" for w in nonfinite(first))
     impl = engine_gradients(first, options)
     sample = _sample(code.options, options, problem)
-    own = numeric.gradients(lambda p, b: code.call(p, b).loss, params, batch, options, sample)
+    own = own_gradients(code, params, batch, options, sample)
     ref = results.get("reference") or reference_engine.gradients(params, batch, Options())
     spec_loss = ref.loss
     loss_match = abs(first.loss - spec_loss) <= LOSS_RTOL * max(1.0, abs(spec_loss))
@@ -155,6 +155,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
             steps, why_not = _localise(code, problem)
             if why_not is not None:
                 notes.append(why_not)
+    notes.extend(code.output_notes())
     n = sum(len(i) for i in sample.values()) if sample is not None else problem.n_params
     checked = (f"numerical differentiation of its loss on {n} of {problem.n_params} elements"
                + (f", {max(len(i) for i in sample.values())} sampled per parameter "
@@ -205,7 +206,7 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
             if c.kind not in ("clip",)]
 
 
-def _localise(code: UserCode, problem: Problem) -> tuple[tuple[int, ...], str | None]:
+def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None]:
     """Loss steps t where their dL_t/dtheta differs, from calls on prefixes of the sequence.
 
     Their gradient on the first m steps minus that on the first m-1 is their

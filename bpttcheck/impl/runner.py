@@ -1,0 +1,424 @@
+"""The user's function in a child process: whatever it does, bpttcheck keeps running.
+
+For a file or module target (``--impl PATH.py:NAME``), bpttcheck's own process
+never calls user code. :func:`start` launches a fresh Python interpreter (a
+spawn: ``subprocess`` execs ``python`` at once, so no multi-threaded process is
+ever forked), which loads the target through the same loader
+(:mod:`.loader`, evaluated, never executed) and then answers requests over a
+pipe:
+
+- ``call``: one call with the given weights and batch, answered with the
+  unpacked :class:`~.adapters.Result` (loss, gradients, findings);
+- ``base`` then ``elements`` / ``along``: many perturbed losses in one round
+  trip (the batched-call protocol of :mod:`bpttcheck.probes`); the child
+  applies each perturbation to its own copy of the base weights.
+
+The parent side, :class:`RemoteCode`, has the interface of
+:class:`~.adapters.UserCode`, and :class:`RemoteLoss` is a
+:class:`~bpttcheck.probes.BatchedLoss`.
+
+What the parent enforces: ``--timeout`` per request (the child is killed; a
+swallowed exception cannot stop that), the run's ``--time-budget`` for time
+spent in user code, and a memory limit (``RLIMIT_AS``, set in the child after
+NumPy is imported). ``sys.exit``, ``os._exit``, a crash or a segfault, an
+endless loop and running out of memory all end as one :class:`ImplError`
+line (exit 2). The child's stdout and stderr go to a temporary file, never to
+bpttcheck's stdout; the report says how many lines the code printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engines.base import Gradients
+from ..errors import ImplError
+from ..model import Batch, Params
+from ..probes import DirectionProbes, ElementProbes
+from . import numeric
+from .adapters import ImplOptions, Result, UserCode, prepare
+
+MEMORY_LIMIT = 2 << 30  # bytes of address space the child may add after loading NumPy
+START_TIMEOUT = 60.0  # seconds for the child to start and load the target
+TICK = b"."  # the child's "one more call done" inside a batch
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadInfo:
+    """What the child's loader found, as :class:`~.loader.Loaded` shows it to reports."""
+
+    path: Path
+    name: str
+    python2: bool
+    text: str
+
+    def summary(self) -> str:
+        return self.text
+
+
+class RemoteCode:
+    """The user's code in a child process, with :class:`~.adapters.UserCode`'s interface."""
+
+    def __init__(self, target: str, options: ImplOptions, sizes: Mapping[str, int],
+                 time_budget: float | None = None, memory: int = MEMORY_LIMIT) -> None:
+        self.options = options
+        self.target = target
+        self.time_budget = time_budget
+        self.spent = 0.0  # seconds waited for user code
+        self.calls = 0
+        self.activity = "loading it"
+        self._out = tempfile.TemporaryFile(prefix="bpttcheck-user-output-")  # noqa: SIM115
+        ours_r, theirs_w = os.pipe()
+        theirs_r, ours_w = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", "from bpttcheck.impl.runner import child_main; "
+                 f"child_main({theirs_r}, {theirs_w})"],
+                stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._out,
+                pass_fds=(theirs_r, theirs_w), env=env, close_fds=True)
+        finally:
+            os.close(theirs_r)
+            os.close(theirs_w)
+        self._recv_conn = Connection(ours_r, writable=False)
+        self._send_conn = Connection(ours_w, readable=False)
+        self._finalizer = weakref.finalize(self, _stop, self._proc, self._send_conn,
+                                           self._recv_conn, self._out)
+        child_options = dataclasses.replace(options, timeout=0.0)  # the parent times calls
+        meta = self._request(("init", list(sys.path), target, child_options, dict(sizes),
+                              memory), START_TIMEOUT, f"loading {target}")
+        self.loaded = LoadInfo(Path(meta["path"]), meta["name"], meta["python2"],
+                               meta["summary"])
+        self.label, self.form = meta["label"], meta["form"]
+        self.names: dict[str, str] = meta["names"]
+
+    # -- the protocol ------------------------------------------------------------
+    def _request(self, message: tuple[Any, ...], timeout: float, what: str) -> Any:
+        if not self._finalizer.alive:
+            raise ImplError(f"{self.target}: the process running your code has stopped")
+        limit = timeout if timeout > 0 else None
+        budget_left = None
+        if self.time_budget is not None:
+            budget_left = self.time_budget - self.spent
+            if budget_left <= 0:
+                self._budget_spent()
+            limit = budget_left if limit is None else min(limit, budget_left)
+        self.activity = what
+        start = time.monotonic()
+        raw = b""
+        try:
+            self._send_conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            while True:  # each call of a batch answers TICK: the time limit is per call
+                ready = self._recv_conn.poll(limit)
+                if not ready:
+                    break
+                raw = self._recv_conn.recv_bytes()
+                if raw != TICK:
+                    break
+                if budget_left is not None:
+                    left = budget_left - (time.monotonic() - start)
+                    if left <= 0:
+                        ready = False
+                        break
+                    limit = left if timeout <= 0 else min(timeout, left)
+        except (EOFError, OSError):
+            ready, raw = True, b""
+        finally:
+            self.spent += time.monotonic() - start
+        if not ready:
+            self.close()
+            if budget_left is not None and (timeout <= 0 or
+                                            self.spent >= (self.time_budget or 0.0)):
+                self._budget_spent()
+            raise ImplError(f"--timeout: {what} did not return within {timeout:g} s "
+                            "(an endless loop?); stopped it")
+        if not raw:
+            raise ImplError(self._died(what))
+        status, payload = pickle.loads(raw)  # noqa: S301 - our own child's answer
+        if status == "error":
+            raise ImplError(str(payload))
+        return payload
+
+    def _budget_spent(self) -> None:
+        self.close()
+        budget = self.time_budget or 0.0
+        raise ImplError(f"--time-budget: {budget:g} s spent in your code after {self.calls} "
+                        f"call{'s' * (self.calls != 1)} of it, while {self.activity}; stopped "
+                        "(raise --time-budget, or lower --impl-sample)")
+
+    def _died(self, what: str) -> str:
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.close()
+        if code is not None and code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+            if -code == signal.SIGKILL:
+                how += " (out of memory?)"
+        else:
+            how = f"exited with code {code} (os._exit or a crash in your code)"
+        return f"your code ended its process during {what}: {how}; stopped the check"
+
+    # -- UserCode's interface -------------------------------------------------------
+    def call(self, params: Params, batch: Batch) -> Result:
+        """One call of the user's function in the child."""
+        self.calls += 1
+        out: Result = self._request(("call", dict(params), batch), self.options.timeout,
+                                    f"{self.loaded.name}")
+        return out
+
+    def batched(self, params: Params, batch: Batch) -> RemoteLoss:
+        """The user's loss around ``params`` as a :class:`~bpttcheck.probes.BatchedLoss`."""
+        return RemoteLoss(self, params, batch)
+
+    def printed(self) -> int:
+        """Lines the user's code has printed so far (stdout and stderr)."""
+        try:
+            self._out.flush()
+            self._out.seek(0)
+            data = self._out.read()
+        except (OSError, ValueError):
+            return 0
+        return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+    def output_notes(self) -> tuple[str, ...]:
+        n = self.printed()
+        if not n:
+            return ()
+        return (f"your code printed {n} line{'s' * (n != 1)} (kept out of bpttcheck's "
+                "output)",)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _stop(proc: subprocess.Popen[bytes], send: Connection, recv: Connection,
+          out: Any) -> None:
+    for conn in (send, recv):
+        with contextlib.suppress(OSError):
+            conn.close()
+    if proc.poll() is None:
+        proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    with contextlib.suppress(OSError):
+        out.close()
+
+
+class RemoteLoss:
+    """The user's loss near one base point, evaluated in the child in batches."""
+
+    returns_change = False
+    accepts_complex = False  # their code may use abs, comparisons, float(): not analytic
+
+    def __init__(self, code: RemoteCode, params: Params, batch: Batch) -> None:
+        self.code = code
+        self.dtype = np.dtype(np.float64)
+        self._base: float = code._request(("base", dict(params), batch), code.options.timeout,
+                                          f"{code.loaded.name} at the base point")
+        code.calls += 1
+
+    @property
+    def base(self) -> float:
+        return self._base
+
+    def _batch(self, kind: str, probes: ElementProbes | DirectionProbes) -> np.ndarray:
+        if probes.is_complex:
+            raise ValueError("this loss does not accept complex steps")
+        timeout = self.code.options.timeout
+        out: np.ndarray = self.code._request(
+            (kind, probes), timeout,
+            f"{len(probes)} calls of {self.code.loaded.name} (numerical differentiation)")
+        self.code.calls += len(probes)
+        return out
+
+    def elements(self, probes: ElementProbes) -> np.ndarray:
+        return self._batch("elements", probes)
+
+    def along(self, probes: DirectionProbes) -> np.ndarray:
+        return self._batch("along", probes)
+
+    def scale(self, name: str, index: np.ndarray) -> np.ndarray:
+        return np.full(len(index), abs(self.base))
+
+
+def richardson(loss: Any, params: Params, sample: dict[str, np.ndarray] | None) -> Gradients:
+    """:func:`.numeric.gradients`' formula, asking ``loss`` (a BatchedLoss) one batch a parameter.
+
+    The seam for the shared differentiator: the points and the arithmetic are
+    those of :mod:`.numeric` (same STEP, same Richardson step, same error bar),
+    only the losses come from ``loss.elements`` instead of one call each.
+    """
+    base = loss.base
+    grads: dict[str, np.ndarray] = {}
+    noise: dict[str, np.ndarray] = {}
+    for name, p in params.items():
+        idx = np.arange(p.size) if sample is None else np.asarray(sample[name], dtype=np.intp)
+        g = np.full(p.size, np.nan)
+        err = np.full(p.size, np.nan)
+        if len(idx):
+            theta = np.asarray(p, dtype=np.float64).reshape(-1)[idx]
+            h = numeric.STEP * np.maximum(1.0, np.abs(theta))
+            steps = np.stack([h, -h, 2 * h, -2 * h], axis=1).reshape(-1)
+            values = loss.elements(ElementProbes(name, np.repeat(idx, 4), steps)).reshape(-1, 4)
+            # The perturbed value as the serial code forms it: (theta + step) - theta.
+            gh = (values[:, 0] - values[:, 1]) / (2 * h)
+            g2h = (values[:, 2] - values[:, 3]) / (4 * h)
+            g[idx] = (4 * gh - g2h) / 3  # Richardson extrapolation
+            top = np.maximum(np.abs(values).max(axis=1), abs(base))
+            err[idx] = np.abs(gh - g2h) + numeric.NOISE_SAFETY * numeric.EPS * top / h
+        grads[name] = g.reshape(p.shape)
+        noise[name] = err.reshape(p.shape)
+    covered = None if sample is None else {n: np.sort(np.asarray(i)) for n, i in sample.items()}
+    return Gradients("impl-numeric", base, grads, noise=noise, covered=covered)
+
+
+# -- the child -------------------------------------------------------------------------
+
+def child_main(read_fd: int, write_fd: int) -> None:
+    """The child's loop: load the target, then answer requests until the pipe closes."""
+    recv = Connection(read_fd, writable=False)
+    send = Connection(write_fd, readable=False)
+    state: dict[str, Any] = {}
+    while True:
+        try:
+            raw = recv.recv_bytes()
+        except (EOFError, OSError):
+            return
+        message = pickle.loads(raw)  # noqa: S301 - from our own parent
+        try:
+            answer: tuple[str, Any] = ("ok", _handle(message, state, send))
+        except ImplError as exc:
+            answer = ("error", str(exc))
+        except SystemExit as exc:
+            answer = ("error", _exit_message(state, exc))
+        except MemoryError:
+            answer = ("error", f"{_name(state)} ran out of memory (more than the "
+                      f"{MEMORY_LIMIT >> 20} MB bpttcheck allows it)")
+        except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+            answer = ("error", _message(state, exc))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            send.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            send.send_bytes(pickle.dumps(("error", f"cannot send the answer back: {exc}")))
+
+
+def _name(state: dict[str, Any]) -> str:
+    code = state.get("code")
+    return code.loaded.name if code is not None else "your code"
+
+
+def _message(state: dict[str, Any], exc: BaseException) -> str:
+    code = state.get("code")
+    if code is not None:
+        return str(code._exception_message(code.loaded.name, exc))
+    return f"loading raised {type(exc).__name__}: {exc}"
+
+
+def _exit_message(state: dict[str, Any], exc: SystemExit) -> str:
+    base = _message(state, exc)
+    return base.replace("raised SystemExit", f"called sys.exit({exc.code!r})", 1)
+
+
+def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -> Any:
+    kind = message[0]
+    if kind == "init":
+        _, path, target, options, sizes, memory = message
+        sys.path[:] = path
+        code = prepare(target, options, sizes)
+        state["code"] = code
+        _limit_memory(memory)
+        return {"path": str(code.loaded.path), "name": code.loaded.name,
+                "python2": code.loaded.python2, "summary": code.loaded.summary(),
+                "label": code.label, "form": code.form, "names": dict(code.names)}
+    code = state["code"]
+    assert isinstance(code, UserCode)
+    if kind == "call":
+        _, params, batch = message
+        r = code.call(params, batch)
+        if type(r.loss) is not float:
+            r = dataclasses.replace(r, loss=float(r.loss))
+        hlast = np.asarray(r.hlast) if isinstance(r.hlast, np.ndarray) else None
+        return dataclasses.replace(r, hlast=hlast)
+    if kind == "base":
+        _, params, batch = message
+        state["base"] = {n: np.array(p, dtype=np.float64) for n, p in params.items()}
+        state["batch"] = batch
+        return code.call(state["base"], batch).loss
+    base, batch = state["base"], state["batch"]
+    probes = message[1]
+    out = np.empty(len(probes))
+    for p in range(len(probes)):
+        point = {n: v.copy() for n, v in base.items()}
+        if kind == "elements":
+            point[probes.name].reshape(-1)[probes.index[p]] += probes.step[p]
+        else:
+            for name, v in probes.directions.items():
+                point[name] += probes.step[p] * v[p]
+        out[p] = code.call(point, batch).loss
+        send.send_bytes(TICK)
+    return out
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap the child's address space at what it uses now plus ``extra`` bytes (Linux)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[0])
+        now = pages * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        want = now + extra
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ImportError, OSError, ValueError):
+        return  # no /proc (macOS) or no RLIMIT_AS: the time limit still applies
+
+
+Code = UserCode | RemoteCode  # what the check calls: in-process (the API) or in a child
+
+
+def start(target: str, options: ImplOptions, sizes: Mapping[str, int],
+          time_budget: float | None = None) -> RemoteCode:
+    """Start a child for ``target`` and load it there."""
+    return RemoteCode(target, options, sizes, time_budget)
+
+
+def code_for(target: Any, options: ImplOptions, sizes: Mapping[str, int],
+             time_budget: float | None = None) -> UserCode | RemoteCode:
+    """A callable from the API runs in-process; a file or module target in a child."""
+    if callable(target):
+        return prepare(target, options, sizes)
+    return start(str(target), options, sizes, time_budget)
+
+
+def own_gradients(code: UserCode | RemoteCode, params: Params, batch: Batch, options: Any,
+                  sample: dict[str, np.ndarray] | None) -> Gradients:
+    """Numerical differentiation of the user's own loss: batched through a child, or in-process."""
+    if isinstance(code, RemoteCode):
+        return richardson(code.batched(params, batch), params, sample)
+    return numeric.gradients(lambda p, b: code.call(p, b).loss, params, batch, options, sample)
