@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import multiprocessing
 import os
 import pickle
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +54,7 @@ from .adapters import ImplOptions, Result, UserCode, prepare
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space the child may add after loading NumPy
 START_TIMEOUT = 60.0  # seconds for the child to start and load the target
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 TICK = b"."  # the child's "one more call done" inside a batch
 
 
@@ -81,28 +82,22 @@ class RemoteCode:
         self.spent = 0.0  # seconds waited for user code
         self.calls = 0
         self.activity = "loading it"
-        self._out = tempfile.TemporaryFile(prefix="bpttcheck-user-output-")  # noqa: SIM115
-        ours_r, theirs_w = os.pipe()
-        theirs_r, ours_w = os.pipe()
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from bpttcheck.impl.runner import child_main; "
-                 f"child_main({theirs_r}, {theirs_w})"],
-                stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._out,
-                pass_fds=(theirs_r, theirs_w), env=env, close_fds=True)
-        finally:
-            os.close(theirs_r)
-            os.close(theirs_w)
-        self._recv_conn = Connection(ours_r, writable=False)
-        self._send_conn = Connection(ours_w, readable=False)
+        self._out = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the finalizer
+            prefix="bpttcheck-user-output-", delete=False)
+        ctx = _context()
+        theirs_r, ours_w = ctx.Pipe(duplex=False)
+        ours_r, theirs_w = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=child_main, args=(theirs_r, theirs_w, self._out.name),
+                                 name="bpttcheck-user-code", daemon=True)
+        self._proc.start()
+        theirs_r.close()
+        theirs_w.close()
+        self._recv_conn, self._send_conn = ours_r, ours_w
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._send_conn,
                                            self._recv_conn, self._out)
         child_options = dataclasses.replace(options, timeout=0.0)  # the parent times calls
-        meta = self._request(("init", list(sys.path), target, child_options, dict(sizes),
-                              memory), START_TIMEOUT, f"loading {target}")
+        meta = self._request(("init", list(sys.path), os.getcwd(), target, child_options,
+                              dict(sizes), memory), START_TIMEOUT, f"loading {target}")
         self.loaded = LoadInfo(Path(meta["path"]), meta["name"], meta["python2"],
                                meta["summary"])
         self.label, self.form = meta["label"], meta["form"]
@@ -163,10 +158,8 @@ class RemoteCode:
                         "(raise --time-budget, or lower --impl-sample)")
 
     def _died(self, what: str) -> str:
-        try:
-            code = self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        self._proc.join(timeout=5)
+        code = self._proc.exitcode
         self.close()
         if code is not None and code < 0:
             try:
@@ -212,17 +205,54 @@ class RemoteCode:
         self._finalizer()
 
 
-def _stop(proc: subprocess.Popen[bytes], send: Connection, recv: Connection,
-          out: Any) -> None:
+def _stop(proc: Any, send: Connection, recv: Connection, out: Any) -> None:
     for conn in (send, recv):
         with contextlib.suppress(OSError):
             conn.close()
-    if proc.poll() is None:
-        proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+    if proc.exitcode is None:
+        with contextlib.suppress(OSError, ValueError):
+            proc.kill()
+    with contextlib.suppress(OSError, ValueError, AssertionError):
+        proc.join(timeout=5)
+        proc.close()
     with contextlib.suppress(OSError):
         out.close()
+    with contextlib.suppress(OSError):
+        os.unlink(out.name)
+
+
+_CONTEXT: Any = None
+
+
+def _context() -> Any:
+    """A forkserver context (macOS and Linux), else spawn: never a fork of this process.
+
+    The fork server is a fresh interpreter started once per bpttcheck process,
+    with NumPy and this module preloaded and BLAS limited to one thread, so it
+    is single-threaded when it forks a child for each target.
+    """
+    global _CONTEXT
+    if _CONTEXT is None:
+        methods = multiprocessing.get_all_start_methods()
+        if "forkserver" in methods:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["bpttcheck.impl.runner"])
+            saved = {k: os.environ.get(k) for k in BLAS_THREADS}
+            os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))
+            try:
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+            _CONTEXT = ctx
+        else:
+            _CONTEXT = multiprocessing.get_context("spawn")
+    return _CONTEXT
 
 
 class RemoteLoss:
@@ -295,10 +325,18 @@ def richardson(loss: Any, params: Params, sample: dict[str, np.ndarray] | None) 
 
 # -- the child -------------------------------------------------------------------------
 
-def child_main(read_fd: int, write_fd: int) -> None:
+def child_main(recv: Connection, send: Connection, output: str) -> None:
     """The child's loop: load the target, then answer requests until the pipe closes."""
-    recv = Connection(read_fd, writable=False)
-    send = Connection(write_fd, readable=False)
+    fd = os.open(output, os.O_WRONLY | os.O_APPEND)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)  # the user's output never reaches bpttcheck's stdout or stderr
+    os.dup2(fd, 2)
+    os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the child's lifetime
     state: dict[str, Any] = {}
     while True:
         try:
@@ -339,14 +377,15 @@ def _message(state: dict[str, Any], exc: BaseException) -> str:
 
 def _exit_message(state: dict[str, Any], exc: SystemExit) -> str:
     base = _message(state, exc)
-    return base.replace("raised SystemExit", f"called sys.exit({exc.code!r})", 1)
+    return base.replace(f"raised SystemExit: {exc}", f"called sys.exit({exc.code!r})", 1)
 
 
 def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -> Any:
     kind = message[0]
     if kind == "init":
-        _, path, target, options, sizes, memory = message
+        _, path, cwd, target, options, sizes, memory = message
         sys.path[:] = path
+        os.chdir(cwd)
         code = prepare(target, options, sizes)
         state["code"] = code
         _limit_memory(memory)
