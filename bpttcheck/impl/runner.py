@@ -89,7 +89,8 @@ class RemoteCode:
         ours_r, theirs_w = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=child_main, args=(theirs_r, theirs_w, self._out.name),
                                  name="bpttcheck-user-code", daemon=True)
-        self._proc.start()
+        with _main_hidden():
+            self._proc.start()
         theirs_r.close()
         theirs_w.close()
         self._recv_conn, self._send_conn = ours_r, ours_w
@@ -222,6 +223,33 @@ def _stop(proc: Any, send: Connection, recv: Connection, out: Any) -> None:
 
 
 _CONTEXT: Any = None
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Any:
+    """Start a process without multiprocessing re-running this program's ``__main__`` in it.
+
+    A spawn or forkserver child normally imports the parent's main script
+    first; here that script may be the user's own (calling ``bpttcheck.check``),
+    which must not run again. Hiding its ``__spec__`` and ``__file__`` while the
+    process starts leaves the child with bpttcheck's modules only.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: vars(main).get(k, _MISSING) for k in ("__spec__", "__file__")}
+    main.__spec__ = None
+    vars(main).pop("__file__", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is _MISSING:
+                vars(main).pop(k, None)
+            else:
+                vars(main)[k] = v
 
 
 def _context() -> Any:
@@ -237,8 +265,13 @@ def _context() -> Any:
         if "forkserver" in methods:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["bpttcheck.impl.runner"])
-            saved = {k: os.environ.get(k) for k in BLAS_THREADS}
+            # The server is a fresh interpreter: it must import this bpttcheck (not another
+            # copy on its default path), and NumPy's BLAS must not start threads in it.
+            root = str(Path(__file__).resolve().parents[2])
+            saved = {k: os.environ.get(k) for k in (*BLAS_THREADS, "PYTHONPATH")}
             os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                [root, *filter(None, [saved["PYTHONPATH"]])])
             try:
                 from multiprocessing import forkserver
 
