@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .errors import BpttcheckError, ExitCode
+from .outputs import GuardedStream, StdoutError, silence
 from .spec import FIELDS, PARAM_NAMES, Field
 
 PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
@@ -136,9 +137,12 @@ class _Group(click.Group):
              **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
+        real_stdout = sys.stdout
+        sys.stdout = GuardedStream(real_stdout)
         try:
             code = super().main(args=args, prog_name=prog_name or "bpttcheck",
                                 complete_var=complete_var, standalone_mode=False, **extra)
+            sys.stdout.flush()  # a full disk or /dev/full fails here, not at exit
         except click.exceptions.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE)
@@ -148,11 +152,16 @@ class _Group(click.Group):
             if debug:
                 raise
             _fail(str(exc), exc.exit_code)
+        except StdoutError as exc:  # > /dev/full, a full disk: one line on stderr
+            silence(real_stdout)
+            _fail(str(exc), ExitCode.USAGE)
         except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
             if debug:
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
                   "traceback, and please report it)", ExitCode.USAGE)
+        finally:
+            sys.stdout = real_stdout
         sys.exit(int(code) if isinstance(code, int) else 0)
 
 
@@ -260,6 +269,10 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     directions = kwargs.pop("directions")
     impl = _impl_request(kwargs)
     spec = resolve(config, kwargs)
+    from .outputs import check_writable
+
+    check_writable("--save", save)  # before any work: a typo costs nothing
+    check_writable("--junit", junit)
     console = _console()
     err_console = _console(stderr=True)
     interactive = console.is_terminal and err_console.is_terminal and not console.no_color
@@ -386,6 +399,10 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
 
     fmt = _pop_format(kwargs)
     spec = resolve(config, kwargs)
+    from .outputs import check_writable
+
+    for flag, path in (("--save", save), ("--save-svg", save_svg), ("--save-html", save_html)):
+        check_writable(flag, path)
     result = take_apart(spec, parameter, truncate, with_reference=bool(save))
     if save:
         result.save(save)
@@ -406,10 +423,6 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
 
 
 def _write_text(flag: str, path: str, text: str) -> None:
-    from .errors import SpecError
+    from .outputs import write_text
 
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise SpecError(f"{flag} {path}: cannot write ({exc.strerror})") from None
+    write_text(flag, path, text)

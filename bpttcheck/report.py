@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .compare import Element, PairResult
 from .engines import Gradients
-from .errors import ExitCode, SpecError
+from .errors import ExitCode
 from .model import Problem
 from .spec import Spec
 
@@ -202,12 +202,10 @@ def run_arrays(problem: Problem, results: dict[str, Gradients],
 
 
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to an ``.npz`` file; an unwritable path is a ``--save`` error."""
-    try:
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub
-    except OSError as exc:
-        raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
+    """Write ``arrays`` to an ``.npz`` file atomically (an unwritable path: a --save error)."""
+    from .outputs import write_atomic
+
+    write_atomic("--save", path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
 def finite(x: float) -> float | None:
