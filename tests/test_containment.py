@@ -418,3 +418,25 @@ def test_full_stdout_is_one_line_exit_2() -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "bpttcheck: error: cannot write the report to stdout (No space left on device)"]
+
+
+def test_in_process_time_limit_keeps_the_callers_timer() -> None:
+    import signal
+
+    import bpttcheck
+
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no interval timers here")
+
+    def lossFun(params, inputs, targets, hprev):  # noqa: N802 - the tutorial's name
+        return 0.0, {k: np.zeros_like(v) for k, v in params.items()}, hprev
+
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1000.0)
+        bpttcheck.check(impl=lossFun, hidden=3, seq=3, vocab=3)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 900 < left <= 1000
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

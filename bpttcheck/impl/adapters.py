@@ -19,7 +19,10 @@ order with ``--impl-order``), ``(loss, grads)`` or ``(loss, grads, hlast)`` with
 Every call gets fresh copies of the weights, the inputs and ``hprev``, so the
 check never depends on what the function does to them; afterwards the copies
 are compared with the originals and any change is recorded as a finding.
-A per-call time limit stops an endless loop (``signal.setitimer``, main thread).
+In-process (the Python API), a per-call time limit stops an endless loop
+(``signal.setitimer``, main thread; a timer the caller had set is restored).
+File and module targets run in a child process instead (:mod:`.runner`),
+where the parent enforces the limit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import inspect
 import math
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -270,10 +274,12 @@ class UserCode:
         def expire(signum: int, frame: Any) -> None:
             raise _Timeout
 
+        theirs = (0.0, 0.0)  # a timer the calling program had set: restored afterwards
+        started = time.monotonic()
         if use_alarm:
             previous = signal.signal(signal.SIGALRM, expire)
             # Fires again every TIMER_REPEAT s in case their code swallows the first one.
-            signal.setitimer(signal.ITIMER_REAL, seconds, TIMER_REPEAT)
+            theirs = signal.setitimer(signal.ITIMER_REAL, seconds, TIMER_REPEAT)
         failure: ImplError | None = None
         try:
             yield
@@ -288,6 +294,9 @@ class UserCode:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
+                if theirs[0] > 0:  # due during the call: fire it now, else when it was due
+                    left = max(theirs[0] - (time.monotonic() - started), 1e-6)
+                    signal.setitimer(signal.ITIMER_REAL, left, theirs[1])
         if failure is not None:
             raise failure
 
