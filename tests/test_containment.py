@@ -174,6 +174,7 @@ def test_known_decorators_and_super_are_kept(tmp_path: Path) -> None:
 LIMITS = {
     "sum of a huge range": "steps = sum(range(10**13))",
     "huge power": "steps = 2 ** 10 ** 9",
+    "huge builtin pow": "steps = pow(3, 10 ** 9)",
     "huge repetition": "steps = [0] * 10 ** 12",
     "huge string": "steps = 'x' * 10 ** 12",
     "huge shift": "steps = 1 << 10 ** 9",
@@ -182,6 +183,8 @@ LIMITS = {
     "long expression": "steps = " + "+".join(["1"] * 100_000),
     "deep parentheses": "steps = " + "(" * 300 + "1" + ")" * 300,
     "deep lists": "steps = " + "[" * 150 + "]" * 150,
+    "huge comprehension": "steps = [i for i in range(10**7) for j in range(10**7)]",
+    "huge shape": "steps = np.ones((3,) * 30)",
 }
 
 
@@ -193,6 +196,25 @@ def test_pathological_values_are_skipped_fast(tmp_path: Path, body: str) -> None
     assert time.perf_counter() - start < 5
     assert "steps" not in loaded.namespace
     assert any(s.kind == "skipped" for s in loaded.statements)
+
+
+def test_evaluator_computes_what_scripts_write(tmp_path: Path) -> None:
+    path = script(tmp_path, '''
+        import math
+        from math import sqrt
+        H = 10
+        rng = np.random.default_rng(0)
+        W = rng.normal(size=(H, 4)) / math.sqrt(H) + sqrt(4)
+        chars = sorted(set("hello world"))
+        char_to_ix = {ch: i for i, ch in enumerate(chars)}
+        half = W[: H // 2, 1:].T.copy()
+        f = lambda v: np.tanh(v)
+        def uses():
+            return W, char_to_ix, half, f
+        ''')
+    ns = load(f"{path}:lossFun").namespace
+    assert ns["W"].shape == (10, 4) and ns["half"].shape == (3, 5)
+    assert ns["char_to_ix"]["h"] == 3 and ns["f"](0.0) == 0.0
 
 
 def test_evaluator_budget_is_per_statement() -> None:

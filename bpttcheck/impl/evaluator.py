@@ -76,9 +76,14 @@ SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
 CONTAINERS = (tuple, list, dict, set, frozenset, range, slice)
 
 
+# Lazy views over plain values, made only by allowed calls (enumerate, zip, dict.items).
+ITERATORS = (enumerate, zip, reversed, type({}.keys()), type({}.values()), type({}.items()))
+
+
 def _plain(value: Any) -> bool:
     """A value whose operators cannot run user code (exact types, not subclasses)."""
-    if type(value) in (int, float, complex, bool, str, bytes, type(None), *CONTAINERS):
+    if type(value) in (int, float, complex, bool, str, bytes, type(None), *CONTAINERS,
+                       *ITERATORS):
         return True
     if type(value) is np.ndarray:
         return value.dtype.kind in "biufcSU"  # no object arrays: their items could be anything
@@ -411,6 +416,8 @@ class Evaluator:
                     or isinstance(v, type) and issubclass(v, np.generic)):
                 raise Refused(f"passes a {_what(v)} to {name}")
         self._guard_sizes(name, args, kwargs)
+        if name == "builtins.pow" and len(args) == 2:  # pow(3, 10**9): as 3 ** 10**9
+            self._guard_growth(ast.Pow, args[0], args[1])
         return func(*args, **kwargs)
 
     def _guard_sizes(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
