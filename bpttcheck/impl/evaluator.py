@@ -77,7 +77,8 @@ CONTAINERS = (tuple, list, dict, set, frozenset, range, slice)
 
 
 # Lazy views over plain values, made only by allowed calls (enumerate, zip, dict.items).
-ITERATORS: tuple[type, ...] = (enumerate, zip, reversed, type({}.keys()), type({}.values()), type({}.items()))
+ITERATORS: tuple[type, ...] = (enumerate, zip, reversed, type({}.keys()), type({}.values()),
+                               type({}.items()))
 
 
 def _plain(value: Any) -> bool:
