@@ -462,3 +462,28 @@ def test_in_process_time_limit_keeps_the_callers_timer() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_api_function_calling_helpers_sees_the_weights(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import bpttcheck
+
+    source = (ROOT / "bpttcheck/selftest/corpus/ok_minchar_py2.py").read_text(encoding="utf-8")
+    lines = source[source.index("def lossFun"):].splitlines(keepends=True)
+    end = next(i for i, line in enumerate(lines[1:], 1) if line[:1] not in (" ", "\n"))
+    body = "".join(lines[:end])  # the function alone
+    helper = ("import numpy as np\n"
+              "def forward_step(x, h):\n"
+              "    return np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)\n")
+    # lossFun reads the weights through a helper defined at module level
+    (tmp_path / "api_user.py").write_text(
+        helper + body.replace("np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t-1]) + bh)",
+                              "forward_step(xs[t], hs[t-1])"), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("api_user")
+    assert "forward_step(" in (tmp_path / "api_user.py").read_text(encoding="utf-8")
+    report = bpttcheck.check(impl=module.lossFun, hidden=5, seq=4, vocab=3)
+    assert report.impl is not None and report.impl.loss_match
+    assert not hasattr(module, "Wxh")  # the caller's module is untouched

@@ -384,8 +384,9 @@ def child_main(recv: Connection, send: Connection, output: str) -> None:
         except SystemExit as exc:
             answer = ("error", _exit_message(state, exc))
         except MemoryError:
-            answer = ("error", f"{_name(state)} ran out of memory (more than the "
-                      f"{MEMORY_LIMIT >> 20} MB bpttcheck allows it)")
+            limit = int(state.get("memory", MEMORY_LIMIT)) >> 20
+            answer = ("error", f"{_name(state)} ran out of memory (more than the {limit} MB "
+                      "bpttcheck allows it beyond NumPy)")
         except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
             answer = ("error", _message(state, exc))
         sys.stdout.flush()
@@ -421,6 +422,7 @@ def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -
         os.chdir(cwd)
         code = prepare(target, options, sizes)
         state["code"] = code
+        state["memory"] = memory
         _limit_memory(memory)
         return {"path": str(code.loaded.path), "name": code.loaded.name,
                 "python2": code.loaded.python2, "summary": code.loaded.summary(),
