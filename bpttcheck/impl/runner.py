@@ -110,11 +110,13 @@ class RemoteCode:
             raise ImplError(f"{self.target}: the process running your code has stopped")
         limit = timeout if timeout > 0 else None
         budget_left = None
+        by_budget = False  # whether the current wait ends at the budget, not at --timeout
         if self.time_budget is not None:
             budget_left = self.time_budget - self.spent
             if budget_left <= 0:
                 self._budget_spent()
-            limit = budget_left if limit is None else min(limit, budget_left)
+            by_budget = limit is None or budget_left < limit
+            limit = budget_left if by_budget else limit
         self.activity = what
         start = time.monotonic()
         raw = b""
@@ -127,20 +129,21 @@ class RemoteCode:
                 raw = self._recv_conn.recv_bytes()
                 if raw != TICK:
                     break
+                self.calls += 1
                 if budget_left is not None:
                     left = budget_left - (time.monotonic() - start)
                     if left <= 0:
-                        ready = False
+                        ready, by_budget = False, True
                         break
-                    limit = left if timeout <= 0 else min(timeout, left)
+                    by_budget = timeout <= 0 or left < timeout
+                    limit = left if by_budget else timeout
         except (EOFError, OSError):
             ready, raw = True, b""
         finally:
             self.spent += time.monotonic() - start
         if not ready:
             self.close()
-            if budget_left is not None and (timeout <= 0 or
-                                            self.spent >= (self.time_budget or 0.0)):
+            if by_budget:
                 self._budget_spent()
             raise ImplError(f"--timeout: {what} did not return within {timeout:g} s "
                             "(an endless loop?); stopped it")
@@ -155,7 +158,7 @@ class RemoteCode:
         self.close()
         budget = self.time_budget or 0.0
         raise ImplError(f"--time-budget: {budget:g} s spent in your code after {self.calls} "
-                        f"call{'s' * (self.calls != 1)} of it, while {self.activity}; stopped "
+                        f"call{'s' * (self.calls != 1)} of it, during {self.activity}; stopped "
                         "(raise --time-budget, or lower --impl-sample)")
 
     def _died(self, what: str) -> str:
@@ -311,9 +314,9 @@ class RemoteLoss:
         timeout = self.code.options.timeout
         out: np.ndarray = self.code._request(
             (kind, probes), timeout,
-            f"{len(probes)} calls of {self.code.loaded.name} (numerical differentiation)")
-        self.code.calls += len(probes)
-        return out
+            f"a call of {self.code.loaded.name} (numerical differentiation, a batch of "
+            f"{len(probes)})")
+        return out  # self.code.calls counted each call as it finished
 
     def elements(self, probes: ElementProbes) -> np.ndarray:
         return self._batch("elements", probes)
