@@ -373,6 +373,7 @@ def child_main(recv: Connection, send: Connection, output: str) -> None:
     os.dup2(devnull, 0)
     os.close(devnull)
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the child's lifetime
+    _die_with_parent()
     state: dict[str, Any] = {}
     while True:
         try:
@@ -457,6 +458,31 @@ def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -
         out[p] = code.call(point, batch).loss
         send.send_bytes(TICK)
     return out
+
+
+def _die_with_parent() -> None:
+    """Linux: end this child if its parent (the fork server) ends, even inside an endless loop.
+
+    The fork server ends with bpttcheck, so a bpttcheck killed with SIGKILL leaves
+    no orphan spinning in the user's code.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(alive, int):  # the server ends when bpttcheck ends, unless we hold this too
+        with contextlib.suppress(OSError):
+            os.close(alive)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
 
 
 def _limit_memory(extra: int) -> None:
