@@ -91,6 +91,27 @@ def _plain(value: Any) -> bool:
     return isinstance(value, np.generic) and type(value).__module__ == "numpy"
 
 
+def _deep_plain(value: Any) -> bool:
+    """``_plain``, and so is everything inside it (no function or class hidden in a list).
+
+    NumPy and the builtins look special methods up on the items they are given,
+    so a class of the user's inside a list must never reach them.
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if not _plain(v):
+            return False
+        if type(v) in (tuple, list, set, frozenset):
+            stack.extend(v)
+        elif type(v) is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif type(v) is slice:
+            stack.extend((v.start, v.stop, v.step))
+    return True
+
+
 def _pure_names() -> dict[str, list[str]]:
     """Module -> the attributes that are pure functions (or constants) safe to call at load."""
     return {
@@ -313,8 +334,9 @@ class Evaluator:
 
     def _operands(self, *values: Any) -> None:
         for v in values:
-            if not _plain(v):
-                raise Refused(f"computes with a {type(v).__name__}")
+            if not _deep_plain(v):
+                raise Refused(f"computes with a {_what(v)}" if not _plain(v)
+                              else f"computes with a {type(v).__name__} holding other objects")
 
     def _guard_growth(self, op: type, left: Any, right: Any) -> None:
         """Refuse ``2**10**9``, ``[0] * 10**12``, ``1 << 10**9`` before computing them."""
@@ -413,9 +435,10 @@ class Evaluator:
                 raise Refused(f"calls {_callee(node.func, func)}")
             name = method
         for v in (*args, *kwargs.values()):
-            if not (_plain(v) or pure_name(v) is not None or isinstance(v, np.dtype)
+            if not (_deep_plain(v) or pure_name(v) is not None or isinstance(v, np.dtype)
                     or isinstance(v, type) and issubclass(v, np.generic)):
-                raise Refused(f"passes a {_what(v)} to {name}")
+                raise Refused(f"passes a {_what(v)} to {name}" if not _plain(v)
+                              else f"passes a {type(v).__name__} holding other objects to {name}")
         self._guard_sizes(name, args, kwargs)
         if name == "builtins.pow" and len(args) == 2:  # pow(3, 10**9): as 3 ** 10**9
             self._guard_growth(ast.Pow, args[0], args[1])
