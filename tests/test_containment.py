@@ -94,7 +94,8 @@ SIDE_EFFECTS = {
     "main guard": "if __name__ == '__main__':\n    open(S, 'w').close()\nx = 1",
     "method on a file": "x = open(S, 'w').close()",
     "class inside a list": ("class Evil:\n    def __array__(*a, **k):\n"
-                            "        open(S, 'w').close()\n        return np.zeros(1)\n    def __float__(*a):\n"
+                            "        open(S, 'w').close()\n        return np.zeros(1)\n"
+                            "    def __float__(*a):\n"
                             "        open(S, 'w').close()\n        return 1.0\n"
                             "x = np.array([Evil]) + np.zeros(3) + [Evil] + max([Evil, 1])"),
 }
