@@ -23,6 +23,7 @@ try:  # Ctrl-C while the modules load (the first ~90 ms): exit 130, no traceback
 
     from . import __version__
     from .errors import BpttcheckError, ExitCode
+    from .outputs import GuardedStream, StdoutError, silence
     from .spec import FIELDS, PARAM_NAMES, Field
 except KeyboardInterrupt:
     os._exit(130)  # not sys.exit: see main()
@@ -195,6 +196,8 @@ class _Group(click.Group):
             args = ["--help"]
         debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
         as_json = _wants_json(args)
+        real_stdout = sys.stdout
+        sys.stdout = GuardedStream(real_stdout)  # a full disk is one line, not a traceback
         try:
             try:
                 with warnings.catch_warnings(record=True) as caught:
@@ -202,6 +205,7 @@ class _Group(click.Group):
                     code = super().main(args=args, prog_name=prog_name or "bpttcheck",
                                         complete_var=complete_var, standalone_mode=False,
                                         **extra)
+                    sys.stdout.flush()  # a full disk or /dev/full fails here, not at exit
                 _leftover_warnings(caught)
             except click.exceptions.UsageError as exc:
                 hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
@@ -214,6 +218,9 @@ class _Group(click.Group):
                 if debug:
                     raise
                 _fail(str(exc), exc.exit_code, as_json)
+            except StdoutError as exc:  # > /dev/full, a full disk: one line on stderr
+                silence(real_stdout)
+                _fail(str(exc), ExitCode.USAGE, False)
             except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
                 if debug:
                     raise
@@ -223,6 +230,8 @@ class _Group(click.Group):
             sys.exit(int(ExitCode.INTERRUPTED))
         except BrokenPipeError:  # the error message itself met a closed pipe
             _closed_pipe()
+        finally:
+            sys.stdout = real_stdout
         sys.exit(int(code) if isinstance(code, int) else 0)
 
 
@@ -425,6 +434,10 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     directions = kwargs.pop("directions")
     impl = _impl_request(kwargs)
     spec = resolve(config, kwargs)
+    from .outputs import check_writable
+
+    check_writable("--save", save)  # before any work: a typo costs nothing
+    check_writable("--junit", junit)
     console = _console()
     err_console = _console(stderr=True)
     interactive = console.is_terminal and err_console.is_terminal and not console.no_color
@@ -704,6 +717,10 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
     fmt = _pop_format(kwargs)
     _refuse_unused("explain", EXPLAIN_UNUSED, kwargs)
     spec = resolve(config, kwargs)
+    from .outputs import check_writable
+
+    for flag, path in (("--save", save), ("--save-svg", save_svg), ("--save-html", save_html)):
+        check_writable(flag, path)  # before any work: a bad path must not cost a run
     console, err_console = _console(), _console(stderr=True)
     progress = (_Progress(err_console) if console.is_terminal and err_console.is_terminal
                 else None)
@@ -733,10 +750,6 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
 
 
 def _write_text(flag: str, path: str, text: str) -> None:
-    from .errors import SpecError
+    from .outputs import write_text
 
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise SpecError(f"{flag} {path}: cannot write ({exc.strerror})") from None
+    write_text(flag, path, text)

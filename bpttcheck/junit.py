@@ -10,7 +10,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .errors import SpecError
 from .prose import describe_failure, not_compared_reason
 from .report import Report, status
 
@@ -61,8 +60,7 @@ def to_xml(report: Report) -> str:
 
 
 def write(report: Report, path: str | Path) -> None:
-    """Write :func:`to_xml` to ``path`` (``--junit FILE``)."""
-    try:
-        Path(path).write_text(to_xml(report), encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"--junit {path}: cannot write ({exc.strerror})") from None
+    """Write :func:`to_xml` to ``path`` (``--junit FILE``), atomically."""
+    from .outputs import write_text
+
+    write_text("--junit", path, to_xml(report))

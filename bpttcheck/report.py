@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__, prose
 from .compare import Element, PairResult
 from .engines import Gradients
-from .errors import ExitCode, SpecError
+from .errors import ExitCode
 from .model import Problem
 from .prose import USER_ENGINES as USER_ENGINES  # re-exported: the user's engines
 from .prose import describe_failure as describe_failure  # re-exported for junit and the CLI
@@ -197,12 +197,10 @@ def run_arrays(problem: Problem, results: dict[str, Gradients],
 
 
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to an ``.npz`` file; an unwritable path is a ``--save`` error."""
-    try:
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub
-    except OSError as exc:
-        raise SpecError(f"--save {path}: cannot write ({exc.strerror})") from None
+    """Write ``arrays`` to an ``.npz`` file atomically (an unwritable path: a --save error)."""
+    from .outputs import write_atomic
+
+    write_atomic("--save", path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
 def finite(x: float) -> float | None:

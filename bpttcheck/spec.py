@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .files import read_regular
 
 # Default tolerances. Analytic engines compute the same sum in a different
 # order, so they agree to a few ulps of the largest term: 1e-9 leaves room for
@@ -80,6 +81,7 @@ def _tolerance(value: Any) -> str | None:
     return None if 0 < value < 1 else "a number between 0 and 1 (exclusive)"
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a spec is a few lines; more is a mistake (or /dev/zero)
 MAX_SIZE = 1_000_000  # a sanity bound; memory is checked separately when a run is planned
 
 FIELDS: tuple[Field, ...] = (
@@ -212,20 +214,16 @@ def _unknown_key(key: str, where: str) -> SpecError:
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a spec file and return its validated values (unset keys are absent)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: expected a TOML file, got a directory") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read config file ({exc.strerror})") from None
+    raw = read_regular(path, "--config", MAX_CONFIG_BYTES, SpecError, expected="a TOML file",
+                       missing="config file not found")
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise SpecError(f"{path}: config file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested table or array
+        raise SpecError(f"{path}: invalid TOML: nested too deeply for a spec") from None
     values: dict[str, Any] = {}
     for key, value in table.items():
         where = f"{path}: key '{key}'"

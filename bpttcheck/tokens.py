@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from .errors import SpecError
+from .files import read_regular
 
 DEFAULT_TEXT = "sonnets.txt"  # five Shakespeare sonnets (public domain), shipped in data/
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a larger file is refused rather than read whole
@@ -35,20 +35,8 @@ def read_text(path: str | None) -> tuple[str, str]:
     if path is None:
         text = resources.files("bpttcheck.data").joinpath(DEFAULT_TEXT).read_text("utf-8")
         return text, f"embedded {DEFAULT_TEXT}"
-    file = Path(path)
     where = f"data file {path}"
-    try:
-        size = file.stat().st_size
-        if file.is_dir():
-            raise SpecError(f"{where}: expected a text file, got a directory")
-        if size > MAX_TEXT_BYTES:
-            raise SpecError(f"{where}: {size} bytes is more than the {MAX_TEXT_BYTES} bytes "
-                            "bpttcheck reads; pass a smaller excerpt")
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(f"{where}: not found") from None
-    except OSError as exc:
-        raise SpecError(f"{where}: cannot read ({exc.strerror})") from None
+    raw = read_regular(path, "--data", MAX_TEXT_BYTES, SpecError, expected="a text file")
     if not raw:
         raise SpecError(f"{where}: is empty; expected some text")
     try:

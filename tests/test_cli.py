@@ -116,7 +116,7 @@ def test_quiet_prints_nothing_on_success(run_cli: Run) -> None:
         (["compare", "--clip", "many"], "--clip: expected a number or 'off'"),
         (["compare", "--hprev", "ones"], "'ones' is not one of"),
         (["compare", "--config", "missing.toml"], "missing.toml: config file not found"),
-        (["compare", "--data", "missing.txt"], "data file missing.txt: not found"),
+        (["compare", "--data", "missing.txt"], "--data missing.txt: file not found"),
         (["compare", "--bogus"], "No such option"),
         (["numeric", "--sample", "0"], "--sample"),
         (["frobnicate"], "No such command"),

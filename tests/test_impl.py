@@ -396,7 +396,7 @@ def test_loader_executes_only_definitions_and_what_they_need(
     assert not (tmp_path / "created.txt").exists() and not (tmp_path / "created2.txt").exists()
     assert ns["xrange"] is range
     summary = loaded.summary()
-    assert summary.startswith("executed: import numpy as np; SCALE = 2.0;")
+    assert summary.startswith("imported: import numpy as np; evaluated: SCALE = 2.0;")
     assert "line 2 import not_a_real_module_xyz (ModuleNotFoundError" in summary
     assert "line 6 data = open('input.txt').read() (calls open)" in summary
     assert "line 10 raise SystemExit" in summary and "(top-level code)" in summary

@@ -56,7 +56,8 @@ from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in
 from ..prose import plural
 from ..report import describe_failure, finite, format_steps
 from . import numeric
-from .adapters import ImplOptions, Result, UserCode, engine_gradients, nonfinite, prepare, same
+from .adapters import ImplOptions, Result, engine_gradients, nonfinite, same
+from .runner import Code, code_for, own_gradients
 
 LOSS_RTOL = 1e-9  # the same loss, summed in another order, agrees to far better than this
 SCALE_RTOL = 1e-6  # impl-numeric = c * reference to this (norm-wise): a constant-multiple loss
@@ -248,10 +249,10 @@ class ImplReport:
         }
 
 
-def prepare_request(request: ImplRequest, problem: Problem) -> UserCode:
+def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
     sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq}
-    code = prepare(request.target, request.options, sizes)
+    code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
 
@@ -267,7 +268,7 @@ class _At:
     own: Gradients | None  # numerical differentiation of their loss, where it was run
 
 
-def check_impl(code: UserCode, problem: Problem, options: Options,
+def check_impl(code: Code, problem: Problem, options: Options,
                results: dict[str, Gradients], declared: DeclaredLoss | None = None
                ) -> tuple[dict[str, Gradients], list[PairResult], ImplReport]:
     """Run the user's code as engines ``impl`` and ``impl-numeric`` and judge it (see above)."""
@@ -343,6 +344,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         if blurred:  # a check that cannot fail there is vacuous: never a pass
             findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
     own1 = ats[0].own
+    notes.extend(code.output_notes())  # what their code printed, counted, never shown on stdout
     causes, steps = _causes(code, ats[0], points[0], factor, prec, independent, notes)
     failures: list[str] = []
     for pt in points:
@@ -378,7 +380,7 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     return engines, list(points[0].comparisons), report
 
 
-def _causes(code: UserCode, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
+def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
             independent: tuple[str, ...], notes: list[str]
             ) -> tuple[list[Cause], tuple[int, ...]]:
     """Likely causes and the loss steps that disagree, from the spec's point.
@@ -477,7 +479,7 @@ def _scaled(g: Gradients, factor: float) -> Gradients:
                                noise=noise, loss=factor * g.loss)
 
 
-def _own_numeric(code: UserCode, problem: Problem, options: Options,
+def _own_numeric(code: Code, problem: Problem, options: Options,
                  sample: dict[str, np.ndarray] | None, prec: Precision,
                  resolved: float = 0.0) -> Gradients:
     """Numerical differentiation of their loss, with a step that suits its precision.
@@ -493,8 +495,8 @@ def _own_numeric(code: UserCode, problem: Problem, options: Options,
     def theirs(p: dict[str, np.ndarray] | Any, b: Batch) -> float:
         return code.call(p, b).loss
 
-    if not prec.reduced:
-        return numeric.gradients(theirs, params, batch, options, sample)
+    if not prec.reduced:  # batched: through the child process in one round trip per batch
+        return own_gradients(code, params, batch, options, sample)
     k = prec.step / numeric.STEP
 
     def stretched(p: dict[str, np.ndarray] | Any, b: Batch) -> float:
@@ -556,7 +558,7 @@ def _state(value: Any, truth: np.ndarray, rounded: np.ndarray | None, prec: Prec
             f"[{i}]: yours {arr.ravel()[i]:.6g}, the model's {truth.ravel()[i]:.6g}")
 
 
-def _independent(code: UserCode, problem: Problem, prec: Precision, ltol: float,
+def _independent(code: Code, problem: Problem, prec: Precision, ltol: float,
                  rng: np.random.Generator) -> tuple[str, ...]:
     """Parameters their loss does not depend on: moving one leaves the loss unchanged
     (to rounding) while the model's loss moves by far more."""
@@ -754,7 +756,7 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
             if c.kind not in ("clip",)]
 
 
-def _localise(code: UserCode, problem: Problem) -> tuple[tuple[int, ...], str | None]:
+def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None]:
     """Loss steps t where their dL_t/dtheta differs, from calls on prefixes of the sequence.
 
     Their gradient on the first m steps minus that on the first m-1 is their

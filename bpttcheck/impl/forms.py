@@ -1,0 +1,273 @@
+"""The three calling conventions (forms) behind one ``call(params, batch) -> Result``.
+
+- **globals** (min-char-rnn): ``NAME(inputs, targets, hprev)`` reads module
+  globals ``Wxh, Whh, Why, bh, by`` (and ``vocab_size``, ``hidden_size``,
+  ``seq_length``); bpttcheck sets them before every call.
+- **method**: ``Class.method(inputs, targets, hprev)`` on an instance whose
+  attributes hold the weights. The instance is built by calling the class with
+  the sizes it asks for by name (``hidden_size``, ``vocab_size``, ``H``, ...) or
+  by a factory the user names; bpttcheck then sets the weight attributes.
+- **explicit**: ``NAME(params, inputs, targets, hprev)`` with a dict of weights.
+
+Every call gets fresh copies of the weights, the inputs and ``hprev``;
+afterwards :mod:`.hygiene` compares them with the originals, and
+:mod:`.returns` unpacks what came back. In-process (the Python API), a per-call
+time limit stops an endless loop (``signal.setitimer``, main thread; a timer
+the caller had set is restored). File and module targets run in a child
+process instead (:mod:`.runner`), where the parent enforces the limit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImplError
+from ..model import PARAM_NAMES, Batch, Params
+from ..prose import plural
+from .hygiene import mutations
+from .loader import Loaded, from_callable, load
+from .options import ImplOptions, Result
+from .returns import dtypes, extras, unpack
+
+TIMER_REPEAT = 0.5  # seconds between further alarms once the time limit has passed
+# Conventions recognised without --impl-names (their name -> ours).
+CONVENTIONS: tuple[dict[str, str], ...] = (
+    {"Wxh": "Wxh", "Whh": "Whh", "Why": "Why", "bh": "bh", "by": "by"},
+    {"U": "Wxh", "W": "Whh", "V": "Why", "b": "bh", "c": "by"},  # Goodfellow et al., ch. 10
+)
+# Sizes a constructor or a script may ask for, by name.
+SIZE_ALIASES: dict[str, tuple[str, ...]] = {
+    "hidden": ("hidden_size", "hidden", "n_hidden", "num_hidden", "hidden_dim", "H", "n_h"),
+    "vocab": ("vocab_size", "vocab", "n_vocab", "V", "word_dim", "input_size", "input_dim",
+              "output_size", "output_dim", "n_in"),
+    "seq": ("seq_length", "seq_len", "seq", "T", "sequence_length"),
+    "learning_rate": ("learning_rate", "lr"),
+}
+LEARNING_RATE = 0.1  # passed to constructors that require one; never used by a gradient check
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm inside the user's code; a BaseException so ``except
+    Exception`` in their code does not swallow it."""
+
+
+class UserCode:
+    """The user's function, callable with bpttcheck's weights: ``call(params, batch)``."""
+
+    def __init__(self, loaded: Loaded, options: ImplOptions, sizes: Mapping[str, int]) -> None:
+        self.loaded = loaded
+        self.options = options
+        self.sizes = dict(sizes)  # hidden, vocab, seq
+        self.label = f"{loaded.name} in {loaded.path.name}"
+        self.instance: Any = None
+        method = "." in loaded.name
+        self.names = self._names(method)
+        if method:
+            self.form = "method"
+            self.instance = self._instance()
+            self.func = getattr(self.instance, loaded.name.split(".")[1])
+        else:
+            self.func = loaded.obj
+        n = self._arity()
+        if not method:
+            self.form = "explicit" if n == 4 else "globals"
+        elif n != 3:
+            raise self._signature_error(n)
+
+    # -- setting up ---------------------------------------------------------
+    def _names(self, method: bool) -> dict[str, str]:
+        """Their weight names -> ours: --impl-names over a recognised convention."""
+        given = dict(self.options.names)
+        reads = self.loaded.reads
+        for convention in CONVENTIONS:
+            if sum(theirs in reads for theirs in convention) >= 3:
+                base = dict(convention)
+                break
+        else:
+            base = dict(CONVENTIONS[0])
+        taken = set(given.values())
+        names = {t: o for t, o in base.items() if o not in taken}
+        names.update(given)
+        return names
+
+    def _arity(self) -> int:
+        try:
+            sig = inspect.signature(self.func)
+        except (TypeError, ValueError):
+            return 3  # a builtin or C function: trust it
+        params = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        required = [p for p in params if p.default is p.empty]
+        if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+            return 3 if len(required) <= 3 else len(required)
+        if len(required) <= 3 <= len(params):
+            return 3
+        if len(required) == 4:
+            return 4
+        raise self._signature_error(len(required))
+
+    def _signature_error(self, n: int) -> ImplError:
+        try:
+            sig = str(inspect.signature(self.func))
+        except (TypeError, ValueError):
+            sig = "(...)"
+        line = getattr(getattr(self.func, "__code__", None), "co_firstlineno", "?")
+        expected = ("NAME(inputs, targets, hprev) with weights as module globals, or "
+                    "NAME(params, inputs, targets, hprev)")
+        if self.instance is not None:
+            expected = "method(self, inputs, targets, hprev) with weights as attributes"
+        return ImplError(f"{self.loaded.path}:{line}: wrong signature: {self.loaded.name}{sig} "
+                         f"takes {plural(n, 'required argument')}; expected {expected}")
+
+    def _size_kwargs(self, func: Callable[..., Any], what: str) -> dict[str, Any]:
+        """Keyword arguments for a constructor or factory, matched to sizes by name."""
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):
+            return {}
+        values = {**self.sizes, "learning_rate": LEARNING_RATE}
+        kwargs: dict[str, Any] = {}
+        missing = []
+        for p in sig.parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            key = next((k for k, aliases in SIZE_ALIASES.items() if p.name in aliases), None)
+            if key is not None and key in values:
+                kwargs[p.name] = values[key]
+            elif p.default is p.empty:
+                missing.append(p.name)
+        if missing:
+            raise ImplError(f"{self.loaded.path}: cannot call {what}: no spec value for "
+                            f"{', '.join(missing)} (sizes are recognised by name: "
+                            "hidden_size, vocab_size, seq_length, ...); name a factory with "
+                            "--impl-factory NAME")
+        return kwargs
+
+    def _instance(self) -> Any:
+        cls = self.loaded.obj
+        if self.options.factory:
+            factory = self.loaded.namespace.get(self.options.factory)
+            if not callable(factory):
+                raise ImplError(f"--impl-factory {self.options.factory}: no such function in "
+                                f"{self.loaded.path}")
+            make, what = factory, f"factory {self.options.factory}"
+        else:
+            make, what = cls, f"{cls.__name__}()"
+        kwargs = self._size_kwargs(make, what)
+        with self.guard(what):
+            instance = make(**kwargs)
+        if not isinstance(instance, cls):
+            raise ImplError(f"--impl-factory {self.options.factory} returned a "
+                            f"{type(instance).__name__}, not a {cls.__name__}")
+        present = [t for t in self.names if hasattr(instance, t)]
+        if len(present) < len(PARAM_NAMES):
+            arrays = sorted(k for k, v in vars(instance).items() if isinstance(v, np.ndarray))
+            missing = [t for t in self.names if t not in present]
+            raise ImplError(f"{self.loaded.path}: {cls.__name__} instance has no weight "
+                            f"attribute {', '.join(missing)}; its array attributes: "
+                            f"{', '.join(arrays) or 'none'} (map names with --impl-names)")
+        return instance
+
+    def output_notes(self) -> tuple[str, ...]:
+        """In-process code prints where the caller's program prints: nothing to report."""
+        return ()
+
+    # -- calling ------------------------------------------------------------
+    @contextmanager
+    def guard(self, what: str) -> Iterator[None]:
+        """Time limit, and the user's exceptions turned into one-line ImplErrors."""
+        seconds = self.options.timeout
+        use_alarm = (seconds > 0 and threading.current_thread() is threading.main_thread()
+                     and hasattr(signal, "setitimer"))
+        previous: Any = None
+
+        def expire(signum: int, frame: Any) -> None:
+            raise _Timeout
+
+        theirs = (0.0, 0.0)  # a timer the calling program had set: restored afterwards
+        started = time.monotonic()
+        if use_alarm:
+            previous = signal.signal(signal.SIGALRM, expire)
+            # Fires again every TIMER_REPEAT s in case their code swallows the first one.
+            theirs = signal.setitimer(signal.ITIMER_REAL, seconds, TIMER_REPEAT)
+        failure: ImplError | None = None
+        try:
+            yield
+        except _Timeout:
+            failure = ImplError(f"--timeout: {what} did not return within {seconds:g} s "
+                                "(an endless loop?); stopped it")
+        except ImplError:
+            raise
+        except Exception as exc:
+            failure = ImplError(self._exception_message(what, exc))
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                if theirs[0] > 0:  # due during the call: fire it now, else when it was due
+                    left = max(theirs[0] - (time.monotonic() - started), 1e-6)
+                    signal.setitimer(signal.ITIMER_REAL, left, theirs[1])
+        if failure is not None:
+            raise failure
+
+    def _exception_message(self, what: str, exc: BaseException) -> str:
+        """``lossFun raised ValueError: ...; traceback: f.py:40 in lossFun: hs[t] = ...``."""
+        path = str(self.loaded.path)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+        where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}: "
+                            f"{(f.line or '').strip()}" for f in reversed(frames))
+        text = f"{what} raised {type(exc).__name__}: {exc}"
+        return text + (f" (at {where})" if where else "")
+
+    def call(self, params: Params, batch: Batch) -> Result:
+        """Call the user's code once with copies of ``params`` and ``batch``."""
+        theirs = {t: np.array(params[o], dtype=np.float64) for t, o in self.names.items()}
+        hprev = np.array(batch.hprev, dtype=np.float64)
+        inputs, targets = list(batch.inputs), list(batch.targets)
+        ns = self.loaded.namespace
+        if self.form == "globals":
+            ns.update(theirs)
+            ns.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
+                params["Whh"].shape[0]), seq_length=batch.seq)
+            args: tuple[Any, ...] = (inputs, targets, hprev)
+        elif self.form == "method":
+            for t, value in theirs.items():
+                setattr(self.instance, t, value)
+            args = (inputs, targets, hprev)
+        else:
+            args = (dict(theirs), inputs, targets, hprev)
+        with self.guard(self.loaded.name):
+            out = self.func(*args)
+        if self.form == "globals":
+            now = {t: ns.get(t) for t in self.names}
+        elif self.form == "method":
+            now = {t: getattr(self.instance, t, None) for t in self.names}
+        else:
+            now = dict(theirs)
+        findings = mutations(self.loaded.name, self.form, self.names, params, batch, theirs,
+                             hprev, now)
+        loss, grads, hlast, notes = unpack(out, params, self.loaded.name, self.names,
+                                           self.options.order)
+        return Result(loss, grads, hlast, findings, notes, dtypes(out), extras(out, self.names))
+
+
+def prepare(target: str | Callable[..., Any], options: ImplOptions,
+            sizes: Mapping[str, int]) -> UserCode:
+    """Load ``target`` (a ``PATH.py:NAME`` string, or a function from the Python API)
+    and wrap it (see module docstring)."""
+    if callable(target):
+        return UserCode(from_callable(target), options, sizes)
+    supplied = frozenset(options.names) | frozenset(
+        t for c in CONVENTIONS for t in c) | {"vocab_size", "hidden_size", "seq_length"}
+    loaded = load(target, supplied)
+    return UserCode(loaded, options, sizes)

@@ -1,0 +1,77 @@
+"""How to call the user's code (the ``--impl-*`` flags) and what one call returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImplError
+from ..model import PARAM_NAMES
+from .returns import our_name
+
+DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes milliseconds
+# Elements per parameter differentiated through the user's function: four calls
+# each, and one call of min-char-rnn at H=100, T=25 takes milliseconds, so 20
+# keeps the default check to a few seconds. When the loss matches the spec's,
+# every element is compared with the reference BPTT as well.
+SAMPLE = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class ImplOptions:
+    """How to call the user's code (the ``--impl-*`` flags)."""
+
+    names: Mapping[str, str] = dataclasses.field(default_factory=dict)  # theirs -> ours
+    order: tuple[str, ...] | None = None  # our names, in the order their tuple returns them
+    factory: str | None = None  # NAME of a function in the same file that builds the instance
+    timeout: float = DEFAULT_TIMEOUT
+    sample: int | None = SAMPLE  # elements per parameter for the numeric check (None: all)
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """One call: the loss and the gradients under bpttcheck's names."""
+
+    loss: float
+    grads: dict[str, np.ndarray]
+    hlast: Any
+    findings: tuple[str, ...] = ()  # mutations of the arguments seen in this call
+    notes: tuple[str, ...] = ()
+    dtypes: tuple[str, ...] = ()  # floating dtypes of the returned loss and gradients
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # a dict's other keys
+
+
+def parse_names(text: str | None) -> dict[str, str]:
+    """``U=Wxh,W=Whh`` -> {"U": "Wxh", "W": "Whh"} (their name = bpttcheck's)."""
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for part in text.split(","):
+        theirs, sep, ours = (s.strip() for s in part.partition("="))
+        if not sep or not theirs.isidentifier() or ours not in PARAM_NAMES:
+            raise ImplError(f"--impl-names: expected THEIRS=OURS pairs with OURS one of "
+                            f"{', '.join(PARAM_NAMES)}, got {part.strip()!r}")
+        out[theirs] = ours
+    return out
+
+
+def parse_order(text: str | None, names: Mapping[str, str]) -> tuple[str, ...] | None:
+    """``dWhh,dWxh,...`` (ours or theirs, with or without ``d``) -> our names."""
+    if not text:
+        return None
+    out = []
+    for raw in (s.strip() for s in text.split(",")):
+        ours = our_name(raw, names)
+        if ours is None:
+            raise ImplError(f"--impl-order: unknown gradient {raw!r}; expected each of "
+                            f"{', '.join('d' + n for n in PARAM_NAMES)} once")
+        out.append(ours)
+    if sorted(out) != sorted(PARAM_NAMES):
+        raise ImplError(f"--impl-order: expected each of {', '.join('d' + n for n in PARAM_NAMES)}"
+                        f" exactly once, got {text!r}")
+    return tuple(out)
+
+

@@ -1,0 +1,107 @@
+"""Return unpacking: what the user's function returned, as a loss and gradients under our names.
+
+Accepted: ``(loss, dWxh, dWhh, dWhy, dbh, dby, hlast)`` (another order with
+``--impl-order``), ``(loss, grads)`` or ``(loss, grads, hlast)`` with ``grads``
+a dict keyed ``Wxh`` or ``dWxh`` (or the user's names). Anything else is an
+:class:`ImplError` naming what came back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImplError
+from ..model import PARAM_NAMES, Params
+
+RETURN_HELP = ("(loss, dWxh, dWhh, dWhy, dbh, dby, hlast), (loss, grads) or "
+               "(loss, grads, hlast) with grads a dict")
+
+
+def our_name(key: str, names: Mapping[str, str]) -> str | None:
+    """Our parameter name for a returned key (``dWxh``, ``Wxh``, ``dLdWxh``, or theirs)."""
+    for candidate in (key, key[1:] if key.startswith("d") else None,
+                      key[4:] if key.startswith("dLd") else None):
+        if candidate is None:
+            continue
+        if candidate in names:
+            return names[candidate]
+        if candidate in PARAM_NAMES:
+            return candidate
+    return None
+
+
+def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
+           order: tuple[str, ...] | None) -> tuple[float, dict[str, np.ndarray], Any,
+                                                   tuple[str, ...]]:
+    """(loss, gradients under our names, hlast, notes) from what ``name`` returned."""
+    if not isinstance(out, tuple | list):
+        raise ImplError(f"{name} returned a value of type {type(out).__name__}; expected "
+                        f"{RETURN_HELP}")
+    if len(out) in (2, 3) and isinstance(out[1], Mapping):
+        loss, raw, hlast = out[0], dict(out[1]), out[2] if len(out) == 3 else None
+        grads: dict[str, Any] = {}
+        for key, value in raw.items():
+            ours = our_name(str(key), names)
+            if ours is not None:
+                grads[ours] = value
+        missing = [n for n in PARAM_NAMES if n not in grads]
+        if missing:
+            raise ImplError(f"{name} returned a gradient dict without "
+                            f"{', '.join('d' + m for m in missing)}; its keys: "
+                            f"{', '.join(map(str, raw)) or 'none'} (map names with "
+                            "--impl-names)")
+    elif len(out) in (6, 7):
+        order = order or PARAM_NAMES
+        loss, hlast = out[0], out[6] if len(out) == 7 else None
+        grads = dict(zip(order, out[1:6], strict=True))
+    else:
+        raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}")
+    return (_loss(loss, name), {n: _grad(n, grads[n], params[n], name, names)
+                                for n in PARAM_NAMES}, hlast, _dtype_notes(grads, name))
+
+
+def _loss(loss: Any, name: str) -> float:
+    arr = np.asarray(loss)
+    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ImplError(f"{name} returned a loss of type {type(loss).__name__}"
+                        f"{' and shape ' + str(arr.shape) if arr.size != 1 else ''}; "
+                        "expected one real number")
+    return float(arr.reshape(-1)[0])
+
+
+def _grad(ours: str, value: Any, param: np.ndarray, name: str,
+          names: Mapping[str, str]) -> np.ndarray:
+    theirs = next((t for t, o in names.items() if o == ours), ours)
+    label = f"d{theirs}" if theirs == ours else f"d{theirs} (d{ours})"
+    arr = np.asarray(value)
+    if arr.shape != param.shape:
+        raise ImplError(f"{name} returned {label} of shape {arr.shape}; the "
+                        f"parameter has shape {param.shape}")
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ImplError(f"{name} returned {label} of dtype {arr.dtype}; "
+                        "expected float64")
+    return np.array(arr, dtype=np.float64)
+
+
+def _dtype_notes(grads: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    odd = [f"d{n} is {np.asarray(g).dtype}" for n, g in grads.items()
+           if np.asarray(g).dtype != np.float64]
+    return (f"{name} returns lower-precision gradients ({', '.join(odd)}); "
+            "compared as float64",) if odd else ()
+
+
+def dtypes(out: Any) -> tuple[str, ...]:
+    """Floating dtypes among the returned loss and gradients (a dict's values included)."""
+    values = list(out[:6]) if len(out) >= 6 else [out[0], *dict(out[1]).values()]
+    found = {np.asarray(v).dtype for v in values if hasattr(v, "dtype")}
+    return tuple(sorted(d.name for d in found if np.issubdtype(d, np.floating)))
+
+
+def extras(out: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    """Keys of a returned gradient dict that are not one of the five parameters."""
+    if len(out) in (2, 3) and isinstance(out[1], Mapping):
+        return {str(k): v for k, v in out[1].items() if our_name(str(k), names) is None}
+    return {}

@@ -1,0 +1,133 @@
+"""Reading a user's source file into top-level statements (Python 3, or Python 2 block by block).
+
+When the whole file does not parse, it is cut into top-level blocks (a line
+starting in column 0 starts a block) and each block, or a few consecutive ones,
+is parsed on its own; blocks that still do not parse (``print "x"``) are
+reported as skipped. Line numbers stay those of the file, so tracebacks point
+at the user's lines. A file too deeply nested for Python's parser (a generated
+100,000-term expression) is read the same way: only the offending block is
+skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+from ..errors import ImplError
+
+MAX_MERGE = 8  # consecutive top-level blocks tried together (decorators, split strings)
+PREVIEW = 50  # characters of a skipped statement shown in the summary
+CONTINUATION = ("else", "elif", "except", "finally", ")", "]", "}")
+TOO_DEEP = "nested too deeply for Python's parser"
+
+
+@dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """A top-level block that does not parse: where, its text, and why."""
+
+    line: int
+    text: str
+    reason: str  # "not Python 3", or TOO_DEEP
+    error: SyntaxError | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A file's statements, and the blocks that could not be parsed."""
+
+    nodes: list[ast.stmt]
+    unreadable: list[Unreadable]
+    python2: bool  # the whole file does not parse as Python 3 (but blocks of it do)
+
+
+def read(text: str, path: Path, target: str | None) -> Source:
+    """Parse ``text``; a block defining ``target`` that does not parse is an ImplError."""
+    try:
+        tree = ast.parse(text, filename=str(path))
+        return Source(list(tree.body), [], False)
+    except SyntaxError as whole:
+        error: SyntaxError | None = whole
+    except (RecursionError, MemoryError):
+        error = None
+    blocks, failed = _parse_blocks(text, path)
+    for bad in failed:  # the target itself does not parse: say where
+        if target is not None and bad.error is not None and _defines(bad.text, target):
+            raise ImplError(syntax_message(path, bad.error, target))
+    if not blocks:
+        if error is None:
+            raise ImplError(f"{path}: {TOO_DEEP}")
+        raise ImplError(syntax_message(path, error, None))
+    python2 = error is not None and any(b.reason != TOO_DEEP for b in failed)
+    return Source([n for tree, _ in blocks for n in tree.body], failed, python2)
+
+
+def _defines(text: str, name: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0]
+    return any(first.startswith(f"{kw} {name}") and first[len(kw) + 1 + len(name):][:1] in "(:"
+               for kw in ("def", "class", "async def"))
+
+
+def syntax_message(path: Path, err: SyntaxError, name: str | None) -> str:
+    what = f" in {name}" if name else ""
+    return f"{path}:{err.lineno}: syntax error{what}: {err.msg}"
+
+
+def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]],
+                                                   list[Unreadable]]:
+    """Parse top-level blocks one by one (for files that do not parse whole)."""
+    lines = source.splitlines(keepends=True)
+    starts = [i for i, text in enumerate(lines)
+              if text[:1] not in ("", " ", "\t", "\n", "\r", "#")
+              and not text.startswith(CONTINUATION)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = [*starts, len(lines)]
+    parsed: list[tuple[ast.Module, int]] = []
+    failed: list[Unreadable] = []
+    i = 0
+    while i < len(starts):
+        first_error: SyntaxError | None = None
+        deep = False
+        for j in range(i + 1, min(i + MAX_MERGE, len(starts)) + 1):
+            text = "".join(lines[bounds[i]:bounds[j]])
+            try:
+                tree = ast.parse(text, filename=str(path))
+            except SyntaxError as err:
+                first_error = first_error or err
+                continue
+            except (RecursionError, MemoryError):
+                deep = True
+                continue
+            ast.increment_lineno(tree, bounds[i])
+            parsed.append((tree, bounds[i] + 1))
+            i = j
+            break
+        else:
+            text = "".join(lines[bounds[i]:bounds[i + 1]])
+            if first_error is not None and first_error.lineno is not None:
+                first_error.lineno += bounds[i]
+            if text.strip():
+                nested = first_error is not None and "too many nested" in str(first_error.msg)
+                reason = TOO_DEEP if (deep and first_error is None) or nested else "not Python 3"
+                failed.append(Unreadable(bounds[i] + 1, text, reason, first_error))
+            i += 1
+    return parsed, failed
+
+
+def preview(text: str) -> str:
+    first = text.strip().split("\n", 1)[0].strip()
+    return first if len(first) <= PREVIEW else first[: PREVIEW - 1] + "…"
+
+
+def describe(node: ast.stmt) -> str:
+    """``def f``, ``class C`` or the statement's first line, shortened."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return f"def {node.name}"
+    if isinstance(node, ast.ClassDef):
+        return f"class {node.name}"
+    try:
+        return preview(ast.unparse(node))
+    except RecursionError:
+        return f"a statement {TOO_DEEP}"
