@@ -42,6 +42,7 @@ class Batch:
     inputs: tuple[int, ...]
     targets: tuple[int, ...]
     hprev: np.ndarray  # (H, 1)
+    cprev: np.ndarray | None = None  # (H, 1): the LSTM's initial cell state; None otherwise
 
     @property
     def seq(self) -> int:
@@ -59,7 +60,11 @@ class Problem:
 
     @property
     def hidden(self) -> int:
-        return int(self.params["Whh"].shape[0])
+        return int(self.batch.hprev.shape[0])
+
+    @property
+    def cell(self) -> str:
+        return self.spec.cell
 
     @property
     def vocab(self) -> int:
@@ -118,6 +123,8 @@ def build(spec: Spec) -> Problem:
     else:
         text, label = read_text(spec.data)
         tokens = from_text(text, label, spec.seq, spec.offset)
+    if spec.cell != "vanilla":
+        return _build_gated(spec, tokens, rng)
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":
@@ -126,6 +133,26 @@ def build(spec: Spec) -> Problem:
     else:
         hprev = np.zeros((spec.hidden, 1))
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+
+
+def _build_gated(spec: Spec, tokens: Tokens, rng: np.random.Generator) -> Problem:
+    """An LSTM's or GRU's weights (bpttcheck.cells), hprev and, for the LSTM, cprev.
+
+    ``hprev = "random"`` makes both initial states random: hprev as for the
+    vanilla cell, cprev standard normals (a cell state is not squashed).
+    """
+    from . import cells
+
+    cell = cells.get(spec.cell)
+    cells.check_memory(cell, spec.hidden, tokens.vocab_size, spec.seq)
+    params = cell.init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
+    shape = (spec.hidden, 1)
+    random = spec.hprev == "random"
+    hprev = np.tanh(rng.standard_normal(shape)) if random else np.zeros(shape)
+    cprev = None
+    if "cprev" in cell.states:
+        cprev = rng.standard_normal(shape) if random else np.zeros(shape)
+    return Problem(params, Batch(tokens.inputs, tokens.targets, hprev, cprev), tokens, spec)
 
 
 def logsumexp(ys: np.ndarray) -> np.ndarray:
