@@ -22,7 +22,8 @@ from .model import Problem
 from .spec import Spec
 
 SCHEMA = 1  # bump when a field of to_dict() changes meaning or disappears
-USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
+USER_ENGINES = ("impl", "impl-numeric")
+BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns  # the user's code (--impl) and its own numeric check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +194,8 @@ def run_arrays(problem: Problem, results: dict[str, Gradients],
     arrays: dict[str, np.ndarray] = dict(p.params)
     arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
                   targets=np.array(p.batch.targets), loss=np.array(loss))
+    if p.batch.cprev is not None:  # the LSTM's initial cell state
+        arrays["cprev"] = p.batch.cprev
     for engine, g in results.items():
         for name, grad in g.grads.items():
             arrays[f"{engine}.d{name}"] = grad
@@ -259,7 +262,7 @@ def _coverage(g: Gradients, p: Problem) -> int:
 
 def format_index(parameter: str, index: tuple[int, ...]) -> str:
     """``Whh[3, 7]``; biases, which are columns, as ``bh[3]``."""
-    if parameter in ("bh", "by") and len(index) == 2 and index[1] == 0:
+    if parameter in BIASES and len(index) == 2 and index[1] == 0:
         index = index[:1]
     return f"{parameter}[{', '.join(str(i) for i in index)}]"
 
