@@ -22,8 +22,8 @@ from .model import Problem
 from .spec import Spec
 
 SCHEMA = 1  # bump when a field of to_dict() changes meaning or disappears
-USER_ENGINES = ("impl", "impl-numeric")
-BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns  # the user's code (--impl) and its own numeric check
+USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
+BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns
 
 
 @dataclasses.dataclass(frozen=True)
