@@ -19,6 +19,7 @@ from bpttcheck.engines.base import Options
 from bpttcheck.model import build
 from bpttcheck.spec import resolve
 
+
 def _sigma(a: Any) -> Any:
     return 1.0 / (1.0 + anp.exp(-a))
 
