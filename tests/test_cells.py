@@ -258,3 +258,63 @@ def test_tutorial_size_full_check(cell: str) -> None:
     assert report.worst("tutorial", "reference") <= 1e-10
     assert report.worst_norm("tutorial", "numeric") <= 1e-6
     assert report.worst_norm("reference", "numeric") <= 1e-6
+
+
+# ---------------------------------------------------------------------------------------------
+# explain --cell lstm|gru
+
+
+@pytest.mark.parametrize(("cell", "param"), [("lstm", "Wf"), ("lstm", "Wo"), ("lstm", "bi"),
+                                             ("lstm", "Why"), ("gru", "Wn"), ("gru", "br")])
+def test_explain_map_rows_and_columns_reproduce_the_gradient(cell: str, param: str) -> None:
+    from bpttcheck.cells.explain import explain
+
+    ex = explain(resolve(overrides={"cell": cell, **TINY}), param)
+    assert ex.passed
+    ref = cells.get(cell).reference(ex.problem.params, ex.problem.batch, Options())
+    T = ex.seq
+    assert np.allclose(ex.row_sums.sum(axis=0), ref.grads[param], rtol=1e-10, atol=1e-15)
+    assert np.allclose(ex.column_sums.sum(axis=0), ref.grads[param], rtol=1e-10, atol=1e-15)
+    assert not np.triu(ex.contribution_norms, 1).any()  # only k <= t
+    if param == "Why":
+        assert not (ex.contribution_norms - np.diag(np.diag(ex.contribution_norms))).any()
+    else:
+        assert np.tril(ex.contribution_norms, -1)[1:].any()  # terms reach back
+    if ex.paths is not None:  # through c plus through h is the whole term
+        total = ex.paths.total_c + ex.paths.total_h
+        assert np.allclose(total, ref.grads[param], rtol=1e-10, atol=1e-15)
+        assert not np.diag(ex.paths.via_c).any()  # at k = t nothing has come through c_t yet
+        if param == "Wo":
+            assert not ex.paths.via_c.any()  # the output gate does not act on c
+    assert ex.reach.cell_profile[0] == 1.0 and len(ex.reach.vanilla_profile) == T
+
+
+def test_explain_lstm_reaches_further_back_than_vanilla() -> None:
+    from bpttcheck.cells.explain import explain
+
+    ex = explain(resolve(overrides={"cell": "lstm", "hidden": 20, "seq": 30}))
+    assert ex.parameter == "Wf"
+    assert ex.reach.cell_reach > ex.reach.vanilla_reach
+    profile = ex.reach.cell_profile
+    assert profile[ex.reach.cell_reach] >= 0.01 > profile[ex.reach.cell_reach + 1]
+
+
+def test_explain_cli_for_gated_cells(run_cli: Callable[..., Result], tmp_path: Path) -> None:
+    flags = ["--cell", "lstm", "--hidden", "4", "--seq", "5", "--vocab", "3"]
+    shown = run_cli("explain", *flags, "--param", "Wc")
+    assert shown.exit_code == 0, shown.output
+    assert "through c" in shown.stdout and "vanilla cell" in shown.stdout
+    out = tmp_path / "e.npz"
+    doc = run_cli("explain", *flags, "--json", "--save", str(out))
+    assert doc.exit_code == 0
+    data = json.loads(doc.stdout)
+    assert data["cell"] == "lstm" and data["parameter"] == "Wf" and data["passed"]
+    assert {"lstm_reach", "vanilla_reach"} <= set(data["reach"])
+    with np.load(out) as z:
+        assert {"explain.via_c", "reference.dWf", "cprev"} <= set(z.files)
+    wrong = run_cli("explain", "--cell", "gru", "--param", "Wf")
+    assert wrong.exit_code == 2 and "--param" in wrong.stderr
+    gru = run_cli("explain", "--cell", "gru", "--hidden", "3", "--seq", "4", "--vocab", "3")
+    assert gru.exit_code == 0 and "through c" not in gru.stdout
+    truncated = run_cli("explain", *flags, "--truncate", "2")
+    assert truncated.exit_code == 2 and "--truncate" in truncated.stderr
