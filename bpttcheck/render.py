@@ -61,7 +61,8 @@ def render(report: Report, console: Console) -> None:
     """Print the table, the tolerances, any failures and the verdict."""
     p = report.problem
     console.print(
-        f"[bold]bpttcheck[/bold]: hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
+        f"[bold]bpttcheck[/bold]: {'' if p.cell == 'vanilla' else p.cell.upper() + ', '}"
+        f"hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
         f"({p.tokens.source}), {p.n_params} parameters, loss {report.loss:.6g}. "
         "Largest elementwise relative error per parameter:",
         highlight=False,

@@ -334,8 +334,10 @@ def _verdict(r: Report) -> list[str]:
         if "tutorial" in engines and "reference" in engines:
             elementwise = sci(r.worst("tutorial", "reference"))
             normwise = sci(r.worst_norm("tutorial", "reference"))
+            carried = ("dhnext and dcnext recursion" if r.problem.cell == "lstm"
+                       else "dhnext recursion")
             lines.append(
-                "Yes: the tutorial's dhnext recursion computes exactly the lecture's sum over all "
+                f"Yes: the tutorial's {carried} computes exactly the lecture's sum over all "
                 f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
                 f"elementwise relative error; {normwise} norm-wise)."
             )
