@@ -318,3 +318,14 @@ def test_explain_cli_for_gated_cells(run_cli: Callable[..., Result], tmp_path: P
     assert gru.exit_code == 0 and "through c" not in gru.stdout
     truncated = run_cli("explain", *flags, "--truncate", "2")
     assert truncated.exit_code == 2 and "--truncate" in truncated.stderr
+
+
+def test_tiny_angle_shortcuts_give_the_full_formulas_bit_for_bit() -> None:
+    rng = np.random.default_rng(4)
+    a = np.concatenate([rng.standard_normal(3000) * 6, [0.0, -0.0, 30.0, -30.0, 700.0, -700.0]])
+    for scale in (1e-20, 1e-12, 5e-9):
+        b = rng.standard_normal(a.size) * scale
+        b = np.clip(b, -0.9 * splitcomplex.TINY_ANGLE, 0.9 * splitcomplex.TINY_ANGLE)
+        for f in (splitcomplex.sigmoid, splitcomplex.tanh):
+            fast, full = f((a, b)), f((a, b), exact=True)
+            assert np.array_equal(fast[0], full[0]) and np.array_equal(fast[1], full[1])

@@ -21,10 +21,12 @@ with exact identities (no derivative appears anywhere):
 
 **Tiny angles.** sin b, cos b and tan b round to b, 1 and b in float64 whenever
 |b| < :data:`TINY_ANGLE` (the next terms, b^3/6, b^2/2 and b^3/3, are below half
-an ulp there). The complex step's imaginary parts are about 1e-20 in size, so
-each function checks once per call whether every |b| is that small and then
-skips the trigonometric calls; otherwise it evaluates them. Either way the
-result is the correctly rounded complex function, to a few ulps.
+an ulp there), and so does every b^2 term added to a number of size 1 or more
+(or, in the sigmoid, to e(1 + e) >= e, against e^2 b^2). The complex step's
+imaginary parts are about 1e-20 in size, so each function checks once per call
+whether every |b| is that small and then skips the trigonometric calls and
+those additions: the numbers are the same ones the full formulas give (tests
+compare both, bit for bit where it applies); otherwise the full formulas run.
 """
 
 from __future__ import annotations
@@ -61,35 +63,53 @@ def mul(x: Pair, y: Pair) -> Pair:
     return a * c - b * d, a * d + b * c
 
 
-def sigmoid(z: Pair) -> Pair:
-    """1 / (1 + exp(-z)) for z = a + ib."""
+def sigmoid(z: Pair, exact: bool = False) -> Pair:
+    """1 / (1 + exp(-z)) for z = a + ib.
+
+    ``exact`` forces the full formulas even for tiny angles (tests compare both).
+    """
     a, b = z
     e = np.exp(-np.abs(a))  # <= 1: never overflows
+    pos = a >= 0
     # a >= 0: w = exp(-z) = e (cos b - i sin b); sigmoid = 1 / (1 + w).
     # a < 0:  w = exp(z) = e (cos b + i sin b); sigmoid = w / (1 + w).
-    if _tiny(b):
-        u, v = e, e * b  # cos b = 1, sin b = b in float64
-    else:
-        cb, sb = np.cos(b), np.sin(b)
-        u, v = e * cb, e * sb  # w = u -+ i v
+    one_e = 1.0 + e
+    if _tiny(b) and not exact:
+        # cos b = 1 and sin b = b; v^2 = (e b)^2 is below half an ulp of (1 + e)^2 and of
+        # e (1 + e), so adding it changes nothing: the same numbers, fewer passes.
+        den = one_e * one_e
+        re = np.where(pos, one_e, e * one_e)
+        re /= den
+        im = e * b
+        im /= den
+        return re, im
+    cb, sb = np.cos(b), np.sin(b)
+    u, v = e * cb, e * sb  # w = u -+ i v
     one_u = 1.0 + u
     den = one_u * one_u
     den += v * v  # |1 + w|^2
-    re = np.where(a >= 0, one_u, u * one_u + v * v)
+    re = np.where(pos, one_u, u * one_u + v * v)
     re /= den
     v /= den  # the imaginary part, the same in both cases: +v / |1 + w|^2
     return re, v
 
 
-def tanh(z: Pair) -> Pair:
-    """tanh(a + ib) = (t + i tan b) / (1 + i t tan b), t = tanh(a)."""
+def tanh(z: Pair, exact: bool = False) -> Pair:
+    """tanh(a + ib) = (t + i tan b) / (1 + i t tan b), t = tanh(a).
+
+    ``exact`` forces the full formulas even for tiny angles (tests compare both).
+    """
     a, b = z
     e = np.exp(-2.0 * np.abs(a))  # <= 1
     one_e = 1.0 + e
     t = np.copysign((1.0 - e) / one_e, a)  # tanh(a)
     sech2 = 4.0 * e
     sech2 /= one_e * one_e  # 1 - t^2 without cancellation
-    s = tan(b)
+    if _tiny(b) and not exact:
+        # tan b = b, and b^2, t^2 b^2 < 2^-54 leave 1 + b^2 and 1 + t^2 b^2 at exactly 1.
+        sech2 *= b
+        return t, sech2
+    s = np.tan(b)
     ts = t * s
     den = 1.0 + ts * ts
     re = 1.0 + s * s
