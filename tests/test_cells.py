@@ -329,3 +329,24 @@ def test_tiny_angle_shortcuts_give_the_full_formulas_bit_for_bit() -> None:
         for f in (splitcomplex.sigmoid, splitcomplex.tanh):
             fast, full = f((a, b)), f((a, b), exact=True)
             assert np.array_equal(fast[0], full[0]) and np.array_equal(fast[1], full[1])
+
+
+def test_directions_drill_down_into_a_wrong_gated_parameter() -> None:
+    spec = resolve(overrides={"cell": "gru", **TINY})
+    c = cells.get("gru")
+
+    def broken(params: Params, batch: Batch, options: Options) -> Gradients:
+        g = c.tutorial(params, batch, options)
+        grads = {n: v.copy() for n, v in g.grads.items()}
+        grads["Wr"] *= 1.01  # every element of the reset gate's weights is 1% off
+        return Gradients("tutorial", g.loss, grads, steps=g.steps)
+
+    report = checker.run(spec, engines=("tutorial", "numeric"), directions=3,
+                         registry={**c.engines, "tutorial": broken})
+    assert report.directions is not None and report.directions.drilled == ("Wr",)
+    bad = [x for x in report.comparisons if not x.passed]
+    assert {x.parameter for x in bad} == {"Wr"} and bad[0].compared == spec_size(spec, "Wr")
+
+
+def spec_size(spec: Spec, name: str) -> int:
+    return int(build(spec).params[name].size)
