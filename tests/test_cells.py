@@ -350,3 +350,23 @@ def test_directions_drill_down_into_a_wrong_gated_parameter() -> None:
 
 def spec_size(spec: Spec, name: str) -> int:
     return int(build(spec).params[name].size)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_along_directions_batched_equals_one_direction_at_a_time(cell: str) -> None:
+    from bpttcheck.probes import DirectionProbes
+
+    problem = build(resolve(overrides={"cell": cell, **TINY}))
+    c = cells.get(cell)
+    assert c.params == CELL_PARAM_NAMES[cell]
+    loss = numeric.CellLoss(c, problem.params, problem.batch)
+    rng = np.random.default_rng(7)
+    K = numeric.ALONG_CHUNK + 3  # more than one chunk
+    dirs = {n: rng.standard_normal((K, *p.shape)) for n, p in problem.params.items()}
+    steps = (1e-20j + rng.standard_normal(K) * 1e-3).astype(np.complex128)
+    together = loss.along(DirectionProbes(dirs, steps))
+    for k in range(K):
+        point = {n: p + steps[k] * dirs[n][k] for n, p in problem.params.items()}
+        assert together[k] == pytest.approx(c.complex_loss(point, problem.batch), rel=1e-13)
+    real = loss.along(DirectionProbes(dirs, steps.real.copy()))
+    assert real.dtype == np.float64 and np.allclose(real, together.real, rtol=1e-13)

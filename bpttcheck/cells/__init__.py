@@ -28,7 +28,7 @@ class Cell:
     """One gated cell: its names, its model module and its three engines."""
 
     name: str
-    model: ModuleType  # init_params, forward, complex_loss, perturbed_losses, start_steps
+    model: ModuleType  # init_params, forward, complex_losses, perturbed_losses, start_steps
     tutorial: Engine
     reference: Engine
     gates: int  # weight matrices H x (H + V)
@@ -36,11 +36,6 @@ class Cell:
     @property
     def params(self) -> tuple[str, ...]:
         names: tuple[str, ...] = self.model.PARAMS
-        return names
-
-    @property
-    def recurrent(self) -> tuple[str, ...]:
-        names: tuple[str, ...] = self.model.RECURRENT
         return names
 
     @property
@@ -54,6 +49,10 @@ class Cell:
     def complex_loss(self, params: Any, batch: Any) -> complex:
         value: complex = self.model.complex_loss(params, batch)
         return value
+
+    def complex_losses(self, params: Any, batch: Any) -> np.ndarray:
+        out: np.ndarray = self.model.complex_losses(params, batch)
+        return out
 
     def perturbed_losses(self, *args: Any) -> tuple[np.ndarray, np.ndarray]:
         out: tuple[np.ndarray, np.ndarray] = self.model.perturbed_losses(*args)

@@ -95,25 +95,31 @@ def _csigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def complex_loss(params: dict[str, np.ndarray], batch: Batch) -> complex:
-    """The forward pass above on complex128 parameters (one point), as written."""
+def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
+    """The forward pass above on P complex copies: every parameter has a leading axis P."""
     Wz, Wr, Wn = (params[n] for n in WEIGHTS)
-    bz, br, bn = (params[n][:, 0] for n in BIASES)
-    Why, by = params["Why"], params["by"][:, 0]
-    V = Why.shape[0]
-    h = batch.hprev[:, 0].astype(np.complex128)
-    total = 0j
+    bz, br, bn = (params[n][:, :, 0] for n in BIASES)
+    Why, by = params["Why"], params["by"][:, :, 0]
+    P, V = Wz.shape[0], Why.shape[1]
+    h = np.repeat(batch.hprev[None, :, 0], P, axis=0).astype(np.complex128)
+    total = np.zeros(P, dtype=np.complex128)
     for t in range(batch.seq):
-        x = np.zeros(V)
-        x[batch.inputs[t]] = 1.0
-        z = np.concatenate([h, x])
-        u, r = _csigmoid(Wz @ z + bz), _csigmoid(Wr @ z + br)
-        n = np.tanh(Wn @ np.concatenate([r * h, x]) + bn)
+        x = np.zeros((P, V))
+        x[:, batch.inputs[t]] = 1.0
+        z = np.concatenate([h, x], axis=1)
+        u = _csigmoid(np.einsum("phm,pm->ph", Wz, z) + bz)
+        r = _csigmoid(np.einsum("phm,pm->ph", Wr, z) + br)
+        n = np.tanh(np.einsum("phm,pm->ph", Wn, np.concatenate([r * h, x], axis=1)) + bn)
         h = u * h + (1 - u) * n
-        y = Why @ h + by
-        m = float(y.real.max())
-        total += np.log(np.exp(y - m).sum()) + m - y[batch.targets[t]]
-    return complex(total)
+        y = np.einsum("pvh,ph->pv", Why, h) + by
+        m = y.real.max(axis=1, keepdims=True)
+        total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
+    return total
+
+
+def complex_loss(params: dict[str, np.ndarray], batch: Batch) -> complex:
+    """:func:`complex_losses` at one complex point."""
+    return complex(complex_losses({n: p[None] for n, p in params.items()}, batch)[0])
 
 
 def start_steps(name: str, flat: np.ndarray, params: Params, fw: GRUForward,

@@ -17,9 +17,10 @@ hprev, cprev (H, 1). Weights are ``init_scale * randn`` drawn in that order, bia
 :func:`perturbed_losses` is what numerical differentiation calls: the same
 equations on P copies at once, each with one parameter element moved by a
 (complex) step, in the split complex arithmetic of
-:mod:`bpttcheck.cells.splitcomplex`. :func:`complex_loss` is the plain NumPy
-complex128 version for one point (any complex parameters), used along random
-directions and by the tests to hold the batched version to it.
+:mod:`bpttcheck.cells.splitcomplex`. :func:`complex_losses` is the plain NumPy
+complex128 version on P copies with any complex parameters (a leading axis P on
+every parameter), used along random directions and by the tests to hold the
+element-batched version to it.
 """
 
 from __future__ import annotations
@@ -122,27 +123,38 @@ def _csigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def complex_loss(params: dict[str, np.ndarray], batch: Batch) -> complex:
-    """The forward pass above on complex128 parameters (one point), as written."""
+def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
+    """The forward pass above on P complex copies: every parameter has a leading axis P.
+
+    Returns the (P,) complex losses. Written as the equations, in complex128; the
+    copies advance together (one batched product per gate and step).
+    """
     Wf, Wi, Wc, Wo = (params[n] for n in WEIGHTS)
-    bf, bi, bc, bo = (params[n][:, 0] for n in BIASES)
-    Why, by = params["Why"], params["by"][:, 0]
-    V = Why.shape[0]
-    h = batch.hprev[:, 0].astype(np.complex128)
-    c = _cprev(batch)[:, 0].astype(np.complex128)
-    total = 0j
+    bf, bi, bc, bo = (params[n][:, :, 0] for n in BIASES)
+    Why, by = params["Why"], params["by"][:, :, 0]
+    P, V = Wf.shape[0], Why.shape[1]
+    h = np.repeat(batch.hprev[None, :, 0], P, axis=0).astype(np.complex128)
+    c = np.repeat(_cprev(batch)[None, :, 0], P, axis=0).astype(np.complex128)
+    total = np.zeros(P, dtype=np.complex128)
     for t in range(batch.seq):
-        x = np.zeros(V)
-        x[batch.inputs[t]] = 1.0
-        z = np.concatenate([h, x])
-        f, i, o = _csigmoid(Wf @ z + bf), _csigmoid(Wi @ z + bi), _csigmoid(Wo @ z + bo)
-        g = np.tanh(Wc @ z + bc)
+        x = np.zeros((P, V))
+        x[:, batch.inputs[t]] = 1.0
+        z = np.concatenate([h, x], axis=1)  # (P, H + V)
+        f = _csigmoid(np.einsum("phm,pm->ph", Wf, z) + bf)
+        i = _csigmoid(np.einsum("phm,pm->ph", Wi, z) + bi)
+        g = np.tanh(np.einsum("phm,pm->ph", Wc, z) + bc)
+        o = _csigmoid(np.einsum("phm,pm->ph", Wo, z) + bo)
         c = f * c + i * g
         h = o * np.tanh(c)
-        y = Why @ h + by
-        m = float(y.real.max())
-        total += np.log(np.exp(y - m).sum()) + m - y[batch.targets[t]]
-    return complex(total)
+        y = np.einsum("pvh,ph->pv", Why, h) + by
+        m = y.real.max(axis=1, keepdims=True)  # a real shift
+        total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
+    return total
+
+
+def complex_loss(params: dict[str, np.ndarray], batch: Batch) -> complex:
+    """:func:`complex_losses` at one complex point."""
+    return complex(complex_losses({n: p[None] for n, p in params.items()}, batch)[0])
 
 
 def start_steps(name: str, flat: np.ndarray, params: Params, fw: LSTMForward,

@@ -42,6 +42,7 @@ COMPLEX_STEP = complex_step.COMPLEX_STEP  # eta relative to max(1, |theta|), as 
 # 22 us per copy and step at 64-128 rows, 25 at 256, 36 at 512; hidden 100, LSTM).
 CHUNK = 128
 MAX_WORKERS = 8
+ALONG_CHUNK = 16  # directions per complex forward pass: 16 copies of the weights at most
 # Planning: seconds per copy and step, per unit of (H + V) H (the gate products), measured
 # on the 2-core reference machine with hidden 50-100 (see bench/gated.py): about 1.5 ns.
 SECONDS_PER_UNIT = 1.5e-9
@@ -74,15 +75,18 @@ class CellLoss:
         return np.asarray(re)
 
     def along(self, probes: DirectionProbes) -> np.ndarray:
-        kind = np.complex128 if probes.is_complex else np.float64
-        out: np.ndarray = np.empty(len(probes), dtype=kind)
-        for p in range(len(probes)):
-            point = {name: v.astype(np.complex128) for name, v in self.params.items()}
+        """Losses at theta + step[k] v_k: the complex forward pass on K copies at once."""
+        values: list[np.ndarray] = []
+        for lo in range(0, len(probes), ALONG_CHUNK):
+            step = probes.step[lo : lo + ALONG_CHUNK]
+            K = len(step)
+            point = {name: np.repeat(p[None].astype(np.complex128), K, axis=0)
+                     for name, p in self.params.items()}
             for name, v in probes.directions.items():
-                point[name] = point[name] + probes.step[p] * v[p]
-            value = self.cell.complex_loss(point, self.batch)
-            out[p] = value if probes.is_complex else value.real
-        return out
+                point[name] += step.reshape(-1, *[1] * v[0].ndim) * v[lo : lo + K]
+            values.append(self.cell.complex_losses(point, self.batch))
+        out: np.ndarray = np.concatenate(values) if values else np.zeros(0, np.complex128)
+        return out if probes.is_complex else out.real.copy()
 
     def scale(self, name: str, index: np.ndarray) -> np.ndarray:
         return np.full(len(index), abs(self.base))
