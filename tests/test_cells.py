@@ -372,12 +372,13 @@ def test_along_directions_batched_equals_one_direction_at_a_time(cell: str) -> N
     assert real.dtype == np.float64 and np.allclose(real, together.real, rtol=1e-13)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_exploding_gradients_are_no_false_alarm(cell: str) -> None:
-    """Weights at scale 1.5 make gradients explode (up to 1e10 here): rounding in the forward
-    pass is amplified so much that two correct computations differ beyond 1e-6. The
+@pytest.mark.parametrize(("cell", "seq"), [
+    ("gru", 40), pytest.param("lstm", 60, marks=pytest.mark.slow)])
+def test_exploding_gradients_are_no_false_alarm(cell: str, seq: int) -> None:
+    """Weights at scale 1.5 make gradients explode (up to 1e10 at seq 60): rounding in the
+    forward pass is amplified so much that two correct computations differ beyond 1e-6. The
     numeric engine measures that and says so instead of failing the analytic engines."""
-    spec = resolve(overrides={"cell": cell, "hidden": 30, "seq": 60, "init_scale": 1.5,
+    spec = resolve(overrides={"cell": cell, "hidden": 30, "seq": seq, "init_scale": 1.5,
                               "hprev": "random"})
     report = checker.run(spec)
     assert report.passed
