@@ -90,6 +90,12 @@ def forward(params: Params, batch: Batch) -> GRUForward:
     return GRUForward(hs, us, rs, ns, zs, zns, batch.hprev[:, 0].copy(), ys, ps, losses)
 
 
+def _bmv(W: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """W[p] @ v[p] for every copy p: (P, A, B) times (P, B) -> (P, A)."""
+    out: np.ndarray = (W @ v[:, :, None])[:, :, 0]
+    return out
+
+
 def _csigmoid(z: np.ndarray) -> np.ndarray:
     out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), never overflows
     return out
@@ -107,11 +113,11 @@ def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
         x = np.zeros((P, V))
         x[:, batch.inputs[t]] = 1.0
         z = np.concatenate([h, x], axis=1)
-        u = _csigmoid(np.einsum("phm,pm->ph", Wz, z) + bz)
-        r = _csigmoid(np.einsum("phm,pm->ph", Wr, z) + br)
-        n = np.tanh(np.einsum("phm,pm->ph", Wn, np.concatenate([r * h, x], axis=1)) + bn)
+        u = _csigmoid(_bmv(Wz, z) + bz)
+        r = _csigmoid(_bmv(Wr, z) + br)
+        n = np.tanh(_bmv(Wn, np.concatenate([r * h, x], axis=1)) + bn)
         h = u * h + (1 - u) * n
-        y = np.einsum("pvh,ph->pv", Why, h) + by
+        y = _bmv(Why, h) + by
         m = y.real.max(axis=1, keepdims=True)
         total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
     return total

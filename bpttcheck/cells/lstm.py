@@ -118,6 +118,12 @@ def forward(params: Params, batch: Batch) -> LSTMForward:
                        batch.hprev[:, 0].copy(), _cprev(batch)[:, 0].copy(), ys, ps, losses)
 
 
+def _bmv(W: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """W[p] @ v[p] for every copy p: (P, A, B) times (P, B) -> (P, A)."""
+    out: np.ndarray = (W @ v[:, :, None])[:, :, 0]
+    return out
+
+
 def _csigmoid(z: np.ndarray) -> np.ndarray:
     out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), never overflows
     return out
@@ -140,13 +146,13 @@ def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
         x = np.zeros((P, V))
         x[:, batch.inputs[t]] = 1.0
         z = np.concatenate([h, x], axis=1)  # (P, H + V)
-        f = _csigmoid(np.einsum("phm,pm->ph", Wf, z) + bf)
-        i = _csigmoid(np.einsum("phm,pm->ph", Wi, z) + bi)
-        g = np.tanh(np.einsum("phm,pm->ph", Wc, z) + bc)
-        o = _csigmoid(np.einsum("phm,pm->ph", Wo, z) + bo)
+        f = _csigmoid(_bmv(Wf, z) + bf)
+        i = _csigmoid(_bmv(Wi, z) + bi)
+        g = np.tanh(_bmv(Wc, z) + bc)
+        o = _csigmoid(_bmv(Wo, z) + bo)
         c = f * c + i * g
         h = o * np.tanh(c)
-        y = np.einsum("pvh,ph->pv", Why, h) + by
+        y = _bmv(Why, h) + by
         m = y.real.max(axis=1, keepdims=True)  # a real shift
         total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
     return total
