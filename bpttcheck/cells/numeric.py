@@ -5,13 +5,19 @@ No derivative is written down here. :class:`CellLoss` is the cell's loss as a
 (``elements``), it runs the cell's forward pass on P perturbed copies at once
 (the cell's ``perturbed_losses``, complex when the steps are); asked for points
 along dense directions (``along``), it runs the cell's plain complex128 forward
-pass once per point. :func:`complex_gradients` turns answers into gradients:
+pass (``complex_losses``) on K copies at once. :func:`complex_gradients` turns
+answers into gradients:
 
     dL/dtheta_i = Im L(theta + i eta e_i) / eta,   eta = COMPLEX_STEP max(1, |theta_i|)
 
 (no subtraction, so eta can be tiny and the value is exact to a few ulps). It is
 the one place that loops over elements; the shared differentiator of the
 numeric-witness work is meant to take its place.
+
+Each value carries an error bar (:func:`error_bars`): the complex step's own
+rounding, plus how far rounding in the forward pass moves the gradient, measured
+on a few elements along the second arithmetic path -- large only where gradients
+explode.
 
 **Work.** Elements are asked for in chunks of :data:`CHUNK` copies; within a
 chunk, copies join the batch at the first step that reads their element (an
