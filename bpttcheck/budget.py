@@ -80,14 +80,13 @@ def check_reference_time(hidden: int, seq: int, limit: float = MAX_SECONDS) -> N
         terms = seq * (seq + 1) // 2
         raise SpecError(
             f"seq {seq}, hidden {hidden}: the reference engine's double sum has {terms:.2g} "
-            f"(t, k) terms, about {_duration(seconds)} here, more than the "
-            f"{_duration(limit)} bpttcheck allows; use a smaller --seq, or "
+            f"(t, k) terms, {_duration(seconds)} here, more than the "
+            f"{_duration(limit, approx=False)} bpttcheck allows; use a smaller --seq, or "
             "`bpttcheck numeric`, which skips the reference engine"
         )
 
 
-def _duration(seconds: float) -> str:
-    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
-        if seconds >= size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} s"
+def _duration(seconds: float, approx: bool = True) -> str:
+    from .prose import duration  # "1 hour", never "1 hours"
+
+    return duration(seconds, approx)

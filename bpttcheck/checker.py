@@ -20,6 +20,7 @@ from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
 from .engines.base import ProgressFn
 from .errors import SpecError
 from .model import Problem, build
+from .prose import duration, plural
 from .report import Report
 from .spec import Spec
 
@@ -125,7 +126,7 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
         work = numeric.plan(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
             announce(f"numerical differentiation ({work.method}) of {work.elements} elements: "
-                     f"estimated {work.seconds:.0f} s on {work.workers} thread(s)")
+                     f"estimated {duration(work.seconds)} on {plural(work.workers, 'thread')}")
     results = {name: registry[name](problem.params, problem.batch, options)
                for name in engines if name != "numeric"}
     found = None

@@ -8,22 +8,30 @@ imports NumPy and Rich only inside commands, so ``--help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import Any
 
-import click
+try:  # Ctrl-C while the modules load (the first ~90 ms): exit 130, no traceback
+    import time
+    import warnings
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
-from . import __version__
-from .errors import BpttcheckError, ExitCode
-from .spec import ALL_PARAM_NAMES, FIELDS, Field
+    import click
+
+    from . import __version__
+    from .errors import BpttcheckError, ExitCode
+    from .spec import ALL_PARAM_NAMES, FIELDS, Field
+except KeyboardInterrupt:
+    os._exit(130)  # not sys.exit: see main()
 
 PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 
 
-def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _option(field: Field, hidden: bool = False
+            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     kind: click.ParamType[Any]
     if field.kind == "int":
         kind = click.INT
@@ -38,13 +46,18 @@ def _option(field: Field) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         default = "embedded sonnets" if field.kind == "path" else "off"
     help_text = f"{field.help} [spec: {field.name}; default: {default}]"
     return click.option(field.flag, field.name, type=kind, default=None, help=help_text,
-                        metavar=field.kind.upper() if field.kind != "choice" else None)
+                        metavar=field.kind.upper() if field.kind != "choice" else None,
+                        hidden=hidden)
 
 
-def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--config`` and one flag per spec field; flags override the file."""
+def spec_options(func: Callable[..., Any], unused: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Add ``--config`` and one flag per spec field; flags override the file.
+
+    Fields in ``unused`` keep their flag, hidden from ``--help``, so that the command can
+    refuse it by name (:func:`_refuse_unused`) instead of ignoring it silently.
+    """
     for field in reversed(FIELDS):
-        func = _option(field)(func)
+        func = _option(field, hidden=field.name in unused)(func)
     return click.option("--config", "config", type=click.STRING, default=None, metavar="FILE",
                         help="RNN spec in TOML (see configs/). Flags override its values.")(func)
 
@@ -109,12 +122,30 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+IMPL_FLAGS = {"impl_names": "--impl-names", "impl_order": "--impl-order",
+              "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
+              "timeout": "--timeout"}
+
+
 def _impl_request(kwargs: dict[str, Any]) -> Any:
-    """Pop the --impl* flags; an ImplRequest, or None without --impl."""
+    """Pop the --impl* flags; an ImplRequest, or None without --impl (then any other
+    --impl-* flag given is refused: it would be ignored)."""
     target = kwargs.pop("impl")
     names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     if target is None:
+        from click.core import ParameterSource
+
+        from .errors import SpecError
+        from .prose import join_names
+
+        ctx = click.get_current_context()
+        given = [flag for name, flag in IMPL_FLAGS.items()
+                 if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE]
+        if given:
+            verb = "is" if len(given) == 1 else "are"
+            raise SpecError(f"{join_names(given)} {verb} only used with --impl FILE.py:NAME, "
+                            "which is not given")
         return None
     from .impl import ImplOptions, ImplRequest, parse_names, parse_order
 
@@ -124,42 +155,152 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     return ImplRequest(target, options)
 
 
+MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
+INTERRUPT_GRACE = 0.5  # seconds Ctrl-C may take to unwind before the process is ended
+
+
+class _Flag:
+    """A set-once flag (threading.Event without importing threading before it is needed)."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+
+_EXITING = _Flag()
+
+
 class _Group(click.Group):
     """The command group, converting every error to one line and an exit code.
 
     Overriding ``main`` (which console scripts and ``click.testing.CliRunner``
-    both call) keeps the conversion in one place for both.
+    both call) keeps the conversion in one place for both. It also makes the
+    command a Unix citizen: no arguments print the help (exit 0), a closed pipe
+    exits 141 silently, Ctrl-C exits 130 without a traceback, and with
+    ``--format json`` stdout holds exactly one JSON document even on error.
     """
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
+        if not args:  # a bare `bpttcheck` asks what it can do: the help, on stdout
+            args = ["--help"]
         debug = "--debug" in args or bool(os.environ.get("BPTTCHECK_DEBUG"))
+        as_json = _wants_json(args)
         try:
-            code = super().main(args=args, prog_name=prog_name or "bpttcheck",
-                                complete_var=complete_var, standalone_mode=False, **extra)
-        except click.exceptions.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE)
-        except (click.exceptions.Abort, KeyboardInterrupt):
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        except BpttcheckError as exc:
-            if debug:
-                raise
-            _fail(str(exc), exc.exit_code)
-        except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
-            if debug:
-                raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
-                  "traceback, and please report it)", ExitCode.USAGE)
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RuntimeWarning)
+                    code = super().main(args=args, prog_name=prog_name or "bpttcheck",
+                                        complete_var=complete_var, standalone_mode=False,
+                                        **extra)
+                _leftover_warnings(caught)
+            except click.exceptions.UsageError as exc:
+                hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+                _fail(f"{exc.format_message()}{hint}", ExitCode.USAGE, as_json)
+            except (click.exceptions.Abort, KeyboardInterrupt, _Interrupted):
+                _fail("interrupted", ExitCode.INTERRUPTED, as_json)
+            except (BrokenPipeError, _PipeClosed):
+                _closed_pipe()
+            except BpttcheckError as exc:
+                if debug:
+                    raise
+                _fail(str(exc), exc.exit_code, as_json)
+            except Exception as exc:  # a bug in bpttcheck: say so in one line, unless --debug
+                if debug:
+                    raise
+                _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a "
+                      "traceback, and please report it)", ExitCode.USAGE, as_json)
+        except KeyboardInterrupt:  # a second Ctrl-C while the first one's message is printed
+            sys.exit(int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:  # the error message itself met a closed pipe
+            _closed_pipe()
         sys.exit(int(code) if isinstance(code, int) else 0)
 
 
-def _fail(message: str, code: int) -> None:
-    one_line = " ".join(message.splitlines())  # a file name may hold a line break too
-    click.echo(f"bpttcheck: error: {one_line}", err=True)
+    def invoke(self, ctx: click.Context) -> Any:
+        # Click's own main() answers Ctrl-C with a blank line on stderr and a closed pipe
+        # with exit 1; carry both past it in exceptions of our own.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+
+class _Interrupted(Exception):
+    """Ctrl-C during a command (see :meth:`_Group.invoke`)."""
+
+
+class _PipeClosed(Exception):
+    """stdout closed during a command (see :meth:`_Group.invoke`)."""
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON (read before Click parses it, so that a
+    usage error can be reported as a JSON document too)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--json" or arg == "--format=json" or (
+                arg == "--format" and i + 1 < len(args) and args[i + 1] == "json"):
+            return True
+    return False
+
+
+def _closed_pipe() -> None:
+    """stdout was closed early (``| head -1``): say nothing more and exit 141.
+
+    stdout is pointed at /dev/null first, so that Python's own flush at exit
+    does not complain about the pipe a second time.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
+    sys.exit(int(ExitCode.CLOSED_PIPE))
+
+
+def cap(message: str, limit: int = MAX_MESSAGE) -> str:
+    """One line of at most ``limit`` characters: line breaks become spaces (a file name
+    may hold one too) and the rest of a long message is counted, not printed."""
+    one_line = " ".join(message.splitlines())
+    if len(one_line) <= limit:
+        return one_line
+    from .prose import plural
+
+    rest = len(one_line) - limit
+    return f"{one_line[:limit]}… ({plural(rest, 'more character')}; --debug shows all)"
+
+
+def _fail(message: str, code: int, as_json: bool = False) -> None:
+    _EXITING.set()  # the orderly exit is under way: the interrupt watchdog stands down
+    text = cap(message)
+    if code == ExitCode.SELF_CHECK:
+        from .prose import PLEASE_REPORT
+
+        text += f" {PLEASE_REPORT}"
+    click.echo(f"bpttcheck: error: {text}", err=True)
+    if as_json:  # stdout still holds exactly one document: this error
+        import json
+
+        from .report import error_document
+
+        click.echo(json.dumps(error_document(int(code), text), indent=2))
     sys.exit(int(code))
+
+
+def _leftover_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Warnings no report took as notes: one line each on stderr, without our source."""
+    from .prose import warning_notes
+
+    for note in warning_notes(caught):
+        click.echo(f"bpttcheck: note: {note}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,8 +311,24 @@ def cli() -> None:
     bpttcheck computes the gradient of a vanilla RNN's loss three independent
     ways (the min-char-rnn tutorial's backward pass, the lecture's explicit
     double sum over k <= t, and numerical differentiation) and reports, per
-    parameter, how far they disagree. Exit codes: 0 agree, 1 mismatch,
-    2 usage or input error.
+    parameter, how far they disagree. The last line of every command is the
+    answer.
+
+    \b
+    Exit codes:
+      0    every compared pair agrees
+      1    a gradient, or a user's loss, is wrong; or a user function's
+           check is vacuous
+      2    usage or input error (bad flag, spec, file; a spec with nothing
+           to check); a refusal by budget; a run stopped by --timeout or
+           --time-budget; user code that exits or crashes
+      3    bpttcheck's own self-check failed: please report it
+      130  interrupted (Ctrl-C)
+      141  stdout was closed early (a closed pipe); nothing more is printed
+
+    With --format json, stdout holds one JSON document: the report, or for
+    exit codes 2, 3 and 130 an error document {"schema", "tool", "version",
+    "error": {"exit_code", "message"}}.
 
     Example:
 
@@ -187,7 +344,10 @@ def compare(**kwargs: Any) -> int:
     """Run all three engines and compare every pair.
 
     Prints a table of the largest elementwise relative error per parameter
-    (Wxh, Whh, Why, bh, by) and engine pair, and a verdict in plain words.
+    (Wxh, Whh, Why, bh, by) and engine pair, then what failed and why, and
+    ends with one line: ✓ or ✗ and the answer in words. Cells: ✗ a failure,
+    ≈ within numerical differentiation's own error bar, ✂ clipped, — not
+    compared.
 
     Example:
 
@@ -265,12 +425,24 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     interactive = console.is_terminal and err_console.is_terminal and not console.no_color
     progress = _Progress(err_console) if interactive and not quiet else None
     try:
-        report = checker.run(spec, engines, sample=sample, directions=directions,
-                             progress=progress.update if progress else None, impl=impl,
-                             announce=None if quiet else _announcer(err_console))
+        registry = None
+        if progress is not None:  # every engine's phase on the bar, then the user's code
+            from .engines import ENGINES
+
+            last = [e for e in engines if e in ENGINES]
+            registry = _phased({e: ENGINES[e] for e in last}, progress,
+                               "your code: calling it, differentiating its loss"
+                               if impl is not None else None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            report = checker.run(spec, engines, sample=sample, directions=directions,
+                                 progress=progress.update if progress else None, impl=impl,
+                                 announce=None if quiet else _announcer(err_console),
+                                 registry=registry)
     finally:
         if progress:
             progress.close()
+    report = _with_warnings(report, caught)
     if save:
         report.save(save)
     if junit:
@@ -280,20 +452,24 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     if fmt == "json":
         click.echo(report.to_json())
     elif quiet:
-        from .report import describe_failure
+        from .render import render_quiet
 
-        for c in report.comparisons:
-            if not c.passed:
-                click.echo(describe_failure(c))
-        if report.impl is not None:  # --impl: findings and the likely cause, one a line
-            for line in (*report.impl.findings,
-                         *(f"likely cause: {c.message}" for c in report.impl.causes)):
-                click.echo(line)
+        render_quiet(report, console)
     else:
         from .render import render
 
         render(report, console)
     return int(report.exit_code)
+
+
+def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:
+    """The report with the check's warnings as notes (not raw warnings quoting our source)."""
+    import dataclasses
+
+    from .prose import warning_notes
+
+    notes = warning_notes(caught)
+    return dataclasses.replace(report, warnings=tuple(notes)) if notes else report
 
 
 def _announcer(console: Any) -> Callable[[str], None]:
@@ -305,50 +481,186 @@ def _announcer(console: Any) -> Callable[[str], None]:
 
 
 def _console(stderr: bool = False) -> Any:
-    """A Rich console for the terminal: no escape codes at all under NO_COLOR (not even
-    bold), none when the stream is not a terminal (Rich's own rule)."""
-    from rich.console import Console
+    """The console every command prints through (see :mod:`bpttcheck.terminal`)."""
+    from .terminal import make_console
 
-    plain = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=plain or None,
-                   color_system=None if plain else "auto")
+    return make_console(stderr=stderr)
+
+
+PHASES = {"tutorial": "the tutorial's backward pass",
+          "reference": "the explicit double sum over k ≤ t (reference)",
+          "numeric": "numerical differentiation"}
 
 
 class _Progress:
-    """A Rich progress bar on stderr that appears only once work takes a while."""
+    """A Rich progress bar on stderr for every phase that takes longer than a second.
+
+    ``phase(name)`` starts a phase; if it is still running after
+    :data:`PROGRESS_DELAY` seconds, a transient bar appears (a timer thread shows it,
+    since an engine such as the reference reports no progress of its own).
+    ``update(done, total)`` turns it into a bar with a known total (numerical
+    differentiation).
+    """
 
     def __init__(self, console: Any) -> None:
+        import threading
+
         self.console = console
+        self.lock = threading.Lock()
         self.started = time.monotonic()
+        self.name = "working"
         self.bar: Any = None
         self.task: Any = None
+        self.timer: Any = None
+
+    def phase(self, name: str) -> None:
+        import threading
+
+        with self.lock:
+            self.name, self.started = name, time.monotonic()
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.update(self.task, description=name, total=None, completed=0)
+                return
+            self.timer = threading.Timer(PROGRESS_DELAY, self._show)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _show(self) -> None:
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self.bar is not None:
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            TaskProgressColumn(), TimeElapsedColumn(), console=self.console,
+                            transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(self.name, total=None)
 
     def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.started < PROGRESS_DELAY or done >= total:
-                return
-            from rich.progress import Progress
-
-            self.bar = Progress(console=self.console, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("numerical differentiation", total=total)
-        self.bar.update(self.task, completed=done)
+        with self.lock:
+            if self.bar is None:
+                if time.monotonic() - self.started < PROGRESS_DELAY or done >= total:
+                    return
+                self._start()
+            self.bar.update(self.task, completed=done, total=total)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+
+def _phased(registry: Any, progress: _Progress, after: str | None) -> dict[str, Any]:
+    """The engines, each announcing its phase to ``progress``; after the last one,
+    ``after`` (checking the user's code) becomes the phase."""
+    names = list(registry)
+
+    def wrap(name: str, engine: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            progress.phase(PHASES.get(name, name))
+            result = engine(*args, **kwargs)
+            if after is not None and name == names[-1]:
+                progress.phase(after)
+            return result
+
+        return run
+
+    return {name: wrap(name, engine) for name, engine in registry.items()}
+
+
+def _watch_interrupts() -> None:
+    """Ctrl-C raises KeyboardInterrupt as usual, and starts a watchdog: work that cannot
+    stop at once (a thread pool finishing its queue) would otherwise delay the exit for
+    as long as the work takes. After :data:`INTERRUPT_GRACE` seconds without an orderly
+    exit, the watchdog reports the interruption and ends the process (exit 130)."""
+    import signal
+    import threading
+
+    def force_exit() -> None:
+        if _EXITING.value:
+            return
+        message = "bpttcheck: error: interrupted\n"
+        if _wants_json(sys.argv[1:]):
+            import json
+
+            from .report import error_document
+
+            doc = json.dumps(error_document(int(ExitCode.INTERRUPTED), "interrupted"), indent=2)
+            with contextlib.suppress(OSError):
+                os.write(1, (doc + "\n").encode())
+        with contextlib.suppress(OSError):
+            os.write(2, message.encode())
+        os._exit(int(ExitCode.INTERRUPTED))
+
+    def interrupted(signum: int, frame: Any) -> None:
+        timer = threading.Timer(INTERRUPT_GRACE, force_exit)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupted)
 
 
 def main() -> None:
-    """Console-script entry point: run the CLI and exit with its code."""
-    cli.main()
+    """Console-script entry point: run the CLI and exit with its code.
+
+    After Ctrl-C, the process ends with ``os._exit(130)`` once its output is flushed:
+    CPython remembers a KeyboardInterrupt that passed through C code (an import, a
+    NumPy call) and would otherwise turn ``sys.exit(130)`` into death by SIGINT.
+    """
+    _watch_interrupts()
+    try:
+        cli.main()
+    except SystemExit as exc:
+        if exc.code != ExitCode.INTERRUPTED:
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed or detached stream
+                stream.flush()
+        os._exit(int(ExitCode.INTERRUPTED))
+    except KeyboardInterrupt:  # after the CLI's own handling ended
+        os._exit(int(ExitCode.INTERRUPTED))
+
+
+# Spec fields explain has no use for: it differentiates nothing numerically.
+EXPLAIN_UNUSED = ("method", "step", "rtol_numeric", "max_memory", "time_budget")
+
+
+def _refuse_unused(command: str, unused: tuple[str, ...], values: dict[str, Any]) -> None:
+    """A flag the command would ignore is an error, named in one line (exit 2)."""
+    from .errors import SpecError
+    from .prose import join_names
+    from .spec import FIELD_BY_NAME
+
+    given = [FIELD_BY_NAME[name].flag for name in unused if values.get(name) is not None]
+    if given:
+        verb, it = ("is", "it") if len(given) == 1 else ("are", "them")
+        raise SpecError(f"{join_names(given)} {verb} not used by {command} (it differentiates "
+                        f"nothing numerically); drop {it}, or use compare or numeric")
 
 
 EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map and its labels
 
 
 @cli.command()
-@spec_options
+@functools.partial(spec_options, unused=EXPLAIN_UNUSED)
 @click.option("--param", "parameter", type=click.Choice(ALL_PARAM_NAMES), default=None,
               help="Parameter whose gradient is taken apart [default: Whh; Wf for --cell lstm, "
                    "Wz for --cell gru].")
@@ -386,26 +698,38 @@ def explain(parameter: str | None, truncate: int | None, save: str | None, save_
     from .spec import resolve
 
     fmt = _pop_format(kwargs)
+    _refuse_unused("explain", EXPLAIN_UNUSED, kwargs)
     spec = resolve(config, kwargs)
+    console, err_console = _console(), _console(stderr=True)
+    progress = (_Progress(err_console) if console.is_terminal and err_console.is_terminal
+                else None)
     result: Any
-    if spec.cell != "vanilla":  # a gated cell: the map, the LSTM's c/h paths, reach vs vanilla
-        from .cells.explain import explain as take_apart_gated
-        from .errors import SpecError
-        from .render_gated import render as render_gated
+    try:
+        if spec.cell != "vanilla":  # a gated cell: the map, the LSTM's c/h paths, reach
+            from .cells.explain import default_parameter
+            from .cells.explain import explain as take_apart_gated
+            from .errors import SpecError
+            from .render_gated import render as render_gated
 
-        if truncate is not None:
-            raise SpecError(f"--truncate: not available for --cell {spec.cell} yet (vanilla only)")
-        result = take_apart_gated(spec, parameter, with_reference=bool(save))
-        render = render_gated  # type: ignore[assignment]
-    else:
-        result = take_apart(spec, parameter or "Whh", truncate, with_reference=bool(save))
+            if truncate is not None:
+                raise SpecError(f"--truncate: not available for --cell {spec.cell} yet "
+                                "(vanilla only)")
+            parameter = parameter or default_parameter(spec.cell)
+            if progress is not None:
+                progress.phase(f"taking d{parameter} apart: every (t, k) term")
+            result = take_apart_gated(spec, parameter, with_reference=bool(save))
+            render = render_gated  # type: ignore[assignment]
+        else:
+            parameter = parameter or "Whh"
+            if progress is not None:
+                progress.phase(f"taking d{parameter} apart: every (t, k) term")
+            result = take_apart(spec, parameter, truncate, with_reference=bool(save))
+    finally:
+        if progress is not None:
+            progress.close()
     if save:
         result.save(save)
-    if fmt == "json":
-        click.echo(result.to_json())
-    else:
-        render(result, _console())
-    if save_svg or save_html:
+    if save_svg or save_html:  # files first: a file error must not follow a printed report
         page = Console(record=True, file=io.StringIO(), width=EXPORT_WIDTH,
                        force_terminal=True, color_system="truecolor")
         render(result, page)
@@ -414,6 +738,10 @@ def explain(parameter: str | None, truncate: int | None, save: str | None, save_
             _write_text("--save-svg", save_svg, page.export_svg(title=title, clear=False))
         if save_html:
             _write_text("--save-html", save_html, page.export_html(clear=False))
+    if fmt == "json":
+        click.echo(result.to_json())
+    else:
+        render(result, console)
     return int(ExitCode.AGREE if result.passed else ExitCode.MISMATCH)
 
 

@@ -11,19 +11,23 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .errors import SpecError
-from .report import Report, describe_failure
+from .prose import describe_failure, not_compared_reason
+from .report import Report, status
 
 
 def to_xml(report: Report) -> str:
-    """The report as a JUnit ``<testsuites>`` document."""
+    """The report as a JUnit ``<testsuites>`` document; a pair with nothing compared for a
+    parameter (screened only by --directions) is a skipped test case, not a pass."""
     failures = sum(not c.passed for c in report.comparisons)
-    suites = ET.Element("testsuites", name="bpttcheck", tests=str(len(report.comparisons)),
-                        failures=str(failures), errors="0")
+    skipped = len(report.not_compared())
+    total = str(len(report.comparisons))
+    suites = ET.Element("testsuites", name="bpttcheck", tests=total,
+                        failures=str(failures), errors="0", skipped=str(skipped))
     p = report.problem
     suite = ET.SubElement(
         suites, "testsuite",
         name=f"bpttcheck hidden={p.hidden} seq={p.batch.seq} vocab={p.vocab}",
-        tests=str(len(report.comparisons)), failures=str(failures), errors="0", skipped="0",
+        tests=total, failures=str(failures), errors="0", skipped=str(skipped),
     )
     properties = ET.SubElement(suite, "properties")
     for key, value in report.spec.to_dict().items():
@@ -31,13 +35,15 @@ def to_xml(report: Report) -> str:
     for c in report.comparisons:
         case = ET.SubElement(suite, "testcase", classname=f"bpttcheck.{c.a}_vs_{c.b}",
                              name=f"{c.parameter} {c.a}↔{c.b}")
-        if not c.passed:
+        if not c.compared:
+            ET.SubElement(case, "skipped", message=not_compared_reason(report, c))
+        elif not c.passed:
             message = describe_failure(c)
             failure = ET.SubElement(case, "failure", message=message, type="GradientMismatch")
             failure.text = message
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = (f"max_rel_error={c.max_rel_error:.3e} "
+            out.text = (f"status={status(c)} max_rel_error={c.max_rel_error:.3e} "
                         f"norm_rel_error={c.norm_rel_error:.3e} compared={c.compared} "
                         f"clipped={c.clipped} precision_limited={c.precision_limited}")
     ET.indent(suites)

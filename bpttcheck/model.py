@@ -25,9 +25,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .budget import check_memory
-from .corpus import Tokens, from_text, random_tokens, read_text
 from .spec import PARAM_NAMES as PARAM_NAMES  # re-exported: defined NumPy-free in spec
 from .spec import Spec
+from .tokens import Tokens, from_text, random_tokens, read_text
 
 HIDDEN_PARAMS = ("Wxh", "Whh", "bh")  # parameters that change the hidden states
 EXP_LIMIT = math.log(np.finfo(np.float64).max)  # exp(y) overflows above this

@@ -3,10 +3,46 @@
 report.py holds the result as data (JSON, npz); renderers lay it out. Every
 sentence a person reads about a result is written here, so that its grammar is
 tested in one place and no two places word the same finding differently.
+
+The shape of every command's output (table mode) is: details in a calm style,
+then a slot for a suggested fix, then one *headline* as the last line: ``✓`` or
+``✗`` and the answer in words (:func:`headline`).
 """
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: prose never imports the modules it describes at run time
+    from .compare import Element, PairResult
+    from .report import Report
+
+PASS_MARK = "✓"
+FAIL_MARK = "✗"
+PRECISION_MARK = "≈"  # a cell limited by numerical precision
+CLIPPED_MARK = "✂"  # a cell with clipped elements
+NOT_COMPARED = "—"  # a cell that was not compared: no number is shown for it
+
+PLEASE_REPORT = ("This is a bug in bpttcheck, not in your code: please report it with the "
+                 "command line and the spec.")
+
+# The numerical differentiation methods whose error bar is wide: their agreement is
+# approximate, and the words say so (complex step is exact to rounding).
+APPROXIMATE_METHODS = ("forward",)
+
+ENGINE_NAMES = {"tutorial": "the tutorial's backward pass",
+                "reference": "the explicit sum over k ≤ t",
+                "numeric": "numerical differentiation", "impl": "your code",
+                "impl-numeric": "numerical differentiation of your loss"}
+
+# Whom to show a wrong engine's disagreement with first: the witness a reader trusts most.
+_WITNESS_ORDER = ("reference", "impl-numeric", "numeric", "tutorial")
+USER_ENGINES = ("impl", "impl-numeric")
+BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns
+
+
+# ---------------------------------------------------------------- words and numbers
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 element``, ``2 elements``; ``many`` for irregular plurals (``2 entries``)."""
@@ -19,3 +55,352 @@ def join_names(names: list[str] | tuple[str, ...]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def sci(x: float) -> str:
+    """``1.2e-13``: how every report prints an error or a norm."""
+    return f"{x:.1e}" if math.isfinite(x) else "inf"
+
+
+def duration(seconds: float, approx: bool = True) -> str:
+    """``about 45 seconds``, ``about 1 hour``, ``about 3 hours``: never ``1 hours``.
+    ``approx=False`` drops the ``about`` (for a limit, which is exact)."""
+    about = "about " if approx else ""
+    for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds >= size:
+            return about + plural(round(seconds / size), unit)
+    return about + plural(max(1, round(seconds)), "second")
+
+
+def distinct(a: float, b: float, least: int = 4) -> tuple[str, str]:
+    """``a`` and ``b`` with just enough significant digits to tell them apart (at least
+    ``least``, at most 17, which round-trips any float64)."""
+    for digits in range(least, 18):
+        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if sa != sb:
+            return sa, sb
+    return repr(a), repr(b)
+
+
+def format_index(parameter: str, index: tuple[int, ...]) -> str:
+    """``Whh[3, 7]``; biases, which are columns, as ``bh[3]``."""
+    if parameter in BIASES and len(index) == 2 and index[1] == 0:
+        index = index[:1]
+    return f"{parameter}[{', '.join(str(i) for i in index)}]"
+
+
+def format_steps(steps: tuple[int, ...]) -> str:
+    """``k = 0..22, 24`` for a sorted tuple of steps."""
+    runs: list[str] = []
+    start = prev = None
+    for k in (*steps, None):
+        if k is not None and prev is not None and k == prev + 1:
+            prev = k
+            continue
+        if start is not None:
+            runs.append(str(start) if start == prev else f"{start}..{prev}")
+        start = prev = k
+    return "k = " + ", ".join(runs)
+
+
+def engine_name(engine: str) -> str:
+    return ENGINE_NAMES.get(engine, engine)
+
+
+def warning_notes(caught: list[Any]) -> list[str]:
+    """Captured warnings as report notes: the message and how often it came, never the
+    line of source that raised it (NumPy's RuntimeWarnings quote bpttcheck's own code)."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        counts[text] = counts.get(text, 0) + 1
+    return [f"warning during the check: {text}" + (f" ({plural(n, 'time')})" if n > 1 else "")
+            for text, n in counts.items()]
+
+
+# ---------------------------------------------------------------- one comparison
+
+def describe_failure(c: PairResult) -> str:
+    """One line naming the parameter, the worst element, both values, the steps."""
+    w = c.worst
+    where = format_index(c.parameter, w.index) if w else c.parameter
+    if c.nonfinite:
+        head = f"{c.parameter} {c.pair}: {plural(c.nonfinite, 'non-finite value')}"
+    else:
+        verb = "differs" if c.failed == 1 else "differ"
+        head = f"{c.parameter} {c.pair}: {c.failed} of {plural(c.compared, 'element')} {verb}"
+    line = head
+    if w:
+        va, vb = distinct(w.a, w.b)
+        line += (f"; worst {where}: {c.a} {va}, {c.b} {vb} "
+                 f"(rel. error {sci(w.rel_error)} > {c.rtol:.0e})")
+    if c.steps:
+        line += f"; contributions differ at time steps {format_steps(c.steps)}"
+    return line
+
+
+def not_compared_reason(report: Report, c: PairResult) -> str:
+    """Why a pair of engines has no number for a parameter."""
+    screen = report.directions
+    if screen is not None and c.parameter in screen.screened:
+        return (f"screened only by {plural(screen.k, 'random projection')} (--directions), "
+                "which agreed; not differentiated element by element")
+    return "no element was computed by both engines"
+
+
+# ---------------------------------------------------------------- the whole report
+
+def coverage(report: Report) -> str:
+    """Which elements numerical differentiation checked, in words."""
+    n = report.problem.n_params
+    screen = report.directions
+    checked = sum(c.compared for c in report.comparisons if c.b == "numeric"
+                  and c.a == report.engines[0])
+    if "numeric" not in report.results or (report.sample is None and screen is None
+                                           and checked == n):
+        return f"all {plural(n, 'element')}"
+    text = f"{checked} of {plural(n, 'element')}"
+    if report.sample is not None:
+        text += f" ({report.sample} sampled per parameter)"
+    if screen is not None:  # directions: say which parameters were checked how
+        parts = []
+        if screen.screened:
+            parts.append(f"{plural(screen.k, 'random projection')} per parameter for "
+                         f"{join_names(screen.screened)}")
+        if screen.drilled:
+            noun = "its projections" if len(screen.drilled) == 1 else "their projections"
+            parts.append(f"{join_names(screen.drilled)} element by element, {text} "
+                         f"({noun} disagreed)")
+        text = "; ".join(parts)
+    return text
+
+
+def approximate(report: Report) -> bool:
+    """Whether numerical differentiation here is a low-accuracy method, or some element
+    was judged only within its error bar: then agreement with it is approximate."""
+    numeric = report.results.get("numeric")
+    if numeric is None:
+        return False
+    limited = any(c.precision_limited for c in report.comparisons if "numeric" in (c.a, c.b))
+    return numeric.method in APPROXIMATE_METHODS or limited
+
+
+def notes(report: Report) -> list[str]:
+    out = [note for g in report.results.values() for note in g.notes]
+    limited = sum(c.precision_limited for c in report.comparisons)
+    if limited:
+        verb = "differs" if limited == 1 else "differ"
+        out.append(f"{plural(limited, 'element comparison')} {verb} by more than the tolerance "
+                   "but within numerical differentiation's own error bar: limited by numerical "
+                   f"precision (marked {PRECISION_MARK}), not counted as failures")
+        numeric = report.results.get("numeric")
+        if numeric is not None and numeric.method not in (None, "complex", "difference"):
+            out.append(f"the {numeric.method} method's error bar is wide; --method complex "
+                       "differentiates to rounding level")
+    if report.directions is not None and report.directions.screened:
+        screen = report.directions
+        out.append(f"{join_names(screen.screened)}: checked only by "
+                   f"{plural(screen.k, 'random projection')} each (--directions), not "
+                   f"element by element (shown as {NOT_COMPARED})")
+    out.extend(report.warnings)
+    return out
+
+
+def _witness_rank(c: PairResult, wrong: str) -> int:
+    """Where the other engine of ``c`` (not ``wrong``) stands in _WITNESS_ORDER."""
+    other = c.b if c.a == wrong else c.a
+    return _WITNESS_ORDER.index(other) if other in _WITNESS_ORDER else len(_WITNESS_ORDER)
+
+
+def _confirm(report: Report, engine: str) -> str:
+    """Numerical differentiation's word on one analytic engine, worded by its accuracy."""
+    elements = any(c.compared for c in report.comparisons if (c.a, c.b) == (engine, "numeric"))
+    normwise = (f" ({sci(report.worst_norm(engine, 'numeric'))} norm-wise)" if elements else "")
+    numeric = report.results["numeric"]
+    if approximate(report):
+        return (f"Numerical differentiation ({numeric.method}) is consistent with "
+                f"{engine_name(engine)} only approximately, within its own error bar: largest "
+                f"relative error {sci(report.worst(engine, 'numeric'))}{normwise} on "
+                f"{coverage(report)}.")
+    return (f"Numerical differentiation confirms {engine_name(engine)} to "
+            f"{sci(report.worst(engine, 'numeric'))}{normwise} on {coverage(report)}.")
+
+
+def _builtin_summary(report: Report) -> str:
+    """With --impl: the built-in engines' confirmation, in one line."""
+    ours = [e for e in report.engines if e not in USER_ENGINES]
+    pairs = [(a, b) for a, b in report.pairs if a in ours and b in ours]
+    if not pairs:
+        return ""
+    worst = max(report.worst(a, b) for a, b in pairs)
+    ok = all(c.passed for c in report.comparisons if c.a in ours and c.b in ours)
+    word = "agree" if ok else "DISAGREE"
+    how = " (approximately: within numerical differentiation's error bar)" \
+        if approximate(report) else ""
+    return (f"The built-in engines ({join_names(ours)}) {word} with each other: largest "
+            f"relative error {sci(worst)}{how}.")
+
+
+def verdict(report: Report) -> list[str]:
+    """The details of the answer in plain words, a sentence a line (the headline aside)."""
+    lines: list[str] = []
+    if report.impl is not None:  # the user's code first: it is what they asked about
+        impl_ok = all(c.passed for c in report.comparisons if "impl" in (c.a, c.b))
+        lines.extend(report.impl.lines(impl_ok))
+    engines = report.engines
+    ours_ok = all(c.passed for c in report.comparisons
+                  if not {c.a, c.b} & set(USER_ENGINES))
+    if report.impl is not None and ours_ok:
+        bad = [c for c in report.comparisons if not c.passed]
+        for n in report.problem.params:  # one line per parameter, against the best witness
+            mine = [c for c in bad if c.parameter == n]
+            if mine:
+                lines.append(describe_failure(min(mine, key=lambda c: _witness_rank(c, "impl"))))
+        summary = _builtin_summary(report)
+        if summary:
+            lines.append(summary)
+    elif report.passed:
+        analytic = [e for e in engines if e not in ("numeric", *USER_ENGINES)]
+        if "tutorial" in engines and "reference" in engines:
+            elementwise = sci(report.worst("tutorial", "reference"))
+            normwise = sci(report.worst_norm("tutorial", "reference"))
+            carried = ("dhnext and dcnext recursion" if report.problem.cell == "lstm"
+                       else "dhnext recursion")
+            lines.append(
+                f"The tutorial's {carried} computes exactly the lecture's sum over all "
+                f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
+                f"elementwise relative error; {normwise} norm-wise)."
+            )
+        if "numeric" in engines:
+            lines.extend(_confirm(report, e) for e in analytic)
+    else:
+        bad = [c for c in report.comparisons if not c.passed]
+        params = [n for n in report.problem.params if any(c.parameter == n for c in bad)]
+        culprits = {n: report.odd_one_out(n) for n in params}
+        blamed = sorted({e for e in culprits.values() if e is not None})
+        if len(blamed) == 1 and all(culprits.values()):
+            e = blamed[0]
+            others = join_names([engine_name(o) for o in report.engines if o != e])
+            lines.append(f"{engine_name(e)[0].upper()}{engine_name(e)[1:]} is wrong in "
+                         f"{join_names(params)}: it disagrees with {others}, which agree with "
+                         "each other.")
+            # One line per parameter, against the most trusted witness; the rest say the same.
+            for n in params:
+                mine = [c for c in bad if c.parameter == n]
+                lines.append(describe_failure(min(mine, key=lambda c: _witness_rank(c, e))))
+            hidden = len(bad) - len(params)
+            if hidden:
+                noun = "comparison says" if hidden == 1 else "comparisons say"
+                lines.append(f"({hidden} more failing {noun} the same of these parameters; "
+                             "--format json lists them all.)")
+        else:
+            pairs = sorted({c.pair for c in bad})
+            lines.append(f"The gradients disagree on {join_names(params)} "
+                         f"({'; '.join(pairs)}).")
+            lines.extend(describe_failure(c) for c in bad)
+    lines.extend(_clipping(report))
+    return lines
+
+
+def _clipping(report: Report) -> list[str]:
+    clip = report.spec.clip
+    if clip is None:
+        return []
+    clipped = [c for c in report.comparisons if c.clipped]
+    if not clipped:
+        return [f"Clipping to ±{clip:g} changed no element for this spec."]
+    seen: dict[str, PairResult] = {}
+    for c in clipped:
+        seen.setdefault(c.parameter, c)
+    parts = []
+    for name, c in seen.items():
+        shown = ", ".join(f"{format_index(name, e.index)} ({_clip_pair(e, clip)})"
+                          for e in c.clipped_elements[:3])
+        more = f" and {c.clipped - 3} more" if c.clipped > 3 else ""
+        parts.append(f"{c.clipped} in {name}: {shown}{more}")
+    return [f"Clipping to ±{clip:g} changed " + "; ".join(parts) +
+            f". Those elements are marked clipped ({CLIPPED_MARK}) and not counted as failures."]
+
+
+def _clip_pair(e: Element, clip: float) -> str:
+    true = e.b if abs(e.a) == clip else e.a
+    return f"{true:.4g} → {math.copysign(clip, true):g}"
+
+
+def headline(report: Report) -> str:
+    """The answer in one line, with ✓ or ✗: the last line a person reads."""
+    if report.impl is not None:
+        return _impl_headline(report)
+    if report.passed:
+        engines = [e for e in report.engines if e not in USER_ENGINES]
+        pairs = [(a, b) for a, b in report.pairs]
+        worst = max((report.worst(a, b) for a, b in pairs), default=0.0)
+        how = ("agree approximately (within numerical differentiation's error bar)"
+               if approximate(report) else "agree")
+        return (f"{PASS_MARK} {join_names(engines)} {how} on {coverage(report)} "
+                f"(largest relative error {sci(worst)})")
+    bad = [c for c in report.comparisons if not c.passed]
+    params = [n for n in report.problem.params if any(c.parameter == n for c in bad)]
+    culprits = {n: report.odd_one_out(n) for n in params}
+    blamed = sorted({e for e in culprits.values() if e is not None})
+    if len(blamed) == 1 and all(culprits.values()):
+        return f"{FAIL_MARK} {engine_name(blamed[0])} is wrong in {join_names(params)}"
+    return f"{FAIL_MARK} the gradients disagree on {join_names(params)}"
+
+
+def _impl_headline(report: Report) -> str:
+    impl = report.impl
+    label = impl.label
+    mine = [c for c in report.comparisons if "impl" in (c.a, c.b)]
+    wrong = [n for n in report.problem.params
+             if any(c.parameter == n and not c.passed for c in mine)]
+    cause = f"; likely cause: {impl.causes[0].message}" if impl.causes else ""
+    if report.passed:
+        against = [c for c in mine if {c.a, c.b} == {"impl", "reference"}] or \
+            [c for c in mine if {c.a, c.b} & {"tutorial", "reference", "numeric"}] or mine
+        elements = sum(c.compared for c in against)
+        worst = max((c.max_rel_error for c in against), default=0.0)
+        what = ("this RNN's gradient" if impl.loss_match
+                else "the gradient of its own loss (which is not this RNN's loss)")
+        return (f"{PASS_MARK} {label} computes {what} "
+                f"(all {plural(elements, 'element')}, ≤ {sci(worst)})")
+    if wrong:
+        return f"{FAIL_MARK} {label} is wrong in {join_names(wrong)}{cause}"
+    if impl.findings:
+        return f"{FAIL_MARK} {label} is wrong: {impl.findings[0]}{cause}"
+    return f"{FAIL_MARK} {label} passes, but the built-in engines disagree: {headline_ours(report)}"
+
+
+def headline_ours(report: Report) -> str:
+    bad = [c for c in report.comparisons if not c.passed and not {c.a, c.b} & set(USER_ENGINES)]
+    return join_names(sorted({c.pair for c in bad}))
+
+
+def quiet_lines(report: Report) -> list[str]:
+    """What --quiet prints on failure: what failed, the likely cause, the headline."""
+    lines = [describe_failure(c) for c in report.comparisons if not c.passed]
+    if report.impl is not None:
+        lines.extend(report.impl.findings)
+        lines.extend(f"likely cause: {c.message}" for c in report.impl.causes)
+    return [*lines, headline(report)]
+
+
+# ---------------------------------------------------------------- other commands
+
+def explain_headline(ex: Any) -> str:
+    """``explain``: whether both groupings of the double sum reproduce the gradient."""
+    name = f"d{ex.parameter}"
+    worst = max(a.rel_error for a in (ex.rows_vs_gradient, ex.columns_vs_gradient,
+                                      ex.columns_vs_steps, ex.tutorial_vs_exact))
+    if ex.passed:
+        return (f"{PASS_MARK} the row sums (lecture) and the column sums (tutorial) both add "
+                f"up to {name} (largest relative error {sci(worst)})")
+    return (f"{FAIL_MARK} the regrouped sums do not reproduce {name} within "
+            f"{ex.spec.rtol_analytic:.0e} (largest relative error {sci(worst)}): an engine is "
+            "wrong")
+
+
+def selftest_headline(result: Any) -> str:
+    mark = PASS_MARK if result.passed else FAIL_MARK
+    word = "every case as intended" if result.passed else "NOT every case as intended"
+    return f"{mark} selftest: {word}: {result.summary()}"

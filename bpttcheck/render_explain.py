@@ -12,10 +12,12 @@ import math
 
 import numpy as np
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from .explain import SATURATED, Explanation
+from .prose import explain_headline
 from .report import format_index, sci
 
 # Nine steps of a perceptually uniform dark-to-bright scale (viridis), small to large.
@@ -23,13 +25,16 @@ PALETTE = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c",
            "#28ae80", "#5ec962", "#addc30", "#fde725")
 GLYPHS = ".:-=+*#%@"  # the same nine levels without colour
 SPARK = "▁▂▃▄▅▆▇█"  # column sums under the map
+BELOW_GLYPH = "░"  # a term below the colour scale (more decades down than it spans)
+BELOW_STYLE = "#5a5a5a on #2a2a2a"
 BAR = 24  # characters of the longest bar in the reach profile
 REACH_ROWS = 14  # lags listed in the reach table; longer sequences show a spread of lags
 LABEL = 7  # width of the row labels left of the map
 
 
 def _levels(values: np.ndarray, lo: float, hi: float, n: int) -> np.ndarray:
-    """Level 0..n-1 of each positive value on a log scale from 10^lo to 10^hi; -1 for 0."""
+    """Level 0..n-1 of each positive value on a log scale from 10^lo to 10^hi; -1 for 0,
+    -2 for a value below 10^lo (off the scale)."""
     out = np.full(values.shape, -1)
     pos = values > 0
     if not pos.any():
@@ -39,6 +44,7 @@ def _levels(values: np.ndarray, lo: float, hi: float, n: int) -> np.ndarray:
         logs = np.log10(np.where(pos, values, 1.0))
     idx = np.floor((logs - lo) / span * n).astype(int)
     out[pos] = np.clip(idx, 0, n - 1)[pos]
+    out[pos & (logs < lo - 1e-12)] = -2
     return out
 
 
@@ -47,6 +53,25 @@ def _log_range(values: np.ndarray) -> tuple[float, float]:
     if not finite.size:
         return 0.0, 1.0
     return float(np.log10(finite.min())), float(np.log10(finite.max()))
+
+
+MAX_DECADES = len(PALETTE)  # decades the colour scale spans at most: one per colour
+
+
+def colour_scale(values: np.ndarray) -> tuple[float, float]:
+    """The log10 range the colours span: the data's own range when it is at most
+    :data:`MAX_DECADES` decades, else the top ``MAX_DECADES`` whole decades below the
+    largest value, one per colour (so that each step back in time, typically ten or
+    more times smaller, gets a colour of its own; smaller terms are "below the scale")."""
+    lo, hi = _log_range(values)
+    if hi - lo <= MAX_DECADES:
+        return lo, hi
+    top = math.ceil(hi)
+    return float(top - MAX_DECADES), float(top)
+
+
+def _scale_label(x: float, whole: bool) -> str:
+    return f"1e{round(math.log10(x)):+03d}" if whole else sci(x)
 
 
 def _color(console: Console) -> bool:
@@ -58,11 +83,10 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     m = ex.map
     B = len(m.starts)
     cell_w = 2 if console.width >= LABEL + 2 * B + 12 else 1  # 12: the row-sum column
-    lo, hi = _log_range(m.cells)
+    lo, hi = colour_scale(m.cells)
     levels = _levels(m.cells, lo, hi, len(PALETTE))
     color = _color(console)
     out = Text()
-    unit = f"bin of {m.size} steps"
     out.append(f"{'k →':>{LABEL - 1}} ", style="dim")
     ticks = max(1, math.ceil(5 / cell_w))
     header = ""
@@ -80,8 +104,10 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
             lvl = int(levels[i, j])
             if j > i:
                 out.append(" " * cell_w)
-            elif lvl < 0:
+            elif lvl == -1:
                 out.append("·" * cell_w, style="dim")
+            elif lvl == -2:  # below the colour scale
+                out.append(BELOW_GLYPH * cell_w, style=BELOW_STYLE if color else "dim")
             elif color:
                 out.append(" " * cell_w, style=f"on {PALETTE[lvl]}")
             else:
@@ -93,22 +119,60 @@ def contribution_map(ex: Explanation, console: Console) -> Text:
     for lvl in spark:
         out.append((SPARK[int(lvl)] if lvl >= 0 else " ") * cell_w, style="cyan")
     out.append("  ‖col sum‖\n", style="dim")
-    out.append(f"{'':>{LABEL}}")
-    out.append(f"column sums per {'k' if m.size == 1 else 'bin'}, log scale: "
-               f"{sci(float(m.column_norms.min()))} … {sci(float(m.column_norms.max()))}\n",
+    return out
+
+
+def scale_notes(ex: Explanation, console: Console) -> Padding:
+    """Under the map, indented like it and wrapped to the console: the column sums' range
+    and the colour legend."""
+    m = ex.map
+    cell_w = 2 if console.width >= LABEL + 2 * len(m.starts) + 12 else 1
+    lo, hi = colour_scale(m.cells)
+    out = Text()
+    positive = m.column_norms[m.column_norms > 0]
+    zero = "; blank: exactly 0" if positive.size < m.column_norms.size else ""
+    span = (f"{sci(float(positive.min()))} … {sci(float(positive.max()))}" if positive.size
+            else "all 0")
+    out.append(f"column sums per {'k' if m.size == 1 else 'bin'}, log scale: {span}{zero}\n",
                style="dim")
     if m.size > 1:
-        out.append(f"{'':>{LABEL}}one cell per {unit}: the largest ‖term‖ in its block\n",
+        out.append(f"one cell per bin of {m.size} steps: the largest ‖term‖ in its block\n",
                    style="dim")
-    out.append(f"{'':>{LABEL}}‖term‖ scale: ", style="dim")
-    n = len(PALETTE) if (levels >= 0).any() else 0  # no scale when every term is 0
+    out.append_text(legend(m.cells, lo, hi, _color(console), cell_w))
+    out.rstrip()
+    return Padding(out, (0, 0, 0, LABEL))
+
+
+def legend(cells: np.ndarray, lo: float, hi: float, color: bool, cell_w: int = 2) -> Text:
+    """What each colour means in numbers: the lower bound of every level, the largest and
+    smallest ‖term‖, and the marks for terms below the scale and exactly 0."""
+    out = Text()
+    levels = _levels(cells, lo, hi, len(PALETTE))
+    if not (levels >= 0).any():  # no scale when every term is 0
+        out.append("every term is exactly 0\n", style="dim")
+        return out
+    whole = hi - lo == MAX_DECADES and float(hi).is_integer()
+    n = len(PALETTE)
+    step = (hi - lo) / n
+    what = "one decade per colour" if whole else f"{step:.2g} decades per colour"
+    out.append(f"‖term‖ colours, log scale, {what} (label: lower bound):\n",
+               style="dim")
     for lvl in range(n):
-        sample = (" " * cell_w, f"on {PALETTE[lvl]}") if color else (GLYPHS[lvl] * cell_w, "")
-        out.append(*sample)
-        if lvl in (0, n // 2, n - 1):
-            out.append(f" {10 ** (lo + (hi - lo) * lvl / n):.0e} ", style="dim")
-    if np.tril(levels < 0).any():
-        out.append(" · exactly 0", style="dim")
+        swatch = (" " * cell_w, f"on {PALETTE[lvl]}") if color else (GLYPHS[lvl] * cell_w, "")
+        out.append(*swatch)
+        out.append(f" {_scale_label(10 ** (lo + step * lvl), whole)}  ", style="dim")
+        if lvl == n // 2 - 1:
+            out.append("\n")
+    out.append("\n")
+    positive = cells[cells > 0]
+    out.append(f"largest ‖term‖ {sci(float(positive.max()))}, smallest "
+               f"{sci(float(positive.min()))}", style="dim")
+    if (levels == -2).any():
+        out.append("; ", style="dim")
+        out.append(BELOW_GLYPH * cell_w, style=BELOW_STYLE if color else "dim")
+        out.append(f" below {_scale_label(10 ** lo, whole)}", style="dim")
+    if np.tril(levels == -1).any():
+        out.append("; · exactly 0", style="dim")
     out.append("\n")
     return out
 
@@ -238,6 +302,7 @@ def render(ex: Explanation, console: Console) -> None:
                            "only k = t terms, so the map is diagonal and each row sum equals "
                            "its column sum.", style="yellow"))
     console.print(contribution_map(ex, console), end="", soft_wrap=True, crop=False)
+    console.print(scale_notes(ex, console))
     console.print(Text("Row t sums what loss step t contributes (the lecture's grouping). "
                        "Column k sums every t ≥ k: exactly the term the tutorial adds at step k, "
                        "with dhnext carrying the later steps' share into dhraw.", style="dim"))
@@ -251,6 +316,8 @@ def render(ex: Explanation, console: Console) -> None:
     console.print()
     for part in clipping_section(ex):
         console.print(part)
-    if not ex.passed:
-        console.print(Text("The regrouped sums do not reproduce the gradient within "
-                           f"{ex.spec.rtol_analytic:.0e}: an engine is wrong.", style="bold red"))
+    console.print()
+    style = "bold green" if ex.passed else "bold red"
+    # one line on a terminal or a pipe; wrapped on a recorded page (--save-svg), which
+    # would otherwise cut it at the page's edge
+    console.print(Text(explain_headline(ex), style=style), soft_wrap=not console.record)

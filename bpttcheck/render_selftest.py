@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .prose import NOT_COMPARED, selftest_headline
 from .selftest import Result
 
 _STYLE = {"caught": "green", "passed": "green", "MISSED": "bold red", "FALSE ALARM": "bold red"}
@@ -26,10 +27,12 @@ def render(result: Result, console: Console) -> None:
     for o in result.outcomes:
         match = "" if o.case.correct else ("✓" if o.cause_matches else "✗")
         t.add_row(o.case.name, o.case.expect, Text(o.status, style=_STYLE[o.status]),
-                  o.cause or "-", Text(match, style="green" if o.cause_matches else "bold red"))
+                  o.cause or NOT_COMPARED,
+                  Text(match, style="green" if o.cause_matches else "bold red"))
     console.print(t)
     for o in result.outcomes:
         if not o.ok:
             console.print(Text(f"✗ {o.case.name}: {o.message or o.status}", style="red"))
+    console.print()
     style = "bold green" if result.passed else "bold red"
-    console.print(Text(("PASS: " if result.passed else "FAIL: ") + result.summary(), style=style))
+    console.print(Text(selftest_headline(result), style=style), soft_wrap=True)

@@ -14,16 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, prose
 from .compare import Element, PairResult
 from .engines import Gradients
 from .errors import ExitCode, SpecError
 from .model import Problem
+from .prose import USER_ENGINES as USER_ENGINES  # re-exported: the user's engines
+from .prose import describe_failure as describe_failure  # re-exported for junit and the CLI
+from .prose import format_index as format_index
+from .prose import format_steps as format_steps
+from .prose import sci as sci
 from .spec import Spec
 
 SCHEMA = 1  # bump when a field of to_dict() changes meaning or disappears
-USER_ENGINES = ("impl", "impl-numeric")  # the user's code (--impl) and its own numeric check
-BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Report:
     sample: int | None = None
     impl: Any = None  # bpttcheck.impl.ImplReport when the user's code was checked (--impl)
     directions: Any = None  # bpttcheck.directions.Screen when --directions K pre-screened
+    warnings: tuple[str, ...] = ()  # warnings raised during the check (NumPy's), as notes
 
     @property
     def passed(self) -> bool:
@@ -94,26 +98,16 @@ class Report:
 
     @property
     def coverage(self) -> str:
-        n = self.problem.n_params
-        screen = self.directions
-        if (self.sample is None and screen is None) or "numeric" not in self.results:
-            return f"all {n} elements"
-        checked = sum(c.compared for c in self.comparisons if c.b == "numeric"
-                      and c.a == self.engines[0])
-        text = f"{checked} of {n} elements"
-        if self.sample is not None:
-            text += f" ({self.sample} sampled per parameter)"
-        if screen is not None:  # directions: say which parameters were checked how
-            parts = []
-            if screen.screened:
-                noun = "projection" if screen.k == 1 else "projections"
-                parts.append(f"{screen.k} random {noun} per parameter for "
-                             f"{', '.join(screen.screened)}")
-            if screen.drilled:
-                parts.append(f"{', '.join(screen.drilled)} element by element, {text} "
-                             "(their projections disagreed)")
-            text = "; ".join(parts)
-        return text
+        """Which elements numerical differentiation checked, in words."""
+        return prose.coverage(self)
+
+    def made(self) -> tuple[PairResult, ...]:
+        """The comparisons actually made: at least one element compared."""
+        return tuple(c for c in self.comparisons if c.compared)
+
+    def not_compared(self) -> tuple[PairResult, ...]:
+        """Engine pairs with no element compared for a parameter (screened only, say)."""
+        return tuple(c for c in self.comparisons if not c.compared)
 
     def sampled(self) -> dict[str, list[tuple[int, ...]]]:
         """The elements numerical differentiation checked, per parameter, when sampling."""
@@ -127,25 +121,16 @@ class Report:
         }
 
     def notes(self) -> list[str]:
-        out = [note for g in self.results.values() for note in g.notes]
-        limited = sum(c.precision_limited for c in self.comparisons)
-        if limited:
-            out.append(f"{limited} element comparisons differ by more than the tolerance but "
-                       "within numerical differentiation's own error bar: limited by "
-                       "numerical precision, not counted as failures")
-            numeric = self.results.get("numeric")
-            if numeric is not None and numeric.method not in (None, "complex", "difference"):
-                out.append(f"the {numeric.method} method's error bar is wide; --method complex "
-                           "differentiates to rounding level")
-        if self.directions is not None and self.directions.screened:
-            out.append(f"{', '.join(self.directions.screened)}: checked only by "
-                       f"{self.directions.k} random projection(s) each (--directions), not "
-                       "element by element")
-        return out
+        """Things worth knowing that do not change the verdict, a sentence each."""
+        return prose.notes(self)
 
     def verdict(self) -> list[str]:
-        """The answer in plain words, a sentence a line."""
-        return _verdict(self)
+        """The details of the answer in plain words, a sentence a line."""
+        return prose.verdict(self)
+
+    def headline(self) -> str:
+        """The answer in one line, with ✓ or ✗ (the last line of the table output)."""
+        return prose.headline(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (schema documented in README, ``"schema": 1``)."""
@@ -162,8 +147,12 @@ class Report:
             "coverage": self.coverage,
             "directions": self.directions.to_dict() if self.directions is not None else None,
             "sampled": {name: [list(i) for i in where] for name, where in self.sampled().items()},
-            "comparisons": [_pair_dict(c) for c in self.comparisons],
+            "comparisons": [_pair_dict(c) for c in self.made()],
+            "not_compared": [{"parameter": c.parameter, "a": c.a, "b": c.b,
+                              "reason": prose.not_compared_reason(self, c)}
+                             for c in self.not_compared()],
             "verdict": self.verdict(),
+            "headline": self.headline(),
             "notes": self.notes(),
             **({"impl": self.impl.to_dict()} if self.impl is not None else {}),
         }
@@ -179,6 +168,11 @@ class Report:
 def header() -> dict[str, Any]:
     """The first keys of every JSON document bpttcheck prints."""
     return {"schema": SCHEMA, "tool": "bpttcheck", "version": __version__}
+
+
+def error_document(exit_code: int, message: str) -> dict[str, Any]:
+    """The one JSON document of a run that ended in an error (exit 2, 3 or 130)."""
+    return {**header(), "error": {"exit_code": exit_code, "message": message}}
 
 
 def problem_dict(p: Problem, loss: float) -> dict[str, Any]:
@@ -230,6 +224,7 @@ def _pair_dict(c: PairResult) -> dict[str, Any]:
         "parameter": c.parameter,
         "a": c.a,
         "b": c.b,
+        "status": status(c),
         "max_rel_error": finite(c.max_rel_error),
         "norm_rel_error": finite(c.norm_rel_error),
         "worst_index": list(c.worst.index) if c.worst else None,
@@ -260,140 +255,14 @@ def _coverage(g: Gradients, p: Problem) -> int:
     return sum(len(i) for i in g.covered.values())
 
 
-def format_index(parameter: str, index: tuple[int, ...]) -> str:
-    """``Whh[3, 7]``; biases, which are columns, as ``bh[3]``."""
-    if parameter in BIASES and len(index) == 2 and index[1] == 0:
-        index = index[:1]
-    return f"{parameter}[{', '.join(str(i) for i in index)}]"
-
-
-def sci(x: float) -> str:
-    """``1.2e-13``: how every report prints an error or a norm."""
-    return f"{x:.1e}" if math.isfinite(x) else "inf"
-
-
-def format_steps(steps: tuple[int, ...]) -> str:
-    """``k = 0..22, 24`` for a sorted tuple of steps."""
-    runs: list[str] = []
-    start = prev = None
-    for k in (*steps, None):
-        if k is not None and prev is not None and k == prev + 1:
-            prev = k
-            continue
-        if start is not None:
-            runs.append(str(start) if start == prev else f"{start}..{prev}")
-        start = prev = k
-    return "k = " + ", ".join(runs)
-
-
-def describe_failure(c: PairResult) -> str:
-    """One line naming the parameter, the worst element, both values, the steps."""
-    w = c.worst
-    where = format_index(c.parameter, w.index) if w else c.parameter
-    if c.nonfinite:
-        head = f"{c.parameter} {c.pair}: {c.nonfinite} non-finite values"
-    else:
-        head = f"{c.parameter} {c.pair}: {c.failed} of {c.compared} elements differ"
-    line = head
-    if w:
-        line += (f"; worst {where}: {c.a} {w.a:.6g}, {c.b} {w.b:.6g} "
-                 f"(rel. error {sci(w.rel_error)} > {c.rtol:.0e})")
-    if c.steps:
-        line += f"; contributions differ at time steps {format_steps(c.steps)}"
-    return line
-
-
-_NAMES = {"tutorial": "the tutorial's backward pass", "reference": "the explicit sum over k ≤ t",
-          "numeric": "numerical differentiation", "impl": "your code",
-          "impl-numeric": "numerical differentiation of your loss"}
-
-
-# Whom to show a wrong engine's disagreement with first: the witness a reader trusts most.
-_WITNESS_ORDER = ("reference", "impl-numeric", "numeric", "tutorial")
-
-
-def _witness_rank(c: PairResult, wrong: str) -> int:
-    """Where the other engine of ``c`` (not ``wrong``) stands in _WITNESS_ORDER."""
-    other = c.b if c.a == wrong else c.a
-    return _WITNESS_ORDER.index(other) if other in _WITNESS_ORDER else len(_WITNESS_ORDER)
-
-
-def _and(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _verdict(r: Report) -> list[str]:
-    lines: list[str] = []
-    if r.impl is not None:  # the user's code first: it is what they asked about
-        impl_ok = all(c.passed for c in r.comparisons if "impl" in (c.a, c.b))
-        lines.extend(r.impl.lines(impl_ok))
-    engines = r.engines
-    if r.passed:
-        analytic = [e for e in engines if e not in ("numeric", *USER_ENGINES)]
-        if "tutorial" in engines and "reference" in engines:
-            elementwise = sci(r.worst("tutorial", "reference"))
-            normwise = sci(r.worst_norm("tutorial", "reference"))
-            carried = ("dhnext and dcnext recursion" if r.problem.cell == "lstm"
-                       else "dhnext recursion")
-            lines.append(
-                f"Yes: the tutorial's {carried} computes exactly the lecture's sum over all "
-                f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
-                f"elementwise relative error; {normwise} norm-wise)."
-            )
-        if "numeric" in engines:
-            for e in analytic:
-                elements = any(c.compared for c in r.comparisons if (c.a, c.b) == (e, "numeric"))
-                normwise = (f" ({sci(r.worst_norm(e, 'numeric'))} norm-wise)" if elements
-                            else "")
-                lines.append(
-                    f"Numerical differentiation confirms {_NAMES.get(e, e)} to "
-                    f"{sci(r.worst(e, 'numeric'))}{normwise} on {r.coverage}."
-                )
-    else:
-        bad = [c for c in r.comparisons if not c.passed]
-        params = [n for n in r.problem.params if any(c.parameter == n for c in bad)]
-        culprits = {n: r.odd_one_out(n) for n in params}
-        blamed = sorted({e for e in culprits.values() if e is not None})
-        if len(blamed) == 1 and all(culprits.values()):
-            e = blamed[0]
-            others = _and([_NAMES.get(o, o) for o in r.engines if o != e])
-            lines.append(f"No: {_NAMES.get(e, e)} is wrong in {', '.join(params)}: it disagrees "
-                         f"with {others}, which agree with each other.")
-            # One line per parameter, against the most trusted witness; the rest say the same.
-            for n in params:
-                mine = [c for c in bad if c.parameter == n]
-                lines.append(describe_failure(min(mine, key=lambda c: _witness_rank(c, e))))
-            hidden = len(bad) - len(params)
-            if hidden:
-                noun = "comparison says" if hidden == 1 else "comparisons say"
-                lines.append(f"({hidden} more failing {noun} the same of these parameters; "
-                             "--format json lists them all.)")
-        else:
-            pairs = sorted({c.pair for c in bad})
-            lines.append(f"No: the gradients disagree on {', '.join(params)} "
-                         f"({'; '.join(pairs)}).")
-            lines.extend(describe_failure(c) for c in bad)
-    clip = r.spec.clip
-    clipped = [c for c in r.comparisons if c.clipped]
-    if clip is not None:
-        if clipped:
-            seen: dict[str, PairResult] = {}
-            for c in clipped:
-                seen.setdefault(c.parameter, c)
-            parts = []
-            for name, c in seen.items():
-                shown = ", ".join(f"{format_index(name, e.index)} ({_clip_pair(e, clip)})"
-                                  for e in c.clipped_elements[:3])
-                more = f" and {c.clipped - 3} more" if c.clipped > 3 else ""
-                parts.append(f"{c.clipped} in {name}: {shown}{more}")
-            lines.append(f"Clipping to ±{clip:g} changed " + "; ".join(parts) +
-                         ". Those elements are marked clipped and not counted as failures.")
-        else:
-            lines.append(f"Clipping to ±{clip:g} changed no element for this spec.")
-    return lines
-
-
-def _clip_pair(e: Element, clip: float) -> str:
-    true = e.b if abs(e.a) == clip else e.a
-    return f"{true:.4g} → {math.copysign(clip, true):g}"
+def status(c: PairResult) -> str:
+    """The state of one comparison: ``fail``; else ``precision`` when some element passed
+    only within numerical differentiation's error bar; else ``clipped`` when some element
+    was explained by clipping; else ``agree``."""
+    if not c.passed:
+        return "fail"
+    if c.precision_limited:
+        return "precision"
+    if c.clipped:
+        return "clipped"
+    return "agree"

@@ -26,7 +26,7 @@ def test_compare_agrees_and_exits_0(run_cli: Run) -> None:
     assert result.exit_code == 0, result.output
     for name in PARAM_NAMES:
         assert name in result.stdout
-    assert "Yes:" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("✓ tutorial, reference and numeric agree")
 
 
 def test_json_report_has_the_documented_fields(run_cli: Run) -> None:
@@ -69,7 +69,9 @@ def test_mismatch_exits_1_and_names_the_parameters(run_cli: Run,
     assert result.exit_code == 1
     for name in ("Whh", "Wxh", "bh"):
         assert f"{name} tutorial↔reference" in result.stdout
-    assert "is wrong in Wxh, Whh, bh" in result.stdout
+    assert "is wrong in Wxh, Whh and bh" in result.stdout
+    headline = "✗ the tutorial's backward pass is wrong in Wxh, Whh and bh"
+    assert result.stdout.splitlines()[-1] == headline
     data = json.loads(run_cli("compare", *TINY, "--init-scale", "0.5", "--json").stdout)
     assert data["passed"] is False and data["exit_code"] == 1
     failed = {c["parameter"] for c in data["comparisons"] if not c["passed"]}

@@ -447,5 +447,5 @@ def test_when_localisation_in_time_is_impossible_the_report_says_why(
     result = run_cli("compare", *TINY, "--impl", f"{path}:strict")
     assert result.exit_code == 1
     text = " ".join(result.stdout.split())
-    assert "not localised in time: strict failed on the first 1 step(s)" in text
+    assert "not localised in time: strict failed on the first 1 step of" in text
     assert "ValueError: expects exactly 5 steps" in text

@@ -129,7 +129,8 @@ def test_quiet_failure_prints_only_what_failed(run_cli: Run,
     result = run_cli("compare", *TINY, "--init-scale", "0.5", "--quiet")
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()
-    assert lines and all(line.startswith("Whh ") for line in lines)
+    assert len(lines) >= 2 and all(line.startswith("Whh ") for line in lines[:-1])
+    assert lines[-1] == "✗ the tutorial's backward pass is wrong in Whh"  # the headline last
 
 
 def test_directions_and_impl_reports_validate(run_cli: Run, tmp_path: Path) -> None:

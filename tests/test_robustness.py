@@ -14,6 +14,8 @@ from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from .test_prose import grammar_problems
+
 Run = Callable[..., Result]
 SMALL = ["--hidden", "3", "--seq", "3", "--vocab", "3"]
 
@@ -128,6 +130,7 @@ def test_bad_input(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             fh.truncate(65 * 2**20)  # sparse: no disk is used
     result = run_cli(*args)
     assert result.exit_code == 2, (name, result.output)
+    assert not grammar_problems(result.stderr), (name, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines

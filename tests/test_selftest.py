@@ -68,8 +68,9 @@ def test_cli_selftest_passes_and_prints_summary(run_cli: Run, tmp_path: Path,
     result = run_cli("selftest")
     assert result.exit_code == 0, result.output
     out = " ".join(result.stdout.split())
-    assert "1 of 1 bugs caught, 1 with the intended cause named" in out
-    assert "1 of 1 correct variants passed (0 false alarms)" in out
+    assert "1 of 1 bug caught, 1 with the intended cause named" in out
+    assert "1 of 1 correct variant passed (0 false alarms)" in out
+    assert result.stdout.splitlines()[-1].startswith("✓ selftest: every case as intended")
 
 
 def test_cli_selftest_fails_on_a_missed_bug_and_a_false_alarm(run_cli: Run, tmp_path: Path,

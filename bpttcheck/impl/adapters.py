@@ -40,6 +40,7 @@ import numpy as np
 from ..engines.base import Gradients, Options
 from ..errors import ImplError
 from ..model import PARAM_NAMES, Batch, Params
+from ..prose import plural
 from .loader import Loaded, from_callable, load
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes milliseconds
@@ -203,7 +204,7 @@ class UserCode:
         if self.instance is not None:
             expected = "method(self, inputs, targets, hprev) with weights as attributes"
         return ImplError(f"{self.loaded.path}:{line}: wrong signature: {self.loaded.name}{sig} "
-                         f"takes {n} required arguments; expected {expected}")
+                         f"takes {plural(n, 'required argument')}; expected {expected}")
 
     def _size_kwargs(self, func: Callable[..., Any], what: str) -> dict[str, Any]:
         """Keyword arguments for a constructor or factory, matched to sizes by name."""

@@ -30,6 +30,7 @@ from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..model import PARAM_NAMES, Batch, Problem, loss
+from ..prose import plural
 from ..report import finite, format_steps
 from . import numeric
 from .adapters import ImplOptions, UserCode, engine_gradients, nonfinite, prepare, same
@@ -222,10 +223,10 @@ def _localise(code: UserCode, problem: Problem) -> tuple[tuple[int, ...], str | 
         try:
             r = code.call(params, part)
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
-            return (), (f"not localised in time: {code.loaded.name} failed on the first {m} "
-                        f"step(s) of the sequence ({type(exc).__name__}: {exc})")
+            return (), (f"not localised in time: {code.loaded.name} failed on the first "
+                        f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})")
         if abs(r.loss - loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
-            return (), (f"not localised in time: on the first {m} step(s) its loss differs "
+            return (), (f"not localised in time: on the first {plural(m, 'step')} its loss differs "
                         "from the model's")
         for n in params:
             theirs[n][m - 1] = r.grads[n] - prev[n]

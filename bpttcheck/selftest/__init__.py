@@ -117,9 +117,11 @@ class Result:
         caught = sum(o.caught for o in bugs)
         named = sum(o.caught and o.cause_matches for o in bugs)
         alarms = sum(o.flagged for o in good)
-        return (f"{caught} of {len(bugs)} bugs caught, {named} with the intended cause named; "
-                f"{len(good) - alarms} of {len(good)} correct variants passed "
-                f"({alarms} false alarms); {self.seconds:.1f} s")
+        from ..prose import plural
+
+        return (f"{caught} of {plural(len(bugs), 'bug')} caught, {named} with the intended "
+                f"cause named; {len(good) - alarms} of {plural(len(good), 'correct variant')} "
+                f"passed ({plural(alarms, 'false alarm')}); {self.seconds:.1f} s")
 
     def to_dict(self) -> dict[str, Any]:
         return {
