@@ -94,7 +94,8 @@ def run(
     if user_code is not None:
         from .impl.check import check_impl
 
-        more, pairs, impl_report = check_impl(user_code, problem, options, results)
+        more, pairs, impl_report = check_impl(user_code, problem, options, results,
+                                               impl.loss)
         results.update(more)
         comparisons.extend(pairs)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),

@@ -113,6 +113,10 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--impl-sample", type=click.IntRange(min=0), default=20, show_default=True,
                      metavar="K", help="Elements per parameter for numerical differentiation of "
                                        "your loss through your function (0: all)."),
+        click.option("--impl-loss", metavar="LOSS", default="sum", show_default=True,
+                     help="The loss your function returns: sum (the model's), mean=T, mean=B, "
+                          "mean=TB, bits, scale=C, or own (judge the gradient against your "
+                          "own loss only)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
                      show_default=True, metavar="SECONDS",
                      help="Stop your function if one call takes longer (exit 2)."),
@@ -133,6 +137,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     target = kwargs.pop("impl")
     names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
+    declared = kwargs.pop("impl_loss")
     if target is None:
         from click.core import ParameterSource
 
@@ -147,12 +152,12 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
             raise SpecError(f"{join_names(given)} {verb} only used with --impl FILE.py:NAME, "
                             "which is not given")
         return None
-    from .impl import ImplOptions, ImplRequest, parse_names, parse_order
+    from .impl import ImplOptions, ImplRequest, parse_loss, parse_names, parse_order
 
     mapping = parse_names(names)
     options = ImplOptions(names=mapping, order=parse_order(order, mapping), factory=factory,
                           timeout=timeout, sample=sample or None)
-    return ImplRequest(target, options)
+    return ImplRequest(target, options, parse_loss(declared))
 
 
 MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)

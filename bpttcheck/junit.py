@@ -17,10 +17,13 @@ from .report import Report, status
 
 def to_xml(report: Report) -> str:
     """The report as a JUnit ``<testsuites>`` document; a pair with nothing compared for a
-    parameter (screened only by --directions) is a skipped test case, not a pass."""
-    failures = sum(not c.passed for c in report.comparisons)
+    parameter (screened only by --directions) is a skipped test case, not a pass, and with
+    --impl the verdict on the user's code (loss, gradient, what else it returns) is a case."""
+    impl = report.impl
+    failures = sum(not c.passed for c in report.comparisons) + int(impl is not None
+                                                                   and not impl.passed)
     skipped = len(report.not_compared())
-    total = str(len(report.comparisons))
+    total = str(len(report.comparisons) + int(impl is not None))
     suites = ET.Element("testsuites", name="bpttcheck", tests=total,
                         failures=str(failures), errors="0", skipped=str(skipped))
     p = report.problem
@@ -46,6 +49,13 @@ def to_xml(report: Report) -> str:
             out.text = (f"status={status(c)} max_rel_error={c.max_rel_error:.3e} "
                         f"norm_rel_error={c.norm_rel_error:.3e} compared={c.compared} "
                         f"clipped={c.clipped} precision_limited={c.precision_limited}")
+    if impl is not None:
+        case = ET.SubElement(suite, "testcase", classname="bpttcheck.impl",
+                             name=f"{impl.target}: loss, gradient and returned values")
+        if not impl.passed:
+            message = " ".join([impl.verdict, *impl.findings])
+            failure = ET.SubElement(case, "failure", message=message, type="UserCodeWrong")
+            failure.text = "\n".join([impl.verdict, *impl.findings])
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .budget import check_memory
+from .errors import SpecError
+from .prose import plural
 from .spec import PARAM_NAMES as PARAM_NAMES  # re-exported: defined NumPy-free in spec
 from .spec import Spec
 from .tokens import Tokens, from_text, random_tokens, read_text
@@ -116,13 +118,25 @@ def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator)
 
 
 def build(spec: Spec) -> Problem:
-    """Make the weights, the sequence and hprev that ``spec`` describes."""
+    """Make the weights, the sequence and hprev that ``spec`` describes.
+
+    Draw order from the one generator: tokens (random vocab), weights, hprev
+    (when random), biases (when ``bias_scale`` > 0), so that a spec without
+    biases gives the same numbers as before the key existed. A text with one
+    distinct character is refused: the softmax over one symbol is 1, every
+    gradient is exactly zero and no check could fail.
+    """
     rng = np.random.default_rng(spec.seed)
     if spec.vocab is not None:
         tokens = random_tokens(spec.vocab, spec.seq, rng)
     else:
         text, label = read_text(spec.data)
         tokens = from_text(text, label, spec.seq, spec.offset)
+    if tokens.vocab_size < 2:  # a softmax over one symbol is 1: every gradient is exactly 0
+        where = f"--data {tokens.source}: the text has" if spec.vocab is None else "--vocab:"
+        raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
+                        "gradient is exactly zero, nothing to check (use at least two distinct "
+                        "symbols)")
     if spec.cell != "vanilla":
         return _build_gated(spec, tokens, rng)
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
@@ -132,6 +146,9 @@ def build(spec: Spec) -> Problem:
         hprev = np.tanh(rng.standard_normal((spec.hidden, 1)))
     else:
         hprev = np.zeros((spec.hidden, 1))
+    if spec.bias_scale > 0:
+        params["bh"] = rng.standard_normal((spec.hidden, 1)) * spec.bias_scale
+        params["by"] = rng.standard_normal((tokens.vocab_size, 1)) * spec.bias_scale
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
 
 
@@ -140,6 +157,7 @@ def _build_gated(spec: Spec, tokens: Tokens, rng: np.random.Generator) -> Proble
 
     ``hprev = "random"`` makes both initial states random: hprev as for the
     vanilla cell, cprev standard normals (a cell state is not squashed).
+    ``bias_scale`` > 0 draws every bias (bf bi bc bo by, or bz br bn by) after them.
     """
     from . import cells
 
@@ -152,7 +170,28 @@ def _build_gated(spec: Spec, tokens: Tokens, rng: np.random.Generator) -> Proble
     cprev = None
     if "cprev" in cell.states:
         cprev = rng.standard_normal(shape) if random else np.zeros(shape)
+    if spec.bias_scale > 0:  # as for the vanilla cell: every bias, in the cell's order
+        for name in cell.params:
+            if name.startswith("b"):
+                params[name] = rng.standard_normal(params[name].shape) * spec.bias_scale
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev, cprev), tokens, spec)
+
+
+SECOND_SEED = 7919  # added to the spec's seed for the second point (any other seed would do)
+SECOND_BIAS_SCALE = 0.1  # biases at the second point, unless the spec's are larger
+
+
+def second_point(spec: Spec) -> Spec:
+    """Another point at which to check user code: other weights, non-zero biases, random hprev.
+
+    At the spec's own point the tutorial's biases are zero and hprev often is
+    too, so a forward pass that drops ``+ by`` or ignores hprev computes the
+    right loss and gradient there. Here every term of the model matters. (A
+    model without biases would skip them; this one always has both.)
+    """
+    return dataclasses.replace(spec, seed=spec.seed + SECOND_SEED, hprev="random",
+                               bias_scale=max(spec.bias_scale, SECOND_BIAS_SCALE,
+                                              spec.init_scale))
 
 
 def logsumexp(ys: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ then a slot for a suggested fix, then one *headline* as the last line: ``✓`` o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -190,8 +191,11 @@ def notes(report: Report) -> list[str]:
     limited = sum(c.precision_limited for c in report.comparisons)
     if limited:
         verb = "differs" if limited == 1 else "differ"
+        bars = ("the engines' own error bars (numerical differentiation's, or the rounding "
+                "of --impl code in float32)" if report.impl is not None
+                else "numerical differentiation's own error bar")
         out.append(f"{plural(limited, 'element comparison')} {verb} by more than the tolerance "
-                   "but within numerical differentiation's own error bar: limited by numerical "
+                   f"but within {bars}: limited by numerical "
                    f"precision (marked {PRECISION_MARK}), not counted as failures")
         numeric = report.results.get("numeric")
         if numeric is not None and numeric.method not in (None, "complex", "difference"):
@@ -244,12 +248,19 @@ def _builtin_summary(report: Report) -> str:
 def verdict(report: Report) -> list[str]:
     """The details of the answer in plain words, a sentence a line (the headline aside)."""
     lines: list[str] = []
+    every = report  # the clipping sentence counts every pair, the user's included
     if report.impl is not None:  # the user's code first: it is what they asked about
-        impl_ok = all(c.passed for c in report.comparisons if "impl" in (c.a, c.b))
-        lines.extend(report.impl.lines(impl_ok))
+        lines.extend(report.impl.lines())  # its verdict names the comparisons it made
     engines = report.engines
     ours_ok = all(c.passed for c in report.comparisons
                   if not {c.a, c.b} & set(USER_ENGINES))
+    if report.impl is not None and not ours_ok:
+        # The sentences below are then about bpttcheck's own engines only.
+        report = dataclasses.replace(report, impl=None, results={
+            e: g for e, g in report.results.items() if e not in USER_ENGINES},
+            comparisons=tuple(c for c in report.comparisons
+                              if not {c.a, c.b} & set(USER_ENGINES)))
+        engines = report.engines
     if report.impl is not None and ours_ok:
         bad = [c for c in report.comparisons if not c.passed]
         for n in report.problem.params:  # one line per parameter, against the best witness
@@ -298,7 +309,7 @@ def verdict(report: Report) -> list[str]:
             lines.append(f"The gradients disagree on {join_names(params)} "
                          f"({'; '.join(pairs)}).")
             lines.extend(describe_failure(c) for c in bad)
-    lines.extend(_clipping(report))
+    lines.extend(_clipping(every))
     return lines
 
 
@@ -404,3 +415,119 @@ def selftest_headline(result: Any) -> str:
     mark = PASS_MARK if result.passed else FAIL_MARK
     word = "every case as intended" if result.passed else "NOT every case as intended"
     return f"{mark} selftest: {word}: {result.summary()}"
+
+
+# -- User code (--impl): the verdict on a person's own loss and gradient ----------------------
+# Every sentence below names only what was measured: the loss, the gradient, the points at
+# which they were compared, and what the loss was compared with.
+
+def impl_declared(what: str, flag: str | None) -> str:
+    """``the model's summed loss`` or ``the loss you declared with --impl-loss mean=T (...)``."""
+    return what if flag is None else f"the loss you declared with --impl-loss {flag} ({what})"
+
+
+def impl_pass(declared: str, points: str) -> str:
+    return f"Yes: its loss and its gradient are those of {declared}, at {points}."
+
+
+def impl_pass_own(points: str, relation: str) -> str:
+    return (f"Yes: its gradient is the gradient of its own loss (--impl-loss own), at {points}; "
+            f"that loss is {relation}.")
+
+
+def impl_fail(part: str, declared: str) -> str:
+    """The first line of a failing verdict: which part is wrong (loss, gradient or both)."""
+    if part == "loss":
+        return f"No: the loss it returns is not {declared}."
+    if part == "gradient":
+        return f"No: the gradient it returns is not the gradient of {declared}."
+    return f"No: neither the loss it returns nor its gradient is that of {declared}."
+
+
+def impl_fail_other(kinds: list[str]) -> str:
+    """Loss and gradient agree, yet the check fails: say what did, not "Yes"."""
+    return (f"No: its loss and gradient agree where compared, but the check fails on "
+            f"{join_names(kinds)} (below).")
+
+
+def impl_fail_constant() -> str:
+    return "No: the loss it returns is a constant, so there is nothing to differentiate."
+
+
+def impl_loss_only(gradient_of: str, relation: str) -> str:
+    """The model's gradient with a wrong loss, e.g. a mean loss with the summed gradient."""
+    return (f"loss: your gradient is {gradient_of}'s; the loss you return is {relation}. They "
+            "disagree with each other, so one of them is wrong")
+
+
+def impl_gradient_only(declared: str) -> str:
+    return f"gradient: your loss is {declared}, but the gradient you return is not its gradient"
+
+
+def impl_both(relation: str, own_ok: bool | None, hint: str | None) -> str:
+    own = ("your gradient is the gradient of that loss" if own_ok else
+           "and your gradient is not even the gradient of that loss" if own_ok is False else
+           "whether your gradient is that loss's was not measured (see the notes)")
+    text = f"loss and gradient: the loss you return is {relation}; {own}"
+    return text + (f" (if that loss is intended, declare it: --impl-loss {hint})" if hint else "")
+
+
+def impl_own_fail() -> str:
+    return "gradient: the gradient you return is not the gradient of your own loss"
+
+
+def impl_constant(value: float) -> str:
+    return (f"loss: your loss is a constant ({value:.10g} at every point checked): it depends "
+            "on no weight, so no gradient can be checked against it")
+
+
+def impl_ignores(name: str) -> str:
+    return (f"loss: your loss does not depend on {name}, but the d{name} you return is not "
+            f"zero: is {name} missing from your forward pass?")
+
+
+def impl_hlast(point: str, detail: str) -> str:
+    return f"hlast: at {point} the hidden state you return {detail}"
+
+
+def impl_dhprev(point: str, detail: str) -> str:
+    return f"dhprev: at {point} the gradient with respect to hprev you return {detail}"
+
+
+def impl_unchecked_keys(keys: list[str]) -> str:
+    return (f"returned keys bpttcheck does not know how to check: {join_names(keys)} (only "
+            "the five gradients, hlast and dhprev are compared)")
+
+
+def impl_clip_hint(bound: float) -> str:
+    return (f"if clipping at ±{bound:g} is intended, --clip {bound:g} accepts it (clipped "
+            "elements are then compared with the clipped true gradient)")
+
+
+def impl_precision(precision: str, measured: str, worst: float) -> str:
+    return (f"your code computes in {precision} ({measured}): it is judged against the "
+            "float64 model with per-element error bars measured by running the model's own "
+            f"backward pass in that precision (16x its rounding error, plus 8 ulps); the "
+            f"widest bar is {worst:.1e} of the parameter's largest gradient")
+
+
+def impl_precision_own(step: float) -> str:
+    return (f"its own loss is differentiated with a step of {step:.1e} (about eps^(1/3) for "
+            "its precision, not float64's 1e-5), with the error bar widened to match")
+
+
+def impl_precision_own_skipped(dtype: str) -> str:
+    return (f"its own loss is not differentiated numerically: in {dtype} a finite difference "
+            "resolves a gradient only to about eps^(2/3) of |L| / |theta| at its best step, "
+            "and not at all where the loss is chaotic; the model's float64 gradient, at both "
+            "points, is the truth it is judged against")
+
+
+def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> str:
+    what = (f"numerical differentiation of your {dtype} loss cannot resolve the gradient of "
+            f"{join_names(names)} to 10% of its scale" if own else
+            f"{dtype} rounding alone changes the gradient of {join_names(names)} by more "
+            "than 10% of its scale")
+    return (f"precision: at this spec {what}, so a backward pass in {dtype} cannot be "
+            "verified here (this is not a bug found in your code); use a smaller "
+            "--init-scale or --seq")

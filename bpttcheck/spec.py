@@ -115,6 +115,8 @@ FIELDS: tuple[Field, ...] = (
     Field("init_scale", "float", 0.01, "Weights are init_scale * randn (tutorial: 0.01).",
           _positive),
     Field("hprev", "choice", "zeros", "Initial hidden state.", choices=HPREV_CHOICES),
+    Field("bias_scale", "float", 0.0,
+          "Biases are bias_scale * randn (tutorial: 0, zero biases).", _non_negative),
     Field(
         "clip",
         "float",
@@ -162,6 +164,7 @@ class Spec:
     seed: int = 0
     init_scale: float = 0.01
     hprev: str = "zeros"
+    bias_scale: float = 0.0
     clip: float | None = None
     rtol_analytic: float = RTOL_ANALYTIC
     rtol_numeric: float = RTOL_NUMERIC

@@ -111,8 +111,7 @@ def test_python2_min_char_rnn_script_is_checked_in_seconds(run_cli: Run, tmp_pat
     assert result.exit_code == 0, result.output
     assert elapsed < 30
     out = " ".join(result.stdout.split())
-    assert "Its gradient is the gradient of its own loss" in out
-    assert "equals the spec model's" in out
+    assert "Yes: its loss and its gradient are those of the model's summed loss, at both" in out
     assert "Python 2" in out
     assert "line 6 data = open('input.txt'" in out  # what was not executed, by line
     assert "while True" in out and "def lossFun" in out
@@ -134,7 +133,8 @@ def test_python2_script_with_a_bug_is_caught_and_located(run_cli: Run, tmp_path:
 def test_class_based_and_uvw_copies_pass(run_cli: Run, target: str) -> None:
     result = run_cli("compare", "--impl", f"{CORPUS / target}", *TINY)
     assert result.exit_code == 0, result.output
-    assert "Its gradient is the gradient of its own loss" in " ".join(result.stdout.split())
+    assert "Yes: its loss and its gradient are those of the model's summed loss" in " ".join(
+        result.stdout.split())
 
 
 @pytest.mark.parametrize("target", ["bug_no_tanh.py:RNN.backward",
@@ -178,11 +178,14 @@ def test_mean_loss_is_reported_with_the_difference(tmp_path: Path) -> None:
     assert not impl.loss_match
     assert impl.loss == pytest.approx(impl.spec_loss / TINY_SPEC.seq, rel=1e-12)
     text = " ".join(report.verdict())
-    assert "differs from the spec model's" in text
-    assert f"{impl.loss - impl.spec_loss:+.4g}" in text
+    # Issue 9: its gradient is the model's, its loss is not; the report says exactly that.
+    assert "No: the loss it returns is not the model's summed loss." in text
+    assert "your gradient is the summed loss's; the loss you return is its mean" in text
     assert report.exit_code == 1
-    # Against its own loss only: no pair with the reference was judged.
-    assert {(c.a, c.b) for c in report.comparisons if "impl" in c.a} == {("impl", "impl-numeric")}
+    assert impl.relation.kind == "mean-T"
+    # The gradient is judged against the model's (it agrees) and against its own loss's.
+    pairs = {(c.a, c.b): c.passed for c in report.comparisons if "impl" in c.a}
+    assert pairs == {("impl", "reference"): True, ("impl", "impl-numeric"): False}
 
 
 def test_json_report_carries_the_impl_block(run_cli: Run) -> None:

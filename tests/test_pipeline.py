@@ -144,9 +144,9 @@ def test_directions_and_impl_reports_validate(run_cli: Run, tmp_path: Path) -> N
                     encoding="utf-8")
     data = json.loads(run_cli("compare", *TINY, "--impl", f"{user}:f", "--json").stdout)
     jsonschema.validate(data, schema())
-    # A constant loss is another model's loss, and zero is exactly its gradient: it passes,
-    # and the report says the loss differs.
-    assert data["impl"]["loss_match"] is False and data["exit_code"] == 0
+    # A constant loss is not the model's (issue 9: it used to pass as "its own loss").
+    assert data["impl"]["loss_match"] is False and data["exit_code"] == 1
+    assert data["impl"]["relation"]["kind"] == "constant"
 
 
 def test_long_numeric_work_is_announced_with_an_estimate(run_cli: Run,

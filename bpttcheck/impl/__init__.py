@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from .adapters import ImplOptions, parse_names, parse_order
-from .check import ImplReport, ImplRequest
+from .check import DeclaredLoss, ImplReport, ImplRequest, parse_loss
 
-__all__ = ["ImplOptions", "ImplReport", "ImplRequest", "parse_names", "parse_order"]
+__all__ = ["DeclaredLoss", "ImplOptions", "ImplReport", "ImplRequest", "parse_loss",
+           "parse_names", "parse_order"]

@@ -93,6 +93,8 @@ class Result:
     hlast: Any
     findings: tuple[str, ...] = ()  # mutations of the arguments seen in this call
     notes: tuple[str, ...] = ()
+    dtypes: tuple[str, ...] = ()  # floating dtypes of the returned loss and gradients
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # a dict's other keys
 
 
 def parse_names(text: str | None) -> dict[str, str]:
@@ -318,7 +320,7 @@ class UserCode:
             out = self.func(*args)
         findings = self._mutations(params, batch, theirs, hprev)
         loss, grads, hlast, notes = self._unpack(out, params)
-        return Result(loss, grads, hlast, findings, notes)
+        return Result(loss, grads, hlast, findings, notes, _dtypes(out), _extras(out, self.names))
 
     def _mutations(self, params: Params, batch: Batch, given: dict[str, np.ndarray],
                    hprev: np.ndarray) -> tuple[str, ...]:
@@ -401,6 +403,20 @@ class UserCode:
                if np.asarray(g).dtype != np.float64]
         return (f"{self.loaded.name} returns lower-precision gradients ({', '.join(odd)}); "
                 "compared as float64",) if odd else ()
+
+
+def _dtypes(out: Any) -> tuple[str, ...]:
+    """Floating dtypes among the returned loss and gradients (a dict's values included)."""
+    values = list(out[:6]) if len(out) >= 6 else [out[0], *dict(out[1]).values()]
+    found = {np.asarray(v).dtype for v in values if hasattr(v, "dtype")}
+    return tuple(sorted(d.name for d in found if np.issubdtype(d, np.floating)))
+
+
+def _extras(out: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    """Keys of a returned gradient dict that are not one of the five parameters."""
+    if len(out) in (2, 3) and isinstance(out[1], Mapping):
+        return {str(k): v for k, v in out[1].items() if _our_name(str(k), names) is None}
+    return {}
 
 
 def prepare(target: str | Callable[..., Any], options: ImplOptions,

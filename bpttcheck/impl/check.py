@@ -1,45 +1,139 @@
-"""Check the user's code: hygiene, its loss, its gradient against its own loss, a diagnosis.
+"""Check the user's code: its loss, its gradient, what else it returns, at two points.
 
-Called by :func:`bpttcheck.checker.run` when an ``impl`` is given. The user's
-function becomes two engines: ``impl`` (what it returns) and ``impl-numeric``
-(central differences of the loss it returns, :mod:`bpttcheck.impl.numeric`).
-They are compared with :func:`bpttcheck.compare.compare`, the same code every
-other pair goes through:
+Called by :func:`bpttcheck.checker.run` when an ``impl`` is given. **The rule**:
+the check passes only when both the loss the function returns and its gradient
+are those of the model's loss (the summed cross-entropy), or of the loss declared
+with ``--impl-loss`` (:class:`DeclaredLoss`), at both points:
 
-- ``impl`` vs ``impl-numeric`` always: is the gradient that of *its own* loss?
-- ``impl`` vs every other engine run (reference, tutorial, numeric) only when
-  its loss equals the spec model's (LOSS_RTOL); otherwise it answers a
-  different question and the difference is reported, not judged.
+- the spec's own point, and
+- :func:`bpttcheck.model.second_point`: another seed, non-zero biases and a
+  random ``hprev``, where a forward pass that drops a term (``+ by``) shows.
 
-**Findings** fail the check (exit 1) even when the numbers agree: the function
-changes its arguments in place (weights or ``hprev``), two calls with the same
-arguments differ, or it returns NaN or inf. Wrong shapes, wrong return values,
-exceptions and time-outs are input errors (ImplError, exit 2).
+At each point the user's function becomes two engines: ``impl`` (what it returns)
+and ``impl-numeric`` (numerical differentiation of the loss it returns,
+:mod:`bpttcheck.impl.numeric`). ``impl`` is compared with the declared loss's
+gradient (each engine run, times the declared factor) and with ``impl-numeric``;
+every pair goes through :func:`bpttcheck.compare.compare`. With ``own`` the
+gradient must be that of the function's own loss, and the loss must not be a
+constant. A returned ``hlast`` is compared with the model's last hidden state, a
+returned ``dhprev`` (a dict key) with the model's dL/dhprev.
+
+When the loss is not the declared one, its relation to the model's is *measured*
+(:func:`relate`): a constant, x1/T, ln 2, a constant scale, an offset, a partial
+sum of the per-step losses, the loss without a parameter, a temperature, or
+unrelated. Every candidate with a free constant is fitted at the first point and
+verified at the second.
+
+Code that computes in float32 is judged with error bars measured from the model
+run in that precision (:mod:`bpttcheck.precision`), and its own loss is
+differentiated with a step that suits it.
+
+**Findings** fail the check (exit 1): a wrong loss, a wrong gradient, a wrong
+hlast or dhprev, a loss that ignores a parameter whose returned gradient is not
+zero, a function that changes its arguments, differs between two identical calls,
+or returns NaN or inf. Wrong shapes, exceptions and time-outs are input errors
+(ImplError, exit 2).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..compare import PairResult, compare, norm_rel_error, tolerance
+from .. import prose
+from ..compare import PairResult, compare, norm_rel_error, rel_error, tolerance
 from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
-from ..model import PARAM_NAMES, Batch, Problem, loss
+from ..errors import ImplError
+from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
+from ..model import second_point as second_spec
+from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
 from ..prose import plural
-from ..report import finite, format_steps
+from ..report import describe_failure, finite, format_steps
 from . import numeric
-from .adapters import ImplOptions, UserCode, engine_gradients, nonfinite, prepare, same
+from .adapters import ImplOptions, Result, UserCode, engine_gradients, nonfinite, prepare, same
 
 LOSS_RTOL = 1e-9  # the same loss, summed in another order, agrees to far better than this
 SCALE_RTOL = 1e-6  # impl-numeric = c * reference to this (norm-wise): a constant-multiple loss
 IMPL_STREAM = 2  # seed word for the sampled elements (checker uses 1 for its own sample)
+PROBE_STREAM = 3  # seed word for the loss-resolution direction and the independence probes
+# Independence probe: each parameter moved by s x (0.1 + max|p|) x randn, with s = 1e4 x the
+# loss tolerance (so that a loss depending on it moves far beyond rounding), kept within
+# [1e-3, 0.5] (small enough not to push a script's unshifted softmax into overflow).
+PROBE_RANGE = (1e-3, 0.5)
+ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured rounding noise
+UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
+TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 FORMS = {"globals": "module globals", "method": "instance attributes",
          "explicit": "a params dict argument"}
+HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
+DHPREV_KEYS = ("dhprev", "dh_prev", "dh0", "dhinit", "dh_init", "dhnext")
+MEANS = {"T": "the mean over the T steps", "B": "the mean over the B sequences of the batch",
+         "TB": "the mean over the T steps and the B sequences"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeclaredLoss:
+    """The loss the user's function is meant to return (``--impl-loss``).
+
+    ``sum`` (default): the model's summed cross-entropy. ``mean=T|B|TB``: that over
+    T, over the batch size B (one sequence here, so B = 1), or both. ``bits``: in
+    bits (over ln 2). ``scale=C``: C times the sum. ``own``: whatever the function
+    returns; its gradient must be that loss's gradient.
+    """
+
+    kind: str = "sum"  # "sum", "mean", "bits", "scale", "own"
+    over: str = ""  # for mean: "T", "B" or "TB"
+    value: float = 1.0  # for scale
+
+    @property
+    def flag(self) -> str | None:
+        """How it was written on the command line (None: the default)."""
+        return {"sum": None, "mean": f"mean={self.over}", "bits": "bits",
+                "scale": f"scale={self.value:g}", "own": "own"}[self.kind]
+
+    def factor(self, seq: int, batch: int = 1) -> float | None:
+        """The declared loss over the model's summed loss (None for ``own``)."""
+        if self.kind == "own":
+            return None
+        if self.kind == "mean":
+            return 1.0 / ((seq if "T" in self.over else 1) * (batch if "B" in self.over else 1))
+        return {"sum": 1.0, "bits": 1 / math.log(2), "scale": self.value}[self.kind]
+
+    def describe(self, seq: int) -> str:
+        if self.kind == "mean":
+            text = f"the model's loss x1/{'T' if self.over == 'T' else self.over}: " \
+                   f"{MEANS[self.over]} (T = {seq}, B = 1)"
+            return text + ("; B = 1 here, so it is the sum" if self.over == "B" else "")
+        return {"sum": "the model's summed loss", "bits": "the model's loss in bits (/ ln 2)",
+                "scale": f"the model's summed loss x{self.value:g}",
+                "own": "its own loss"}[self.kind]
+
+
+def parse_loss(text: str | None) -> DeclaredLoss:
+    """``mean=T``, ``bits``, ``scale=0.5``, ``own``, ``sum`` -> a :class:`DeclaredLoss`."""
+    if text is None or text.strip() in ("", "sum"):
+        return DeclaredLoss()
+    raw = text.strip()
+    key, _, value = raw.partition("=")
+    if key == "mean" and value in MEANS:
+        return DeclaredLoss("mean", over=value)
+    if key in ("bits", "own") and not value:
+        return DeclaredLoss(key)
+    if key == "scale":
+        try:
+            c = float(value)
+        except ValueError:
+            c = float("nan")
+        if math.isfinite(c) and c != 0:
+            return DeclaredLoss("scale", value=c)
+    raise ImplError(f"--impl-loss: expected sum, mean=T, mean=B, mean=TB, bits, scale=C "
+                    f"(C a non-zero number) or own, got {raw!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +142,47 @@ class ImplRequest:
 
     target: str | Callable[..., Any]  # a string from the CLI; a function from the API
     options: ImplOptions = dataclasses.field(default_factory=ImplOptions)
+    loss: DeclaredLoss = dataclasses.field(default_factory=DeclaredLoss)
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+    """How the user's loss relates to the model's, as measured at both points."""
+
+    kind: str  # equal, constant, mean-T, bits, scale, offset, prefix, suffix, without,
+    #            no-hprev, temperature, independent, unrelated
+    text: str
+    value: float | None = None
+    hint: str | None = None  # an --impl-loss value declaring exactly this loss
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text,
+                "value": finite(self.value) if self.value is not None else None,
+                "hint": self.hint}
+
+
+@dataclasses.dataclass(frozen=True)
+class PointCheck:
+    """The user's code at one point: its loss, and its gradient against two truths."""
+
+    name: str  # "spec" or "second"
+    where: str  # in words
+    loss: float
+    model_loss: float
+    target_loss: float | None  # the declared loss here (None: own)
+    loss_ok: bool
+    gradient_ok: bool | None  # against the declared loss's gradient (None: own)
+    own_ok: bool | None  # against numerical differentiation of its own loss (None: not run)
+    comparisons: tuple[PairResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"point": self.name, "where": self.where, "loss": finite(self.loss),
+                "model_loss": finite(self.model_loss),
+                "declared_loss": finite(self.target_loss) if self.target_loss is not None
+                else None, "loss_ok": self.loss_ok, "gradient_ok": self.gradient_ok,
+                "own_gradient_ok": self.own_ok,
+                "failed": [f"{c.parameter} {c.a}↔{c.b}" for c in self.comparisons
+                           if not c.passed]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,38 +197,35 @@ class ImplReport:
     python2: bool
     loss: float
     spec_loss: float
-    loss_match: bool
+    loss_match: bool  # its loss is the declared one at every point
     checked: str  # which elements numerical differentiation of their loss covered
     findings: tuple[str, ...] = ()
     causes: tuple[Cause, ...] = ()
     steps: tuple[int, ...] = ()  # loss steps t whose dL_t/dtheta disagrees
     notes: tuple[str, ...] = ()
     seq: int = 0
+    verdict: str = ""  # the first sentence: yes, or which part is wrong
+    declared: str | None = None  # the --impl-loss value, None for the default (sum)
+    relation: Relation | None = None
+    precision: str = "float64"
+    points: tuple[PointCheck, ...] = ()
+    failures: tuple[str, ...] = ()  # failing comparisons in words, both points
 
     @property
     def passed(self) -> bool:
         return not self.findings
 
-    def lines(self, gradient_ok: bool) -> list[str]:
-        """Plain-words summary, a sentence a line (``gradient_ok``: its pairs all passed)."""
+    def lines(self, gradient_ok: bool = True) -> list[str]:
+        """Plain-words summary, a sentence a line."""
         names = ", ".join(self.names)
         head = (f"Your code: {self.label}, weights as {FORMS[self.form]} ({names})"
                 + ("; a Python 2 file, read block by block" if self.python2 else "") + ".")
-        out = [head]
+        out = [self.verdict, head] if self.verdict else [head]
         if self.loaded:  # empty for a function passed in from Python
             out.append(f"Loaded without running the script: {self.loaded}.")
-        if self.loss_match:
-            out.append(f"Its loss {self.loss:.10g} equals the spec model's.")
-        else:
-            diff = self.loss - self.spec_loss
-            ratio = self.loss / self.spec_loss if self.spec_loss else float("nan")
-            out.append(f"Its loss {self.loss:.10g} differs from the spec model's "
-                       f"{self.spec_loss:.10g} by {diff:+.4g} (ratio {ratio:.6g}): a different "
-                       "loss is a different question, so its gradient is judged against its "
-                       "own loss only.")
-        verdict = "is" if gradient_ok else "is NOT"
-        out.append(f"Its gradient {verdict} the gradient of its own loss ({self.checked}).")
+        out.append(f"Checked: {self.checked}.")
         out.extend(f"✗ {f}" for f in self.findings)
+        out.extend(self.failures)
         out.extend(f"Likely cause: {c.message}." for c in self.causes)
         if self.steps:
             out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
@@ -110,6 +242,9 @@ class ImplReport:
             "checked": self.checked,
             "findings": list(self.findings), "causes": [c.to_dict() for c in self.causes],
             "steps": list(self.steps), "passed": self.passed, "notes": list(self.notes),
+            "verdict": self.verdict, "declared_loss": self.declared or "sum",
+            "relation": self.relation.to_dict() if self.relation is not None else None,
+            "precision": self.precision, "points": [p.to_dict() for p in self.points],
         }
 
 
@@ -121,52 +256,465 @@ def prepare_request(request: ImplRequest, problem: Problem) -> UserCode:
     return code
 
 
+@dataclasses.dataclass
+class _At:
+    """Everything measured at one point, before it is judged."""
+
+    problem: Problem
+    result: Result
+    fw: Forward
+    ref: Gradients
+    own: Gradients | None  # numerical differentiation of their loss, where it was run
+
+
 def check_impl(code: UserCode, problem: Problem, options: Options,
-               results: dict[str, Gradients]) -> tuple[dict[str, Gradients], list[PairResult],
-                                                       ImplReport]:
-    """Run the user's code as engines ``impl`` and ``impl-numeric`` and compare them."""
+               results: dict[str, Gradients], declared: DeclaredLoss | None = None
+               ) -> tuple[dict[str, Gradients], list[PairResult], ImplReport]:
+    """Run the user's code as engines ``impl`` and ``impl-numeric`` and judge it (see above)."""
+    declared = declared or DeclaredLoss()
     spec, params, batch = problem.spec, problem.params, problem.batch
     first = code.call(params, batch)
-    second = code.call(params, batch)
-    findings = list(dict.fromkeys(first.findings + second.findings))
-    differs = same(first, second)
+    again = code.call(params, batch)
+    findings = list(dict.fromkeys(first.findings + again.findings))
+    differs = same(first, again)
     if differs:
         findings.append(f"nondeterminism: two calls with the same arguments returned different "
                         f"{', '.join(differs)} (random numbers, or state kept between calls?)")
     findings.extend(f"non-finite: {w}" for w in nonfinite(first))
-    impl = engine_gradients(first, options)
+    notes: list[str] = []
+    rng = np.random.default_rng([spec.seed, PROBE_STREAM])
+    measured = resolution(lambda p: code.call(p, batch).loss, params, rng,
+                          lambda p: loss(p, batch))
+    prec = lowest(first.dtypes, measured)
+    factor = declared.factor(batch.seq)
     sample = _sample(code.options, options, problem)
-    own = numeric.gradients(lambda p, b: code.call(p, b).loss, params, batch, options, sample)
-    ref = results.get("reference") or reference_engine.gradients(params, batch, Options())
-    spec_loss = ref.loss
-    loss_match = abs(first.loss - spec_loss) <= LOSS_RTOL * max(1.0, abs(spec_loss))
-    rtol = tolerance(spec, "impl", "impl-numeric")
-    comparisons = [compare(n, impl, own, rtol, spec.floor) for n in params]
-    if loss_match:
-        for e, g in results.items():
-            comparisons.extend(compare(n, impl, g, tolerance(spec, "impl", e), spec.floor)
-                               for n in params)
-    gradient_ok = all(c.passed for c in comparisons)
-    causes: list[Cause] = []
-    steps: tuple[int, ...] = ()
-    notes = list(first.notes)
-    if not gradient_ok:
-        causes = _diagnose(first.grads, own, ref, problem, loss_match, first.loss)
-        if loss_match and not (causes and causes[0].kind == "clip"):  # clipping is not per step
-            steps, why_not = _localise(code, problem)
-            if why_not is not None:
-                notes.append(why_not)
-    n = sum(len(i) for i in sample.values()) if sample is not None else problem.n_params
-    checked = (f"numerical differentiation of its loss on {n} of {problem.n_params} elements"
+    second = build(second_spec(spec))
+    second_batch = second.batch
+    try:
+        at_second = code.call(second.params, second_batch)
+    except ImplError as exc:
+        raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
+                        f"random hprev; bpttcheck checks every term there): {exc}") from None
+    ats = []
+    for pr, res in ((problem, first), (second, at_second)):
+        ref = (results.get("reference") if pr is problem else None) or \
+            reference_engine.gradients(pr.params, pr.batch, Options())
+        # At the second point the model's gradient is compared on every element; its own
+        # loss is differentiated there only when that is the declared truth (``own``).
+        # In float32 it is not differentiated at all when the model's gradient is the truth
+        # (see prose.impl_precision_own_skipped for why).
+        wanted = factor is None or (pr is problem and not prec.reduced)
+        own = _own_numeric(code, pr, options, sample, prec, measured) if wanted else None
+        ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
+    findings.extend(f"non-finite at the second point: {w}" for w in nonfinite(ats[1].result)
+                    if not nonfinite(first))
+    ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, prec)
+                             for a in ats)])
+    widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
+    points = [_judge(i, at, results, factor, prec, ltol, options, widest)
+              for i, at in enumerate(ats)]
+    for at, pt in zip(ats, points, strict=True):
+        findings.extend(_returned_states(at, factor, prec, spec.floor, pt.where))
+    independent = _independent(code, second, prec, ltol, rng)
+    relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
+                      ltol, independent)
+    verdict, more = _verdict(declared, points, relation, batch.seq, ats)
+    findings = more + findings
+    ignored = [prose.impl_ignores(n) for n in independent
+               if any(np.any(a.result.grads[n] != 0) for a in ats)
+               and relation.kind != "constant"]
+    findings = ignored + findings
+    unknown = sorted(k for k in first.extras if k not in HLAST_KEYS + DHPREV_KEYS)
+    if unknown:
+        notes.append(prose.impl_unchecked_keys(unknown))
+    if first.hlast is None and not any(k in first.extras for k in HLAST_KEYS):
+        notes.append("it returns no hidden state (hlast): nothing to compare there")
+    if not prec.reduced:
+        notes.extend(first.notes)
+    else:  # the adapter's "compared as float64" note is the precision note below
+        how = (f"returns {', '.join(first.dtypes)}" if prec.dtype in first.dtypes else
+               f"returns {', '.join(first.dtypes) or 'float64'}, but its loss resolves only "
+               f"relative changes of {measured:.0e}")
+        notes.append(prose.impl_precision(prec.describe(), how, max(widest.values(),
+                                                                    default=0.0)))
+        notes.append(prose.impl_precision_own(prec.step) if factor is None
+                     else prose.impl_precision_own_skipped(prec.dtype))
+        blurred = [n for n, w in widest.items() if w > UNRESOLVED]
+        if blurred:  # a check that cannot fail there is vacuous: never a pass
+            findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
+    own1 = ats[0].own
+    causes, steps = _causes(code, ats[0], points[0], factor, prec, independent, notes)
+    failures: list[str] = []
+    for pt in points:
+        bad = [c for c in pt.comparisons if not c.passed]
+        shown: dict[str, PairResult] = {}
+        for c in bad:  # one line per parameter, against the most trusted truth
+            shown.setdefault(c.parameter, c)
+        failures.extend(f"{describe_failure(c)} [{pt.where}]" for c in shown.values())
+    n_own = (0 if own1 is None else
+             sum(len(i) for i in sample.values()) if sample is not None else problem.n_params)
+    truths = (f"{declared.describe(batch.seq)}'s gradient on every element ("
+              f"{prose.join_names(list(results))} at the spec's point, the reference at the "
+              "second), " if factor is not None else "")
+    checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
+               f"on {n_own} of {problem.n_params} elements"
+               + (" (at the spec's point)" if factor is not None and n_own else "")
                + (f", {max(len(i) for i in sample.values())} sampled per parameter "
-                  "(seeded)" if sample is not None else "")
-               + ("; the reference BPTT on all of them" if loss_match else ""))
+                  "(seeded)" if sample is not None and n_own else "")
+               + (f"; in {prec.dtype}, with measured error bars" if prec.reduced else ""))
+    findings = list(dict.fromkeys(findings))
+    if findings and not more:  # loss and gradient right, something else wrong: never "Yes"
+        verdict = prose.impl_fail_other(sorted({f.split(":", 1)[0] for f in findings}))
     report = ImplReport(
         target=code.loaded.name, label=code.label, form=code.form, names=dict(code.names),
         loaded=code.loaded.summary(), python2=code.loaded.python2, loss=first.loss,
-        spec_loss=spec_loss, loss_match=loss_match, checked=checked, findings=tuple(findings),
-        causes=tuple(causes), steps=steps, notes=tuple(notes), seq=batch.seq)
-    return {"impl": impl, "impl-numeric": own}, comparisons, report
+        spec_loss=ats[0].fw.loss, loss_match=all(p.loss_ok for p in points), checked=checked,
+        findings=tuple(findings), causes=tuple(causes), steps=steps,
+        notes=tuple(notes), seq=batch.seq, verdict=verdict, declared=declared.flag,
+        relation=relation, precision=prec.dtype, points=tuple(points),
+        failures=tuple(failures))
+    impl1 = engine_gradients(first, options)
+    engines = {"impl": impl1, **({"impl-numeric": own1} if own1 is not None else {})}
+    return engines, list(points[0].comparisons), report
+
+
+def _causes(code: UserCode, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
+            independent: tuple[str, ...], notes: list[str]
+            ) -> tuple[list[Cause], tuple[int, ...]]:
+    """Likely causes and the loss steps that disagree, from the spec's point.
+
+    Against the declared loss's gradient when the loss is right (the truth is known on
+    every element), else against the gradient of their own loss. A note is added to
+    ``notes`` when the steps could not be localised.
+    """
+    problem, first, ref1, own1 = at.problem, at.result, at.ref, at.own
+    params, batch, g1 = problem.params, problem.batch, at.result.grads
+    causes: list[Cause] = []
+    steps: tuple[int, ...] = ()
+    if p1.gradient_ok is False or (not p1.own_ok and p1.gradient_ok is not True):
+        if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
+            f = factor if factor is not None else 1.0
+            causes = diagnose(g1, {n: f * v for n, v in ref1.grads.items()}, params, batch, f)
+        elif own1 is not None:
+            causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+        if prec.reduced and factor == 1.0 and p1.loss_ok:
+            notes.append(f"not localised in time: per-step gradients in {prec.dtype} are "
+                         "too coarse to compare step by step")
+        elif factor == 1.0 and p1.loss_ok and not (causes and causes[0].kind == "clip"):
+            steps, why_not = _localise(code, problem)
+            if why_not is not None:
+                notes.append(why_not)
+    elif own1 is not None and not p1.own_ok:
+        causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+    # A cause that names a parameter whose gradient passed every comparison is not true
+    # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
+    right = {n for n in params if all(c.passed for c in p1.comparisons if c.parameter == n)}
+    causes = [c for c in causes if not set(c.params) & right]
+    # A parameter the loss ignores is the finding; "only its update is wrong" would mislead.
+    causes = [c for c in causes if not (c.kind == "bias" and set(c.params) <= set(independent))]
+    if causes and causes[0].kind == "clip" and problem.spec.clip is None and causes[0].value:
+        causes[0] = dataclasses.replace(
+            causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
+    return causes, steps
+
+
+def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
+           prec: Precision, ltol: float, options: Options,
+           widest: dict[str, float]) -> PointCheck:
+    """Compare at one point: ``impl`` against the declared loss's gradient (every engine at
+    the spec's point, the reference at the second) and against its own loss's; the loss
+    against the declared one. Records the widest precision bars in ``widest``."""
+    spec, params = at.problem.spec, at.problem.params
+    truth = {n: (factor if factor is not None else 1.0) * v for n, v in at.ref.grads.items()}
+    noise = None
+    if prec.reduced:
+        noise = error_bars(params, at.problem.batch, truth, prec, spec.floor)
+        for n, b in noise.items():
+            top = float(np.abs(truth[n]).max(initial=0.0))
+            widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)
+        if factor is None and at.own is not None:  # own: the bars are its own loss's noise
+            for n in params:
+                flat = (at.own.covered[n] if at.own.covered is not None
+                        else np.arange(params[n].size))
+                bar = np.asarray((at.own.noise or {}).get(n, np.zeros(0))).ravel()[flat]
+                top = float(np.abs(at.own.grads[n].ravel()[flat]).max(initial=0.0))
+                if bar.size:
+                    widest[n] = max(widest.get(n, 0.0),
+                                    float(bar.max()) / top if top else float("inf"))
+    impl = dataclasses.replace(engine_gradients(at.result, options), noise=noise)
+    engines = dict(results) if i == 0 else {"reference": at.ref}
+    cs: list[PairResult] = [] if at.own is None else [
+        compare(n, impl, at.own, tolerance(spec, "impl", "impl-numeric"), spec.floor)
+        for n in params]
+    own_ok = None if at.own is None else all(c.passed for c in cs)
+    target_loss = None
+    gradient_ok = None
+    if factor is not None:
+        target_loss = factor * at.fw.loss
+        against = [compare(n, impl, _scaled(g, factor), tolerance(spec, "impl", e),
+                           spec.floor) for e, g in engines.items() for n in params]
+        gradient_ok = all(c.passed for c in against)
+        cs = against + cs
+    loss_ok = (target_loss is None
+               or abs(at.result.loss - target_loss) <= ltol * max(1.0, abs(target_loss)))
+    where = ("the spec's point" if i == 0 else
+             f"a second point (seed {spec.seed}, biases {spec.bias_scale:g} x randn, "
+             "random hprev)")
+    return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
+                      target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
+
+
+def _points_text(points: list[PointCheck]) -> str:
+    return "both points (" + "; ".join(p.where for p in points) + ")"
+
+
+def _scaled(g: Gradients, factor: float) -> Gradients:
+    """An engine's gradients times the declared loss's factor (its error bars too)."""
+    if factor == 1.0:
+        return g
+    noise = None if g.noise is None else {n: abs(factor) * v for n, v in g.noise.items()}
+    return dataclasses.replace(g, grads={n: factor * v for n, v in g.grads.items()},
+                               noise=noise, loss=factor * g.loss)
+
+
+def _own_numeric(code: UserCode, problem: Problem, options: Options,
+                 sample: dict[str, np.ndarray] | None, prec: Precision,
+                 resolved: float = 0.0) -> Gradients:
+    """Numerical differentiation of their loss, with a step that suits its precision.
+
+    :mod:`bpttcheck.impl.numeric` steps by ``numeric.STEP`` (float64's). For a
+    coarser dtype the loss is differentiated in stretched coordinates,
+    theta = theta0 + k (phi - theta0) with k = prec.step / numeric.STEP, so that
+    its step in theta is prec.step; the result is divided by k and its error bar
+    widened by the rounding of a loss in that dtype.
+    """
+    params, batch = problem.params, problem.batch
+
+    def theirs(p: dict[str, np.ndarray] | Any, b: Batch) -> float:
+        return code.call(p, b).loss
+
+    if not prec.reduced:
+        return numeric.gradients(theirs, params, batch, options, sample)
+    k = prec.step / numeric.STEP
+
+    def stretched(p: dict[str, np.ndarray] | Any, b: Batch) -> float:
+        return code.call({n: params[n] + k * (p[n] - params[n]) for n in params}, b).loss
+
+    g = numeric.gradients(stretched, params, batch, options, sample)
+    # Rounding of their loss: its measured resolution (at least eps), a few times over,
+    # divided by the step (each central difference subtracts two rounded values).
+    rounding = ROUNDING_ULPS * max(resolved, prec.eps) * max(1.0, abs(g.loss))
+    noise = {n: np.asarray(v) / k + rounding / (prec.step * np.maximum(1.0, np.abs(params[n])))
+             for n, v in (g.noise or {}).items()}
+    return dataclasses.replace(g, grads={n: v / k for n, v in g.grads.items()}, noise=noise)
+
+
+def _returned_states(at: _At, factor: float | None, prec: Precision, floor: float,
+                     where: str) -> list[str]:
+    """hlast (the tuple's last value or a dict key) and dhprev (a dict key), if returned."""
+    out = []
+    res, fw = at.result, at.fw
+    witness = model_in(at.problem.params, at.problem.batch, prec.dtype) if prec.reduced else None
+    hlast = res.hlast
+    if hlast is None:
+        hlast = next((res.extras[k] for k in HLAST_KEYS if k in res.extras), None)
+    if hlast is not None:
+        wrong = _state(hlast, fw.hs[-1][:, None], witness.hlast if witness else None, prec,
+                       floor, "h_{T-1}", "the model's last hidden state")
+        if wrong:
+            out.append(prose.impl_hlast(where, wrong))
+    dh = next((res.extras[k] for k in DHPREV_KEYS if k in res.extras), None)
+    if dh is not None and factor is not None and at.ref.dhprev is not None:
+        wrong = _state(dh, factor * at.ref.dhprev,
+                       factor * witness.dhprev if witness else None, prec, floor, "dhprev",
+                       "the model's dL/dhprev")
+        if wrong:
+            out.append(prose.impl_dhprev(where, wrong))
+    return out
+
+
+def _state(value: Any, truth: np.ndarray, rounded: np.ndarray | None, prec: Precision,
+           floor: float, name: str, what: str) -> str | None:
+    """Why ``value`` is not ``truth`` (an (H, 1) column), or None when it is."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"is a {type(value).__name__}, not an array"
+    if arr.size != truth.size:
+        return f"has shape {arr.shape}; {what} has shape {truth.shape}"
+    arr = arr.reshape(truth.shape)
+    if not np.isfinite(arr).all():
+        return "contains NaN or inf"
+    if rounded is not None:
+        ok = np.abs(arr - truth) <= bars(truth, rounded, prec, floor)
+    else:
+        ok = rel_error(arr, truth, floor) <= LOSS_RTOL * 1e1  # summed in another order
+    if ok.all():
+        return None
+    i = int(np.argmax(np.where(ok, -1.0, np.abs(arr - truth)).ravel()))
+    return (f"differs from {what} {name}: {int((~ok).sum())} of {truth.size} entries, worst "
+            f"[{i}]: yours {arr.ravel()[i]:.6g}, the model's {truth.ravel()[i]:.6g}")
+
+
+def _independent(code: UserCode, problem: Problem, prec: Precision, ltol: float,
+                 rng: np.random.Generator) -> tuple[str, ...]:
+    """Parameters their loss does not depend on: moving one leaves the loss unchanged
+    (to rounding) while the model's loss moves by far more."""
+    params, batch = problem.params, problem.batch
+    base = code.call(params, batch).loss
+    size = min(PROBE_RANGE[1], max(PROBE_RANGE[0], 1e4 * ltol))
+    out = []
+    for n in PARAM_NAMES:
+        p = params[n]
+        moved = dict(params)
+        moved[n] = p + size * (0.1 + float(np.abs(p).max())) * rng.standard_normal(p.shape)
+        theirs = code.call(moved, batch).loss
+        model_change = abs(loss(moved, batch) - loss(params, batch))
+        bound = ltol * max(1.0, abs(base))
+        if abs(theirs - base) <= bound < model_change / 100:
+            out.append(n)
+    return tuple(out)
+
+
+def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol: float,
+           independent: tuple[str, ...]) -> Relation:
+    """How their losses at the two points relate to the model's (see module docstring)."""
+    models = [fw.loss for fw in fws]
+    T = problems[0].batch.seq
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= tol * max(1.0, abs(b))
+
+    def fits(values: list[float]) -> bool:
+        return all(close(a, b) for a, b in zip(theirs, values, strict=True))
+
+    if not all(math.isfinite(x) for x in theirs):
+        return Relation("unrelated", "not finite")
+    if fits(models):
+        return Relation("equal", "the model's loss")
+    if len(independent) == len(PARAM_NAMES) or (
+            close(theirs[1], theirs[0]) and not close(models[1], models[0])):
+        return Relation("constant", f"a constant ({theirs[0]:.10g}): it does not depend on "
+                        "the weights", theirs[0])
+    sums = [np.cumsum(fw.losses) for fw in fws]
+    for k in range(T - 1):
+        if fits([float(s[k]) for s in sums]):
+            return Relation("prefix", f"the model's loss over steps 0..{k} only (of "
+                            f"0..{T - 1}): it leaves out the last {T - 1 - k}", float(k))
+    for k in range(1, T):
+        if fits([float(fw.losses[k:].sum()) for fw in fws]):
+            return Relation("suffix", f"the model's loss over steps {k}..{T - 1} only: it "
+                            f"leaves out the first {k}", float(k))
+    if models[0] != 0:
+        r = theirs[0] / models[0]
+        if fits([r * m for m in models]):
+            return _ratio(r, T)
+    c = theirs[0] - models[0]
+    if fits([m + c for m in models]):
+        return Relation("offset", f"the model's loss {c:+.6g} (a constant offset)", c)
+    if independent:
+        without = []
+        for pr in problems:
+            zeroed = {n: (np.zeros_like(p) if n in independent else p)
+                      for n, p in pr.params.items()}
+            without.append(loss(zeroed, pr.batch))
+        names = prose.join_names(list(independent))
+        if fits(without):
+            return Relation("without", f"the model's loss without {names} (it does not depend "
+                            f"on {names})")
+    no_hprev = [loss(pr.params, dataclasses.replace(pr.batch, hprev=np.zeros_like(pr.batch.hprev)))
+                for pr in problems]
+    if fits(no_hprev):
+        return Relation("no-hprev", "the model's loss with hprev taken as zero: it ignores "
+                        "the hprev it is given")
+    tau = _temperature(theirs, fws, problems, tol)
+    if tau is not None:
+        return Relation("temperature", f"the model's loss at temperature {tau:.6g} (softmax "
+                        f"of logits / {tau:.6g})", tau)
+    if independent:
+        names = prose.join_names(list(independent))
+        return Relation("independent", f"unrelated to the model's, and does not depend on "
+                        f"{names}")
+    return Relation("unrelated", "unrelated to the model's: no constant scale, offset, "
+                    "temperature or partial sum over steps fits at both points")
+
+
+def _ratio(r: float, T: int) -> Relation:
+    def near(x: float) -> bool:
+        return abs(r / x - 1) < 1e-6
+
+    if T > 1 and near(1.0 / T):
+        return Relation("mean-T", f"the mean of the model's loss over the T = {T} steps "
+                        "(x1/T)", r, "mean=T")
+    if near(1 / math.log(2)):
+        return Relation("bits", "in bits (the model's loss x1/ln 2: log2 instead of ln)", r,
+                        "bits")
+    if near(math.log(2)):
+        return Relation("scale", "the model's loss x ln 2 (nats taken for bits?)", r,
+                        f"scale={r:.12g}")
+    return Relation("scale", f"the model's loss x{r:.6g} (a constant scale)", r,
+                    f"scale={r:.12g}")
+
+
+def _tempered(fw: Forward, targets: tuple[int, ...], tau: float) -> float:
+    ys = fw.ys / tau
+    return float((logsumexp(ys) - ys[np.arange(len(targets)), list(targets)]).sum())
+
+
+def _temperature(theirs: list[float], fws: list[Forward], problems: list[Problem],
+                 tol: float) -> float | None:
+    """A tau != 1 with loss(logits / tau) = theirs at the first point, verified at the second."""
+    t0 = problems[0].batch.targets
+    values = np.array([_tempered(fws[0], t0, float(tau)) for tau in TEMPERATURES]) - theirs[0]
+    for i in np.flatnonzero(np.sign(values[:-1]) != np.sign(values[1:])):
+        lo, hi = float(TEMPERATURES[i]), float(TEMPERATURES[i + 1])
+        for _ in range(80):  # bisection
+            mid = math.sqrt(lo * hi)
+            if np.sign(_tempered(fws[0], t0, mid) - theirs[0]) == np.sign(values[i]):
+                lo = mid
+            else:
+                hi = mid
+        tau = math.sqrt(lo * hi)
+        if abs(tau - 1) < 1e-6:
+            continue
+        second = _tempered(fws[1], problems[1].batch.targets, tau)
+        if abs(theirs[1] - second) <= max(tol, 1e-9) * max(1.0, abs(second)):
+            return tau
+    return None
+
+
+def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relation,
+             seq: int, ats: list[_At]) -> tuple[str, list[str]]:
+    """The first sentence, and the findings that say which part is wrong."""
+    where = _points_text(points)
+    measured = [p.own_ok for p in points if p.own_ok is not None]
+    own_ok = all(measured)
+    own_state = all(measured) if measured else None  # None: not differentiated at all
+    if declared.kind == "own":
+        if relation.kind == "constant":
+            return prose.impl_fail_constant(), [prose.impl_constant(points[0].loss)]
+        if own_ok:
+            return prose.impl_pass_own(where, relation.text), []
+        return prose.impl_fail("gradient", "its own loss"), [prose.impl_own_fail()]
+    what = prose.impl_declared(declared.describe(seq), declared.flag)
+    loss_ok = all(p.loss_ok for p in points)
+    gradient_ok = all(p.gradient_ok for p in points)
+    if loss_ok and gradient_ok and own_ok:
+        return prose.impl_pass(what, where), []
+    if loss_ok and gradient_ok:  # its loss agrees in value but not as a function
+        return prose.impl_fail("gradient", what), [prose.impl_own_fail()]
+    if gradient_ok:
+        of = "the summed loss" if declared.kind == "sum" else what
+        text = (f"its mean (x1/T, T = {seq})" if relation.kind == "mean-T"
+                and declared.kind == "sum" else relation.text)
+        return prose.impl_fail("loss", what), [prose.impl_loss_only(of, text)]
+    if loss_ok:
+        return prose.impl_fail("gradient", what), [prose.impl_gradient_only(what)]
+    if relation.kind == "constant":
+        return prose.impl_fail("loss and gradient", what), [prose.impl_constant(
+            points[0].loss)]
+    return prose.impl_fail("loss and gradient", what), [
+        prose.impl_both(relation.text, own_state, relation.hint)]
 
 
 def _sample(impl_options: ImplOptions, options: Options,
