@@ -385,3 +385,15 @@ def test_exploding_gradients_are_no_false_alarm(cell: str, seq: int) -> None:
     assert report.worst("tutorial", "reference") <= 1e-10
     assert any("rounding in the forward pass" in n for n in report.notes())
     assert any(c.precision_limited for c in report.comparisons)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_bias_scale_draws_every_gated_bias_and_the_check_passes(cell: str) -> None:
+    plain = build(resolve(overrides={"cell": cell, **TINY}))
+    biased = build(resolve(overrides={"cell": cell, **TINY, "bias_scale": 0.4}))
+    for name in CELL_PARAM_NAMES[cell]:
+        if name.startswith("b"):
+            assert not plain.params[name].any() and biased.params[name].any(), name
+        else:
+            assert np.array_equal(plain.params[name], biased.params[name]), name
+    assert checker.run(resolve(overrides={"cell": cell, **TINY, "bias_scale": 0.4})).passed
