@@ -18,6 +18,7 @@ from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
 from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
 from .engines.base import ProgressFn
+from .errors import SpecError
 from .model import Problem, build
 from .prose import duration, plural
 from .report import Report
@@ -53,8 +54,19 @@ def run(
     ``impl`` (a :class:`bpttcheck.impl.ImplRequest`) adds the user's own code as
     engines ``impl`` and ``impl-numeric`` (see :mod:`bpttcheck.impl.check`).
     """
+    gated = spec.cell != "vanilla"
+    if gated:
+        from . import cells
+
+        cell = cells.get(spec.cell)
+        registry = cell.engines if registry is None else registry
+        if impl is not None:
+            raise SpecError(f"--impl: checking your own code is not supported for --cell "
+                            f"{spec.cell} yet (only for the vanilla cell)")
+        if "reference" in engines:
+            cells.check_reference_time(cell, spec.hidden, spec.seq)
     registry = ENGINES if registry is None else registry
-    if "reference" in engines:
+    if "reference" in engines and not gated:
         check_reference_time(spec.hidden, spec.seq)  # O(T^2): refuse what would take weeks
     problem = build(spec)
     user_code = None
@@ -99,7 +111,19 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
     by element only the parameters whose projections disagree (see
     :mod:`bpttcheck.directions`), within ``options.sample`` if one is set.
     """
-    if "numeric" in engines:  # refuse an over-budget run before spending time on the others
+    directional = None
+    if "numeric" in engines and problem.cell != "vanilla":  # a gated cell (bpttcheck.cells)
+        from . import cells
+
+        cell = cells.get(problem.cell)
+        loss, seconds, threads = cells.numeric.plan_check(cell, problem.params, problem.batch,
+                                                          options, cells.numeric.todo(
+                                                              problem.params, options))
+        if announce is not None and seconds >= ANNOUNCE_SECONDS:
+            announce(f"numerical differentiation (complex) of {problem.n_params} elements: "
+                     f"estimated {seconds:.0f} s on {threads} thread(s)")
+        directional = cells.numeric.directional_fn(loss, options.step)
+    elif "numeric" in engines:  # refuse an over-budget run before spending time on the others
         work = numeric.plan(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
             announce(f"numerical differentiation ({work.method}) of {work.elements} elements: "
@@ -111,7 +135,8 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
         if k is not None:
             spec = problem.spec
             found = screen(problem.params, problem.batch, results, k, options.method, spec.seed,
-                           spec.rtol_numeric, spec.floor, options.step)
+                           spec.rtol_numeric, spec.floor, options.step,
+                           directional_fn=directional)
             subset = {
                 name: (np.asarray(options.sample[name]) if options.sample is not None
                        else np.arange(p.size)) if name in found.drilled

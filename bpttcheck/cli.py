@@ -24,7 +24,7 @@ try:  # Ctrl-C while the modules load (the first ~90 ms): exit 130, no traceback
     from . import __version__
     from .errors import BpttcheckError, ExitCode
     from .outputs import GuardedStream, StdoutError, silence
-    from .spec import FIELDS, PARAM_NAMES, Field
+    from .spec import ALL_PARAM_NAMES, FIELDS, Field
 except KeyboardInterrupt:
     os._exit(130)  # not sys.exit: see main()
 
@@ -679,8 +679,9 @@ EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map a
 
 @cli.command()
 @functools.partial(spec_options, unused=EXPLAIN_UNUSED)
-@click.option("--param", "parameter", type=click.Choice(PARAM_NAMES), default="Whh",
-              show_default=True, help="Parameter whose gradient is taken apart.")
+@click.option("--param", "parameter", type=click.Choice(ALL_PARAM_NAMES), default=None,
+              help="Parameter whose gradient is taken apart [default: Whh; Wf for --cell lstm, "
+                   "Wz for --cell gru].")
 @click.option("--truncate", type=click.IntRange(min=1), metavar="K",
               help="Show what truncated BPTT keeping K steps per loss step (terms with "
                    "t-k >= K dropped; WildML's bptt_truncate=K-1) discards.")
@@ -691,7 +692,7 @@ EXPORT_WIDTH = 100  # columns of the --save-svg/--save-html page: a 40-bin map a
               help="Also write the rendered output as an SVG picture.")
 @click.option("--save-html", type=click.STRING, metavar="FILE",
               help="Also write the rendered output as an HTML page.")
-def explain(parameter: str, truncate: int | None, save: str | None, save_svg: str | None,
+def explain(parameter: str | None, truncate: int | None, save: str | None, save_svg: str | None,
             save_html: str | None, config: str | None, **kwargs: Any) -> int:
     """See the sum: the (t, k) terms of one parameter's gradient.
 
@@ -724,10 +725,27 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
     console, err_console = _console(), _console(stderr=True)
     progress = (_Progress(err_console) if console.is_terminal and err_console.is_terminal
                 else None)
+    result: Any
     try:
-        if progress is not None:
-            progress.phase(f"taking d{parameter} apart: every (t, k) term")
-        result = take_apart(spec, parameter, truncate, with_reference=bool(save))
+        if spec.cell != "vanilla":  # a gated cell: the map, the LSTM's c/h paths, reach
+            from .cells.explain import default_parameter
+            from .cells.explain import explain as take_apart_gated
+            from .errors import SpecError
+            from .render_gated import render as render_gated
+
+            if truncate is not None:
+                raise SpecError(f"--truncate: not available for --cell {spec.cell} yet "
+                                "(vanilla only)")
+            parameter = parameter or default_parameter(spec.cell)
+            if progress is not None:
+                progress.phase(f"taking d{parameter} apart: every (t, k) term")
+            result = take_apart_gated(spec, parameter, with_reference=bool(save))
+            render = render_gated  # type: ignore[assignment]
+        else:
+            parameter = parameter or "Whh"
+            if progress is not None:
+                progress.phase(f"taking d{parameter} apart: every (t, k) term")
+            result = take_apart(spec, parameter, truncate, with_reference=bool(save))
     finally:
         if progress is not None:
             progress.close()
@@ -738,7 +756,7 @@ def explain(parameter: str, truncate: int | None, save: str | None, save_svg: st
                        force_terminal=True, color_system="truecolor")
         render(result, page)
         if save_svg:
-            title = f"bpttcheck explain --param {parameter}"
+            title = f"bpttcheck explain --param {result.parameter}"
             _write_text("--save-svg", save_svg, page.export_svg(title=title, clear=False))
         if save_html:
             _write_text("--save-html", save_html, page.export_html(clear=False))

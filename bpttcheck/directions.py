@@ -26,7 +26,7 @@ are named like in a full check.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -127,12 +127,20 @@ def directional(params: Params, batch: Batch, name: str, v: np.ndarray, method: 
 
 def screen(params: Params, batch: Batch, analytic: Mapping[str, Gradients], k: int,
            method: str, seed: int, rtol: float, floor: float,
-           step: float | None = None) -> Screen:
-    """Project every parameter's gradient on K random directions; list those to drill into."""
+           step: float | None = None,
+           directional_fn: Callable[[str, np.ndarray], tuple[float, float]] | None = None
+           ) -> Screen:
+    """Project every parameter's gradient on K random directions; list those to drill into.
+
+    ``directional_fn(name, v)`` -> (value, error bar) replaces :func:`directional`
+    (the vanilla model's) for other models, such as the gated cells.
+    """
     dirs = random_directions(params, k, seed)
+    if directional_fn is None:
+        def directional_fn(name: str, v: np.ndarray) -> tuple[float, float]:
+            return directional(params, batch, name, v, method, step)
     numeric: dict[str, list[tuple[float, float]]] = {
-        name: [directional(params, batch, name, v, method, step) for v in dirs[name]]
-        for name in params
+        name: [directional_fn(name, v) for v in dirs[name]] for name in params
     }
     projections = []
     drilled: dict[str, None] = {}

@@ -44,6 +44,7 @@ class Batch:
     inputs: tuple[int, ...]
     targets: tuple[int, ...]
     hprev: np.ndarray  # (H, 1)
+    cprev: np.ndarray | None = None  # (H, 1): the LSTM's initial cell state; None otherwise
 
     @property
     def seq(self) -> int:
@@ -61,7 +62,11 @@ class Problem:
 
     @property
     def hidden(self) -> int:
-        return int(self.params["Whh"].shape[0])
+        return int(self.batch.hprev.shape[0])
+
+    @property
+    def cell(self) -> str:
+        return self.spec.cell
 
     @property
     def vocab(self) -> int:
@@ -132,6 +137,8 @@ def build(spec: Spec) -> Problem:
         raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
                         "gradient is exactly zero, nothing to check (use at least two distinct "
                         "symbols)")
+    if spec.cell != "vanilla":
+        return _build_gated(spec, tokens, rng)
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":
@@ -143,6 +150,31 @@ def build(spec: Spec) -> Problem:
         params["bh"] = rng.standard_normal((spec.hidden, 1)) * spec.bias_scale
         params["by"] = rng.standard_normal((tokens.vocab_size, 1)) * spec.bias_scale
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+
+
+def _build_gated(spec: Spec, tokens: Tokens, rng: np.random.Generator) -> Problem:
+    """An LSTM's or GRU's weights (bpttcheck.cells), hprev and, for the LSTM, cprev.
+
+    ``hprev = "random"`` makes both initial states random: hprev as for the
+    vanilla cell, cprev standard normals (a cell state is not squashed).
+    ``bias_scale`` > 0 draws every bias (bf bi bc bo by, or bz br bn by) after them.
+    """
+    from . import cells
+
+    cell = cells.get(spec.cell)
+    cells.check_memory(cell, spec.hidden, tokens.vocab_size, spec.seq)
+    params = cell.init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
+    shape = (spec.hidden, 1)
+    random = spec.hprev == "random"
+    hprev = np.tanh(rng.standard_normal(shape)) if random else np.zeros(shape)
+    cprev = None
+    if "cprev" in cell.states:
+        cprev = rng.standard_normal(shape) if random else np.zeros(shape)
+    if spec.bias_scale > 0:  # as for the vanilla cell: every bias, in the cell's order
+        for name in cell.params:
+            if name.startswith("b"):
+                params[name] = rng.standard_normal(params[name].shape) * spec.bias_scale
+    return Problem(params, Batch(tokens.inputs, tokens.targets, hprev, cprev), tokens, spec)
 
 
 SECOND_SEED = 7919  # added to the spec's seed for the second point (any other seed would do)

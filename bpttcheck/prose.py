@@ -40,6 +40,7 @@ ENGINE_NAMES = {"tutorial": "the tutorial's backward pass",
 # Whom to show a wrong engine's disagreement with first: the witness a reader trusts most.
 _WITNESS_ORDER = ("reference", "impl-numeric", "numeric", "tutorial")
 USER_ENGINES = ("impl", "impl-numeric")
+BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's (H, 1) columns
 
 
 # ---------------------------------------------------------------- words and numbers
@@ -84,7 +85,7 @@ def distinct(a: float, b: float, least: int = 4) -> tuple[str, str]:
 
 def format_index(parameter: str, index: tuple[int, ...]) -> str:
     """``Whh[3, 7]``; biases, which are columns, as ``bh[3]``."""
-    if parameter in ("bh", "by") and len(index) == 2 and index[1] == 0:
+    if parameter in BIASES and len(index) == 2 and index[1] == 0:
         index = index[:1]
     return f"{parameter}[{', '.join(str(i) for i in index)}]"
 
@@ -274,8 +275,10 @@ def verdict(report: Report) -> list[str]:
         if "tutorial" in engines and "reference" in engines:
             elementwise = sci(report.worst("tutorial", "reference"))
             normwise = sci(report.worst_norm("tutorial", "reference"))
+            carried = ("dhnext and dcnext recursion" if report.problem.cell == "lstm"
+                       else "dhnext recursion")
             lines.append(
-                "The tutorial's dhnext recursion computes exactly the lecture's sum over all "
+                f"The tutorial's {carried} computes exactly the lecture's sum over all "
                 f"k ≤ t: it matches the explicit double loop to {elementwise} (largest "
                 f"elementwise relative error; {normwise} norm-wise)."
             )

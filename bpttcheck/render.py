@@ -126,7 +126,8 @@ def render(report: Report, console: Console, fix: Sequence[RenderableType] = ())
     ``fix`` (a suggested fix, when one was found), then the headline as the last line."""
     p = report.problem
     console.print(
-        f"bpttcheck: hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
+        f"bpttcheck: {'' if p.cell == 'vanilla' else p.cell.upper() + ', '}"
+        f"hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
         f"({p.tokens.source}), {p.n_params} parameters, loss {report.loss:.6g}. "
         "Largest elementwise relative error per parameter:",
         highlight=False,

@@ -188,6 +188,8 @@ def run_arrays(problem: Problem, results: dict[str, Gradients],
     arrays: dict[str, np.ndarray] = dict(p.params)
     arrays.update(hprev=p.batch.hprev, inputs=np.array(p.batch.inputs),
                   targets=np.array(p.batch.targets), loss=np.array(loss))
+    if p.batch.cprev is not None:  # the LSTM's initial cell state
+        arrays["cprev"] = p.batch.cprev
     for engine, g in results.items():
         for name, grad in g.grads.items():
             arrays[f"{engine}.d{name}"] = grad

@@ -38,6 +38,14 @@ FLOOR = 1e-4
 # The model's parameters, in the tutorial's order. Defined here, in plain Python, so that the
 # CLI can offer them as choices without importing NumPy; model.py re-exports it.
 PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
+# Each cell's parameters (bpttcheck.cells holds the gated ones' equations).
+CELL_CHOICES = ("vanilla", "lstm", "gru")
+CELL_PARAM_NAMES: dict[str, tuple[str, ...]] = {
+    "vanilla": PARAM_NAMES,
+    "lstm": ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by"),
+    "gru": ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by"),
+}
+ALL_PARAM_NAMES = tuple(dict.fromkeys(n for names in CELL_PARAM_NAMES.values() for n in names))
 HPREV_CHOICES = ("zeros", "random")
 # Numerical differentiation methods (engines/numeric.py): complex step first, the default.
 METHOD_CHOICES = ("complex", "central", "forward", "richardson", "difference")
@@ -138,6 +146,9 @@ FIELDS: tuple[Field, ...] = (
     Field("time_budget", "float", TIME_BUDGET,
           "Refuse numerical differentiation estimated to take longer (seconds); 'off' to "
           "never refuse.", _positive, optional=True),
+    Field("cell", "choice", "vanilla",
+          "Recurrent cell: the tutorial's vanilla tanh RNN, an LSTM or a GRU.",
+          choices=CELL_CHOICES),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -164,6 +175,7 @@ class Spec:
     step: float | None = None
     max_memory: float = MAX_MEMORY_MB
     time_budget: float | None = TIME_BUDGET
+    cell: str = "vanilla"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
