@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..compare import PairResult, compare, norm_rel_error, tolerance
-from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
+from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters, per_step
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..model import PARAM_NAMES, Batch, Problem, loss
@@ -150,7 +150,11 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
     steps: tuple[int, ...] = ()
     notes = list(first.notes)
     if not gradient_ok:
-        causes = _diagnose(first.grads, own, ref, problem, loss_match, first.loss)
+        # A parameter their loss ignores first: the truth-based patterns cannot see it.
+        causes = ignored_parameters(first.grads, own.grads, own.covered, own.noise)
+        ignored = {p for c in causes for p in c.params}
+        causes += [c for c in _diagnose(first.grads, own, ref, problem, loss_match, first.loss)
+                   if not set(c.params) <= ignored]
         if loss_match and not (causes and causes[0].kind == "clip"):  # clipping is not per step
             steps, why_not = _localise(code, problem)
             if why_not is not None:
