@@ -516,6 +516,12 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         return Cause("single-step", f"only step t = {k} ({where}) is wrong: the error enters "
                      f"through {'; '.join(parts)}; every other step's own contribution is "
                      "right and is carried back correctly", wrong, float(k), (k,))
+    shift = _derivative_shift(dec, true, params, fw) if src_steps else None
+    if shift is not None:
+        return Cause("derivative-index", f"the tanh derivative uses h at step t{shift:+d}: "
+                     f"dhraw = (1 - hs[t{shift:+d}]**2) * dh should be (1 - hs[t]**2) * dh; "
+                     "measured from the dhraw each step must have used", wrong, float(shift),
+                     src_steps)
     if not dy_steps and src_steps:
         rel = [float(np.linalg.norm(dec.dhraw_error[k]) /
                      max(float(np.linalg.norm(true.dhraw[k])), 1e-300)) for k in range(T)]
@@ -543,6 +549,35 @@ def _trend(rel: list[float]) -> str:
         return f" grows toward the late steps ({span})"
     worst = int(np.argmax(rel))
     return f" is largest at t = {worst} ({rel[worst]:.2g})"
+
+
+def _derivative_shift(dec: Decomposition, true: _True, params: Params,
+                      fw: Forward) -> int | None:
+    """s when every step k's dhraw used the tanh derivative of step k+s (s = -1 or +1).
+
+    Their dh at step k is the true one plus what their errors carry in
+    (Why^T err(dy_k) + Whh^T err(dhraw_{k+1})); their dhraw over their dh is the
+    derivative they used, where dh is not tiny.
+    """
+    assert dec.dy_error is not None and dec.dhraw_error is not None
+    T = len(fw.hs)
+    Whh, Why = params["Whh"], params["Why"]
+    used: dict[int, list[np.ndarray]] = {-1: [], 1: []}
+    expect: dict[int, list[np.ndarray]] = {-1: [], 1: []}
+    for k in range(T):
+        carried = Whh.T @ dec.dhraw_error[k + 1] if k + 1 < T else 0.0
+        dh = true.dh[k] + Why.T @ dec.dy_error[k] + carried
+        ok = np.abs(dh) > 1e-8 * float(np.abs(dh).max(initial=0.0))
+        value = (true.dhraw[k] + dec.dhraw_error[k])[ok] / dh[ok]
+        for s in (-1, 1):
+            j = (k + s) % T if k + s >= 0 else -1
+            h = fw.hprev if j == -1 else fw.hs[j]
+            used[s].append(value)
+            expect[s].append(1 - h[ok] ** 2)
+    for s in (-1, 1):
+        if close(np.concatenate(used[s]), np.concatenate(expect[s])):
+            return s
+    return None
 
 
 def _derivative_used(dec: Decomposition, true: _True, fw: Forward, k: int) -> str:
@@ -579,8 +614,10 @@ def _weights(dy_err: np.ndarray, dy_true: np.ndarray, steps: tuple[int, ...], ba
         return None
     if len(off) == 1:
         t = off[0]
+        times = ("nothing: dy is zero there" if abs(w[t]) < 1e-6
+                 else f"{w[t]:.6g} times in dy, every other step once")
         return Cause("step-weight", f"loss step t = {t} ({_boundary_name(t, T)}) counts "
-                     f"{w[t]:.6g} times in dy, every other step once", wrong, float(w[t]), off)
+                     f"{times}", wrong, round(float(w[t]), 9), off)
     for key, seq in (("target", batch.targets), ("input", batch.inputs)):
         classes = sorted({seq[t] for t in off})
         grouped = tuple(t for t in range(T) if seq[t] in classes)
@@ -591,8 +628,8 @@ def _weights(dy_err: np.ndarray, dy_true: np.ndarray, steps: tuple[int, ...], ba
             return Cause(f"{key}-weighted", f"dy is weighted by the {key} class ({by_class}): "
                          f"exactly the loss steps whose {key} is "
                          f"{join_names([str(c) for c in classes])} (t = {_steps_text(off)}) "
-                         "count more or less than once in the gradient, but once in the "
-                         "loss; weight the loss the same way, or neither", wrong,
+                         "count that many times in the gradient but once in the loss; weight "
+                         "the loss the same way, or neither", wrong,
                          float(w[off[0]]), off)
     zero = tuple(t for t in range(T) if abs(w[t]) < 1e-6)
     if zero == off:

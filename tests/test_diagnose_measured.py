@@ -212,3 +212,12 @@ def test_by_missing_from_the_forward_pass() -> None:
     kinds = [(c.kind, c.params) for c in report.impl.causes]
     assert kinds[0] == ("ignored-param", ("by",))
     assert "does not depend on by" in report.impl.causes[0].message
+
+
+def test_tanh_derivative_taken_one_step_early(problem: Problem,
+                                              truth: dict[str, np.ndarray]) -> None:
+    g = hand_written(problem.params, problem.batch,
+                     derivative=lambda t, hs: 1 - hs[t - 1] * hs[t - 1])
+    cause = first(g, truth, problem)
+    assert cause.kind == "derivative-index" and cause.value == -1.0
+    assert "hs[t-1]" in cause.message
