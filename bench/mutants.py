@@ -18,7 +18,8 @@ Operators (AST, one change per mutant; see OPERATORS):
 - ``transpose``: remove a ``.T``, or add one to an operand of ``@``/``np.dot``/``np.outer``;
 - ``wrong-var``: a variable replaced by another of the same shape (each source lists them);
 - ``scale``: an assigned value multiplied by 2 or 0.5;
-- ``loop-direction``: ``reversed(range(T))`` -> ``range(T)``, ``range(T-1, -1, -1)`` -> ``range(T)``;
+- ``loop-direction``: ``reversed(range(T))`` -> ``range(T)``,
+  ``range(T-1, -1, -1)`` -> ``range(T)``;
 - ``aug-assign``: ``+=`` -> ``=``, or ``=`` -> ``+=`` inside the loop;
 - ``range-bound``: the backward loop stops before t = 0 or starts below t = T-1
   (a mutation at a sequence boundary: the cause must name that step).
@@ -86,25 +87,27 @@ PER_OP = 3
 
 SCALE = {"ratio", "ratio-T", "ratio-ln2", "sign", "zero", "constant"}
 LINE = {"param-line", "bias", "step-term", "transpose", "sign", "ratio", "zero", "constant"}
-TIME = {"single-step", "step-weight", "step-term", "no-dhnext", "truncated", "loop-direction"}
+TIME = {"single-step", "step-weight", "step-term", "no-dhnext", "truncated", "loop-direction",
+        "skipped-steps"}
 DY = {"dy-target", "dy-index", "dy", "target-shift", "target-weighted", "input-weighted",
       "step-weight"}
 HIDDEN = {"tanh-derivative", "derivative-index", "recursion-transpose", "dhnext-before-tanh",
-          "hs-t-for-t-1", "no-dhnext", "truncated", "input-shift"}
+          "hs-t-for-t-1", "no-dhnext", "truncated", "input-shift", "dhnext"}
 # operator -> cause kinds that count as specific and true for it. The catch-alls
 # "hidden" (output right, hidden wrong) and "measured" (no pattern) never count.
 ACCEPTABLE: dict[str, set[str]] = {
     "op-swap": SCALE | LINE | DY | HIDDEN,
-    "drop-term": LINE | DY | HIDDEN | {"no-dhnext", "truncated"},
+    "drop-term": LINE | DY | HIDDEN | TIME,
     "index-shift": {"hs-t-for-t-1", "derivative-index", "target-shift", "input-shift",
                     "dy-index", "single-step", "step-term", "step-weight", "param-line"},
     "transpose": {"transpose", "recursion-transpose", "param-line"},
     "wrong-var": LINE | HIDDEN | DY | {"single-step"},
-    "scale": SCALE | LINE | {"step-weight", "target-weighted", "dy", "single-step"},
+    "scale": SCALE | LINE | {"step-weight", "target-weighted", "dy", "single-step", "dhnext",
+                             "tanh-derivative"},
     "loop-direction": {"loop-direction"},
     "aug-assign": {"step-term", "zero", "no-dhnext", "truncated", "param-line", "bias",
-                   "single-step"},
-    "range-bound": {"single-step", "step-term", "step-weight"},
+                   "single-step", "dhnext"},
+    "range-bound": {"single-step", "step-term", "step-weight", "skipped-steps"},
 }
 OPERATORS = tuple(ACCEPTABLE)
 
@@ -411,7 +414,9 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
 @dataclasses.dataclass
 class Outcome:
     site: Site
-    truth: str  # "changes", "preserves", "uncertain", "elsewhere" (changes at the 2nd point only), "crash"
+    # "changes", "preserves", "uncertain", "crash", or "elsewhere": changes the
+    # gradient only at the second point
+    truth: str
     changed: tuple[str, ...] = ()  # parameters whose gradient the harness saw change
     flagged: bool = False
     exit_code: int = 0

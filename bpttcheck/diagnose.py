@@ -196,6 +196,54 @@ VARIANTS: tuple[tuple[str, dict[str, bool | int], str], ...] = (
 )
 
 
+def visited(params: Params, batch: Batch, lo: int, hi: int,
+            output_everywhere: bool) -> dict[str, np.ndarray]:
+    """The tutorial's backward pass visiting only steps hi, hi-1, ..., lo.
+
+    ``output_everywhere``: dWhy and dby still sum over every step (a vectorised
+    pass computes them outside the loop), and so does Why^T dy in dh.
+    """
+    fw = forward(params, batch)
+    Whh, Why = params["Whh"], params["Why"]
+    g = {n: np.zeros_like(p) for n, p in params.items()}
+    dys = fw.ps.copy()
+    dys[np.arange(batch.seq), list(batch.targets)] -= 1
+    dhnext = np.zeros(Whh.shape[0])
+    for t in reversed(range(batch.seq)):
+        if output_everywhere or lo <= t <= hi:
+            g["Why"] += np.outer(dys[t], fw.hs[t])
+            g["by"][:, 0] += dys[t]
+        if not lo <= t <= hi:
+            continue
+        dhraw = (1 - fw.hs[t] ** 2) * (Why.T @ dys[t] + dhnext)
+        g["bh"][:, 0] += dhraw
+        g["Wxh"][:, batch.inputs[t]] += dhraw
+        g["Whh"] += np.outer(dhraw, fw.h_before(t))
+        dhnext = Whh.T @ dhraw
+    return g
+
+
+def _skipped_steps(g: Mapping[str, np.ndarray], params: Params, batch: Batch,
+                   scale: float) -> Cause | None:
+    """A backward loop that misses steps at either end of the sequence."""
+    T = batch.seq
+    windows = [(0, hi) for hi in range(T - 1)] + [(lo, T - 1) for lo in range(1, T)]
+    for lo, hi in windows:
+        for everywhere in (False, True):
+            v = visited(params, batch, lo, hi, everywhere)
+            if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}):
+                missed = tuple(t for t in range(T) if not lo <= t <= hi)
+                ends = [name for name, k in (("t = 0", 0), (f"t = T-1 = {T - 1}", T - 1))
+                        if k in missed]
+                what = "dhraw" + ("" if everywhere else " and dy")
+                return Cause("skipped-steps", f"the backward loop visits only steps t = "
+                             f"{_steps_text(tuple(range(lo, hi + 1)))}: {what} at steps "
+                             f"{_steps_text(missed)} never reach the gradient; it misses "
+                             f"{join_names(ends)}; check the loop's range", (), float(len(missed)),
+                             missed)
+    return None
+
+
 def _ratio_name(c: float, T: int) -> tuple[str, str]:
     def near(x: float) -> bool:
         return abs(c / x - 1) < 1e-6
@@ -270,6 +318,9 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
         v = variant(params, batch, **flags)  # type: ignore[arg-type]
         if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}):
             return [Cause(kind, message, wrong)]
+    skipped = _skipped_steps(g, params, batch, scale) if model_based and T > 1 else None
+    if skipped is not None:
+        return [dataclasses.replace(skipped, params=wrong)]
     causes = _one_parameter(g, truth, wrong)
     fw = forward(params, batch) if model_based else None
     if fw is not None and not causes:
@@ -437,7 +488,8 @@ def _solve(M: np.ndarray, B: np.ndarray, ref: float) -> np.ndarray | None:
         return None  # more steps than equations: not identifiable
     X, *_ = np.linalg.lstsq(M, B, rcond=None)
     res = float(np.linalg.norm(M @ X - B))
-    if res <= DIAG_RTOL * ref and res <= FIT_SHARE * float(np.linalg.norm(B)) + 1e-300:
+    size = float(np.linalg.norm(B))
+    if res <= DIAG_RTOL * ref and (size <= DIAG_RTOL * ref or res <= FIT_SHARE * size):
         return np.asarray(X)
     return None
 
@@ -516,6 +568,12 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         return Cause("single-step", f"only step t = {k} ({where}) is wrong: the error enters "
                      f"through {'; '.join(parts)}; every other step's own contribution is "
                      "right and is carried back correctly", wrong, float(k), (k,))
+    carry = _carry(dec, true, params, fw, wrong) if src_steps else None
+    if carry is not None:
+        return carry
+    derivative = _derivative_form(dec, true, params, fw, wrong) if src_steps else None
+    if derivative is not None:
+        return derivative
     shift = _derivative_shift(dec, true, params, fw) if src_steps else None
     if shift is not None:
         return Cause("derivative-index", f"the tanh derivative uses h at step t{shift:+d}: "
@@ -549,6 +607,71 @@ def _trend(rel: list[float]) -> str:
         return f" grows toward the late steps ({span})"
     worst = int(np.argmax(rel))
     return f" is largest at t = {worst} ({rel[worst]:.2g})"
+
+
+def _user_steps(dec: Decomposition, true: _True) -> tuple[np.ndarray, np.ndarray]:
+    """Their dy_t and dhraw_t, from the truth and the measured errors."""
+    assert dec.dy_error is not None and dec.dhraw_error is not None
+    return true.dy + dec.dy_error, true.dhraw + dec.dhraw_error
+
+
+def _carry(dec: Decomposition, true: _True, params: Params, fw: Forward,
+           wrong: tuple[str, ...]) -> Cause | None:
+    """What dhnext carried into each step, if the tanh derivative is right.
+
+    Their dh_t = dhraw_t / (1 - h_t^2); minus Why^T dy_t it leaves what they
+    carried in from step t+1, compared with Whh^T dhraw_{t+1} (right), a multiple
+    of it, and the running sum over all later steps (``dhnext +=``).
+    """
+    dy_u, du = _user_steps(dec, true)
+    Whh, Why = params["Whh"], params["Why"]
+    T = len(fw.hs)
+    deriv = 1 - fw.hs ** 2
+    if float(deriv.min(initial=1.0)) < 1e-6:
+        return None  # saturated units: dh cannot be read back from dhraw
+    carried = du / deriv - dy_u @ Why  # (T, H): row t is dh_t - Why^T dy_t
+    right = np.zeros_like(du)
+    right[:-1] = du[1:] @ Whh  # row t: Whh^T dhraw_{t+1}
+    summed = np.cumsum(right[::-1], axis=0)[::-1]  # row t: sum over all later steps
+    ref = float(np.linalg.norm(right))
+    if ref == 0 or T < 2:
+        return None
+    if close(carried, summed) and not close(summed, right):
+        return Cause("dhnext", "dhnext accumulates: what is carried into step t is the sum "
+                     "of Whh.T @ dhraw over every later step, not only t+1's; "
+                     "dhnext += ... should be dhnext = ...", wrong)
+    a = _fit(carried, right)
+    if a is not None and close(carried, a * right) and abs(a - 1) > 1e-6:
+        what = ("nothing: dhnext is never added to dh" if abs(a) < 1e-6
+                else "the negative of it (a sign slip in dh = ... + dhnext)" if abs(a + 1) < 1e-6
+                else f"{a:.6g} times it")
+        return Cause("dhnext", "dhnext, the gradient carried into step t from step t+1, "
+                     f"should be Whh.T @ dhraw[t+1]; measured at every step it is {what}",
+                     wrong, a)
+    return None
+
+
+def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forward,
+                     wrong: tuple[str, ...]) -> Cause | None:
+    """The tanh derivative they used, if dh is right: fitted as a + b h^2 or a + b h."""
+    dy_u, du = _user_steps(dec, true)
+    Whh, Why = params["Whh"], params["Why"]
+    dh = dy_u @ Why
+    dh[:-1] += du[1:] @ Whh  # their dh_t if the carry is right
+    ok = np.abs(dh) > 1e-8 * float(np.abs(dh).max(initial=0.0))
+    if int(ok.sum()) < 3:
+        return None
+    used = du[ok] / dh[ok]
+    h = fw.hs[ok]
+    for power, form in ((2, "h^2"), (1, "h")):
+        basis = np.stack([np.ones_like(h), h ** power], axis=1)
+        (a, b), *_ = np.linalg.lstsq(basis, used, rcond=None)
+        if close(used, basis @ np.array([a, b])) and not (
+                power == 2 and abs(a - 1) < 1e-6 and abs(b + 1) < 1e-6):
+            formula = f"{a:.6g} {'+' if b >= 0 else '-'} {abs(b):.6g}*{form}"
+            return Cause("tanh-derivative", f"the tanh derivative used at every step is "
+                         f"{formula}, not 1 - h^2 (measured from dhraw / dh)", wrong, float(b))
+    return None
 
 
 def _derivative_shift(dec: Decomposition, true: _True, params: Params,
