@@ -396,7 +396,29 @@ def _one_parameter(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         elif g[n].ndim == 2 and g[n].shape[0] == g[n].shape[1] and close(g[n], truth[n].T):
             causes.append(Cause("transpose", f"d{n} is transposed: it equals the transpose "
                                 "of the true gradient", (n,)))
-    return causes
+    return _merge_ratios(causes)
+
+
+def _merge_ratios(causes: list[Cause]) -> list[Cause]:
+    """Several parameters off by the same factor: one cause naming them all."""
+    groups: dict[tuple[str, float], list[Cause]] = {}
+    for c in causes:
+        if c.kind in ("ratio", "sign", "zero") and c.value is not None:
+            groups.setdefault((c.kind, round(c.value, 6)), []).append(c)
+    out = []
+    for c in causes:
+        group = groups.get((c.kind, round(c.value, 6))) if c.value is not None else None
+        if group is None or len(group) == 1:
+            out.append(c)
+        elif group[0] is c:
+            names = tuple(p for g in group for p in g.params)
+            hidden = set(names) == set(HIDDEN_PARAMS)
+            where = ("the hidden layer's gradient is scaled as a whole: a factor on dh or dhraw"
+                     if hidden else "a factor shared by those lines")
+            what = {"sign": "has the wrong sign (-1 times the truth)",
+                    "zero": "is zero everywhere"}.get(c.kind, f"is {c.value:.6g} times the truth")
+            out.append(Cause(c.kind, f"each of {_d(names)} {what}: {where}", names, c.value))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -221,3 +221,13 @@ def test_tanh_derivative_taken_one_step_early(problem: Problem,
     cause = first(g, truth, problem)
     assert cause.kind == "derivative-index" and cause.value == -1.0
     assert "hs[t-1]" in cause.message
+
+
+def test_one_factor_on_the_whole_hidden_layer_is_one_cause(
+        problem: Problem, truth: dict[str, np.ndarray]) -> None:
+    """dh halved (before dhnext is added or after): every hidden gradient x0.5."""
+    g = dict(truth, **{n: 0.5 * truth[n] for n in ("Wxh", "Whh", "bh")})
+    causes = diagnose(g, truth, problem.params, problem.batch)
+    assert [(c.kind, set(c.params), c.value) for c in causes] == [
+        ("ratio", {"Wxh", "Whh", "bh"}, pytest.approx(0.5))]
+    assert "hidden layer" in causes[0].message

@@ -21,7 +21,7 @@ class CharRNN:
         states = [h]
         probs = []
         loss = 0.0
-        for i, target in zip(inputs, targets):
+        for i, target in zip(inputs, targets, strict=True):
             h = np.tanh(self.Wxh[:, i] + self.Whh @ h + self.bh[:, 0])
             states.append(h)
             z = self.Why @ h + self.by[:, 0]

@@ -48,4 +48,4 @@ def bench_call(params, inputs, targets, hprev):
     """The harness's adapter: set the globals, call, return (loss, {name: gradient})."""
     globals().update(params)
     loss, *grads, _ = lossFun(inputs, targets, hprev)
-    return loss, dict(zip(("Wxh", "Whh", "Why", "bh", "by"), grads))
+    return loss, dict(zip(("Wxh", "Whh", "Why", "bh", "by"), grads, strict=True))
