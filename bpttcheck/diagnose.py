@@ -596,6 +596,9 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
     derivative = _derivative_form(dec, true, params, fw, wrong) if src_steps else None
     if derivative is not None:
         return derivative
+    stored = _stored_off(dec, true, wrong) if src_steps or dy_steps else None
+    if stored is not None:
+        return stored
     shift = _derivative_shift(dec, true, params, fw) if src_steps else None
     if shift is not None:
         return Cause("derivative-index", f"the tanh derivative uses h at step t{shift:+d}: "
@@ -693,6 +696,27 @@ def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forwar
             formula = f"{a:.6g} {'+' if b >= 0 else '-'} {abs(b):.6g}*{form}"
             return Cause("tanh-derivative", f"the tanh derivative used at every step is "
                          f"{formula}, not 1 - h^2 (measured from dhraw / dh)", wrong, float(b))
+    return None
+
+
+def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...]) -> Cause | None:
+    """Their dy or dhraw at step k is the true one of step k+s: right values, wrong slots.
+
+    Rows that would come from outside the sequence are left out of the match, so
+    that a store into ``[t-1]`` (which wraps to the last row at t = 0) still fits.
+    """
+    dy_u, du = _user_steps(dec, true)
+    T = len(du)
+    for name, theirs, right in (("dhraw", du, true.dhraw), ("dy", dy_u, true.dy)):
+        if close(theirs, right):
+            continue
+        for s in (1, -1):
+            rows = [k for k in range(T) if 0 <= k + s < T]
+            if len(rows) >= 2 and close(theirs[rows], right[[k + s for k in rows]]):
+                return Cause("step-shift", f"{name} at step t holds the value that belongs to "
+                             f"step t{s:+d}: the per-step values are right but stored (or read) "
+                             f"one step off, e.g. {name}[t{-s:+d}] = ... where {name}[t] = ... "
+                             "belongs", wrong, float(s))
     return None
 
 

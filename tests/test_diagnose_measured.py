@@ -231,3 +231,23 @@ def test_one_factor_on_the_whole_hidden_layer_is_one_cause(
     assert [(c.kind, set(c.params), c.value) for c in causes] == [
         ("ratio", {"Wxh", "Whh", "bh"}, pytest.approx(0.5))]
     assert "hidden layer" in causes[0].message
+
+
+def test_per_step_values_stored_one_step_off(problem: Problem,
+                                             truth: dict[str, np.ndarray]) -> None:
+    """A vectorised pass that writes step t's dhraw into row t-1 (row -1 at t = 0)."""
+    p, b = problem.params, problem.batch
+    fw = forward(p, b)
+    T, H = fw.hs.shape
+    dY = fw.ps.copy()
+    dY[np.arange(T), list(b.targets)] -= 1
+    dA = np.zeros((T, H))
+    carry = np.zeros(H)
+    for t in range(T - 1, -1, -1):
+        dA[t - 1] = (dY[t] @ p["Why"] + carry) * (1 - fw.hs[t] ** 2)  # BUG: row t-1
+        carry = dA[t - 1] @ p["Whh"]
+    X = np.eye(p["Why"].shape[0])[list(b.inputs)]
+    g = dict(truth, Wxh=dA.T @ X, Whh=dA.T @ fw.hs_before, bh=dA.sum(axis=0)[:, None])
+    cause = first(g, truth, problem)
+    assert cause.kind == "step-shift" and cause.value == 1.0
+    assert "step t+1" in cause.message
