@@ -51,7 +51,8 @@ from .prose import join_names, plural
 DIAG_RTOL = 1e-6  # a hypothesis fits when it reproduces g to this norm-wise relative error
 ELEMENT_RTOL = 1e-6  # per element: "this element differs" for the clipping pattern
 FLOOR = 1e-4  # same role as the spec's floor: tiny entries judged on the parameter's scale
-STEP_RTOL = 1e-6  # a step's error is "zero" below this fraction of the largest true term
+WRONG_RTOL = 1e-10  # a parameter is wrong beyond this norm-wise error (rounding is ~1e-15)
+ROUNDING = 1e-12  # no fit is asked to be more exact than this
 FIT_SHARE = 1e-3  # a decomposition is exact when its residual is below this share of D too
 OUTPUT_PARAMS = ("Why", "by")
 
@@ -76,12 +77,21 @@ class Cause:
                 "value": self.value, "steps": list(self.steps)}
 
 
-def close(a: np.ndarray, b: np.ndarray) -> bool:
-    return norm_rel_error(np.asarray(a), np.asarray(b)) <= DIAG_RTOL
+def close(a: np.ndarray, b: np.ndarray, tol: float = DIAG_RTOL) -> bool:
+    return norm_rel_error(np.asarray(a), np.asarray(b)) <= tol
 
 
-def _all_close(g: Mapping[str, np.ndarray], h: Mapping[str, np.ndarray]) -> bool:
-    return all(close(g[n], h[n]) for n in PARAM_NAMES)
+def _all_close(g: Mapping[str, np.ndarray], h: Mapping[str, np.ndarray], tol: float) -> bool:
+    return all(close(g[n], h[n], tol) for n in PARAM_NAMES)
+
+
+def fit_tolerance(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> float:
+    """How exactly a hypothesis must reproduce g: DIAG_RTOL, or FIT_SHARE of the error
+    itself when the error is small (a bug at one step of a tiny gradient), never below
+    rounding (ROUNDING)."""
+    flat_g = np.concatenate([np.ravel(g[n]) for n in PARAM_NAMES])
+    flat_t = np.concatenate([np.ravel(truth[n]) for n in PARAM_NAMES])
+    return max(min(DIAG_RTOL, FIT_SHARE * norm_rel_error(flat_g, flat_t)), ROUNDING)
 
 
 def _d(names: Sequence[str]) -> str:
@@ -224,14 +234,14 @@ def visited(params: Params, batch: Batch, lo: int, hi: int,
 
 
 def _skipped_steps(g: Mapping[str, np.ndarray], params: Params, batch: Batch,
-                   scale: float) -> Cause | None:
+                   scale: float, tol: float) -> Cause | None:
     """A backward loop that misses steps at either end of the sequence."""
     T = batch.seq
     windows = [(0, hi) for hi in range(T - 1)] + [(lo, T - 1) for lo in range(1, T)]
     for lo, hi in windows:
         for everywhere in (False, True):
             v = visited(params, batch, lo, hi, everywhere)
-            if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}):
+            if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}, tol):
                 missed = tuple(t for t in range(T) if not lo <= t <= hi)
                 ends = [name for name, k in (("t = 0", 0), (f"t = T-1 = {T - 1}", T - 1))
                         if k in missed]
@@ -280,9 +290,10 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     """
     if not all(np.isfinite(g[n]).all() for n in PARAM_NAMES):
         return [Cause("nonfinite", "the gradient contains NaN or inf")]
-    wrong = tuple(n for n in PARAM_NAMES if not close(g[n], truth[n]))
+    wrong = tuple(n for n in PARAM_NAMES if not close(g[n], truth[n], WRONG_RTOL))
     if not wrong:
         return []
+    tol = fit_tolerance(g, truth)
     T = batch.seq
     pinned = _pinned(g, truth, wrong)
     if pinned is not None:
@@ -291,7 +302,7 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     flat_g = np.concatenate([g[n].ravel() for n in PARAM_NAMES])
     flat_t = np.concatenate([truth[n].ravel() for n in PARAM_NAMES])
     c = _fit(flat_g, flat_t)
-    if c is not None and close(flat_g, c * flat_t):
+    if c is not None and close(flat_g, c * flat_t, tol) and abs(c - 1) > 1e-9:
         kind, message = _ratio_name(c, T)
         return [Cause(kind, message, PARAM_NAMES, c)]
     clip = _clip_bound(g, truth, wrong)
@@ -306,7 +317,7 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
         for w in range(1, T):
             cut = {**{n: scale * v for n, v in out.items()},
                    **{n: scale * lags[n][:w].sum(axis=0) for n in HIDDEN_PARAMS}}
-            if _all_close(g, cut):
+            if _all_close(g, cut, tol):
                 if w == 1:
                     return [Cause("no-dhnext", "dhnext is missing: each step's hidden-layer "
                                   "gradient sees only its own loss; nothing flows back in time "
@@ -316,18 +327,18 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
                               f"(each loss reaches {w - 1} steps back)", wrong, float(w))]
     for kind, flags, message in VARIANTS if model_based else ():
         v = variant(params, batch, **flags)  # type: ignore[arg-type]
-        if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}):
+        if _all_close(g, {n: scale * v[n] for n in PARAM_NAMES}, tol):
             return [Cause(kind, message, wrong)]
-    skipped = _skipped_steps(g, params, batch, scale) if model_based and T > 1 else None
+    skipped = _skipped_steps(g, params, batch, scale, tol) if model_based and T > 1 else None
     if skipped is not None:
         return [dataclasses.replace(skipped, params=wrong)]
-    causes = _one_parameter(g, truth, wrong)
+    causes = _one_parameter(g, truth, wrong, tol)
     fw = forward(params, batch) if model_based else None
     if fw is not None and not causes:
-        found = _decomposed(g, truth, wrong, params, batch, fw, scale)
+        found = _decomposed(g, truth, wrong, params, batch, fw, scale, tol)
         if found is not None:
             return [found]
-        causes = _step_terms(g, truth, wrong, params, batch, fw, scale)
+        causes = _step_terms(g, truth, wrong, params, batch, fw, scale, tol)
     explained = {p for c in causes for p in c.params}
     rest = tuple(n for n in wrong if n not in explained)
     if not rest:
@@ -378,12 +389,12 @@ def _pinned(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
 
 
 def _one_parameter(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
-                   wrong: tuple[str, ...]) -> list[Cause]:
+                   wrong: tuple[str, ...], tol: float) -> list[Cause]:
     """Per parameter: a constant ratio, a sign, a transpose."""
     causes = []
     for n in wrong:
         cn = _fit(g[n], truth[n])
-        if cn is not None and close(g[n], cn * truth[n]):
+        if cn is not None and close(g[n], cn * truth[n], tol):
             if abs(cn + 1) < 1e-6:
                 causes.append(Cause("sign", f"d{n} has the wrong sign (-1 times the truth)",
                                     (n,), -1.0))
@@ -393,7 +404,8 @@ def _one_parameter(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
             else:
                 causes.append(Cause("ratio", f"d{n} is {cn:.6g} times the truth: a constant "
                                     f"factor on the line that computes d{n}", (n,), cn))
-        elif g[n].ndim == 2 and g[n].shape[0] == g[n].shape[1] and close(g[n], truth[n].T):
+        elif g[n].ndim == 2 and g[n].shape[0] == g[n].shape[1] and close(g[n], truth[n].T,
+                                                                          tol):
             causes.append(Cause("transpose", f"d{n} is transposed: it equals the transpose "
                                 "of the true gradient", (n,)))
     return _merge_ratios(causes)
@@ -454,7 +466,7 @@ def _truth_steps(params: Params, batch: Batch, fw: Forward, scale: float) -> _Tr
 
 def _step_terms(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                 wrong: tuple[str, ...], params: Params, batch: Batch, fw: Forward,
-                scale: float) -> list[Cause]:
+                scale: float, tol: float) -> list[Cause]:
     """A parameter off by a multiple of one step's term, or holding one step's term only."""
     true = _truth_steps(params, batch, fw, scale)
     T = batch.seq
@@ -464,7 +476,7 @@ def _step_terms(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         for k in _boundary_first(T):
             term = true.terms[n][k]
             a = _fit(g[n], term)
-            if a is not None and close(g[n], a * term) and T > 1:
+            if a is not None and close(g[n], a * term, tol) and T > 1:
                 times = "" if abs(a - 1) < 1e-6 else f" ({a:.6g} times it)"
                 causes.append(Cause("step-term", f"d{n} holds step t = {k}'s term only{times}: "
                                     "the other steps are lost; is it assigned (=) where it "
@@ -472,7 +484,7 @@ def _step_terms(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                                     (n,), a, (k,)))
                 break
             a = _fit(D, term)
-            if a is not None and close(D, a * term):
+            if a is not None and close(g[n], truth[n] + a * term, tol):
                 what = ("missing" if abs(a + 1) < 1e-6 else "counted twice" if abs(a - 1) < 1e-6
                         else f"counted {1 + a:.6g} times")
                 causes.append(Cause("step-term", f"d{n} is right except at step t = {k} "
@@ -504,20 +516,20 @@ class Decomposition:
     source: np.ndarray | None  # (T, H): dhraw error not carried back from later steps or dy
 
 
-def _solve(M: np.ndarray, B: np.ndarray, ref: float) -> np.ndarray | None:
-    """X with M X = B exactly (to DIAG_RTOL of ``ref`` and FIT_SHARE of B), else None."""
+def _solve(M: np.ndarray, B: np.ndarray, ref: float, tol: float) -> np.ndarray | None:
+    """X with M X = B exactly (to ``tol`` of ``ref`` and FIT_SHARE of B), else None."""
     if np.linalg.matrix_rank(M) < M.shape[1]:
         return None  # more steps than equations: not identifiable
     X, *_ = np.linalg.lstsq(M, B, rcond=None)
     res = float(np.linalg.norm(M @ X - B))
     size = float(np.linalg.norm(B))
-    if res <= DIAG_RTOL * ref and (size <= DIAG_RTOL * ref or res <= FIT_SHARE * size):
+    if res <= tol * ref and (size <= tol * ref or res <= FIT_SHARE * size):
         return np.asarray(X)
     return None
 
 
 def decompose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], params: Params,
-              batch: Batch, fw: Forward, scale: float = 1.0) -> Decomposition:
+              batch: Batch, fw: Forward, tol: float = DIAG_RTOL) -> Decomposition:
     """Measure the per-step errors of dy and dhraw that explain D = g - truth, if any do.
 
     dWhy = sum_t dy_t h_t^T and dby = sum_t dy_t: for output unit j the errors
@@ -533,13 +545,13 @@ def decompose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], para
     M_out = np.vstack([np.ones((1, T)), fw.hs.T])  # (1+H, T)
     B_out = np.vstack([D["by"][:, 0][None, :], D["Why"].T])  # (1+H, V)
     ref_out = math.hypot(*(float(np.linalg.norm(truth[n])) for n in OUTPUT_PARAMS))
-    dy_err = _solve(M_out, B_out, ref_out)
+    dy_err = _solve(M_out, B_out, ref_out, tol)
     onehot = np.zeros((V, T))
     onehot[list(batch.inputs), np.arange(T)] = 1
     M_hid = np.vstack([np.ones((1, T)), fw.hs_before.T, onehot])  # (1+H+V, T)
     B_hid = np.vstack([D["bh"][:, 0][None, :], D["Whh"].T, D["Wxh"].T])  # (1+H+V, H)
     ref_hid = math.hypot(*(float(np.linalg.norm(truth[n])) for n in HIDDEN_PARAMS))
-    dhraw_err = _solve(M_hid, B_hid, ref_hid)
+    dhraw_err = _solve(M_hid, B_hid, ref_hid, tol)
     source = None
     if dy_err is not None and dhraw_err is not None:
         Whh, Why = params["Whh"], params["Why"]
@@ -551,28 +563,28 @@ def decompose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], para
     return Decomposition(dy_err, dhraw_err, source)
 
 
-def _significant(err: np.ndarray, true: np.ndarray) -> tuple[int, ...]:
-    """Steps whose error row is above STEP_RTOL of the largest true row."""
+def _significant(err: np.ndarray, true: np.ndarray, tol: float) -> tuple[int, ...]:
+    """Steps whose error row is above ``tol`` of the largest true row."""
     top = float(np.abs(true).max(initial=0.0))
     if top == 0:
         return ()
     norms = np.linalg.norm(err, axis=1)
-    return tuple(int(k) for k in np.flatnonzero(norms > STEP_RTOL * top * math.sqrt(err.shape[1])))
+    return tuple(int(k) for k in np.flatnonzero(norms > tol * top * math.sqrt(err.shape[1])))
 
 
 def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                 wrong: tuple[str, ...], params: Params, batch: Batch, fw: Forward,
-                scale: float) -> Cause | None:
+                scale: float, tol: float) -> Cause | None:
     """A cause from :func:`decompose`: where in time the error enters, and through what."""
     T = batch.seq
     true = _truth_steps(params, batch, fw, scale)
-    dec = decompose(g, truth, params, batch, fw, scale)
+    dec = decompose(g, truth, params, batch, fw, tol)
     if dec.dy_error is None or dec.dhraw_error is None or dec.source is None:
         return None
-    dy_steps = _significant(dec.dy_error, true.dy)
-    src_steps = _significant(dec.source, true.dhraw)
+    dy_steps = _significant(dec.dy_error, true.dy, tol)
+    src_steps = _significant(dec.source, true.dhraw, tol)
     if dy_steps and not src_steps:
-        weighted = _weights(dec.dy_error, true.dy, dy_steps, batch, wrong)
+        weighted = _weights(dec.dy_error, true.dy, dy_steps, batch, wrong, tol)
         if weighted is not None:
             return weighted
         return _dy_pattern(dec.dy_error, dy_steps, batch, wrong)
@@ -585,21 +597,21 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
             parts.append(f"dy at t = {k}")
         if src_steps:
             parts.append(f"dhraw at t = {k} (beyond what dhnext carries back)")
-            parts.append(_derivative_used(dec, true, fw, k))
+            parts.append(_derivative_used(dec, true, fw, k, tol))
         parts = [p for p in parts if p]
         return Cause("single-step", f"only step t = {k} ({where}) is wrong: the error enters "
                      f"through {'; '.join(parts)}; every other step's own contribution is "
                      "right and is carried back correctly", wrong, float(k), (k,))
-    carry = _carry(dec, true, params, fw, wrong) if src_steps else None
+    carry = _carry(dec, true, params, fw, wrong, tol) if src_steps else None
     if carry is not None:
         return carry
-    derivative = _derivative_form(dec, true, params, fw, wrong) if src_steps else None
+    derivative = _derivative_form(dec, true, params, fw, wrong, tol) if src_steps else None
     if derivative is not None:
         return derivative
-    stored = _stored_off(dec, true, wrong) if src_steps or dy_steps else None
+    stored = _stored_off(dec, true, wrong, tol) if src_steps or dy_steps else None
     if stored is not None:
         return stored
-    shift = _derivative_shift(dec, true, params, fw) if src_steps else None
+    shift = _derivative_shift(dec, true, params, fw, tol) if src_steps else None
     if shift is not None:
         return Cause("derivative-index", f"the tanh derivative uses h at step t{shift:+d}: "
                      f"dhraw = (1 - hs[t{shift:+d}]**2) * dh should be (1 - hs[t]**2) * dh; "
@@ -610,7 +622,7 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                      max(float(np.linalg.norm(true.dhraw[k])), 1e-300)) for k in range(T)]
         trend = _trend(rel)
         hidden = join_names([n for n in wrong if n in HIDDEN_PARAMS])
-        at = _steps_text(_significant(dec.dhraw_error, true.dhraw))
+        at = _steps_text(_significant(dec.dhraw_error, true.dhraw, tol))
         return Cause("hidden", "the output layer (Why, by) is right and the hidden layer "
                      f"({hidden}) is wrong: dhraw is wrong at steps {at}, and the error enters "
                      f"at steps {_steps_text(src_steps)} beyond what "
@@ -641,7 +653,7 @@ def _user_steps(dec: Decomposition, true: _True) -> tuple[np.ndarray, np.ndarray
 
 
 def _carry(dec: Decomposition, true: _True, params: Params, fw: Forward,
-           wrong: tuple[str, ...]) -> Cause | None:
+           wrong: tuple[str, ...], tol: float) -> Cause | None:
     """What dhnext carried into each step, if the tanh derivative is right.
 
     Their dh_t = dhraw_t / (1 - h_t^2); minus Why^T dy_t it leaves what they
@@ -661,12 +673,12 @@ def _carry(dec: Decomposition, true: _True, params: Params, fw: Forward,
     ref = float(np.linalg.norm(right))
     if ref == 0 or T < 2:
         return None
-    if close(carried, summed) and not close(summed, right):
+    if close(carried, summed, tol) and not close(summed, right, tol):
         return Cause("dhnext", "dhnext accumulates: what is carried into step t is the sum "
                      "of Whh.T @ dhraw over every later step, not only t+1's; "
                      "dhnext += ... should be dhnext = ...", wrong)
     a = _fit(carried, right)
-    if a is not None and close(carried, a * right) and abs(a - 1) > 1e-6:
+    if a is not None and close(carried, a * right, tol) and abs(a - 1) > 1e-6:
         what = ("nothing: dhnext is never added to dh" if abs(a) < 1e-6
                 else "the negative of it (a sign slip in dh = ... + dhnext)" if abs(a + 1) < 1e-6
                 else f"{a:.6g} times it")
@@ -677,7 +689,7 @@ def _carry(dec: Decomposition, true: _True, params: Params, fw: Forward,
 
 
 def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forward,
-                     wrong: tuple[str, ...]) -> Cause | None:
+                     wrong: tuple[str, ...], tol: float) -> Cause | None:
     """The tanh derivative they used, if dh is right: fitted as a + b h^2 or a + b h."""
     dy_u, du = _user_steps(dec, true)
     Whh, Why = params["Whh"], params["Why"]
@@ -691,7 +703,7 @@ def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forwar
     for power, form in ((2, "h^2"), (1, "h")):
         basis = np.stack([np.ones_like(h), h ** power], axis=1)
         (a, b), *_ = np.linalg.lstsq(basis, used, rcond=None)
-        if close(used, basis @ np.array([a, b])) and not (
+        if close(used, basis @ np.array([a, b]), tol) and not (
                 power == 2 and abs(a - 1) < 1e-6 and abs(b + 1) < 1e-6):
             formula = f"{a:.6g} {'+' if b >= 0 else '-'} {abs(b):.6g}*{form}"
             return Cause("tanh-derivative", f"the tanh derivative used at every step is "
@@ -699,7 +711,8 @@ def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forwar
     return None
 
 
-def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...]) -> Cause | None:
+def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...],
+                tol: float) -> Cause | None:
     """Their dy or dhraw at step k is the true one of step k+s: right values, wrong slots.
 
     Rows that would come from outside the sequence are left out of the match, so
@@ -708,11 +721,11 @@ def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...]) -> Caus
     dy_u, du = _user_steps(dec, true)
     T = len(du)
     for name, theirs, right in (("dhraw", du, true.dhraw), ("dy", dy_u, true.dy)):
-        if close(theirs, right):
+        if close(theirs, right, tol):
             continue
         for s in (1, -1):
             rows = [k for k in range(T) if 0 <= k + s < T]
-            if len(rows) >= 2 and close(theirs[rows], right[[k + s for k in rows]]):
+            if len(rows) >= 2 and close(theirs[rows], right[[k + s for k in rows]], tol):
                 return Cause("step-shift", f"{name} at step t holds the value that belongs to "
                              f"step t{s:+d}: the per-step values are right but stored (or read) "
                              f"one step off, e.g. {name}[t{-s:+d}] = ... where {name}[t] = ... "
@@ -721,7 +734,7 @@ def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...]) -> Caus
 
 
 def _derivative_shift(dec: Decomposition, true: _True, params: Params,
-                      fw: Forward) -> int | None:
+                      fw: Forward, tol: float) -> int | None:
     """s when every step k's dhraw used the tanh derivative of step k+s (s = -1 or +1).
 
     Their dh at step k is the true one plus what their errors carry in
@@ -744,12 +757,12 @@ def _derivative_shift(dec: Decomposition, true: _True, params: Params,
             used[s].append(value)
             expect[s].append(1 - h[ok] ** 2)
     for s in (-1, 1):
-        if close(np.concatenate(used[s]), np.concatenate(expect[s])):
+        if close(np.concatenate(used[s]), np.concatenate(expect[s]), tol):
             return s
     return None
 
 
-def _derivative_used(dec: Decomposition, true: _True, fw: Forward, k: int) -> str:
+def _derivative_used(dec: Decomposition, true: _True, fw: Forward, k: int, tol: float) -> str:
     """Which tanh derivative step k's dhraw used, when it is one of the sequence's."""
     assert dec.dhraw_error is not None
     dh = true.dh[k]
@@ -762,20 +775,20 @@ def _derivative_used(dec: Decomposition, true: _True, fw: Forward, k: int) -> st
                   if j != k]
     candidates.append(("1, no derivative at all", np.ones(int(ok.sum()))))
     for name, value in candidates:
-        if close(used, value):
+        if close(used, value, tol):
             return f"its tanh derivative is {name}, not 1 - h_{k}^2 (a stale value)"
     return ""
 
 
 def _weights(dy_err: np.ndarray, dy_true: np.ndarray, steps: tuple[int, ...], batch: Batch,
-             wrong: tuple[str, ...]) -> Cause | None:
+             wrong: tuple[str, ...], tol: float) -> Cause | None:
     """dy_t = w_t * true dy_t at every step: loss steps weighted, by target, input or step."""
     T = batch.seq
     w = np.ones(T)
     for t in range(T):
         a = _fit(dy_err[t], dy_true[t])
         miss = float(np.linalg.norm(dy_err[t] - a * dy_true[t])) if a is not None else 1.0
-        if a is None or miss > DIAG_RTOL * float(np.linalg.norm(dy_true[t])):
+        if a is None or miss > tol * float(np.linalg.norm(dy_true[t])):
             return None
         w[t] = 1 + a
     off = tuple(t for t in range(T) if abs(w[t] - 1) > 1e-6)

@@ -251,3 +251,19 @@ def test_per_step_values_stored_one_step_off(problem: Problem,
     cause = first(g, truth, problem)
     assert cause.kind == "step-shift" and cause.value == 1.0
     assert "step t+1" in cause.message
+
+
+def test_a_small_error_at_the_tutorials_init_scale_still_gets_its_cause() -> None:
+    """At init 0.01 a last-step slip changes the gradient by ~1e-7 of its size; the fit
+    tolerance follows the size of the error, so the cause is still measured."""
+    problem = build(Spec(hidden=9, seq=10, vocab=5, seed=11, init_scale=0.01, hprev="random"))
+    truth = reference.gradients(problem.params, problem.batch, Options()).grads
+    T = problem.batch.seq
+
+    def stale(t: int, hs: dict[int, np.ndarray]) -> np.ndarray:
+        h = hs[T - 2] if t == T - 1 else hs[t]
+        return 1 - h * h
+
+    g = hand_written(problem.params, problem.batch, derivative=stale)
+    cause = first(g, truth, problem)
+    assert cause.kind == "single-step" and cause.steps == (T - 1,)
