@@ -155,7 +155,9 @@ def check_impl(code: UserCode, problem: Problem, options: Options,
         ignored = {p for c in causes for p in c.params}
         causes += [c for c in _diagnose(first.grads, own, ref, problem, loss_match, first.loss)
                    if not set(c.params) <= ignored]
-        if loss_match and not (causes and causes[0].kind == "clip"):  # clipping is not per step
+        # Not for clipping (not per step), nor when the cause already names its steps:
+        # prefixes move the last step, so a bug at t = T-1 shows at every prefix.
+        if loss_match and not (causes and (causes[0].kind == "clip" or causes[0].steps)):
             steps, why_not = _localise(code, problem)
             if why_not is not None:
                 notes.append(why_not)
