@@ -678,6 +678,14 @@ def _carry(dec: Decomposition, true: _True, params: Params, fw: Forward,
                      "of Whh.T @ dhraw over every later step, not only t+1's; "
                      "dhnext += ... should be dhnext = ...", wrong)
     a = _fit(carried, right)
+    for s in (-1, 1):  # dh_t built from dy of the step before or after: a read one step off
+        local = np.roll(dy_u, -s, axis=0) @ Why  # row t: Why^T dy_{t+s} (Python's wrap)
+        if s == 1:
+            local[-1] = 0.0  # dy[T] does not exist: a guarded read adds nothing
+        if close(du / deriv, local + right, tol):
+            return Cause("step-shift", f"dh at step t uses dy from step t{s:+d}: dh = Why.T @ "
+                         f"dy[t{s:+d}] + dhnext should read dy[t]; measured from the dh each "
+                         "step must have used", wrong, float(s))
     if a is not None and close(carried, a * right, tol) and abs(a - 1) > 1e-6:
         what = ("nothing: dhnext is never added to dh" if abs(a) < 1e-6
                 else "the negative of it (a sign slip in dh = ... + dhnext)" if abs(a + 1) < 1e-6

@@ -267,3 +267,23 @@ def test_a_small_error_at_the_tutorials_init_scale_still_gets_its_cause() -> Non
     g = hand_written(problem.params, problem.batch, derivative=stale)
     cause = first(g, truth, problem)
     assert cause.kind == "single-step" and cause.steps == (T - 1,)
+
+
+def test_dh_reads_dy_of_the_step_before(problem: Problem,
+                                        truth: dict[str, np.ndarray]) -> None:
+    """A vectorised pass whose loop reads dH[t-1] (wrapping to the last row at t = 0)."""
+    p, b = problem.params, problem.batch
+    fw = forward(p, b)
+    T, H = fw.hs.shape
+    dY = fw.ps.copy()
+    dY[np.arange(T), list(b.targets)] -= 1
+    dH = dY @ p["Why"]
+    dA = np.zeros((T, H))
+    carry = np.zeros(H)
+    for t in range(T - 1, -1, -1):
+        dA[t] = (dH[t - 1] + carry) * (1 - fw.hs[t] ** 2)  # BUG: dH[t-1]
+        carry = dA[t] @ p["Whh"]
+    X = np.eye(p["Why"].shape[0])[list(b.inputs)]
+    g = dict(truth, Wxh=dA.T @ X, Whh=dA.T @ fw.hs_before, bh=dA.sum(axis=0)[:, None])
+    cause = first(g, truth, problem)
+    assert cause.kind == "step-shift" and cause.value == -1.0 and "dy[t-1]" in cause.message
