@@ -613,10 +613,11 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         return stored
     shift = _derivative_shift(dec, true, params, fw, tol) if src_steps else None
     if shift is not None:
-        return Cause("derivative-index", f"the tanh derivative uses h at step t{shift:+d}: "
-                     f"dhraw = (1 - hs[t{shift:+d}]**2) * dh should be (1 - hs[t]**2) * dh; "
-                     "measured from the dhraw each step must have used", wrong, float(shift),
-                     src_steps)
+        a, b = (f"hs[t{x:+d}]".replace("+0", "") for x in shift)
+        used = f"{a}**2" if a == b else f"{a} * {b}"
+        return Cause("derivative-index", f"the tanh derivative uses the wrong step's h: "
+                     f"dhraw = (1 - {used}) * dh should be (1 - hs[t]**2) * dh; measured from "
+                     "the dhraw each step must have used", wrong, float(shift[0]), src_steps)
     if not dy_steps and src_steps:
         rel = [float(np.linalg.norm(dec.dhraw_error[k]) /
                      max(float(np.linalg.norm(true.dhraw[k])), 1e-300)) for k in range(T)]
@@ -742,31 +743,33 @@ def _stored_off(dec: Decomposition, true: _True, wrong: tuple[str, ...],
 
 
 def _derivative_shift(dec: Decomposition, true: _True, params: Params,
-                      fw: Forward, tol: float) -> int | None:
-    """s when every step k's dhraw used the tanh derivative of step k+s (s = -1 or +1).
+                      fw: Forward, tol: float) -> tuple[int, int] | None:
+    """(s, r) when every step k's dhraw used the derivative 1 - h_{k+s} h_{k+r}, not 1 - h_k^2.
 
     Their dh at step k is the true one plus what their errors carry in
     (Why^T err(dy_k) + Whh^T err(dhraw_{k+1})); their dhraw over their dh is the
-    derivative they used, where dh is not tiny.
+    derivative they used, where dh is not tiny. h_{-1} is hprev; past the end wraps.
     """
     assert dec.dy_error is not None and dec.dhraw_error is not None
     T = len(fw.hs)
     Whh, Why = params["Whh"], params["Why"]
-    used: dict[int, list[np.ndarray]] = {-1: [], 1: []}
-    expect: dict[int, list[np.ndarray]] = {-1: [], 1: []}
+    pairs = ((-1, -1), (1, 1), (-1, 0), (0, 1), (-1, 1))
+    used: list[np.ndarray] = []
+    expect: dict[tuple[int, int], list[np.ndarray]] = {p: [] for p in pairs}
+
+    def state(j: int) -> np.ndarray:
+        return fw.hprev if j == -1 else fw.hs[j % T]
+
     for k in range(T):
         carried = Whh.T @ dec.dhraw_error[k + 1] if k + 1 < T else 0.0
         dh = true.dh[k] + Why.T @ dec.dy_error[k] + carried
         ok = np.abs(dh) > 1e-8 * float(np.abs(dh).max(initial=0.0))
-        value = (true.dhraw[k] + dec.dhraw_error[k])[ok] / dh[ok]
-        for s in (-1, 1):
-            j = (k + s) % T if k + s >= 0 else -1
-            h = fw.hprev if j == -1 else fw.hs[j]
-            used[s].append(value)
-            expect[s].append(1 - h[ok] ** 2)
-    for s in (-1, 1):
-        if close(np.concatenate(used[s]), np.concatenate(expect[s]), tol):
-            return s
+        used.append((true.dhraw[k] + dec.dhraw_error[k])[ok] / dh[ok])
+        for s, r in pairs:
+            expect[(s, r)].append(1 - state(k + s)[ok] * state(k + r)[ok])
+    for pair in pairs:
+        if close(np.concatenate(used), np.concatenate(expect[pair]), tol):
+            return pair
     return None
 
 
