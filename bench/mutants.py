@@ -3,7 +3,7 @@
 Usage::
 
     python bench/mutants.py --seed S [--per-op N] [--sources a,b] [--exclude-seeds S0,S1]
-                            [--json F] [-v] [--table]
+                            [--exclude-per-op M] [--json F] [-v] [--table]
 
 Correct backward passes in different styles live in ``bench/mutant_sources/``
 (module globals as in min-char-rnn, a class with ``self.W...``, a vectorised
@@ -128,7 +128,7 @@ class Site:
 
     @property
     def id(self) -> str:
-        return f"{self.source}:{self.line}:{self.operator}:{self.variant}"
+        return f"{self.source}:{self.line}:{self.operator}:{self.node}:{self.variant}"
 
 
 def region(text: str) -> tuple[int, int]:
@@ -552,9 +552,11 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
 
 
 def run(seed: int, per_op: int, sources: tuple[str, ...], exclude: tuple[int, ...] = (),
-        verbose: bool = False) -> tuple[list[Outcome], dict[str, Any]]:
+        verbose: bool = False, exclude_per_op: int | None = None
+        ) -> tuple[list[Outcome], dict[str, Any]]:
     chosen = select(seed, per_op, sources)
-    seen = {s.id for other in exclude for s, _ in select(other, per_op, sources)}
+    seen = {s.id for other in exclude
+            for s, _ in select(other, exclude_per_op or per_op, sources)}
     chosen = [(s, t) for s, t in chosen if s.id not in seen]
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="bpttcheck-mutants-") as tmp:
@@ -605,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"{','.join(HELD_OUT_SOURCES)})")
     parser.add_argument("--exclude-seeds", default="",
                         help="comma-separated (tuning) seeds: drop mutants they also select")
+    parser.add_argument("--exclude-per-op", type=int, default=None,
+                        help="the --per-op the excluded seeds were run with (default: --per-op)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--table", action="store_true", help="print the operator -> kinds table")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -615,10 +619,12 @@ def main(argv: list[str] | None = None) -> int:
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
     start = time.perf_counter()
     exclude = tuple(int(s) for s in args.exclude_seeds.split(",") if s.strip())
-    outcomes, summary = run(args.seed, args.per_op, sources, exclude, args.verbose)
+    outcomes, summary = run(args.seed, args.per_op, sources, exclude, args.verbose,
+                            args.exclude_per_op)
     seconds = time.perf_counter() - start
     print(f"bench/mutants.py --seed {args.seed} --per-op {args.per_op} --sources "
           f"{','.join(sources)}" + (f" --exclude-seeds {args.exclude_seeds}" if exclude else "")
+          + (f" --exclude-per-op {args.exclude_per_op}" if args.exclude_per_op else "")
           + f"  ({datetime.date.today().isoformat()}, {seconds:.0f} s)")
     print(format_summary(summary))
     if args.json is not None:
