@@ -755,21 +755,23 @@ def _derivative_shift(dec: Decomposition, true: _True, params: Params,
     Whh, Why = params["Whh"], params["Why"]
     pairs = ((-1, -1), (1, 1), (-1, 0), (0, 1), (-1, 1))
     used: list[np.ndarray] = []
-    expect: dict[tuple[int, int], list[np.ndarray]] = {p: [] for p in pairs}
+    # h_{-1} is hprev in min-char-rnn's dict, the last state in a Python list (wrap).
+    expect: dict[tuple[int, int, bool], list[np.ndarray]] = {
+        (*p, w): [] for p in pairs for w in (False, True)}
 
-    def state(j: int) -> np.ndarray:
-        return fw.hprev if j == -1 else fw.hs[j % T]
+    def state(j: int, wrap: bool) -> np.ndarray:
+        return fw.hprev if j == -1 and not wrap else fw.hs[j % T]
 
     for k in range(T):
         carried = Whh.T @ dec.dhraw_error[k + 1] if k + 1 < T else 0.0
         dh = true.dh[k] + Why.T @ dec.dy_error[k] + carried
         ok = np.abs(dh) > 1e-8 * float(np.abs(dh).max(initial=0.0))
         used.append((true.dhraw[k] + dec.dhraw_error[k])[ok] / dh[ok])
-        for s, r in pairs:
-            expect[(s, r)].append(1 - state(k + s)[ok] * state(k + r)[ok])
-    for pair in pairs:
-        if close(np.concatenate(used), np.concatenate(expect[pair]), tol):
-            return pair
+        for s, r, w in expect:
+            expect[(s, r, w)].append(1 - state(k + s, w)[ok] * state(k + r, w)[ok])
+    for s, r, w in expect:
+        if close(np.concatenate(used), np.concatenate(expect[(s, r, w)]), tol):
+            return s, r
     return None
 
 

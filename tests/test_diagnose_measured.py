@@ -287,3 +287,19 @@ def test_dh_reads_dy_of_the_step_before(problem: Problem,
     g = dict(truth, Wxh=dA.T @ X, Whh=dA.T @ fw.hs_before, bh=dA.sum(axis=0)[:, None])
     cause = first(g, truth, problem)
     assert cause.kind == "step-shift" and cause.value == -1.0 and "dy[t-1]" in cause.message
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_derivative_one_step_early_in_either_indexing(problem: Problem,
+                                                      truth: dict[str, np.ndarray],
+                                                      wrap: bool) -> None:
+    """hs[t-1] at t = 0 is hprev in a dict keyed -1, the last state in a Python list."""
+    T = problem.batch.seq
+
+    def early(t: int, hs: dict[int, np.ndarray]) -> np.ndarray:
+        h = hs[T - 1] if (t == 0 and wrap) else hs[t - 1]
+        return 1 - h * h
+
+    g = hand_written(problem.params, problem.batch, derivative=early)
+    cause = first(g, truth, problem)
+    assert cause.kind == "derivative-index" and "hs[t-1]**2" in cause.message
