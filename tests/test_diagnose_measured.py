@@ -303,3 +303,28 @@ def test_derivative_one_step_early_in_either_indexing(problem: Problem,
     g = hand_written(problem.params, problem.batch, derivative=early)
     cause = first(g, truth, problem)
     assert cause.kind == "derivative-index" and "hs[t-1]**2" in cause.message
+
+
+def _stale_last(params: dict[str, np.ndarray], inputs: list[int], targets: list[int],
+                hprev: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    """A user's function whose first backward iteration uses the previous step's h."""
+    batch = Batch(tuple(inputs), tuple(targets), hprev)
+    T = len(inputs)
+
+    def stale(t: int, hs: dict[int, np.ndarray]) -> np.ndarray:
+        h = hs[T - 2] if t == T - 1 else hs[t]
+        return 1 - h * h
+
+    return forward(params, batch).loss, hand_written(params, batch, derivative=stale)
+
+
+def test_the_report_names_the_step_once() -> None:
+    """Through --impl: the cause names t = T-1, and no prefix localisation contradicts it
+    (on prefixes the last step moves, so every prefix would differ)."""
+    report = checker.run(SPEC, ("reference",),
+                         impl=ImplRequest(_stale_last, ImplOptions(timeout=0)))
+    assert report.impl is not None and not report.passed
+    cause = report.impl.causes[0]
+    assert cause.kind == "single-step" and cause.steps == (SPEC.seq - 1,)
+    assert report.impl.steps == ()
+    assert cause.to_dict()["steps"] == [SPEC.seq - 1]
