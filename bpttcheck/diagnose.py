@@ -587,6 +587,9 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         weighted = _weights(dec.dy_error, true.dy, dy_steps, batch, wrong, tol)
         if weighted is not None:
             return weighted
+        softmax = _dy_softmax(true.dy + dec.dy_error, fw, batch, scale, wrong, tol)
+        if softmax is not None:
+            return softmax
         return _dy_pattern(dec.dy_error, dy_steps, batch, wrong)
     steps = tuple(sorted(set(dy_steps) | set(src_steps)))
     if len(steps) == 1:
@@ -833,6 +836,29 @@ def _weights(dy_err: np.ndarray, dy_true: np.ndarray, steps: tuple[int, ...], ba
     listed = ", ".join(f"t = {t}: x{w[t]:.4g}" for t in off)
     return Cause("step-weight", f"each loss step's share of dy is scaled differently ({listed})",
                  wrong, None, off)
+
+
+def _dy_softmax(dy_u: np.ndarray, fw: Forward, batch: Batch, scale: float,
+                wrong: tuple[str, ...], tol: float) -> Cause | None:
+    """Their dy_t = a p_{t+s} - c onehot(target_t): the softmax output of another step,
+    or scaled, or the target's 1 scaled (a, c fitted; s = 0, -1, +1 with Python's wrap)."""
+    T = batch.seq
+    onehot = np.zeros_like(fw.ps)
+    onehot[np.arange(T), list(batch.targets)] = 1
+    for s in (0, -1, 1):
+        p = scale * np.roll(fw.ps, -s, axis=0)  # row t: p_{t+s}
+        basis = np.stack([p.ravel(), -scale * onehot.ravel()], axis=1)
+        (a, c), *_ = np.linalg.lstsq(basis, dy_u.ravel(), rcond=None)
+        if not close(dy_u.ravel(), basis @ np.array([a, c]), tol):
+            continue
+        if s:
+            return Cause("dy-index", f"dy starts from the softmax output of step t{s:+d}: "
+                         f"ps[t{s:+d}] where ps[t] belongs (the error follows the steps "
+                         "shifted by one)", wrong, float(s))
+        if abs(a - 1) > 1e-6 and abs(c - 1) < 1e-6:
+            return Cause("dy", f"dy is {a:.6g} times the softmax output minus 1 at the "
+                         f"target: the softmax part of dy is scaled by {a:.6g}", wrong, float(a))
+    return None
 
 
 def _dy_pattern(dy_err: np.ndarray, steps: tuple[int, ...], batch: Batch,

@@ -328,3 +328,19 @@ def test_the_report_names_the_step_once() -> None:
     assert cause.kind == "single-step" and cause.steps == (SPEC.seq - 1,)
     assert report.impl.steps == ()
     assert cause.to_dict()["steps"] == [SPEC.seq - 1]
+
+
+def test_dy_from_the_previous_steps_softmax(problem: Problem,
+                                            truth: dict[str, np.ndarray]) -> None:
+    """dy = ps[t-1].copy(); dy[targets[t]] -= 1 (ps[-1] wraps to the last step)."""
+    ps = forward(problem.params, problem.batch).ps
+    targets = problem.batch.targets
+
+    def previous(t: int, dy: np.ndarray) -> np.ndarray:
+        out = ps[t - 1].copy()[:, None]
+        out[targets[t]] -= 1
+        return out
+
+    g = hand_written(problem.params, problem.batch, dy_hook=previous)
+    cause = first(g, truth, problem)
+    assert cause.kind == "dy-index" and "ps[t-1]" in cause.message
