@@ -74,7 +74,7 @@ from bpttcheck.spec import Spec  # noqa: E402
 
 SOURCES = ROOT / "bench" / "mutant_sources"
 TUNING = ("globals_minchar", "class_rnn", "vectorised")
-HELD_OUT_SOURCES = ("goodfellow_heldout",)
+HELD_OUT_SOURCES = ("goodfellow_heldout", "layers_heldout2")
 # Tutorial-small: every element of 536 weights is differentiated through Python
 # code in a fraction of a second; init 0.5 keeps tanh away from saturation while
 # terms ten steps back still matter.
