@@ -575,7 +575,14 @@ def _significant(err: np.ndarray, true: np.ndarray, tol: float) -> tuple[int, ..
 def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                 wrong: tuple[str, ...], params: Params, batch: Batch, fw: Forward,
                 scale: float, tol: float) -> Cause | None:
-    """A cause from :func:`decompose`: where in time the error enters, and through what."""
+    """A cause from :func:`decompose`: where in time the error enters, and through what.
+
+    Only when the hidden layer is wrong: dy feeds dh, so a dy error with a right
+    hidden layer is no explanation (a wrong h factor in dWhy, paired with the step
+    before, is indistinguishable from a shifted dy in dWhy alone).
+    """
+    if not set(wrong) & set(HIDDEN_PARAMS):
+        return None
     T = batch.seq
     true = _truth_steps(params, batch, fw, scale)
     dec = decompose(g, truth, params, batch, fw, tol)

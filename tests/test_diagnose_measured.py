@@ -344,3 +344,16 @@ def test_dy_from_the_previous_steps_softmax(problem: Problem,
     g = hand_written(problem.params, problem.batch, dy_hook=previous)
     cause = first(g, truth, problem)
     assert cause.kind == "dy-index" and "ps[t-1]" in cause.message
+
+
+def test_dwhy_with_the_previous_state_is_that_line(problem: Problem,
+                                                   truth: dict[str, np.ndarray]) -> None:
+    """dWhy += dy @ hs[t-1].T in a list (hs[-1] wraps): dy could be read as shifted in
+    dWhy alone, but dh is right, so the cause is dWhy's own line, not dy."""
+    fw = forward(problem.params, problem.batch)
+    T = problem.batch.seq
+    dY = fw.ps.copy()
+    dY[np.arange(T), list(problem.batch.targets)] -= 1
+    g = dict(truth, Why=sum(np.outer(dY[t], fw.hs[t - 1]) for t in range(T)))
+    cause = first(g, truth, problem)
+    assert (cause.kind, cause.params) == ("param-line", ("Why",))
