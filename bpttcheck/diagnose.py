@@ -724,9 +724,19 @@ def _derivative_form(dec: Decomposition, true: _True, params: Params, fw: Forwar
         (a, b), *_ = np.linalg.lstsq(basis, used, rcond=None)
         if close(used, basis @ np.array([a, b]), tol) and not (
                 power == 2 and abs(a - 1) < 1e-6 and abs(b + 1) < 1e-6):
-            formula = f"{a:.6g} {'+' if b >= 0 else '-'} {abs(b):.6g}*{form}"
+            a, b = (0.0 if abs(x) < 1e-9 else float(f"{x:.6g}") for x in (a, b))
+            if power == 2 and b == -a:  # c (1 - h^2): a factor, on dh or on the derivative
+                return Cause("tanh-derivative", f"dhraw is {a:.6g} times what it should be at "
+                             f"every step, dhraw / dh = {a:.6g} (1 - h^2): a factor {a:.6g} "
+                             "on dh or on the tanh derivative", wrong, a)
+            terms = [f"{a:.6g}"] if a else []
+            if b:
+                terms.append(f"{'- ' if b < 0 else '+ ' if terms else ''}"
+                             f"{'' if abs(b) == 1 else f'{abs(b):.6g}*'}{form}")
+            formula = " ".join(terms) or "0"
             return Cause("tanh-derivative", f"the tanh derivative used at every step is "
-                         f"{formula}, not 1 - h^2 (measured from dhraw / dh)", wrong, float(b))
+                         f"{formula}, not 1 - h^2 (measured from dhraw / dh, with dh "
+                         "right)", wrong, b)
     return None
 
 

@@ -357,3 +357,17 @@ def test_dwhy_with_the_previous_state_is_that_line(problem: Problem,
     g = dict(truth, Why=sum(np.outer(dY[t], fw.hs[t - 1]) for t in range(T)))
     cause = first(g, truth, problem)
     assert (cause.kind, cause.params) == ("param-line", ("Why",))
+
+
+@pytest.mark.parametrize(("derivative", "words"), [
+    (lambda h: 1 + h * h, "is 1 + h^2, not 1 - h^2"),
+    (lambda h: 1 - h, "is 1 - h, not 1 - h^2"),
+    (lambda h: 2 * (1 - h * h), "dhraw is 2 times what it should be"),
+])
+def test_the_form_of_a_wrong_tanh_derivative(problem: Problem, truth: dict[str, np.ndarray],
+                                             derivative: Callable[[np.ndarray], np.ndarray],
+                                             words: str) -> None:
+    g = hand_written(problem.params, problem.batch,
+                     derivative=lambda t, hs: derivative(hs[t]))
+    cause = first(g, truth, problem)
+    assert cause.kind == "tanh-derivative" and words in cause.message
