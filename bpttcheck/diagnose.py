@@ -3,8 +3,10 @@
 Given the user's gradient g and the true gradient of their loss (the reference
 BPTT, times a constant when their loss is a constant multiple of the spec's),
 the difference D = g - truth is measured, and a cause is named only when a
-measurement fits it exactly (to DIAG_RTOL, norm-wise), never by guessing. In
-order, first fit wins:
+measurement reproduces g exactly, never by guessing. "Exactly" is
+:func:`fit_tolerance`: DIAG_RTOL norm-wise, or FIT_SHARE of the error itself when
+the error is small (a slip at one step of a tiny gradient), never below
+ROUNDING. In order, first fit wins:
 
 - **pinned values**: every element of the wrong parameters is one constant
   (``-5`` everywhere: a clip to (-5, -5), or a constant), zero, or +-c;
@@ -18,17 +20,24 @@ order, first fit wins:
   (:func:`variant`): the tanh derivative missing, h_t for h_{t-1}, Whh for
   Whh.T, dhnext before the tanh derivative, dy without the -1, the backward
   loop run forwards in time, an index shift t+-1 in the targets or inputs;
-- **one parameter**: a ratio, a sign, a transpose, or exactly one step's term;
-- **where the error enters** (:func:`decompose`). The output-layer gradients
-  are sums over steps, dWhy = sum_t dy_t h_t^T and dby = sum_t dy_t, so their
-  errors determine the error in each step's dy_t (a small least-squares solve,
-  exact when T <= H + 1); likewise dbh, dWhh and dWxh determine the error in
-  each step's dhraw_k. Subtracting what the recursion carries back from later
-  steps leaves the *source* of the error at each step. From these: a single
-  step wrong (the first or the last, with the tanh derivative it used), loss
-  steps weighted by their target class or input, a parameter's own line wrong
-  (its upstream quantity dy or dhraw is right), or, failing all, a description
-  of where and how big the error is.
+- **skipped steps**: a backward loop visiting only steps lo..hi (:func:`visited`);
+- **one parameter**: a ratio (one cause when several share it), a sign, a
+  transpose, or exactly one step's term;
+- **where the error enters** (:func:`decompose`), when the hidden layer is
+  wrong. The output-layer gradients are sums over steps, dWhy = sum_t dy_t h_t^T
+  and dby = sum_t dy_t, so their errors determine the error in each step's dy_t
+  (a small least-squares solve, exact when T <= H + 1); likewise dbh, dWhh and
+  dWxh determine the error in each step's dhraw_k. Subtracting what the
+  recursion carries back from later steps leaves the *source* of the error at
+  each step. From these: loss steps weighted by their target class or input;
+  dy from the softmax of another step, or scaled, or off by a one-hot that
+  follows the targets; a single step wrong (the first or the last, with the
+  tanh derivative it used); what dhnext carried (a multiple, a running sum);
+  the form of the tanh derivative used (a + b h^2, a + b h, another step's h);
+  values stored one step off; or, failing all, where and how big the error is;
+- **a line by its upstream**: dWxh wrong with dbh right means dhraw is right, so
+  the dWxh line itself is wrong (dby right: dy is right);
+- otherwise a description of what was measured (:func:`_measured`).
 
 A separate check, :func:`ignored_parameters`, compares the returned gradient
 with the numerical derivative of the user's own loss: a parameter the loss does
