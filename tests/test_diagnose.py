@@ -142,9 +142,15 @@ def test_single_bias(problem: Problem, truth: dict[str, np.ndarray], bias: str) 
 def test_hidden_layer_fallback_and_nonfinite(problem: Problem,
                                              truth: dict[str, np.ndarray]) -> None:
     rng = np.random.default_rng(0)
-    g = {n: v + (rng.standard_normal(v.shape) if n in ("Wxh", "Whh") else 0)
+    g = {n: v + (rng.standard_normal(v.shape) if n in HIDDEN_PARAMS else 0)
          for n, v in truth.items()}
-    assert kinds(g, truth, problem) == ["hidden"]
+    causes = diagnose(g, truth, problem.params, problem.batch)
+    assert [c.kind for c in causes] == ["hidden"]  # no pattern: what was measured, where
+    assert "Wxh[" in causes[0].message and "right: dWhy and dby" in causes[0].message
+    g = {n: v + (rng.standard_normal(v.shape) if n in ("Wxh", "Whh") else 0)
+         for n, v in truth.items()}  # dbh right: dhraw is right, so the lines are wrong
+    assert [(c.kind, c.params) for c in diagnose(g, truth, problem.params, problem.batch)] == [
+        ("param-line", ("Wxh", "Whh"))]
     g["by"] = np.full_like(truth["by"], np.nan)
     assert kinds(g, truth, problem) == ["nonfinite"]
 

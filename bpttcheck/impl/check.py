@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import prose
 from ..compare import PairResult, compare, norm_rel_error, rel_error, tolerance
-from ..diagnose import Cause, diagnose, disagreeing_steps, per_step
+from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters, per_step
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..errors import ImplError
@@ -398,16 +398,19 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
             f = factor if factor is not None else 1.0
             causes = diagnose(g1, {n: f * v for n, v in ref1.grads.items()}, params, batch, f)
         elif own1 is not None:
-            causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+            causes = _own_causes(g1, own1, ref1, problem, first.loss)
         if prec.reduced and factor == 1.0 and p1.loss_ok:
             notes.append(f"not localised in time: per-step gradients in {prec.dtype} are "
                          "too coarse to compare step by step")
-        elif factor == 1.0 and p1.loss_ok and not (causes and causes[0].kind == "clip"):
+        # Not for clipping (not per step), nor when the cause already names its steps:
+        # prefixes move the last step, so a bug at t = T-1 shows at every prefix.
+        elif factor == 1.0 and p1.loss_ok and not (causes and (causes[0].kind == "clip"
+                                                               or causes[0].steps)):
             steps, why_not = _localise(code, problem)
             if why_not is not None:
                 notes.append(why_not)
     elif own1 is not None and not p1.own_ok:
-        causes = _diagnose(g1, own1, ref1, problem, False, first.loss)
+        causes = _own_causes(g1, own1, ref1, problem, first.loss)
     # A cause that names a parameter whose gradient passed every comparison is not true
     # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
     right = {n for n in params if all(c.passed for c in p1.comparisons if c.parameter == n)}
@@ -418,6 +421,16 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         causes[0] = dataclasses.replace(
             causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
     return causes, steps
+
+
+def _own_causes(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem: Problem,
+                loss_value: float) -> list[Cause]:
+    """Causes against the gradient of their own loss: a parameter that loss ignores first
+    (the truth-based patterns cannot see it), then the measured patterns for the rest."""
+    causes = ignored_parameters(g, own.grads, own.covered, own.noise)
+    ignored = {p for c in causes for p in c.params}
+    return causes + [c for c in _diagnose(g, own, ref, problem, False, loss_value)
+                     if not set(c.params) <= ignored]
 
 
 def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,

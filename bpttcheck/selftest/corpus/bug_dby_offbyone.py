@@ -1,4 +1,4 @@
-# selftest-expect: bias
+# selftest-expect: step-term
 # selftest-target: lossFun
 # dby skips step 0: the update sits behind an off-by-one guard.
 import numpy as np
