@@ -322,11 +322,11 @@ def _leftover_warnings(caught: list[warnings.WarningMessage]) -> None:
 def cli() -> None:
     """Is my RNN gradient actually correct?
 
-    bpttcheck computes the gradient of a vanilla RNN's loss three independent
-    ways (the min-char-rnn tutorial's backward pass, the lecture's explicit
-    double sum over k <= t, and numerical differentiation) and reports, per
-    parameter, how far they disagree. The last line of every command is the
-    answer.
+    bpttcheck computes the gradient of an RNN's loss (a vanilla, LSTM or GRU
+    cell) three independent ways (the tutorial's backward pass, the lecture's
+    explicit double sum over k <= t, and numerical differentiation) and
+    reports, per parameter, how far they disagree; --impl checks your own.
+    The last line of every command is the answer.
 
     \b
     Exit codes:

@@ -16,6 +16,7 @@ from rich.text import Text
 from .cells.explain import GatedExplanation
 from .explain import Explanation
 from .render_explain import _reach_lags, contribution_map
+from .prose import plural
 from .report import sci
 
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
@@ -72,7 +73,8 @@ def reach_section(ex: GatedExplanation) -> list[Table | Text]:
     pct = f"{r.fraction:.0%}"
     what = Text(f"Mean over t of ‖∂L_t/∂s_(t−d)‖ relative to d = 0; s = {state} for the {name}, "
                 "h_k for the vanilla cell run on the same data, sizes and seed.", style="dim")
-    text = Text(f"{pct} of a loss step's gradient still reaches {r.cell_reach} step(s) back in "
+    reach = plural(r.cell_reach, "step")
+    text = Text(f"{pct} of a loss step's gradient still reaches {reach} back in "
                 f"the {name} and {r.vanilla_reach} in the vanilla cell.", style="bold")
     return [t, what, text]
 
