@@ -15,8 +15,8 @@ from rich.text import Text
 
 from .cells.explain import GatedExplanation
 from .explain import Explanation
-from .render_explain import _reach_lags, contribution_map
 from .prose import plural
+from .render_explain import _reach_lags, contribution_map
 from .report import sci
 
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
