@@ -21,6 +21,7 @@ from .engines.base import ProgressFn
 from .model import Problem, build
 from .report import Report
 from .spec import Spec
+from .witness import confirm
 
 ANNOUNCE_SECONDS = 5.0  # estimated numeric work worth telling the user about before it starts
 SAMPLE_STREAM = 1  # second seed word: sampled elements do not disturb the weights' stream
@@ -97,11 +98,13 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
     by element only the parameters whose projections disagree (see
     :mod:`bpttcheck.directions`), within ``options.sample`` if one is set.
     """
-    if "numeric" in engines:  # refuse an over-budget run before spending time on the others
+    if "numeric" in engines and k is not None:  # a directions run is planned as one
+        numeric.plan_directions(problem.params, problem.batch, options, k)
+    elif "numeric" in engines:  # refuse an over-budget run before spending time on the others
         work = numeric.plan(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
-            announce(f"numerical differentiation ({work.method}) of {work.elements} elements: "
-                     f"estimated {work.seconds:.0f} s on {work.workers} thread(s)")
+            announce(f"numerical differentiation ({work.method.name}) of {work.elements} "
+                     f"elements: estimated {work.seconds:.0f} s on {work.workers} thread(s)")
     results = {name: registry[name](problem.params, problem.batch, options)
                for name in engines if name != "numeric"}
     found = None
@@ -118,6 +121,8 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
             }
             options = dataclasses.replace(options, sample=subset)
         results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
+        spec = problem.spec
+        results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step)
     return {name: results[name] for name in engines}, found
 
 
