@@ -133,7 +133,8 @@ class Report:
                        "within numerical differentiation's own error bar: limited by "
                        "numerical precision, not counted as failures")
             numeric = self.results.get("numeric")
-            if numeric is not None and numeric.method not in (None, "complex", "difference"):
+            exact = (None, "complex", "difference", "complex-literal")
+            if numeric is not None and numeric.method not in exact:
                 out.append(f"the {numeric.method} method's error bar is wide; --method complex "
                            "differentiates to rounding level")
         if self.directions is not None and self.directions.screened:

@@ -11,9 +11,16 @@ Two batched losses answer such complex steps:
 :class:`LiteralLoss` (``--method complex-literal``, and the judge of the other)
     the forward pass run on P perturbed complex copies at once, as it is
     written: complex ``tanh``, ``exp`` and ``log`` from NumPy, nothing derived
-    by hand. The only liberty is the linear-layer fact that (W + i eta E_ij) v
-    is W v plus i eta v_j in row i. :func:`complex_loss` is the same for one
-    point with complex parameters (``--directions``).
+    by hand. Two liberties change no value beyond rounding: (W + i eta E_ij) v
+    is computed as W v plus i eta v_j in row i (a linear-layer fact), and after
+    each step the real part of the hidden state is set to the base pass's (it
+    differs from it by O(eta^2)). The second keeps every copy on the same
+    float64 trajectory as the engines it judges: on a chaotic network
+    (init_scale 1) a trajectory recomputed in complex arithmetic drifts by
+    rounding amplified through the steps, and the gradient along it differed by
+    5e-9 relative at the tutorial's size, a property of float64, not of
+    anyone's gradient code. :func:`complex_loss` is the forward pass for one
+    point with complex parameters (``--directions``), with no liberty at all.
 
 :class:`StructuredLoss` (``--method complex``, the default: "complex step, structured")
     a hand-derived tangent-linear model of the same arithmetic, much faster:
@@ -213,6 +220,7 @@ class LiteralLoss(_ComplexLoss):
             elif name == "bh":
                 a[ar[:n], rows[:n]] += step[:n]
             h[:n] = np.tanh(a)  # hidden state
+            h[:n].real = fw.hs[t]  # Re h_t is the base pass's, to O(eta^2): the same trajectory
             y = self._product(h[:n], self.WhyT) + by  # logits
             if name == "Why":
                 y[ar[:n], rows[:n]] += step[:n] * h[ar[:n], cols[:n]]  # (Why + i eta E_kj) h

@@ -273,7 +273,7 @@ def escalate(params: Params, batch: Batch, g: Gradients,
         grads[name].reshape(-1)[idx] = literal.values[name][idx]
         noise[name].reshape(-1)[idx] = literal.errors[name][idx]
     names = ", ".join(k for k, i in suspects.items() if len(i))
-    note = (f"{g.method} differences could not certify {n} element(s) of {names} (they "
+    note = (f"--method {g.method} could not certify {n} element(s) of {names} (they "
             "disagreed beyond their error bars); those were recomputed by the literal complex "
             "step, which has no truncation error, before judging")
     return dataclasses.replace(g, grads=grads, noise=noise, notes=(*g.notes, note))

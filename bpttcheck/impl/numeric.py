@@ -14,6 +14,7 @@ measures its truncation error for every element. Elements are sampled
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,7 @@ def gradients(loss: LossFn, params: Params, batch: Batch, options: Options,
     ``batched`` replaces the in-process :class:`ScalarLoss` (for example a proxy
     evaluating the function in a child process).
     """
+    started = time.perf_counter()
     target = batched if batched is not None else ScalarLoss(lambda p: loss(p, batch), params)
     todo = {n: (np.arange(p.size) if sample is None else np.asarray(sample[n], dtype=np.intp))
             for n, p in params.items()}
@@ -46,4 +48,7 @@ def gradients(loss: LossFn, params: Params, batch: Batch, options: Options,
                      {n: v.reshape(params[n].shape) for n, v in result.values.items()},
                      noise={n: e.reshape(params[n].shape) for n, e in result.errors.items()},
                      covered=covered, notes=result.notes, method=METHOD.name,
-                     step=result.step_text)
+                     step=result.step_text,
+                     timing={"elapsed_s": time.perf_counter() - started,
+                             "threads": float(result.threads),
+                             "elements": float(sum(len(i) for i in todo.values()))})
