@@ -122,7 +122,8 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
             options = dataclasses.replace(options, sample=subset)
         results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
         spec = problem.spec
-        results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step)
+        results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step,
+                          options.max_memory)
     return {name: results[name] for name in engines}, found
 
 

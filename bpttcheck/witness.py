@@ -44,11 +44,11 @@ def _clipped(a: Gradients, name: str, flat: np.ndarray) -> np.ndarray:
 
 
 def confirm(problem: Problem, results: Mapping[str, Gradients], rtol: float, floor: float,
-            step: float | None = None) -> dict[str, Gradients]:
+            step: float | None, max_memory: int) -> dict[str, Gradients]:
     """``results`` with the numeric engine's answer confirmed (see the module docstring).
 
     ``rtol`` and ``floor`` are the comparison's; ``step`` the numeric run's (None:
-    the method's default).
+    the method's default); ``max_memory`` bounds the work arrays, as for the engine.
     """
     out = dict(results)
     g = results.get("numeric")
@@ -79,11 +79,12 @@ def confirm(problem: Problem, results: Mapping[str, Gradients], rtol: float, flo
         values = {n: v.reshape(-1) for n, v in g.grads.items()}
         errors = {n: e.reshape(-1) for n, e in g.noise.items()}
         note = numeric_engine.verify(params, problem.batch, values, errors, picks,
-                                     step if step is not None else COMPLEX.default_step())
+                                     step if step is not None else COMPLEX.default_step(),
+                                     max_memory)
         out["numeric"] = _with_note(g, note.replace("elements", "elements agreeing worst with "
                                                     "the analytic engines", 1))
     else:
-        out["numeric"] = numeric_engine.escalate(params, problem.batch, g, picks)
+        out["numeric"] = numeric_engine.escalate(params, problem.batch, g, picks, max_memory)
     return out
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -175,11 +176,18 @@ def differentiate(loss: BatchedLoss, params: Mapping[str, np.ndarray], method: M
     # BLAS's own threads only contend with each other on a busy machine.
     with limits(limits=1, user_api="blas") if limits is not None else contextlib.nullcontext():
         if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor, as_completed  # when threaded
+            from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-            with ThreadPoolExecutor(threads) as pool:
-                futures = [pool.submit(work, name, flat) for name, flat in pieces]
-                for future in as_completed(futures):
+            with ThreadPoolExecutor(threads) as pool:  # at most 2 chunks a thread in flight
+                running: set[Future[tuple[str, np.ndarray, np.ndarray, np.ndarray,
+                                          np.ndarray]]] = set()
+                for name, flat in pieces:
+                    if len(running) >= 2 * threads:
+                        finished, running = wait(running, return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            store(*future.result())
+                    running.add(pool.submit(work, name, flat))
+                for future in wait(running)[0]:
                     store(*future.result())
         else:
             for name, flat in pieces:
