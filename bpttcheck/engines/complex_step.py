@@ -71,11 +71,17 @@ from .finite_difference import base_pass, rounding_scale, start_steps
 
 EPS = float(np.finfo(np.float64).eps)
 COMPLEX_NOISE = 16.0
+SUBNORMAL = float(np.nextafter(0.0, 1.0))  # the spacing of floats below the smallest normal
 
 
 def _noise(share_scale: np.ndarray, H: int, T: int) -> np.ndarray:
-    """Rounding of Im L / eta whose per-step shares have summed magnitude ``share_scale``."""
-    out: np.ndarray = COMPLEX_NOISE * EPS * (H + T) * share_scale
+    """Rounding of Im L whose per-step parts have summed magnitude ``share_scale``.
+
+    Imaginary parts below the smallest normal float (eta |g| for gradients near
+    1e-290) keep only an absolute precision of SUBNORMAL each: T steps of H + T
+    such terms are added to the relative rounding.
+    """
+    out: np.ndarray = COMPLEX_NOISE * (EPS * share_scale + SUBNORMAL * T) * (H + T)
     return out
 
 

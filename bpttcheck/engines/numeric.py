@@ -254,8 +254,10 @@ def verify(params: Params, batch: Batch, values: Mapping[str, np.ndarray],
         # Each element's bars, and rounding on the parameter's own scale: an element far
         # below its largest one is a sum of much larger terms (compare.py's floor, for ulps).
         top = float(np.nanmax(np.abs(values[name]), initial=0.0))
+        # A step far above the default adds the O(eta^2) truncation both paths carry (each
+        # differently: the structured one is linear in the perturbation).
         bar = (errors[name].reshape(-1)[idx] + literal.errors[name][idx]
-               + COMPLEX_NOISE * EPS * (H + T) * top)
+               + (COMPLEX_NOISE * EPS * (H + T) + COMPLEX_NOISE * step**2) * top)
         off = np.abs(s - lit) > bar
         if off.any():
             j = int(np.argmax(np.where(off, np.abs(s - lit) - bar, -np.inf)))

@@ -143,7 +143,9 @@ class Richardson(Method):
 @dataclasses.dataclass(frozen=True)
 class Difference(Central):
     def default_step(self, dtype: np.dtype | type = np.float64) -> float:
-        return 1e-8  # rounding is relative to the change: truncation h^2 is below it
+        # Rounding is relative to the change, so truncation h^2 is below it at 1e-8
+        # (measured); never below the smallest step of the precision.
+        return max(1e-8, self.step_range(dtype)[0])
 
 
 @dataclasses.dataclass(frozen=True)
