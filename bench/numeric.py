@@ -188,6 +188,12 @@ def import_seconds() -> tuple[float, float]:
     return best("import bpttcheck.cli, bpttcheck.checker") - bare, bare
 
 
+def estimate(problem: Problem, method: str, seconds: float) -> str:
+    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured."""
+    planned = numeric_engine.plan(problem.params, problem.batch, Options(method=method)).seconds
+    return f"(estimated {planned:.2f} s: {planned / seconds:.2f}x the measured time)"
+
+
 def engine_flops(problem: Problem, plan: numeric_engine.Plan) -> float:
     """Floating-point operations of the complex-step engine's matrix products."""
     H = problem.hidden
@@ -241,7 +247,8 @@ def main() -> None:
               f"{peak:.0f} MB, exit 0")
         print(f"  numeric engine alone (complex, in process): {engine:7.2f} s, "
               f"{flops / 1e9:.1f} GFLOP in products -> {flops / engine / 1e9:.1f} GFLOP/s "
-              f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM)")
+              f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM) "
+              f"{estimate(problem, 'complex', engine)}")
         agree = agreement(problem, g)
         print(f"  complex step vs tutorial: max rel. error {agree['tutorial']:.1e}; vs reference "
               f"{agree['reference']:.1e}")
@@ -252,7 +259,7 @@ def main() -> None:
             for _ in range(2 if s == 0 else 1))
         print(f"  batched literal complex step (complex-literal, engine alone): {literal:7.2f} s "
               f"= {literal / engine:.1f}x the structured engine (which includes its literal "
-              "verification sample)")
+              f"verification sample) {estimate(problem, 'complex-literal', literal)}")
         if s == 0:
             cwall, cpeak, creport = run_process(size, "central")
             limited = sum(c["precision_limited"] for c in creport["comparisons"])
@@ -261,7 +268,8 @@ def main() -> None:
             for method in ("central", "richardson", "difference"):
                 t = _timed(lambda m=method, p=problem: ENGINES["numeric"](
                     p.params, p.batch, Options(method=m)))
-                print(f"  numeric engine alone ({method}): {t:7.2f} s")
+                print(f"  numeric engine alone ({method}): {t:7.2f} s "
+                      f"{estimate(problem, method, t)}")
         per, count = element_loop(problem, LOOP_ELEMENTS[s])
         loop = per * n
         print(f"element-by-element NumPy central-difference loop: {loop:7.1f} s "
