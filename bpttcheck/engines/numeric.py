@@ -91,8 +91,8 @@ def _row_bytes(method: Method, H: int, V: int) -> int:
     """Bytes of work arrays per perturbed copy in a chunk (peak, temporaries included)."""
     if method is COMPLEX:
         return 8 * (2 * H + 4)  # B and Z, g and its scale
-    if method.complex:  # literal: complex h, a, y, exp(y) and real-part product temporaries
-        return 16 * (3 * H + 3 * V) + 8 * (2 * H + 2 * V)
+    if method.complex:  # literal: complex h, a, y, exp(y) and their temporaries
+        return 16 * (4 * H + 4 * V)
     if method.exact_change:
         return 8 * (6 * H + 4 * V)  # dh, da, s, products and logits
     return 8 * (2 * H + 2 * V + 4)  # S, Z, the softmax terms
@@ -150,7 +150,7 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
     memory = fixed + workers * chunk * copies * per_row
     if method.complex:
         elementwise = COMPLEX_ELEMENTWISE * ASSUMED_ELEMENTWISE_NS * 1e-9
-        flops = 2 * H * (H + 1) if method is COMPLEX else 4 * H * (H + V)
+        flops = 2 * H * (H + 1) if method is COMPLEX else 8 * H * (H + V)  # zgemm: 4 real
         per_row_step = flops / ASSUMED_FLOPS + (H if method is COMPLEX else H + V) * (
             2e-9 if method is COMPLEX else elementwise)
     else:
