@@ -145,3 +145,18 @@ def test_threads_reported_are_the_threads_that_ran(small_problem: Problem) -> No
     assert two.threads == 2
     g = ENGINES["numeric"](small_problem.params, small_problem.batch, Options(threads=1))
     assert g.timing is not None and g.timing["threads"] == 1
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if not m.exact_change],
+                         ids=lambda m: m.name)
+def test_directional_derivatives_of_a_plain_function(method: object) -> None:
+    from bpttcheck.numdiff import along
+
+    m = by_name(method.name)  # type: ignore[attr-defined]
+    target = ScalarLoss(lambda q: wave(q).real if not m.complex else wave(q), POINT,
+                        accepts_complex=m.complex)
+    vs = np.random.default_rng(3).standard_normal((3, *POINT["W"].shape))
+    values, errors = along(target, m, {"W": vs}, unit=3.0)
+    exact = np.array([float(np.sum(v * wave_grad(POINT["W"]))) for v in vs])
+    assert np.all(np.abs(values - exact) <= errors)
+    assert errors.max() < 1e-3 * np.abs(exact).max()
