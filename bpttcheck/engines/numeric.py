@@ -49,10 +49,13 @@ CHUNK_ROWS = 512  # rows per chunk: (P, H) work arrays stay near a core's L2 cac
 MAX_WORKERS = 8  # threads at most (one per core up to this)
 # Planning: the time estimate assumes this much per core (measured 15-31 GFLOP/s for these
 # product shapes on the 2-core reference machine) and this many nanoseconds per element-wise
-# tanh or exp (real; a complex one costs COMPLEX_ELEMENTWISE times as much).
+# tanh or exp (real; a complex one costs COMPLEX_ELEMENTWISE times as much). With these, at
+# the tutorial's size (bench/numeric.py, 2026-11-29, load average 2.5) the estimates were
+# 30 ns and 4x: 0.8x (complex), 2.1x (central), 1.3x (richardson), 1.7x (difference) and
+# 2.3x (complex-literal) the measured time; now 10 ns and 3x.
 ASSUMED_FLOPS = 20e9
-ASSUMED_ELEMENTWISE_NS = 30.0
-COMPLEX_ELEMENTWISE = 4.0
+ASSUMED_ELEMENTWISE_NS = 10.0
+COMPLEX_ELEMENTWISE = 3.0
 # Per perturbed copy, besides its (P, H) arrays: indices, steps, answers, error bars and the
 # temporaries of fancy indexing: 64 float64 vectors of length P (measured with
 # tracemalloc: 850 bytes a copy at hidden 20, against 480 for the arrays alone).
