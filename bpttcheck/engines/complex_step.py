@@ -71,7 +71,16 @@ from .finite_difference import base_pass, rounding_scale, start_steps
 
 EPS = float(np.finfo(np.float64).eps)
 COMPLEX_NOISE = 16.0
-SUBNORMAL = float(np.nextafter(0.0, 1.0))  # the spacing of floats below the smallest normal
+PROBE_ETA = 1e-4  # the probes' eta for StructuredLoss (its answers are linear in it)
+SUBNORMAL = float(np.nextafter(0.0, 1.0))
+# Imaginary parts of hidden states and logits above this leave the linear regime of the
+# complex step (its error is O(Im^2) relative): such copies are rerun with eta scaled so
+# that their largest imaginary part is IM_LIMIT / IM_MARGIN, at most IM_RETRIES times.
+IM_LIMIT = 1e-9
+IM_FLOOR = 1e-280  # far enough above the smallest normal float (2.2e-308) for full precision
+MAX_GROWTH = 1e16
+IM_MARGIN = 10.0
+IM_RETRIES = 3  # the spacing of floats below the smallest normal
 
 
 def _noise(share_scale: np.ndarray, H: int, T: int) -> np.ndarray:
@@ -188,13 +197,36 @@ class LiteralLoss(_ComplexLoss):
         order = np.argsort(start, kind="stable")
         values = np.empty(len(flat), dtype=np.complex128)
         shares = np.empty(len(flat))
-        values[order], shares[order] = self._run(name, flat[order], probes.step[order],
-                                                 start[order])
+        peak = np.empty(len(flat))
+        step = probes.step[order]
+        values[order], shares[order], peak[order] = self._run(name, flat[order], step,
+                                                              start[order])
+        # A copy whose imaginary parts grew beyond IM_LIMIT (derivatives beyond 1e11 at
+        # eta = 1e-20, on chaotic networks) has left the complex step's linear regime: run it
+        # again with eta shrunk to fit, and scale its answer back (to first order, which is
+        # all the complex step uses, Im L is linear in eta).
+        # Likewise, imaginary parts below IM_FLOOR (gradients near 1e-290 at eta = 1e-20)
+        # keep only an absolute precision: such copies are rerun with eta grown (at most to
+        # 1e-4 times the step sent, where the eta^2 error is still 1e-8 relative).
+        for _ in range(IM_RETRIES):
+            small = (peak < IM_FLOOR) & (peak > 0)
+            big = np.flatnonzero((peak > IM_LIMIT) | small)
+            if len(big) == 0:
+                break
+            redo = big[np.argsort(start[big], kind="stable")]
+            target = np.where(peak[redo] > IM_LIMIT, IM_LIMIT / IM_MARGIN, IM_FLOOR * IM_MARGIN)
+            shrink = np.minimum(target / peak[redo], MAX_GROWTH)
+            v, sh, pk = self._run(name, flat[redo], probes.step[redo] * shrink, start[redo])
+            values[redo] = v.real + 1j * (v.imag / shrink)
+            shares[redo], peak[redo] = sh / shrink, pk
         return values, _noise(shares, self.H, self.T)
 
     def _run(self, name: str, flat: np.ndarray, step: np.ndarray,
-             start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sum_t L_t on P complex copies (sorted by start); copies join at their start step.
+
+        Also returns the size of each copy's imaginary parts and their largest value
+        in any hidden state or logit.
 
         Before its start step a copy is the unperturbed network (its imaginary
         part is exactly 0), so its losses are the base pass's and it joins the
@@ -209,6 +241,7 @@ class LiteralLoss(_ComplexLoss):
         before = np.concatenate([[0.0], np.cumsum(fw.losses)])  # sum_{t < s} L_t
         total = before[start].astype(np.complex128)  # the steps before each copy's start
         shares = np.zeros(P)
+        peak = np.zeros(P)
         active = np.searchsorted(start, np.arange(T), side="right")
         h = np.empty((P, self.H), dtype=np.complex128)
         n_prev = 0
@@ -234,8 +267,10 @@ class LiteralLoss(_ComplexLoss):
             Lt, parts = _loss_terms(y, batch.targets[t], h[:n], self.reach)  # -log p[target]
             total[:n] += Lt
             shares[:n] += parts
+            np.maximum(peak[:n], np.abs(h[:n].imag).max(axis=1, initial=0.0), out=peak[:n])
+            np.maximum(peak[:n], np.abs(y.imag).max(axis=1, initial=0.0), out=peak[:n])
             n_prev = n
-        return total, shares
+        return total, shares, peak
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,7 +299,12 @@ def sensitivities(params: Params, fw: Forward, batch: Batch, eta: float) -> Sens
 
 
 class StructuredLoss(_ComplexLoss):
-    """L(theta + i eta e_i) as base + i eta g, g from the tangent-linear recursion above."""
+    """L(theta + i eta e_i) as base + i eta g, g from the tangent-linear recursion above.
+
+    Its complex evaluations (k_t, gy_t) use its own ``eta``; its answers are linear in
+    the eta of the probes, so the engine probes it with PROBE_ETA, large enough that
+    eta g stays far above the subnormal range for gradients as small as 1e-300.
+    """
 
     def __init__(self, params: Params, batch: Batch, eta: float,
                  fw: Forward | None = None) -> None:
@@ -272,6 +312,7 @@ class StructuredLoss(_ComplexLoss):
         self.sens = sensitivities(params, self.fw, batch, eta)
 
     def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        """base + i eta g: exactly linear in the probe's eta (see :data:`PROBE_ETA`)."""
         if not probes.is_complex:
             raise ValueError("StructuredLoss answers complex steps only")
         name, flat, eta = probes.name, probes.index, probes.step.imag
