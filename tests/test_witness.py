@@ -213,3 +213,39 @@ def test_threadpoolctl_is_a_dependency_so_both_cores_are_used() -> None:
     assert numeric_engine.default_workers() == min(cores, numeric_engine.MAX_WORKERS)
 
 
+
+
+CHAOS_HUGE = {"hidden": 20, "seq": 80, "vocab": 6, "init_scale": 1.5}  # |g| up to 2e14
+
+
+def test_the_literal_complex_step_stays_linear_on_huge_derivatives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """eta |g| ~ 1e-6 at eta = 1e-20 leaves the linear regime: copies are rerun, scaled."""
+    problem = build(resolve(overrides=CHAOS_HUGE))
+    params, batch = problem.params, problem.batch
+    literal = ENGINES["numeric"](params, batch, Options(method="complex-literal"))
+    structured = ENGINES["numeric"](params, batch, Options())  # verifies itself (no exit 3)
+    assert literal.noise is not None and structured.noise is not None
+    for n in params:
+        bar = literal.noise[n] + structured.noise[n] + 1e-12 * np.abs(structured.grads[n])
+        assert np.all(np.abs(literal.grads[n] - structured.grads[n]) <= bar), n
+    # Without the rerun the copies of the largest elements leave the linear regime.
+    monkeypatch.setattr(complex_step, "IM_LIMIT", 1e-30)  # forces reruns everywhere: same
+    again = ENGINES["numeric"](params, batch, Options(method="complex-literal"))
+    for n in params:
+        assert np.allclose(again.grads[n], literal.grads[n], rtol=1e-9, atol=0), n
+
+
+def test_tiny_gradients_do_not_underflow_the_complex_step() -> None:
+    """init_scale 1e-150: dWhh ~ 1e-300, where eta g at eta = 1e-20 would be subnormal."""
+    spec = resolve(overrides={"hidden": 10, "seq": 6, "vocab": 5, "init_scale": 1e-150})
+    problem = build(spec)
+    ref = ENGINES["reference"](problem.params, problem.batch, Options())
+    nonzero = ref.grads["Whh"] != 0
+    assert nonzero.any() and np.abs(ref.grads["Whh"][nonzero]).max() < 1e-290
+    for method in ("complex", "complex-literal"):
+        g = ENGINES["numeric"](problem.params, problem.batch, Options(method=method))
+        rel = np.abs(g.grads["Whh"] - ref.grads["Whh"])[nonzero] / np.abs(
+            ref.grads["Whh"][nonzero])
+        assert rel.max() < 1e-10, method
+    assert checker.run(spec).passed

@@ -83,14 +83,16 @@ IM_MARGIN = 10.0
 IM_RETRIES = 3  # the spacing of floats below the smallest normal
 
 
-def _noise(share_scale: np.ndarray, H: int, T: int) -> np.ndarray:
+def _noise(share_scale: np.ndarray, H: int, T: int, scaled: np.ndarray | float = 1.0
+           ) -> np.ndarray:
     """Rounding of Im L whose per-step parts have summed magnitude ``share_scale``.
 
     Imaginary parts below the smallest normal float (eta |g| for gradients near
     1e-290) keep only an absolute precision of SUBNORMAL each: T steps of H + T
-    such terms are added to the relative rounding.
+    such terms are added to the relative rounding (divided by ``scaled`` when eta
+    was grown by that factor and the answer scaled back).
     """
-    out: np.ndarray = COMPLEX_NOISE * (EPS * share_scale + SUBNORMAL * T) * (H + T)
+    out: np.ndarray = COMPLEX_NOISE * (EPS * share_scale + SUBNORMAL * T / scaled) * (H + T)
     return out
 
 
@@ -177,10 +179,19 @@ class _ComplexLoss:
 
 
 class LiteralLoss(_ComplexLoss):
-    """L(theta + i eta e_i) by the complex forward pass on P perturbed copies at once."""
+    """L(theta + i eta e_i) by the complex forward pass on P perturbed copies at once.
 
-    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None) -> None:
+    Each copy is run at ``ratio`` times the eta of its probe (and at more or less,
+    see :meth:`measure`), and its answer is given in the units of the probe's eta:
+    the complex step reads only the first-order term, which is linear in eta. The
+    engine probes at PROBE_ETA with ratio rel_step / PROBE_ETA, so that eta g in the
+    answers stays far above the subnormal range however small the gradient.
+    """
+
+    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None,
+                 ratio: float = 1.0) -> None:
         super().__init__(params, batch, fw)
+        self.ratio = ratio
         # Complex copies of the real weights: one complex product (zgemm) per step is several
         # times faster than two real products on the strided real and imaginary parts
         # (measured 1.2 ms against 5.6 ms at P = 512, H = 100), and the zero imaginary parts
@@ -197,36 +208,47 @@ class LiteralLoss(_ComplexLoss):
         order = np.argsort(start, kind="stable")
         values = np.empty(len(flat), dtype=np.complex128)
         shares = np.empty(len(flat))
-        peak = np.empty(len(flat))
-        step = probes.step[order]
-        values[order], shares[order], peak[order] = self._run(name, flat[order], step,
-                                                              start[order])
+        peak, low = np.empty(len(flat)), np.empty(len(flat))
+        step = probes.step * self.ratio
+        values[order], shares[order], peak[order], low[order] = self._run(
+            name, flat[order], step[order], start[order])
         # A copy whose imaginary parts grew beyond IM_LIMIT (derivatives beyond 1e11 at
         # eta = 1e-20, on chaotic networks) has left the complex step's linear regime: run it
         # again with eta shrunk to fit, and scale its answer back (to first order, which is
         # all the complex step uses, Im L is linear in eta).
-        # Likewise, imaginary parts below IM_FLOOR (gradients near 1e-290 at eta = 1e-20)
-        # keep only an absolute precision: such copies are rerun with eta grown (at most to
-        # 1e-4 times the step sent, where the eta^2 error is still 1e-8 relative).
+        # Likewise, logits whose imaginary parts stay below IM_FLOOR (weights near 1e-150 at
+        # eta = 1e-20) keep only an absolute precision: such copies are rerun with eta grown
+        # (at most MAX_GROWTH times, to 1e-4 from the default, and never past IM_LIMIT).
+        scaled = np.ones(len(flat))
         for _ in range(IM_RETRIES):
-            small = (peak < IM_FLOOR) & (peak > 0)
+            small = (low < IM_FLOOR) & (low > 0) & (scaled < MAX_GROWTH)
             big = np.flatnonzero((peak > IM_LIMIT) | small)
             if len(big) == 0:
                 break
             redo = big[np.argsort(start[big], kind="stable")]
-            target = np.where(peak[redo] > IM_LIMIT, IM_LIMIT / IM_MARGIN, IM_FLOOR * IM_MARGIN)
-            shrink = np.minimum(target / peak[redo], MAX_GROWTH)
-            v, sh, pk = self._run(name, flat[redo], probes.step[redo] * shrink, start[redo])
-            values[redo] = v.real + 1j * (v.imag / shrink)
-            shares[redo], peak[redo] = sh / shrink, pk
-        return values, _noise(shares, self.H, self.T)
+            # The most eta may grow (or must shrink), never beyond MAX_GROWTH:
+            room = IM_LIMIT / np.maximum(IM_MARGIN * peak[redo], IM_LIMIT / MAX_GROWTH)
+            grow = np.minimum(IM_FLOOR * IM_MARGIN / np.where(low[redo] > 0, low[redo], 1.0),
+                              MAX_GROWTH / scaled[redo])
+            factor = np.where(peak[redo] > IM_LIMIT, room, np.minimum(room, grow))
+            scaled[redo] *= factor
+            v, sh, pk, lo = self._run(name, flat[redo], step[redo] * scaled[redo],
+                                      start[redo])
+            values[redo] = v  # in the units of this run's eta; shares likewise
+            shares[redo], peak[redo], low[redo] = sh, pk, lo
+        # Back to the probes' units in one division by ratio * scaled (in two, the first
+        # could underflow): the answers' imaginary parts are the probe's eta times g.
+        factor = self.ratio * scaled
+        values = values.real + 1j * (values.imag / factor)
+        return values, _noise(shares / factor, self.H, self.T, factor)
 
     def _run(self, name: str, flat: np.ndarray, step: np.ndarray,
-             start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sum_t L_t on P complex copies (sorted by start); copies join at their start step.
 
-        Also returns the size of each copy's imaginary parts and their largest value
-        in any hidden state or logit.
+        Also returns the size of each copy's imaginary parts, their largest value in
+        any hidden state or logit, and their largest value in any logit (where the loss
+        reads them).
 
         Before its start step a copy is the unperturbed network (its imaginary
         part is exactly 0), so its losses are the base pass's and it joins the
@@ -241,7 +263,7 @@ class LiteralLoss(_ComplexLoss):
         before = np.concatenate([[0.0], np.cumsum(fw.losses)])  # sum_{t < s} L_t
         total = before[start].astype(np.complex128)  # the steps before each copy's start
         shares = np.zeros(P)
-        peak = np.zeros(P)
+        peak, low = np.zeros(P), np.zeros(P)  # largest |Im| of any state; of any logit
         active = np.searchsorted(start, np.arange(T), side="right")
         h = np.empty((P, self.H), dtype=np.complex128)
         n_prev = 0
@@ -268,9 +290,11 @@ class LiteralLoss(_ComplexLoss):
             total[:n] += Lt
             shares[:n] += parts
             np.maximum(peak[:n], np.abs(h[:n].imag).max(axis=1, initial=0.0), out=peak[:n])
-            np.maximum(peak[:n], np.abs(y.imag).max(axis=1, initial=0.0), out=peak[:n])
+            top_y = np.abs(y.imag).max(axis=1, initial=0.0)
+            np.maximum(peak[:n], top_y, out=peak[:n])
+            np.maximum(low[:n], top_y, out=low[:n])
             n_prev = n
-        return total, shares, peak
+        return total, shares, peak, low
 
 
 @dataclasses.dataclass(frozen=True)

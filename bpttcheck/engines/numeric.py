@@ -202,7 +202,7 @@ def model_loss(method: Method, params: Params, batch: Batch, fw: Forward | None 
     if method is COMPLEX:
         return StructuredLoss(params, batch, check_step(method, step), fw)
     if method.complex:
-        return LiteralLoss(params, batch, fw)
+        return LiteralLoss(params, batch, fw, ratio=check_step(method, step) / PROBE_ETA)
     if method.exact_change:
         return DifferenceLoss(params, batch, fw)
     return PlainLoss(params, batch, fw)
@@ -214,9 +214,9 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
     fw = base_pass(params, batch)
     p = plan(params, batch, options, fw)
     loss = model_loss(p.method, params, batch, fw, p.rel_step)
-    # The structured path evaluates its complex functions at eta = rel_step; its answers are
-    # linear in the probes' eta, which is PROBE_ETA so that eta g never underflows.
-    probe = PROBE_ETA if p.method is COMPLEX else p.rel_step
+    # The complex losses evaluate their complex functions at eta = rel_step; their answers
+    # are linear in the probes' eta, which is PROBE_ETA so that eta g never underflows.
+    probe = PROBE_ETA if p.method.complex else p.rel_step  # complex: see model_loss
     result = differentiate(loss, params, p.method, p.todo, step=probe, chunk=p.chunk,
                            workers=p.workers, progress=options.progress)
     notes = result.notes
@@ -240,9 +240,10 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
 def _literal(params: Params, batch: Batch, picks: Mapping[str, np.ndarray], step: float,
              max_memory: int, fw: Forward | None = None) -> Result:
     H, V = params["Whh"].shape[0], params["Why"].shape[0]
-    return differentiate(LiteralLoss(params, batch, fw), params, COMPLEX_LITERAL,
+    loss = LiteralLoss(params, batch, fw, ratio=step / PROBE_ETA)
+    return differentiate(loss, params, COMPLEX_LITERAL,
                          {n: np.asarray(i, dtype=np.intp) for n, i in picks.items()},
-                         step=step, chunk=_literal_chunk(max_memory, H, V, batch.seq))
+                         step=PROBE_ETA, chunk=_literal_chunk(max_memory, H, V, batch.seq))
 
 
 def verify(params: Params, batch: Batch, values: Mapping[str, np.ndarray],
