@@ -8,7 +8,11 @@ On the same machine, model and process tree it times:
 - the whole ``bpttcheck numeric`` process (a subprocess: start-up, imports, the
   tutorial engine, the full numeric gradient, the report), complex step (the
   default) and central differences;
-- the numeric engine alone, in this process;
+- the numeric engine alone, in this process, and the import time of bpttcheck
+  (a subprocess that only imports it), printed apart;
+- the batched literal complex step (``--method complex-literal``: the complex
+  forward pass on P perturbed copies, no hand-derived derivative), the fair
+  peer of the structured default;
 - a straightforward element-by-element central-difference loop in NumPy,
   written out below (a seeded subset of elements, extrapolated per element);
 - ``torch.autograd.gradcheck`` in full (slow) mode when torch is importable
@@ -174,6 +178,22 @@ def run_process(size: dict[str, int], method: str) -> tuple[float, float, dict[s
     return wall, peak, json.loads(out)
 
 
+def import_seconds() -> tuple[float, float]:
+    """(seconds to start Python and import bpttcheck's CLI, seconds to start Python alone)."""
+    def best(code: str) -> float:
+        return min(_timed(lambda: subprocess.run([sys.executable, "-c", code], check=True))
+                   for _ in range(3))
+
+    bare = best("pass")
+    return best("import bpttcheck.cli, bpttcheck.checker") - bare, bare
+
+
+def estimate(problem: Problem, method: str, seconds: float) -> str:
+    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured."""
+    planned = numeric_engine.plan(problem.params, problem.batch, Options(method=method)).seconds
+    return f"(estimated {planned:.2f} s: {planned / seconds:.2f}x the measured time)"
+
+
 def engine_flops(problem: Problem, plan: numeric_engine.Plan) -> float:
     """Floating-point operations of the complex-step engine's matrix products."""
     H = problem.hidden
@@ -206,6 +226,8 @@ def main() -> None:
           f"{os.getloadavg()[0]:.2f}")
     rate = dgemm_rate()
     print(f"DGEMM {DGEMM_N}x{DGEMM_N}: {rate:.1f} GFLOP/s (measured now)")
+    imports, bare = import_seconds()
+    print(f"imports: {imports:.2f} s to import bpttcheck (Python start-up alone {bare:.2f} s)")
     sizes = SIZES[:1] if args.quick else SIZES
     for s, size in enumerate(sizes):
         problem = build(resolve(overrides=size))
@@ -225,21 +247,29 @@ def main() -> None:
               f"{peak:.0f} MB, exit 0")
         print(f"  numeric engine alone (complex, in process): {engine:7.2f} s, "
               f"{flops / 1e9:.1f} GFLOP in products -> {flops / engine / 1e9:.1f} GFLOP/s "
-              f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM)")
+              f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM) "
+              f"{estimate(problem, 'complex', engine)}")
         agree = agreement(problem, g)
         print(f"  complex step vs tutorial: max rel. error {agree['tutorial']:.1e}; vs reference "
               f"{agree['reference']:.1e}")
         print("    per parameter vs reference: " + ", ".join(
             f"{k} {v:.1e}" for k, v in agree["reference_by_param"].items()))  # type: ignore
+        literal = min(_timed(lambda p=problem: ENGINES["numeric"](
+            p.params, p.batch, Options(method="complex-literal")))
+            for _ in range(2 if s == 0 else 1))
+        print(f"  batched literal complex step (complex-literal, engine alone): {literal:7.2f} s "
+              f"= {literal / engine:.1f}x the structured engine (which includes its literal "
+              f"verification sample) {estimate(problem, 'complex-literal', literal)}")
         if s == 0:
             cwall, cpeak, creport = run_process(size, "central")
             limited = sum(c["precision_limited"] for c in creport["comparisons"])
             print(f"bpttcheck numeric --method central (whole process): {cwall:7.2f} s, peak "
                   f"RSS {cpeak:.0f} MB, exit 0, {limited} elements limited by precision")
-            for method in ("richardson", "difference"):
+            for method in ("central", "richardson", "difference"):
                 t = _timed(lambda m=method, p=problem: ENGINES["numeric"](
                     p.params, p.batch, Options(method=m)))
-                print(f"  numeric engine alone ({method}): {t:7.2f} s")
+                print(f"  numeric engine alone ({method}): {t:7.2f} s "
+                      f"{estimate(problem, method, t)}")
         per, count = element_loop(problem, LOOP_ELEMENTS[s])
         loop = per * n
         print(f"element-by-element NumPy central-difference loop: {loop:7.1f} s "
@@ -256,7 +286,7 @@ def main() -> None:
                   f"{TORCH_ELEMENTS[s][1]} Whh elements, {tper * 1e3:.2f} ms each, "
                   f"extrapolated to {n})")
         print(f"ratios: loop / bpttcheck process = {loop / wall:.0f}x, loop / engine = "
-              f"{loop / engine:.0f}x", end="")
+              f"{loop / engine:.0f}x, loop / literal engine = {loop / literal:.0f}x", end="")
         if gradcheck is not None:
             print(f"; gradcheck / bpttcheck process = {gradcheck / wall:.0f}x, gradcheck / "
                   f"engine = {gradcheck / engine:.0f}x")

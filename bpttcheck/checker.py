@@ -23,6 +23,7 @@ from .model import Problem, build
 from .prose import duration, plural
 from .report import Report
 from .spec import Spec
+from .witness import confirm
 
 ANNOUNCE_SECONDS = 5.0  # estimated numeric work worth telling the user about before it starts
 SAMPLE_STREAM = 1  # second seed word: sampled elements do not disturb the weights' stream
@@ -121,13 +122,16 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
                                                               problem.params, options))
         if announce is not None and seconds >= ANNOUNCE_SECONDS:
             announce(f"numerical differentiation (complex) of {problem.n_params} elements: "
-                     f"estimated {seconds:.0f} s on {threads} thread(s)")
+                     f"estimated {duration(seconds)} on {plural(threads, 'thread')}")
         directional = cells.numeric.directional_fn(loss, options.step)
+    elif "numeric" in engines and k is not None:  # a directions run is planned as one
+        numeric.plan_directions(problem.params, problem.batch, options, k)
     elif "numeric" in engines:  # refuse an over-budget run before spending time on the others
         work = numeric.plan(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
-            announce(f"numerical differentiation ({work.method}) of {work.elements} elements: "
-                     f"estimated {duration(work.seconds)} on {plural(work.workers, 'thread')}")
+            announce(f"numerical differentiation ({work.method.name}) of {work.elements} "
+                     f"elements: estimated {duration(work.seconds)} on "
+                     f"{plural(work.workers, 'thread')}")
     results = {name: registry[name](problem.params, problem.batch, options)
                for name in engines if name != "numeric"}
     found = None
@@ -145,6 +149,10 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
             }
             options = dataclasses.replace(options, sample=subset)
         results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
+        spec = problem.spec
+        if problem.cell == "vanilla":  # the gated cells' numeric engine is already literal
+            results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step,
+                              options.max_memory)
     return {name: results[name] for name in engines}, found
 
 

@@ -4,14 +4,15 @@ Like PyTorch's gradcheck fast mode or JAX's ``check_grads``: instead of every
 element, compare K directional derivatives per parameter. For a random
 direction v (standard normal entries, seeded), the analytic side is v . g and
 the numerical side is dL/ds of L(theta + s v) at s = 0, one differentiation per
-direction whatever the parameter's size:
+direction whatever the parameter's size, by the one differentiator
+(:func:`bpttcheck.numdiff.along`) on the numeric engine's own losses:
 
-- ``complex``: Im L(theta + i eta v) / eta, the forward pass run on complex
-  numbers as written (:func:`bpttcheck.engines.complex_step.complex_loss`);
-- the finite-difference methods: the same formulas as per element
-  (:mod:`bpttcheck.engines.numeric`) on plain forward passes; since a
-  direction costs a handful of passes, the truncation error bar is measured
-  by repeating the difference at h/2 (``difference`` is judged as ``central``).
+- ``complex`` and ``complex-literal``: Im L(theta + i eta v) / eta, the forward
+  pass run on complex numbers as written;
+- the finite-difference methods: the same methods as per element, on plain
+  forward passes; since a direction costs a handful of passes, a guessed
+  truncation error bar is measured instead, by repeating the difference at h/2
+  (``difference`` is judged as ``central``).
 
 A projection *agrees* when |v.g - D_v| / max(|v.g| + |D_v|, floor sum|v_i g_i|) is
 within the numeric tolerance, or the difference is within the error bar (the
@@ -31,10 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from .engines import complex_step
 from .engines.base import Gradients
-from .engines.numeric import EPS, PLAIN_NOISE, STEPS
-from .model import Batch, Params, forward
+from .engines.complex_step import LiteralLoss
+from .engines.finite_difference import PlainLoss
+from .model import Batch, Params
+from .numdiff import along, by_name
+from .numdiff.methods import CENTRAL, COMPLEX_LITERAL
+
+EPS = float(np.finfo(np.float64).eps)
 
 DIRECTIONS_STREAM = 3  # seed word: directions do not disturb the weights' or samples' streams
 DOT_NOISE = 4.0  # ulps per term of the rounding of v . g (pairwise summation does better)
@@ -90,39 +95,22 @@ def random_directions(params: Params, k: int, seed: int) -> dict[str, np.ndarray
 def directional(params: Params, batch: Batch, name: str, v: np.ndarray, method: str,
                 step: float | None = None) -> tuple[float, float]:
     """dL/ds of L(params with ``name`` + s v) at s = 0, and its error bar."""
-    theta = params[name]
-    unit = max(1.0, float(np.abs(theta).max(initial=0.0)))
-    if method == "complex":
-        eta = (step if step is not None else complex_step.COMPLEX_STEP) * unit
-        moved: dict[str, np.ndarray] = {n: np.asarray(p, dtype=np.complex128)
-                                        for n, p in params.items()}
-        moved[name] = theta + 1j * eta * v
-        value = complex_step.complex_loss(moved, batch).imag / eta
-        T, H = batch.seq, params["Whh"].shape[0]
-        return value, complex_step.noise(np.array(abs(value)), H, T).item()
-    kind = "central" if method == "difference" else method
-    h = (step if step is not None else STEPS[kind]) * unit
+    values, errors = directionals(params, batch, name, v[None], method, step)
+    return float(values[0]), float(errors[0])
 
-    def change(s: float) -> tuple[float, float]:
-        bumped = dict(params)
-        bumped[name] = theta + s * v
-        fw = forward(bumped, batch)
-        return fw.loss, float(np.abs(fw.losses).sum() + np.abs(fw.ys).max(axis=1).sum())
 
-    base, scale = change(0.0)
-    rounding = PLAIN_NOISE * EPS * scale / h
-    # Each direction costs only a few forward passes, so the truncation error is measured
-    # (the same difference at h/2) instead of guessed from the second difference.
-    up, up2 = change(h)[0] - base, change(h / 2)[0] - base
-    if kind == "forward":
-        f1, f2 = up / h, up2 / (h / 2)
-        return f1, 2 * abs(f1 - f2) + 2 * rounding  # error of f1 ~ h f''/2 = 2 (f1 - f2)
-    down, down2 = change(-h)[0] - base, change(-h / 2)[0] - base
-    d1 = (up - down) / (2 * h)
-    d2 = (up2 - down2) / h
-    if kind == "central":
-        return d1, 4 * abs(d1 - d2) / 3 + 3 * rounding  # error of d1 ~ 4 (d1 - d2) / 3
-    return (4 * d2 - d1) / 3, abs(d1 - d2) / 3 + 3 * rounding
+def directionals(params: Params, batch: Batch, name: str, vs: np.ndarray, method: str,
+                 step: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """K directional derivatives along vs (K, *shape) of parameter ``name``, and error bars."""
+    m = by_name(method)
+    if m.complex:
+        loss: LiteralLoss | PlainLoss = LiteralLoss(params, batch)
+        m = COMPLEX_LITERAL
+    else:
+        loss = PlainLoss(params, batch)
+        m = CENTRAL if m.exact_change else m
+    unit = max(1.0, float(np.abs(params[name]).max(initial=0.0)))
+    return along(loss, m, {name: vs}, unit, step=step)
 
 
 def screen(params: Params, batch: Batch, analytic: Mapping[str, Gradients], k: int,
@@ -136,20 +124,21 @@ def screen(params: Params, batch: Batch, analytic: Mapping[str, Gradients], k: i
     (the vanilla model's) for other models, such as the gated cells.
     """
     dirs = random_directions(params, k, seed)
-    if directional_fn is None:
-        def directional_fn(name: str, v: np.ndarray) -> tuple[float, float]:
-            return directional(params, batch, name, v, method, step)
-    numeric: dict[str, list[tuple[float, float]]] = {
-        name: [directional_fn(name, v) for v in dirs[name]] for name in params
-    }
+    if directional_fn is None:  # the vanilla model: every direction in one batched call
+        numeric = {name: directionals(params, batch, name, dirs[name], method, step)
+                   for name in params}
+    else:
+        numeric = {}
+        for name in params:
+            pairs = [directional_fn(name, v) for v in dirs[name]]  # (value, error bar) each
+            numeric[name] = (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
     projections = []
     drilled: dict[str, None] = {}
     for engine, g in analytic.items():
         for name in params:
             a = np.array([float(np.sum(v * g.grads[name])) for v in dirs[name]])
             terms = np.array([float(np.sum(np.abs(v * g.grads[name]))) for v in dirs[name]])
-            n = np.array([value for value, _ in numeric[name]])
-            bar = np.array([err for _, err in numeric[name]])
+            n, bar = numeric[name]
             bar = bar + DOT_NOISE * EPS * params[name].size * terms
             finite = np.isfinite(a) & np.isfinite(n)
             diff = np.abs(np.where(finite, a - n, 0.0))

@@ -198,7 +198,8 @@ def notes(report: Report) -> list[str]:
                    f"but within {bars}: limited by numerical "
                    f"precision (marked {PRECISION_MARK}), not counted as failures")
         numeric = report.results.get("numeric")
-        if numeric is not None and numeric.method not in (None, "complex", "difference"):
+        if numeric is not None and numeric.method not in (None, "complex", "difference",
+                                                           "complex-literal"):
             out.append(f"the {numeric.method} method's error bar is wide; --method complex "
                        "differentiates to rounding level")
     if report.directions is not None and report.directions.screened:

@@ -47,8 +47,9 @@ CELL_PARAM_NAMES: dict[str, tuple[str, ...]] = {
 }
 ALL_PARAM_NAMES = tuple(dict.fromkeys(n for names in CELL_PARAM_NAMES.values() for n in names))
 HPREV_CHOICES = ("zeros", "random")
-# Numerical differentiation methods (engines/numeric.py): complex step first, the default.
-METHOD_CHOICES = ("complex", "central", "forward", "richardson", "difference")
+# Numerical differentiation methods, complex step (structured) first, the default. Defined
+# here NumPy-free for the CLI; bpttcheck.numdiff.methods.METHODS must list the same names.
+METHOD_CHOICES = ("complex", "central", "forward", "richardson", "difference", "complex-literal")
 # Work arrays of the numeric engine, in MB: far below the 500 MB a check may take in all.
 MAX_MEMORY_MB = 256.0
 # Refuse numerical differentiation estimated to take longer than this many seconds: a full
@@ -135,10 +136,13 @@ FIELDS: tuple[Field, ...] = (
           "Relative-error floor, as a fraction of the parameter's largest |gradient|.",
           _tolerance),
     Field("method", "choice", "complex",
-          "Numerical differentiation: complex step (exact to rounding), central, forward, "
-          "richardson, or difference (central, in difference form).",
+          "Numerical differentiation: complex step (structured, verified literally on a "
+          "sample; exact to rounding), central, forward, richardson, difference (central, in "
+          "difference form), or complex-literal (complex step on the forward pass, every "
+          "element).",
           choices=METHOD_CHOICES),
-    Field("step", "float", None, "Finite-difference step (default: chosen by the method).",
+    Field("step", "float", None,
+          "Step of --method, relative to max(1, |θ|) (default: chosen by the method).",
           _positive, optional=True),
     Field("max_memory", "float", MAX_MEMORY_MB,
           "Memory for the numeric engine's work arrays, in MB (chunks are sized to fit).",

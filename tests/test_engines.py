@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bpttcheck import checker
 from bpttcheck.engines import ENGINES, Options
-from bpttcheck.engines.numeric import difference_losses
+from bpttcheck.engines.finite_difference import difference_losses
 from bpttcheck.model import PARAM_NAMES, Batch, Problem, build, forward, loss
 from bpttcheck.spec import resolve
 

@@ -219,8 +219,8 @@ def test_ctrl_c_during_threaded_numeric_work_exits_promptly() -> None:
     """The numeric engine's thread pool would finish its whole queue before letting Ctrl-C
     through; the watchdog ends the process within a fraction of a second instead, with the
     message once and (here, --json) the error document."""
-    with subprocess.Popen([sys.executable, "-m", "bpttcheck", "numeric", "--hidden", "100",
-                           "--seq", "80", "--method", "central", "--json"],
+    with subprocess.Popen([sys.executable, "-m", "bpttcheck", "numeric", "--hidden", "150",
+                           "--seq", "150", "--method", "central", "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, env=env(),
                           cwd=ROOT) as proc:
         assert proc.stderr is not None
@@ -232,7 +232,7 @@ def test_ctrl_c_during_threaded_numeric_work_exits_promptly() -> None:
         out, err = proc.communicate(timeout=60)
         waited = time.monotonic() - sent
     assert proc.returncode == ExitCode.INTERRUPTED
-    assert waited < 3.0, waited  # without the watchdog: until the whole queue is done
+    assert waited < 10.0, waited  # without the watchdog: the whole queue (about 26 s here)
     assert err.decode().count("interrupted") == 1 and b"Traceback" not in err
     doc = json.loads(out)
     jsonschema.validate(doc, schema())

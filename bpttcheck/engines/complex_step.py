@@ -2,48 +2,61 @@
 
 Run the forward pass on complex numbers with the parameter element theta_i
 moved to theta_i + i eta. No two nearly equal numbers are ever subtracted, so
-eta can be tiny (:data:`COMPLEX_STEP` = 1e-20, relative to max(1, |theta_i|))
-and the O(eta^2) truncation error is far below rounding: the result agrees
-with the exact derivative to a few ulps. The derivative of every nonlinear
-step comes from NumPy's own complex ``tanh``, ``exp`` and ``log``; nothing
-here writes down a derivative by hand.
+eta can be tiny (1e-20, relative to max(1, |theta_i|)) and the O(eta^2)
+truncation error is far below rounding: the result agrees with the exact
+derivative to a few ulps.
 
-:func:`complex_loss` is that, literally: the forward pass of
-:mod:`bpttcheck.model` on complex arrays. It is what the tests and the
-random-projection pre-screen use. Checking every element that way costs one
-complex forward pass per element, so the engine uses the same arithmetic
-with its structure made explicit (:func:`tangents`, :func:`output_gradient`):
+Two batched losses answer such complex steps:
 
-- **Real parts are shared.** Re z differs from the unperturbed forward pass
-  by O(eta^2) ~ 1e-40 relative, which is below rounding: every perturbed copy
-  has the unperturbed real part, computed once.
-- **Imaginary parts are linear.** With |Im| ~ eta tiny, Im f(a + i eta s) =
-  s Im f(a + i eta) to rounding for each elementwise f (tanh), and for the
-  loss of one step ``Im L_t(y + i eta v) = sum_k v_k Im L_t(y + i eta e_k)``.
-  So the complex tanh is evaluated once per hidden unit and step, giving
-  ``k_t = Im tanh(a_t + i eta) / eta``, and the complex log-sum-exp once per
-  logit and step, giving ``gy_t[k] = Im L_t(y_t + i eta e_k) / eta``. Only
-  one term of the softmax sum moves when one logit does, so each of those is
-  ``log(S_t + exp(y_tk - m + i eta) - exp(y_tk - m)) + m``, O(V) per step.
-- **Products with real matrices act on Im alone:** Im(W z) = W Im(z).
+:class:`LiteralLoss` (``--method complex-literal``, and the judge of the other)
+    the forward pass run on P perturbed complex copies at once, as it is
+    written: complex ``tanh``, ``exp`` and ``log`` from NumPy, nothing derived
+    by hand. Two liberties change no value beyond rounding: (W + i eta E_ij) v
+    is computed as W v plus i eta v_j in row i (a linear-layer fact), and after
+    each step the real part of the hidden state is set to the base pass's (it
+    differs from it by O(eta^2)). The second keeps every copy on the same
+    float64 trajectory as the engines it judges: on a chaotic network
+    (init_scale 1) a trajectory recomputed in complex arithmetic drifts by
+    rounding amplified through the steps, and the gradient along it differed by
+    5e-9 relative at the tutorial's size, a property of float64, not of
+    anyone's gradient code. :func:`complex_loss` is the forward pass for one
+    point with complex parameters (``--directions``), with no liberty at all.
 
-Writing B_t = Im h_t / eta for one perturbed element (row i of the
-pre-activation; the *forcing* c_t is h_{t-1}[j] for Whh[i, j], [x_t == j] for
-Wxh[i, j] and 1 for bh[i])::
+:class:`StructuredLoss` (``--method complex``, the default: "complex step, structured")
+    a hand-derived tangent-linear model of the same arithmetic, much faster:
 
-    B_t = k_t * (Whh B_{t-1} + c_t e_i),        B_{start-1} = 0
-    g   = sum_t B_t . w_t,                      w_t = Why^T gy_t
+    - real parts are shared (Re z differs from the unperturbed pass by
+      O(eta^2), below rounding), so only imaginary parts are propagated;
+    - with |Im| tiny, Im f(a + i eta s) = s Im f(a + i eta) for each
+      elementwise f: the complex tanh is evaluated once per unit and step,
+      k_t = Im tanh(a_t + i eta) / eta, and the complex log-sum-exp once per
+      logit and step, gy_t[k] = Im L_t(y_t + i eta e_k) / eta;
+    - products with real matrices act on Im alone.
 
-and for the output layer (hidden states unchanged)::
+    Writing B_t = Im h_t / eta for one perturbed element (row i of the
+    pre-activation; the forcing c_t is h_{t-1}[j] for Whh[i, j], [x_t == j]
+    for Wxh[i, j] and 1 for bh[i])::
 
-    dL/dWhy[k, j] = sum_t gy_t[k] h_t[j],      dL/dby[k] = sum_t gy_t[k]
+        B_t = k_t * (Whh B_{t-1} + c_t e_i),        B_{start-1} = 0
+        g   = sum_t B_t . w_t,                      w_t = Why^T gy_t
+        dL/dWhy[k, j] = sum_t gy_t[k] h_t[j],      dL/dby[k] = sum_t gy_t[k]
 
-A batch of P perturbations advances as one (P, H) array; one matrix product
-per step, ``B_{t-1} [Whh^T | w_{t-1}]``, gives both the next pre-activation's
-imaginary part and step t-1's share of the loss. Rows are sorted by the first
-step whose forcing is not zero (Wxh[i, j] waits for the first input j; Whh
-waits for a nonzero h_{t-1}[j], so with hprev = 0 it starts at step 1); rows
-not started yet are left out of the product.
+    Because this is derivation by a person, the very thing bpttcheck audits,
+    every run recomputes a sample of its elements with :class:`LiteralLoss`
+    and stops (exit 3) if the two differ beyond rounding
+    (:func:`bpttcheck.engines.numeric.verify`).
+
+Both report the rounding of each answer: a few ulps (COMPLEX_NOISE) per term,
+times H + T for the inner products and the sum over steps, of the summed sizes
+of what each step's share is made of. For the structured path these are the
+shares |B_t . w_t|. For the literal pass they are the imaginary parts of the
+log-sum-exp and of the target logit (which nearly cancel when p[target] is near
+1), and those of the hidden state weighted by how much a logit's loss can move
+with them (2 max_k |Why[k, j]|): on chaotic networks (init_scale 0.5, seq 30)
+the rounding of the states, amplified through the steps, was measured at 10
+times the share-only bar. Against an 80-bit long-double reference on a chaotic network
+(init_scale 1, hidden 30, seq 20) the actual error reached 0.22 of the bar with
+4 ulps: 16 keeps a margin where errors are amplified through many steps.
 """
 
 from __future__ import annotations
@@ -52,30 +65,236 @@ import dataclasses
 
 import numpy as np
 
-from ..model import Batch, Forward, Params
+from ..model import HIDDEN_PARAMS, Batch, Forward, Params
+from ..probes import DirectionProbes, ElementProbes
+from .finite_difference import base_pass, rounding_scale, start_steps
 
-COMPLEX_STEP = 1e-20  # eta / max(1, |theta|): O(eta^2) truncation is ~1e-40, nothing cancels
 EPS = float(np.finfo(np.float64).eps)
-# Rounding error bar: each step's share is an inner product of H terms and the
-# shares are summed over T steps; a few ulps per term of the summed magnitudes.
-# Against an 80-bit long-double reference on a chaotic network (init_scale 1,
-# hidden 30, seq 20) the actual error reached 0.22 of the bar with 4 ulps: 16 keeps
-# a margin where errors are amplified through many steps.
 COMPLEX_NOISE = 16.0
+PROBE_ETA = 1e-4  # the probes' eta for StructuredLoss (its answers are linear in it)
+SUBNORMAL = float(np.nextafter(0.0, 1.0))
+# Imaginary parts of hidden states and logits above this leave the linear regime of the
+# complex step (its error is O(Im^2) relative): such copies are rerun with eta scaled so
+# that their largest imaginary part is IM_LIMIT / IM_MARGIN, at most IM_RETRIES times.
+IM_LIMIT = 1e-9
+IM_FLOOR = 1e-280  # far enough above the smallest normal float (2.2e-308) for full precision
+MAX_GROWTH = 1e16
+IM_MARGIN = 10.0
+IM_RETRIES = 3  # the spacing of floats below the smallest normal
+
+
+def noise(share_scale: np.ndarray, H: int, T: int, scaled: np.ndarray | float = 1.0
+           ) -> np.ndarray:
+    """Rounding of Im L whose per-step parts have summed magnitude ``share_scale``.
+
+    Imaginary parts below the smallest normal float (eta |g| for gradients near
+    1e-290) keep only an absolute precision of SUBNORMAL each: T steps of H + T
+    such terms are added to the relative rounding (divided by ``scaled`` when eta
+    was grown by that factor and the answer scaled back).
+    """
+    out: np.ndarray = COMPLEX_NOISE * (EPS * share_scale + SUBNORMAL * T / scaled) * (H + T)
+    return out
+
+
+def _loss_terms(y: np.ndarray, target: int, h: np.ndarray, reach: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """-log softmax(y)[target] along the last axis, and the size of its imaginary parts.
+
+    The shift by the real maximum keeps exp from overflowing. Im L_t is
+    Im lse - Im y[target], two parts that nearly cancel when p[target] is near
+    1: its rounding follows their sizes, not the size of the difference, and
+    the rounding of the hidden state h reaches it through ``reach`` (per unit).
+    """
+    m = y.real.max(axis=-1, keepdims=True)  # a real shift: exp cannot overflow
+    lse = np.log(np.exp(y - m).sum(axis=-1)) + m[..., 0]  # log-sum-exp
+    picked = y[..., target]
+    parts: np.ndarray = np.abs(lse.imag) + np.abs(picked.imag) + np.abs(h.imag) @ reach
+    return lse - picked, parts
+
+
+def _reach(Why: np.ndarray) -> np.ndarray:
+    """(H,) how much one step's loss can move per unit of h[j]: |Why^T (p - e)| <= 2 max|Why|."""
+    out: np.ndarray = 2 * np.abs(Why).max(axis=0)
+    return out
+
+
+def complex_forward(params: dict[str, np.ndarray], batch: Batch) -> tuple[complex, float]:
+    """The forward pass on complex parameters, as written: (L, summed |Im| of L_t's parts)."""
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    bh, by = params["bh"][:, 0], params["by"][:, 0]
+    h = batch.hprev[:, 0].astype(np.complex128)
+    total, shares = 0j, 0.0
+    for t in range(batch.seq):
+        h = np.tanh(Wxh[:, batch.inputs[t]] + Whh @ h + bh)  # hidden state
+        Lt, parts = _loss_terms(Why @ h + by, batch.targets[t], h, _reach(Why))
+        total += complex(Lt)
+        shares += float(parts)
+    return total, shares
 
 
 def complex_loss(params: dict[str, np.ndarray], batch: Batch) -> complex:
     """The forward pass of :mod:`bpttcheck.model`, on complex parameters, as it is written."""
-    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
-    bh, by = params["bh"][:, 0], params["by"][:, 0]
-    h = batch.hprev[:, 0].astype(np.complex128)
-    total = 0j
-    for t in range(batch.seq):
-        h = np.tanh(Wxh[:, batch.inputs[t]] + Whh @ h + bh)  # hidden state
-        y = Why @ h + by  # logits
-        m = float(y.real.max())  # shift by a real number: exp cannot overflow
-        total += np.log(np.exp(y - m).sum()) + m - y[batch.targets[t]]  # -log p[target]
-    return complex(total)
+    return complex_forward(params, batch)[0]
+
+
+class _ComplexLoss:
+    dtype = np.dtype(np.float64)
+    accepts_complex = True
+    returns_change = False
+
+    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None) -> None:
+        self.params, self.batch = params, batch
+        self.fw = base_pass(params, batch) if fw is None else fw
+        self.suffix = rounding_scale(self.fw, batch)
+        self.H, self.T = params["Whh"].shape[0], batch.seq
+
+    @property
+    def base(self) -> float:
+        return float(self.fw.losses.sum())
+
+    def scale(self, name: str, index: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self.suffix[start_steps(name, index, self.params, self.fw, self.batch)]
+        return out
+
+    def elements(self, probes: ElementProbes) -> np.ndarray:
+        return self.measure(probes)[0]
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def along(self, probes: DirectionProbes) -> np.ndarray:
+        return self.measure_along(probes)[0]
+
+    def measure_along(self, probes: DirectionProbes) -> tuple[np.ndarray, np.ndarray]:
+        """The literal complex forward pass at theta + step[p] v_p, one point at a time."""
+        values = np.empty(len(probes), dtype=np.complex128)
+        rounding = np.empty(len(probes))
+        for p in range(len(probes)):
+            moved = {n: np.asarray(a, dtype=np.complex128) for n, a in self.params.items()}
+            for name, v in probes.directions.items():
+                moved[name] = moved[name] + probes.step[p] * v[p]
+            values[p], shares = complex_forward(moved, self.batch)
+            rounding[p] = float(noise(np.array(shares), self.H, self.T))
+        return values, rounding
+
+
+class LiteralLoss(_ComplexLoss):
+    """L(theta + i eta e_i) by the complex forward pass on P perturbed copies at once.
+
+    Each copy is run at ``ratio`` times the eta of its probe (and at more or less,
+    see :meth:`measure`), and its answer is given in the units of the probe's eta:
+    the complex step reads only the first-order term, which is linear in eta. The
+    engine probes at PROBE_ETA with ratio rel_step / PROBE_ETA, so that eta g in the
+    answers stays far above the subnormal range however small the gradient.
+    """
+
+    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None,
+                 ratio: float = 1.0) -> None:
+        super().__init__(params, batch, fw)
+        self.ratio = ratio
+        # Complex copies of the real weights: one complex product (zgemm) per step is several
+        # times faster than two real products on the strided real and imaginary parts
+        # (measured 1.2 ms against 5.6 ms at P = 512, H = 100), and the zero imaginary parts
+        # add exact zeros.
+        self.WhhT = np.ascontiguousarray(params["Whh"].T, dtype=np.complex128)
+        self.WhyT = np.ascontiguousarray(params["Why"].T, dtype=np.complex128)
+        self.reach = _reach(params["Why"])
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        if not probes.is_complex:
+            raise ValueError("LiteralLoss answers complex steps only")
+        name, flat = probes.name, probes.index
+        start = start_steps(name, flat, self.params, self.fw, self.batch)
+        order = np.argsort(start, kind="stable")
+        values = np.empty(len(flat), dtype=np.complex128)
+        shares = np.empty(len(flat))
+        peak, low = np.empty(len(flat)), np.empty(len(flat))
+        step = probes.step * self.ratio
+        values[order], shares[order], peak[order], low[order] = self._run(
+            name, flat[order], step[order], start[order])
+        # A copy whose imaginary parts grew beyond IM_LIMIT (derivatives beyond 1e11 at
+        # eta = 1e-20, on chaotic networks) has left the complex step's linear regime: run it
+        # again with eta shrunk to fit, and scale its answer back (to first order, which is
+        # all the complex step uses, Im L is linear in eta).
+        # Likewise, logits whose imaginary parts stay below IM_FLOOR (weights near 1e-150 at
+        # eta = 1e-20) keep only an absolute precision: such copies are rerun with eta grown
+        # (at most MAX_GROWTH times, to 1e-4 from the default, and never past IM_LIMIT).
+        scaled = np.ones(len(flat))
+        for _ in range(IM_RETRIES):
+            small = (low < IM_FLOOR) & (low > 0) & (scaled < MAX_GROWTH)
+            big = np.flatnonzero((peak > IM_LIMIT) | small)
+            if len(big) == 0:
+                break
+            redo = big[np.argsort(start[big], kind="stable")]
+            # The most eta may grow (or must shrink), never beyond MAX_GROWTH:
+            room = IM_LIMIT / np.maximum(IM_MARGIN * peak[redo], IM_LIMIT / MAX_GROWTH)
+            grow = np.minimum(IM_FLOOR * IM_MARGIN / np.where(low[redo] > 0, low[redo], 1.0),
+                              MAX_GROWTH / scaled[redo])
+            factor = np.where(peak[redo] > IM_LIMIT, room, np.minimum(room, grow))
+            scaled[redo] *= factor
+            v, sh, pk, lo = self._run(name, flat[redo], step[redo] * scaled[redo],
+                                      start[redo])
+            values[redo] = v  # in the units of this run's eta; shares likewise
+            shares[redo], peak[redo], low[redo] = sh, pk, lo
+        # Back to the probes' units in one division by ratio * scaled (in two, the first
+        # could underflow): the answers' imaginary parts are the probe's eta times g.
+        factor = self.ratio * scaled
+        values = values.real + 1j * (values.imag / factor)
+        return values, noise(shares / factor, self.H, self.T, factor)
+
+    def _run(self, name: str, flat: np.ndarray, step: np.ndarray,
+             start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Sum_t L_t on P complex copies (sorted by start); copies join at their start step.
+
+        Also returns the size of each copy's imaginary parts, their largest value in
+        any hidden state or logit, and their largest value in any logit (where the loss
+        reads them).
+
+        Before its start step a copy is the unperturbed network (its imaginary
+        part is exactly 0), so its losses are the base pass's and it joins the
+        batch with h_{t-1} of the base pass.
+        """
+        params, batch, fw = self.params, self.batch, self.fw
+        Wxh, bh, by = params["Wxh"], params["bh"][:, 0], params["by"][:, 0]
+        P, T = len(flat), self.T
+        rows, cols = np.unravel_index(flat, params[name].shape)
+        ar = np.arange(P)
+        first = int(start[0]) if P else T
+        before = np.concatenate([[0.0], np.cumsum(fw.losses)])  # sum_{t < s} L_t
+        total = before[start].astype(np.complex128)  # the steps before each copy's start
+        shares = np.zeros(P)
+        peak, low = np.zeros(P), np.zeros(P)  # largest |Im| of any state; of any logit
+        active = np.searchsorted(start, np.arange(T), side="right")
+        h = np.empty((P, self.H), dtype=np.complex128)
+        n_prev = 0
+        prev = fw.hs_before
+        for t in range(first, T):
+            n = int(active[t])
+            h[n_prev:n] = prev[t]  # copies starting now: h_{t-1} of the base pass
+            a = h[:n] @ self.WhhT + (Wxh[:, batch.inputs[t]] + bh)
+            if name == "Whh":
+                a[ar[:n], rows[:n]] += step[:n] * h[ar[:n], cols[:n]]  # (Whh + i eta E_ij) h
+            elif name == "Wxh":
+                hit = cols[:n] == batch.inputs[t]  # (Wxh + i eta E_ij) x_t
+                a[ar[:n][hit], rows[:n][hit]] += step[:n][hit]
+            elif name == "bh":
+                a[ar[:n], rows[:n]] += step[:n]
+            h[:n] = np.tanh(a)  # hidden state
+            h[:n].real = fw.hs[t]  # Re h_t is the base pass's, to O(eta^2): the same trajectory
+            y = h[:n] @ self.WhyT + by  # logits
+            if name == "Why":
+                y[ar[:n], rows[:n]] += step[:n] * h[ar[:n], cols[:n]]  # (Why + i eta E_kj) h
+            elif name == "by":
+                y[ar[:n], rows[:n]] += step[:n]
+            Lt, parts = _loss_terms(y, batch.targets[t], h[:n], self.reach)  # -log p[target]
+            total[:n] += Lt
+            shares[:n] += parts
+            np.maximum(peak[:n], np.abs(h[:n].imag).max(axis=1, initial=0.0), out=peak[:n])
+            top_y = np.abs(y.imag).max(axis=1, initial=0.0)
+            np.maximum(peak[:n], top_y, out=peak[:n])
+            np.maximum(low[:n], top_y, out=low[:n])
+            n_prev = n
+        return total, shares, peak, low
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,27 +303,53 @@ class Sensitivities:
 
     k: np.ndarray  # (T, H): Im tanh(a_t + i eta) / eta
     gy: np.ndarray  # (T, V): Im L_t(y_t + i eta e_k) / eta
-    M: np.ndarray  # (T, H, H + 1): [Whh^T | w_t], w_t = Why^T gy_t
+    w: np.ndarray  # (T, H): w_t = Why^T gy_t
+    WhhT: np.ndarray  # (H, H): Whh^T, once (not once per step)
 
 
-def sensitivities(params: Params, fw: Forward, batch: Batch) -> Sensitivities:
-    """k_t, gy_t and the per-step product matrices, each from one complex evaluation."""
-    Whh, Why = params["Whh"], params["Why"]
-    k = np.tanh(fw.pre + 1j * COMPLEX_STEP).imag / COMPLEX_STEP  # complex tanh, per unit
+def sensitivities(params: Params, fw: Forward, batch: Batch, eta: float) -> Sensitivities:
+    """k_t, gy_t and w_t, each from one complex evaluation per unit and step."""
+    k = np.tanh(fw.pre + 1j * eta).imag / eta  # complex tanh, per unit
     m = fw.ys.max(axis=1, keepdims=True)
     E = np.exp(fw.ys - m)  # the terms of the softmax sum
-    moved = np.exp((fw.ys - m) + 1j * COMPLEX_STEP) - E  # the one term that moves
+    moved = np.exp((fw.ys - m) + 1j * eta) - E  # the one term that moves
     lse = np.log(E.sum(axis=1, keepdims=True) + moved) + m  # log-sum-exp, one logit moved
     T, V = fw.ys.shape
     moved_target = np.zeros((T, V), dtype=np.complex128)
-    moved_target[np.arange(T), list(batch.targets)] = 1j * COMPLEX_STEP
+    moved_target[np.arange(T), list(batch.targets)] = 1j * eta
     Lt = lse - (fw.ys[np.arange(T), list(batch.targets)][:, None] + moved_target)
-    gy = Lt.imag / COMPLEX_STEP
-    H = Whh.shape[0]
-    M = np.empty((T, H, H + 1))
-    M[:, :, :H] = Whh.T
-    M[:, :, H] = gy @ Why  # w_t = Why^T gy_t, for every t
-    return Sensitivities(k, gy, M)
+    gy = Lt.imag / eta
+    return Sensitivities(k, gy, gy @ params["Why"], np.ascontiguousarray(params["Whh"].T))
+
+
+class StructuredLoss(_ComplexLoss):
+    """L(theta + i eta e_i) as base + i eta g, g from the tangent-linear recursion above.
+
+    Its complex evaluations (k_t, gy_t) use its own ``eta``; its answers are linear in
+    the eta of the probes, so the engine probes it with PROBE_ETA, large enough that
+    eta g stays far above the subnormal range for gradients as small as 1e-300.
+    """
+
+    def __init__(self, params: Params, batch: Batch, eta: float,
+                 fw: Forward | None = None) -> None:
+        super().__init__(params, batch, fw)
+        self.sens = sensitivities(params, self.fw, batch, eta)
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        """base + i eta g: exactly linear in the probe's eta (see :data:`PROBE_ETA`)."""
+        if not probes.is_complex:
+            raise ValueError("StructuredLoss answers complex steps only")
+        name, flat, eta = probes.name, probes.index, probes.step.imag
+        if name in HIDDEN_PARAMS:
+            start = start_steps(name, flat, self.params, self.fw, self.batch)
+            order = np.argsort(start, kind="stable")
+            rows, cols = np.unravel_index(flat[order], self.params[name].shape)
+            g, scale = np.empty(len(flat)), np.empty(len(flat))
+            g[order], scale[order] = tangents(name, rows, cols, start[order], self.sens,
+                                              self.fw.hs_before, self.batch.inputs)
+        else:
+            g, scale = output_gradient(name, flat, self.sens, self.fw)
+        return self.base + 1j * eta * g, np.abs(eta) * noise(scale, self.H, self.T)
 
 
 def tangents(name: str, rows: np.ndarray, cols: np.ndarray, start: np.ndarray,
@@ -118,7 +363,7 @@ def tangents(name: str, rows: np.ndarray, cols: np.ndarray, start: np.ndarray,
     P = len(rows)
     T, H = sens.k.shape
     B = np.zeros((P, H))  # Im h_t / eta, one row per perturbed element
-    Z = np.empty((P, H + 1))  # [Im a_{t+1} / eta (before forcing) | step t's loss share]
+    Z = np.empty((P, H))  # Im a_{t+1} / eta before forcing
     g = np.zeros(P)
     scale = np.zeros(P)
     active = np.searchsorted(start, np.arange(T), side="right")  # rows started by step t
@@ -127,8 +372,8 @@ def tangents(name: str, rows: np.ndarray, cols: np.ndarray, start: np.ndarray,
     for t in range(int(start[0]) if P else T, T):
         n = int(active[t])
         if n_prev:
-            np.matmul(B[:n_prev], sens.M[t - 1], out=Z[:n_prev])  # Whh B_{t-1} | B_{t-1}.w_{t-1}
-            share = Z[:n_prev, H]
+            np.matmul(B[:n_prev], sens.WhhT, out=Z[:n_prev])  # Whh B_{t-1}
+            share = B[:n_prev] @ sens.w[t - 1]  # B_{t-1} . w_{t-1}: step t-1's loss share
             g[:n_prev] += share
             scale[:n_prev] += np.abs(share)
         Z[n_prev:n] = 0.0  # rows starting now: B_{t-1} = 0
@@ -139,10 +384,10 @@ def tangents(name: str, rows: np.ndarray, cols: np.ndarray, start: np.ndarray,
         else:  # bh
             force = np.ones(n)
         Z[ar[:n], rows[:n]] += force
-        np.multiply(Z[:n, :H], sens.k[t], out=B[:n])  # through the complex tanh
+        np.multiply(Z[:n], sens.k[t], out=B[:n])  # through the complex tanh
         n_prev = n
     if n_prev:
-        share = B[:n_prev] @ sens.M[T - 1][:, H]  # the last step's loss share
+        share = B[:n_prev] @ sens.w[T - 1]  # the last step's loss share
         g[:n_prev] += share
         scale[:n_prev] += np.abs(share)
     return g, scale
@@ -157,8 +402,3 @@ def output_gradient(name: str, flat: np.ndarray, sens: Sensitivities, fw: Forwar
     k, j = np.unravel_index(flat, (V, H))
     shares = sens.gy[:, k] * fw.hs[:, j]  # (T, P): y_t[k] moves by i eta h_t[j]
     return shares.sum(axis=0), np.abs(shares).sum(axis=0)
-
-
-def noise(scale: np.ndarray, H: int, T: int) -> np.ndarray:
-    """Rounding error bar of a complex-step value whose per-step shares sum to ``scale``."""
-    return COMPLEX_NOISE * EPS * (H + T) * scale

@@ -1,120 +1,287 @@
-"""Plain finite differences: losses of the forward pass at theta + delta e_i, batched.
+"""The vanilla RNN's loss as batched losses for real steps: plain and difference form.
 
-These are the classic cross-checks. Each perturbed copy of the network is run
-through the real forward pass (tanh, shifted softmax, -log p) in float64; the
-only liberties are ones that change no value beyond rounding:
+The numeric engine's own forward pass (:func:`base_pass`) is written here
+again, on purpose: numerical differentiation must not share code with the
+analytic engines (they use :func:`bpttcheck.model.forward`), or a bug there
+would bend the witness the same way as the engines it judges.
 
-- **Shared prefix.** Before the first step that feels theta_i (see
-  :mod:`bpttcheck.engines.complex_step` for "start"), the perturbed network
-  is the unperturbed one, so its losses L_t for t < start are the same numbers
-  and are not recomputed. What is returned is sum_{t >= start} (L~_t - L_t).
+:class:`PlainLoss` answers L(theta + delta e_i) - L(theta) for P perturbed
+copies of the network, run through the real forward pass (tanh, shifted
+softmax, -log p) in float64. The only liberties change no value beyond rounding:
+
+- **Shared prefix.** Before the first step that feels theta_i
+  (:func:`start_steps`), the perturbed network is the unperturbed one, so its
+  losses L_t for t < start are the same numbers and are not recomputed. What
+  is returned is sum_{t >= start} (L~_t - L_t).
 - **Perturbed weights are never formed.** (Whh + delta E_ij) h~ is computed
-  as Whh h~ plus delta h~[j] added to row i, so delta is exactly the step
-  taken (no (theta + delta) - theta rounding of the step).
+  as Whh h~ plus delta h~[j] added to row i (a rank-one change of a linear
+  layer), so delta is exactly the step taken.
 - **One product per step.** h~_{t-1} [Whh^T | Why^T] gives the next
   pre-activation and step t-1's logits at once, for P copies.
 - **Output layer.** Why and by do not change the hidden states; moving one
   logit by u changes one term of the softmax sum, S_t - E_tk + exp(y_tk + u - m).
 
-The differences themselves (central, forward, Richardson) and their error
-bars are formed in :mod:`bpttcheck.engines.numeric`.
+:class:`DifferenceLoss` answers the same changes in *difference form*: the
+change itself is propagated instead of the perturbed state, with exact
+identities and no subtraction of nearly equal numbers::
+
+    dh_t = tanh(a_t + da_t) - tanh(a_t) = tanh(da_t) sech^2(a_t) / (1 + h_t tanh(da_t))
+    dL_t = log(sum_i p_i exp(dy_i)) - dy_target = log1p(sum_i p_i expm1(dy_i)) - dy_target
+
+so rounding is relative to the change and no longer grows as the step shrinks.
+Both are tested against L(theta + d e_i) - L(theta).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from ..model import Batch, Forward, Params
+from ..model import HIDDEN_PARAMS, Batch, Forward, Params
+from ..numdiff.methods import PLAIN_NOISE
+from ..probes import DirectionProbes, ElementProbes
+
+EPS = float(np.finfo(np.float64).eps)
+DIFFERENCE_NOISE = 64.0  # difference form: a few ulps per operation, T steps
 
 
-@dataclasses.dataclass(frozen=True)
-class Plain:
-    """What every perturbed forward pass shares with the unperturbed one."""
-
-    N: np.ndarray  # (H, H + V): [Whh^T | Why^T]
-    base: np.ndarray  # (T, H): Wxh x_t + bh
-    whh_prev: np.ndarray  # (T, H): Whh h_{t-1} (unperturbed)
-    prev: np.ndarray  # (T, H): h_{t-1}
-    by: np.ndarray  # (V,)
-    m: np.ndarray  # (T,): max logit, the softmax shift
-    losses: np.ndarray  # (T,): L_t
-    targets: np.ndarray  # (T,)
-
-
-def plain(params: Params, fw: Forward, batch: Batch, prev: np.ndarray) -> Plain:
+def base_pass(params: Params, batch: Batch) -> Forward:
+    """The unperturbed forward pass, the numeric engine's own (see the module docstring)."""
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
-    N = np.ascontiguousarray(np.hstack([Whh.T, Why.T]))
-    base = Wxh[:, list(batch.inputs)].T + params["bh"][:, 0]
-    return Plain(N, base, prev @ Whh.T, prev, params["by"][:, 0], fw.ys.max(axis=1),
-                 fw.losses, np.array(batch.targets))
+    bh, by = params["bh"][:, 0], params["by"][:, 0]
+    T, H = batch.seq, Whh.shape[0]
+    hs, pre = np.empty((T, H)), np.empty((T, H))
+    h = batch.hprev[:, 0]
+    for t in range(T):
+        pre[t] = Wxh[:, batch.inputs[t]] + Whh @ h + bh  # x_t one-hot: column inputs[t]
+        h = hs[t] = np.tanh(pre[t])  # hidden state
+    ys = hs @ Why.T + by  # logits
+    m = ys.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(ys - m).sum(axis=1)) + m[:, 0]  # log-sum-exp, shifted
+    ps = np.exp(ys - lse[:, None])  # softmax
+    losses = lse - ys[np.arange(T), list(batch.targets)]  # -log p_t[target_t]
+    return Forward(hs, pre, batch.hprev[:, 0].copy(), ys, ps, losses, False)
 
 
-def _step_losses(logits: np.ndarray, pl: Plain, t: int) -> np.ndarray:
-    """L~_t = log(sum exp(y~ - m)) + m - y~[target] for rows of logits (modified in place)."""
-    target = logits[:, pl.targets[t]].copy()
-    np.subtract(logits, pl.m[t], out=logits)
-    np.exp(logits, out=logits)
-    losses: np.ndarray = np.log(logits.sum(axis=1)) + pl.m[t] - target
-    return losses
+def start_steps(name: str, flat: np.ndarray, params: Params, fw: Forward,
+                batch: Batch) -> np.ndarray:
+    """First step t whose forward pass uses each element (T: never, its gradient is 0)."""
+    T = batch.seq
+    if name not in HIDDEN_PARAMS or name == "bh":
+        return np.zeros(len(flat), dtype=np.intp)
+    cols = np.unravel_index(flat, params[name].shape)[1]
+    if name == "Wxh":  # x_t is one-hot: column j is read first where inputs[t] == j
+        first = np.full(params["Wxh"].shape[1], T, dtype=np.intp)
+        for t in range(T - 1, -1, -1):
+            first[batch.inputs[t]] = t
+        return first[cols]
+    nonzero = fw.hs_before != 0  # Whh[i, j] multiplies h_{t-1}[j]
+    first = np.where(nonzero.any(axis=0), nonzero.argmax(axis=0), T).astype(np.intp)
+    return first[cols]
 
 
-def loss_changes(name: str, rows: np.ndarray, cols: np.ndarray, start: np.ndarray,
-                 delta: np.ndarray, pl: Plain, inputs: tuple[int, ...]) -> np.ndarray:
-    """sum_{t >= start} (L~_t - L_t) for hidden-layer elements moved by delta (sorted by start)."""
-    P = len(rows)
-    T, H = pl.base.shape
-    V = pl.N.shape[1] - H
-    S = np.empty((P, H))  # perturbed hidden states h~_t
-    Z = np.empty((P, H + V))  # [Whh h~_{t-1} | logits of step t-1 without by]
-    change = np.zeros(P)
-    active = np.searchsorted(start, np.arange(T), side="right")
-    ar = np.arange(P)
-    n_prev = 0
-    for t in range(int(start[0]) if P else T, T):
-        n = int(active[t])
+def rounding_scale(fw: Forward, batch: Batch) -> np.ndarray:
+    """(T + 1,): the summed size of the parts of L_t for t >= s, the rounding scale."""
+    T = batch.seq
+    per_step = (np.abs(fw.losses) + np.abs(fw.ys.max(axis=1))
+                + np.abs(fw.ys[np.arange(T), list(batch.targets)]))
+    return np.concatenate([np.cumsum(per_step[::-1])[::-1], [0.0]])
+
+
+class _ModelLoss:
+    """What the model's batched losses share: the base point and its forward pass."""
+
+    dtype = np.dtype(np.float64)
+    accepts_complex = False
+    returns_change = True
+
+    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None) -> None:
+        self.params, self.batch = params, batch
+        self.fw = base_pass(params, batch) if fw is None else fw
+        self.suffix = rounding_scale(self.fw, batch)
+
+    @property
+    def base(self) -> float:
+        return float(self.fw.losses.sum())
+
+    def starts(self, name: str, flat: np.ndarray) -> np.ndarray:
+        return start_steps(name, flat, self.params, self.fw, self.batch)
+
+    def scale(self, name: str, index: np.ndarray) -> np.ndarray:
+        scale: np.ndarray = self.suffix[self.starts(name, index)]
+        return scale
+
+    def elements(self, probes: ElementProbes) -> np.ndarray:
+        return self.measure(probes)[0]
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def along(self, probes: DirectionProbes) -> np.ndarray:
+        return self.measure_along(probes)[0]
+
+    def measure_along(self, probes: DirectionProbes) -> tuple[np.ndarray, np.ndarray]:
+        """L(theta + s v) - L(theta) by whole forward passes, one per direction."""
+        if probes.is_complex:
+            raise ValueError("this loss does not accept complex steps")
+        out = np.empty(len(probes))
+        for p in range(len(probes)):
+            moved = dict(self.params)
+            for name, v in probes.directions.items():
+                moved[name] = self.params[name] + probes.step[p] * v[p]
+            out[p] = float(base_pass(moved, self.batch).losses.sum()) - self.base
+        return out, np.full(len(probes), PLAIN_NOISE * EPS * self.suffix[0])
+
+
+class PlainLoss(_ModelLoss):
+    """L(theta + delta e_i) - L(theta) by plain perturbed forward passes, batched."""
+
+    def __init__(self, params: Params, batch: Batch, fw: Forward | None = None) -> None:
+        super().__init__(params, batch, fw)
+        Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+        self.N = np.ascontiguousarray(np.hstack([Whh.T, Why.T]))  # [Whh^T | Why^T]
+        self.input_part = Wxh[:, list(batch.inputs)].T + params["bh"][:, 0]  # Wxh x_t + bh
+        self.prev = self.fw.hs_before  # h_{t-1}
+        self.whh_prev = self.prev @ Whh.T  # Whh h_{t-1}, unperturbed
+        self.m = self.fw.ys.max(axis=1)  # the softmax shift
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        if probes.is_complex:
+            raise ValueError("this loss does not accept complex steps")
+        name, flat, delta = probes.name, probes.index, probes.step
+        if name not in HIDDEN_PARAMS:
+            change = self._output_changes(name, flat, delta)
+            return change, np.full(len(flat), PLAIN_NOISE * EPS * self.suffix[0])
+        start = self.starts(name, flat)
+        order = np.argsort(start, kind="stable")
+        rows, cols = np.unravel_index(flat[order], self.params[name].shape)
+        change = np.empty(len(flat))
+        change[order] = self._hidden_changes(name, rows, cols, start[order], delta[order])
+        return change, PLAIN_NOISE * EPS * self.suffix[start]
+
+    def _step_losses(self, logits: np.ndarray, t: int) -> np.ndarray:
+        """L~_t = log(sum exp(y~ - m)) + m - y~[target] for rows of logits (changed in place)."""
+        target = logits[:, self.batch.targets[t]].copy()
+        np.subtract(logits, self.m[t], out=logits)
+        np.exp(logits, out=logits)
+        losses: np.ndarray = np.log(logits.sum(axis=1)) + self.m[t] - target
+        return losses
+
+    def _hidden_changes(self, name: str, rows: np.ndarray, cols: np.ndarray,
+                        start: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """sum_{t >= start} (L~_t - L_t) for hidden-layer elements (sorted by start)."""
+        P = len(rows)
+        T, H = self.input_part.shape
+        V = self.N.shape[1] - H
+        losses, by, inputs = self.fw.losses, self.params["by"][:, 0], self.batch.inputs
+        S = np.empty((P, H))  # perturbed hidden states h~_t
+        Z = np.empty((P, H + V))  # [Whh h~_{t-1} | logits of step t-1 without by]
+        change = np.zeros(P)
+        active = np.searchsorted(start, np.arange(T), side="right")
+        ar = np.arange(P)
+        n_prev = 0
+        for t in range(int(start[0]) if P else T, T):
+            n = int(active[t])
+            if n_prev:
+                np.matmul(S[:n_prev], self.N, out=Z[:n_prev])
+                logits = Z[:n_prev, H:]
+                logits += by
+                change[:n_prev] += self._step_losses(logits, t - 1) - losses[t - 1]
+            S[n_prev:n] = self.prev[t]  # rows starting now: h~_{t-1} = h_{t-1}
+            Z[n_prev:n, :H] = self.whh_prev[t]
+            pre = Z[:n, :H]
+            pre += self.input_part[t]  # Wxh x_t + Whh h~_{t-1} + bh
+            if name == "Whh":
+                pre[ar[:n], rows[:n]] += delta[:n] * S[ar[:n], cols[:n]]  # + delta E_ij h~_{t-1}
+            elif name == "Wxh":
+                hit = cols[:n] == inputs[t]  # + delta E_ij x_t
+                pre[ar[:n][hit], rows[:n][hit]] += delta[:n][hit]
+            else:  # bh
+                pre[ar[:n], rows[:n]] += delta[:n]
+            np.tanh(pre, out=S[:n])
+            n_prev = n
         if n_prev:
-            np.matmul(S[:n_prev], pl.N, out=Z[:n_prev])
-            logits = Z[:n_prev, H:]
-            logits += pl.by
-            change[:n_prev] += _step_losses(logits, pl, t - 1) - pl.losses[t - 1]
-        S[n_prev:n] = pl.prev[t]  # rows starting now: h~_{t-1} = h_{t-1}
-        Z[n_prev:n, :H] = pl.whh_prev[t]
-        pre = Z[:n, :H]
-        pre += pl.base[t]  # Wxh x_t + Whh h~_{t-1} + bh
-        if name == "Whh":
-            pre[ar[:n], rows[:n]] += delta[:n] * S[ar[:n], cols[:n]]  # + delta E_ij h~_{t-1}
-        elif name == "Wxh":
-            hit = cols[:n] == inputs[t]  # + delta E_ij x_t
-            pre[ar[:n][hit], rows[:n][hit]] += delta[:n][hit]
+            logits = S[:n_prev] @ self.N[:, H:] + by
+            change[:n_prev] += self._step_losses(logits, T - 1) - losses[T - 1]
+        return change
+
+    def _output_changes(self, name: str, flat: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """sum_t (L~_t - L_t) when Why or by moves by delta: one logit per step."""
+        fw = self.fw
+        T, V = fw.ys.shape
+        H = fw.hs.shape[1]
+        if name == "by":
+            k = flat
+            u = np.broadcast_to(delta, (T, len(flat)))  # y_t[k] + delta
+        else:
+            k, j = np.unravel_index(flat, (V, H))
+            u = fw.hs[:, j] * delta  # y_t[k] + delta h_t[j]
+        targets = np.array(self.batch.targets)
+        E = np.exp(fw.ys - self.m[:, None])
+        moved_sum = E.sum(axis=1)[:, None] - E[:, k] + np.exp(fw.ys[:, k] + u - self.m[:, None])
+        target_moves = (k[None, :] == targets[:, None]) * u
+        moved = (np.log(moved_sum) + self.m[:, None]
+                 - (fw.ys[np.arange(T), targets][:, None] + target_moves))
+        change: np.ndarray = (moved - fw.losses[:, None]).sum(axis=0)
+        return change
+
+
+def _sech2(a: np.ndarray) -> np.ndarray:
+    """1 - tanh(a)^2, computed from a so that it stays accurate when |tanh(a)| ~ 1."""
+    e = np.exp(-2.0 * np.abs(a))  # never overflows
+    sech2: np.ndarray = 4.0 * e / (1.0 + e) ** 2
+    return sech2
+
+
+def _loss_change(dy: np.ndarray, p: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dL_t, rounding scale) for logit changes dy (P, V) around probabilities p (V,)."""
+    change = np.log1p(np.expm1(dy) @ p) - dy[:, target]
+    scale = np.abs(dy) @ p + np.abs(dy[:, target])
+    return change, scale
+
+
+class DifferenceLoss(_ModelLoss):
+    """L(theta + delta e_i) - L(theta) in difference form (module docstring)."""
+
+    def measure(self, probes: ElementProbes) -> tuple[np.ndarray, np.ndarray]:
+        if probes.is_complex:
+            raise ValueError("this loss does not accept complex steps")
+        change, scale = difference_losses(self.params, self.fw, self.batch, probes.name,
+                                          probes.index, probes.step)
+        return change, DIFFERENCE_NOISE * EPS * scale
+
+
+def difference_losses(
+    params: Params, fw: Forward, batch: Batch, name: str, flat: np.ndarray, deltas: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """L(theta + deltas[p] e_flat[p]) - L(theta) for each p, and its rounding scale."""
+    Whh, Why = params["Whh"], params["Why"]
+    rows, cols = np.unravel_index(flat, params[name].shape)
+    P = len(flat)
+    total = np.zeros(P)
+    scale = np.zeros(P)
+    if name in ("Why", "by"):  # the hidden states do not change: dy_t = d h_t[j] e_i or d e_i
+        for t in range(batch.seq):
+            dy = np.zeros((P, Why.shape[0]))
+            coef = fw.hs[t][cols] if name == "Why" else 1.0
+            dy[np.arange(P), rows] = deltas * coef
+            change, mag = _loss_change(dy, fw.ps[t], batch.targets[t])
+            total += change
+            scale += mag
+        return total, scale
+    dh = np.zeros((P, Whh.shape[0]))  # h_{t-1}(perturbed) - h_{t-1}
+    sech2 = _sech2(fw.pre)
+    for t in range(batch.seq):
+        da = dh @ Whh.T  # Whh dh_{t-1}
+        if name == "Whh":  # (Whh + d E_ij) acting on the perturbed h_{t-1}
+            coef = fw.h_before(t)[cols] + dh[np.arange(P), cols]
+        elif name == "Wxh":  # x_t is one-hot: only inputs[t] == j feels it
+            coef = (cols == batch.inputs[t]).astype(np.float64)
         else:  # bh
-            pre[ar[:n], rows[:n]] += delta[:n]
-        np.tanh(pre, out=S[:n])
-        n_prev = n
-    if n_prev:
-        logits = S[:n_prev] @ pl.N[:, H:] + pl.by
-        change[:n_prev] += _step_losses(logits, pl, T - 1) - pl.losses[T - 1]
-    return change
-
-
-def output_loss_changes(name: str, flat: np.ndarray, delta: np.ndarray, fw: Forward,
-                        pl: Plain) -> np.ndarray:
-    """sum_t (L~_t - L_t) when Why or by (flat indices) moves by delta: one logit per step."""
-    T, V = fw.ys.shape
-    H = fw.hs.shape[1]
-    if name == "by":
-        k = flat
-        u = np.broadcast_to(delta, (T, len(flat)))  # y_t[k] + delta
-    else:
-        k, j = np.unravel_index(flat, (V, H))
-        u = fw.hs[:, j] * delta  # y_t[k] + delta h_t[j]
-    E = np.exp(fw.ys - pl.m[:, None])
-    S = E.sum(axis=1)
-    yk = fw.ys[:, k]
-    moved_sum = S[:, None] - E[:, k] + np.exp(yk + u - pl.m[:, None])
-    target_moves = (k[None, :] == pl.targets[:, None]) * u
-    losses = (np.log(moved_sum) + pl.m[:, None]
-              - (fw.ys[np.arange(T), pl.targets][:, None] + target_moves))
-    change: np.ndarray = (losses - pl.losses[:, None]).sum(axis=0)
-    return change
+            coef = np.ones(P)
+        da[np.arange(P), rows] += deltas * coef
+        s = np.tanh(da)
+        dh = s * sech2[t] / (1.0 + fw.hs[t] * s)  # tanh(a + da) - tanh(a), exactly
+        change, mag = _loss_change(dh @ Why.T, fw.ps[t], batch.targets[t])
+        total += change
+        scale += mag
+    return total, scale

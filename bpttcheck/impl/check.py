@@ -510,7 +510,7 @@ def _own_numeric(code: Code, problem: Problem, options: Options,
 
     if not prec.reduced:  # batched: through the child process in one round trip per batch
         return own_gradients(code, params, batch, options, sample)
-    k = prec.step / numeric.STEP
+    k = prec.step / numeric.METHOD.default_step(np.float64)  # the float64 step it would take
 
     def stretched(p: dict[str, np.ndarray] | Any, b: Batch) -> float:
         return code.call({n: params[n] + k * (p[n] - params[n]) for n in params}, b).loss

@@ -328,37 +328,6 @@ class RemoteLoss:
         return np.full(len(index), abs(self.base))
 
 
-def richardson(loss: Any, params: Params, sample: dict[str, np.ndarray] | None) -> Gradients:
-    """:func:`.numeric.gradients`' formula, asking ``loss`` (a BatchedLoss) one batch a parameter.
-
-    The seam for the shared differentiator: the points and the arithmetic are
-    those of :mod:`.numeric` (same STEP, same Richardson step, same error bar),
-    only the losses come from ``loss.elements`` instead of one call each.
-    """
-    base = loss.base
-    grads: dict[str, np.ndarray] = {}
-    noise: dict[str, np.ndarray] = {}
-    for name, p in params.items():
-        idx = np.arange(p.size) if sample is None else np.asarray(sample[name], dtype=np.intp)
-        g = np.full(p.size, np.nan)
-        err = np.full(p.size, np.nan)
-        if len(idx):
-            theta = np.asarray(p, dtype=np.float64).reshape(-1)[idx]
-            h = numeric.STEP * np.maximum(1.0, np.abs(theta))
-            steps = np.stack([h, -h, 2 * h, -2 * h], axis=1).reshape(-1)
-            values = loss.elements(ElementProbes(name, np.repeat(idx, 4), steps)).reshape(-1, 4)
-            # The perturbed value as the serial code forms it: (theta + step) - theta.
-            gh = (values[:, 0] - values[:, 1]) / (2 * h)
-            g2h = (values[:, 2] - values[:, 3]) / (4 * h)
-            g[idx] = (4 * gh - g2h) / 3  # Richardson extrapolation
-            top = np.maximum(np.abs(values).max(axis=1), abs(base))
-            err[idx] = np.abs(gh - g2h) + numeric.NOISE_SAFETY * numeric.EPS * top / h
-        grads[name] = g.reshape(p.shape)
-        noise[name] = err.reshape(p.shape)
-    covered = None if sample is None else {n: np.sort(np.asarray(i)) for n, i in sample.items()}
-    return Gradients("impl-numeric", base, grads, noise=noise, covered=covered)
-
-
 # -- the child -------------------------------------------------------------------------
 
 def child_main(recv: Connection, send: Connection, output: str) -> None:
@@ -522,6 +491,6 @@ def code_for(target: Any, options: ImplOptions, sizes: Mapping[str, int],
 def own_gradients(code: UserCode | RemoteCode, params: Params, batch: Batch, options: Any,
                   sample: dict[str, np.ndarray] | None) -> Gradients:
     """Numerical differentiation of the user's own loss: batched through a child, or in-process."""
-    if isinstance(code, RemoteCode):
-        return richardson(code.batched(params, batch), params, sample)
-    return numeric.gradients(lambda p, b: code.call(p, b).loss, params, batch, options, sample)
+    batched = code.batched(params, batch) if isinstance(code, RemoteCode) else None
+    return numeric.gradients(lambda p, b: code.call(p, b).loss, params, batch, options, sample,
+                             batched=batched)
