@@ -532,3 +532,12 @@ def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> str:
     return (f"precision: at this spec {what}, so a backward pass in {dtype} cannot be "
             "verified here (this is not a bug found in your code); use a smaller "
             "--init-scale or --seq")
+
+
+def impl_certified(n: int) -> str:
+    """Own-loss finite differences that broke down, vouched for by the model's loss."""
+    return (f"{plural(n, 'element')} of the numerical differentiation of your loss disagreed "
+            "with your gradient beyond the method's error bar, but the same differences of the "
+            "declared loss, at the same points, gave the same values: your loss moves exactly "
+            "as the declared one there, so these are limits of finite differences (a chaotic or "
+            "saturated network), counted as limited by precision, not as failures")
