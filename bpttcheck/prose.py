@@ -15,6 +15,8 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
+from .findings import Finding
+
 if TYPE_CHECKING:  # types only: prose never imports the modules it describes at run time
     from .compare import Element, PairResult
     from .report import Report
@@ -455,44 +457,46 @@ def impl_fail_constant() -> str:
     return "No: the loss it returns is a constant, so there is nothing to differentiate."
 
 
-def impl_loss_only(gradient_of: str, relation: str) -> str:
+def impl_loss_only(gradient_of: str, relation: str) -> Finding:
     """The model's gradient with a wrong loss, e.g. a mean loss with the summed gradient."""
-    return (f"loss: your gradient is {gradient_of}'s; the loss you return is {relation}. They "
-            "disagree with each other, so one of them is wrong")
+    return Finding("loss", f"your gradient is {gradient_of}'s; the loss you return is "
+                   f"{relation}. They disagree with each other, so one of them is wrong")
 
 
-def impl_gradient_only(declared: str) -> str:
-    return f"gradient: your loss is {declared}, but the gradient you return is not its gradient"
+def impl_gradient_only(declared: str) -> Finding:
+    return Finding("gradient",
+                   f"your loss is {declared}, but the gradient you return is not its gradient")
 
 
-def impl_both(relation: str, own_ok: bool | None, hint: str | None) -> str:
+def impl_both(relation: str, own_ok: bool | None, hint: str | None) -> Finding:
     own = ("your gradient is the gradient of that loss" if own_ok else
            "and your gradient is not even the gradient of that loss" if own_ok is False else
            "whether your gradient is that loss's was not measured (see the notes)")
-    text = f"loss and gradient: the loss you return is {relation}; {own}"
-    return text + (f" (if that loss is intended, declare it: --impl-loss {hint})" if hint else "")
+    text = f"the loss you return is {relation}; {own}"
+    return Finding("loss and gradient", text + (
+        f" (if that loss is intended, declare it: --impl-loss {hint})" if hint else ""))
 
 
-def impl_own_fail() -> str:
-    return "gradient: the gradient you return is not the gradient of your own loss"
+def impl_own_fail() -> Finding:
+    return Finding("gradient", "the gradient you return is not the gradient of your own loss")
 
 
-def impl_constant(value: float) -> str:
-    return (f"loss: your loss is a constant ({value:.10g} at every point checked): it depends "
-            "on no weight, so no gradient can be checked against it")
+def impl_constant(value: float) -> Finding:
+    return Finding("loss", f"your loss is a constant ({value:.10g} at every point checked): "
+                   "it depends on no weight, so no gradient can be checked against it")
 
 
-def impl_ignores(name: str) -> str:
-    return (f"loss: your loss does not depend on {name}, but the d{name} you return is not "
-            f"zero: is {name} missing from your forward pass?")
+def impl_ignores(name: str) -> Finding:
+    return Finding("loss", f"your loss does not depend on {name}, but the d{name} you return "
+                   f"is not zero: is {name} missing from your forward pass?")
 
 
-def impl_hlast(point: str, detail: str) -> str:
-    return f"hlast: at {point} the hidden state you return {detail}"
+def impl_hlast(point: str, detail: str) -> Finding:
+    return Finding("hlast", f"at {point} the hidden state you return {detail}")
 
 
-def impl_dhprev(point: str, detail: str) -> str:
-    return f"dhprev: at {point} the gradient with respect to hprev you return {detail}"
+def impl_dhprev(point: str, detail: str) -> Finding:
+    return Finding("dhprev", f"at {point} the gradient with respect to hprev you return {detail}")
 
 
 def impl_unchecked_keys(keys: list[str]) -> str:
@@ -524,14 +528,14 @@ def impl_precision_own_skipped(dtype: str) -> str:
             "points, is the truth it is judged against")
 
 
-def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> str:
+def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> Finding:
     what = (f"numerical differentiation of your {dtype} loss cannot resolve the gradient of "
             f"{join_names(names)} to 10% of its scale" if own else
             f"{dtype} rounding alone changes the gradient of {join_names(names)} by more "
             "than 10% of its scale")
-    return (f"precision: at this spec {what}, so a backward pass in {dtype} cannot be "
-            "verified here (this is not a bug found in your code); use a smaller "
-            "--init-scale or --seq")
+    return Finding("precision", f"at this spec {what}, so a backward pass in {dtype} cannot "
+                   "be verified here (this is not a bug found in your code); use a smaller "
+                   "--init-scale or --seq")
 
 
 def impl_certified(n: int) -> str:

@@ -504,3 +504,16 @@ def test_a_real_bug_on_a_chaotic_network_still_fails(tmp_path: Path) -> None:
     report = check(user_file(tmp_path, ("carry = W.T @ da", "carry = 0 * da")), CHAOTIC)
     assert report.exit_code == 1
     assert not any("limits of finite differences" in n for n in report.impl.notes)
+
+
+def test_findings_are_structured_with_their_kind(tmp_path: Path) -> None:
+    """Findings carry a kind set where they are found; nothing parses "kind: text" back."""
+    from bpttcheck.findings import Finding
+
+    hlast = ("return total, dU, dW, dV, db, dc, h[len(inputs) - 1]  # RETURN",
+             "return total, dU, dW, dV, db, dc, 2 * h[len(inputs) - 1]  # RETURN")
+    report = check(user_file(tmp_path, MEAN_LOSS, hlast))
+    kinds = {f.kind for f in report.impl.findings}
+    assert all(isinstance(f, Finding) for f in report.impl.findings)
+    assert {"loss", "hlast"} <= kinds, report.impl.findings
+    assert all(str(f) == f"{f.kind}: {f.text}" for f in report.impl.findings)

@@ -50,6 +50,7 @@ from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters, p
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
 from ..errors import ImplError
+from ..findings import Finding
 from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
 from ..model import second_point as second_spec
 from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
@@ -200,7 +201,7 @@ class ImplReport:
     spec_loss: float
     loss_match: bool  # its loss is the declared one at every point
     checked: str  # which elements numerical differentiation of their loss covered
-    findings: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
     causes: tuple[Cause, ...] = ()
     steps: tuple[int, ...] = ()  # loss steps t whose dL_t/dtheta disagrees
     notes: tuple[str, ...] = ()
@@ -279,9 +280,10 @@ def check_impl(code: Code, problem: Problem, options: Options,
     findings = list(dict.fromkeys(first.findings + again.findings))
     differs = same(first, again)
     if differs:
-        findings.append(f"nondeterminism: two calls with the same arguments returned different "
-                        f"{', '.join(differs)} (random numbers, or state kept between calls?)")
-    findings.extend(f"non-finite: {w}" for w in nonfinite(first))
+        findings.append(Finding("nondeterminism", "two calls with the same arguments returned "
+                                f"different {', '.join(differs)} (random numbers, or state kept "
+                                "between calls?)"))
+    findings.extend(Finding("non-finite", w) for w in nonfinite(first))
     notes: list[str] = []
     rng = np.random.default_rng([spec.seed, PROBE_STREAM])
     measured = resolution(lambda p: code.call(p, batch).loss, params, rng,
@@ -307,7 +309,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
         wanted = factor is None or (pr is problem and not prec.reduced)
         own = _own_numeric(code, pr, options, sample, prec, measured) if wanted else None
         ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
-    findings.extend(f"non-finite at the second point: {w}" for w in nonfinite(ats[1].result)
+    findings.extend(Finding("non-finite", f"at the second point: {w}")
+                    for w in nonfinite(ats[1].result)
                     if not nonfinite(first))
     ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, prec)
                              for a in ats)])
@@ -369,7 +372,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
                + (f"; in {prec.dtype}, with measured error bars" if prec.reduced else ""))
     findings = list(dict.fromkeys(findings))
     if findings and not more:  # loss and gradient right, something else wrong: never "Yes"
-        verdict = prose.impl_fail_other(sorted({f.split(":", 1)[0] for f in findings}))
+        verdict = prose.impl_fail_other(sorted({f.kind for f in findings}))
     report = ImplReport(
         target=code.loaded.name, label=code.label, form=code.form, names=dict(code.names),
         loaded=code.loaded.summary(), python2=code.loaded.python2, loss=first.loss,
@@ -567,7 +570,7 @@ def _own_numeric(code: Code, problem: Problem, options: Options,
 
 
 def _returned_states(at: _At, factor: float | None, prec: Precision, floor: float,
-                     where: str) -> list[str]:
+                     where: str) -> list[Finding]:
     """hlast (the tuple's last value or a dict key) and dhprev (a dict key), if returned."""
     out = []
     res, fw = at.result, at.fw
@@ -741,7 +744,7 @@ def _temperature(theirs: list[float], fws: list[Forward], problems: list[Problem
 
 
 def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relation,
-             seq: int, ats: list[_At]) -> tuple[str, list[str]]:
+             seq: int, ats: list[_At]) -> tuple[str, list[Finding]]:
     """The first sentence, and the findings that say which part is wrong."""
     where = _points_text(points)
     measured = [p.own_ok for p in points if p.own_ok is not None]

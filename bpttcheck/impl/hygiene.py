@@ -15,23 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..findings import Finding as Finding  # re-exported: defined once, NumPy-free
 from ..model import PARAM_NAMES, Batch, Params
-
-
-class Finding(str):
-    """A hygiene finding: ``kind`` and ``text``; as a string, ``"kind: text"``."""
-
-    kind: str
-    text: str
-
-    def __new__(cls, kind: str, text: str) -> Finding:
-        obj = super().__new__(cls, f"{kind}: {text}")
-        obj.kind = kind
-        obj.text = text
-        return obj
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        return (self.kind, self.text)
 
 
 def mutations(name: str, form: str, names: Mapping[str, str], params: Params, batch: Batch,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImplError
+from ..findings import Finding
 from ..model import PARAM_NAMES
 from .returns import our_name
 
@@ -38,7 +39,7 @@ class Result:
     loss: float
     grads: dict[str, np.ndarray]
     hlast: Any
-    findings: tuple[str, ...] = ()  # mutations of the arguments seen in this call
+    findings: tuple[Finding, ...] = ()  # mutations of the arguments seen in this call
     notes: tuple[str, ...] = ()
     dtypes: tuple[str, ...] = ()  # floating dtypes of the returned loss and gradients
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # a dict's other keys

@@ -181,7 +181,7 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         cause, message = impl.causes[0].kind, impl.causes[0].message
     elif impl.findings:
         message = impl.findings[0]
-        cause = getattr(message, "kind", None) or message.split(":", 1)[0]
+        cause = impl.findings[0].kind
     elif not report.passed:
         message = "the gradient differs (no cause named)"
     return Outcome(case, not report.passed, int(report.exit_code), cause, message,
