@@ -253,7 +253,7 @@ def verdict(report: Report) -> list[str]:
     lines: list[str] = []
     every = report  # the clipping sentence counts every pair, the user's included
     if report.impl is not None:  # the user's code first: it is what they asked about
-        lines.extend(report.impl.lines())  # its verdict names the comparisons it made
+        lines.extend(impl_lines(report.impl))  # its verdict names the comparisons it made
     engines = report.engines
     ours_ok = all(c.passed for c in report.comparisons
                   if not {c.a, c.b} & set(USER_ENGINES))
@@ -545,3 +545,28 @@ def impl_certified(n: int) -> str:
             "declared loss, at the same points, gave the same values: your loss moves exactly "
             "as the declared one there, so these are limits of finite differences (a chaotic or "
             "saturated network), counted as limited by precision, not as failures")
+
+
+IMPL_FORMS = {"globals": "module globals", "method": "instance attributes",
+              "explicit": "a params dict argument"}
+
+
+def impl_lines(impl: Any) -> list[str]:
+    """What was found about the user's code (an ``ImplReport``), a sentence a line."""
+    names = ", ".join(impl.names)
+    head = (f"Your code: {impl.label}, weights as {IMPL_FORMS.get(impl.form, impl.form)} "
+            f"({names})" + ("; a Python 2 file, read block by block" if impl.python2 else "")
+            + ".")
+    out = [impl.verdict, head] if impl.verdict else [head]
+    if impl.loaded:  # empty for a function passed in from Python
+        out.append(f"Loaded without running the script: {impl.loaded}.")
+    out.append(f"Checked: {impl.checked}.")
+    out.extend(f"{FAIL_MARK} {f}" for f in impl.findings)
+    out.extend(impl.failures)
+    out.extend(f"Likely cause: {c.message}." for c in impl.causes)
+    if impl.steps:
+        out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
+                   f"loss steps {format_steps(impl.steps).replace('k =', 't =')} "
+                   f"(of 0..{impl.seq - 1}).")
+    out.extend(f"Note: {n}." for n in impl.notes)
+    return out

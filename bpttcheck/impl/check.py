@@ -55,7 +55,7 @@ from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsum
 from ..model import second_point as second_spec
 from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
 from ..prose import plural
-from ..report import describe_failure, finite, format_steps
+from ..report import describe_failure, finite
 from . import numeric
 from .adapters import ImplOptions, Result, engine_gradients, nonfinite, same
 from .runner import Code, code_for, own_gradients
@@ -71,8 +71,6 @@ PROBE_RANGE = (1e-3, 0.5)
 ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured rounding noise
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
-FORMS = {"globals": "module globals", "method": "instance attributes",
-         "explicit": "a params dict argument"}
 HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
 DHPREV_KEYS = ("dhprev", "dh_prev", "dh0", "dhinit", "dh_init", "dhnext")
 MEANS = {"T": "the mean over the T steps", "B": "the mean over the B sequences of the batch",
@@ -216,25 +214,6 @@ class ImplReport:
     @property
     def passed(self) -> bool:
         return not self.findings
-
-    def lines(self, gradient_ok: bool = True) -> list[str]:
-        """Plain-words summary, a sentence a line."""
-        names = ", ".join(self.names)
-        head = (f"Your code: {self.label}, weights as {FORMS[self.form]} ({names})"
-                + ("; a Python 2 file, read block by block" if self.python2 else "") + ".")
-        out = [self.verdict, head] if self.verdict else [head]
-        if self.loaded:  # empty for a function passed in from Python
-            out.append(f"Loaded without running the script: {self.loaded}.")
-        out.append(f"Checked: {self.checked}.")
-        out.extend(f"✗ {f}" for f in self.findings)
-        out.extend(self.failures)
-        out.extend(f"Likely cause: {c.message}." for c in self.causes)
-        if self.steps:
-            out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
-                       f"loss steps {format_steps(self.steps).replace('k =', 't =')} "
-                       f"(of 0..{self.seq - 1}).")
-        out.extend(f"Note: {n}." for n in self.notes)
-        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
