@@ -22,7 +22,7 @@ import numpy as np
 
 from ..model import Batch, Params
 from . import splitcomplex as sc
-from .common import one_hot, sigmoid, softmax_losses
+from .common import bmv, csigmoid, init_gated, one_hot, sigmoid, softmax_losses
 from .lstm import output_losses
 
 PARAMS = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
@@ -35,12 +35,7 @@ STATES = ("hprev",)
 def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator
                 ) -> dict[str, np.ndarray]:
     """Weights ``scale * randn`` in the order Wz Wr Wn Why, biases zero."""
-    H, V = hidden, vocab
-    params = {name: rng.standard_normal((H, H + V)) * scale for name in WEIGHTS}
-    params.update({name: np.zeros((H, 1)) for name in BIASES})
-    params["Why"] = rng.standard_normal((V, H)) * scale
-    params["by"] = np.zeros((V, 1))
-    return {name: params[name] for name in PARAMS}
+    return init_gated(WEIGHTS, BIASES, PARAMS, hidden, vocab, scale, rng)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,17 +85,6 @@ def forward(params: Params, batch: Batch) -> GRUForward:
     return GRUForward(hs, us, rs, ns, zs, zns, batch.hprev[:, 0].copy(), ys, ps, losses)
 
 
-def _bmv(W: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """W[p] @ v[p] for every copy p: (P, A, B) times (P, B) -> (P, A)."""
-    out: np.ndarray = (W @ v[:, :, None])[:, :, 0]
-    return out
-
-
-def _csigmoid(z: np.ndarray) -> np.ndarray:
-    out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), never overflows
-    return out
-
-
 def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
     """The forward pass above on P complex copies: every parameter has a leading axis P."""
     Wz, Wr, Wn = (params[n] for n in WEIGHTS)
@@ -113,11 +97,11 @@ def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
         x = np.zeros((P, V))
         x[:, batch.inputs[t]] = 1.0
         z = np.concatenate([h, x], axis=1)
-        u = _csigmoid(_bmv(Wz, z) + bz)
-        r = _csigmoid(_bmv(Wr, z) + br)
-        n = np.tanh(_bmv(Wn, np.concatenate([r * h, x], axis=1)) + bn)
+        u = csigmoid(bmv(Wz, z) + bz)
+        r = csigmoid(bmv(Wr, z) + br)
+        n = np.tanh(bmv(Wn, np.concatenate([r * h, x], axis=1)) + bn)
         h = u * h + (1 - u) * n
-        y = _bmv(Why, h) + by
+        y = bmv(Why, h) + by
         m = y.real.max(axis=1, keepdims=True)
         total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
     return total

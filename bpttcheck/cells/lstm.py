@@ -31,7 +31,7 @@ import numpy as np
 
 from ..model import Batch, Params
 from . import splitcomplex as sc
-from .common import one_hot, sigmoid, softmax_losses
+from .common import bmv, csigmoid, init_gated, one_hot, sigmoid, softmax_losses
 
 PARAMS = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
 WEIGHTS = ("Wf", "Wi", "Wc", "Wo")
@@ -46,12 +46,7 @@ STACK = ("Wf", "Wi", "Wo", "Wc")
 def init_params(hidden: int, vocab: int, scale: float, rng: np.random.Generator
                 ) -> dict[str, np.ndarray]:
     """Weights ``scale * randn`` in the order Wf Wi Wc Wo Why, biases zero."""
-    H, V = hidden, vocab
-    params = {name: rng.standard_normal((H, H + V)) * scale for name in WEIGHTS}
-    params.update({name: np.zeros((H, 1)) for name in BIASES})
-    params["Why"] = rng.standard_normal((V, H)) * scale
-    params["by"] = np.zeros((V, 1))
-    return {name: params[name] for name in PARAMS}
+    return init_gated(WEIGHTS, BIASES, PARAMS, hidden, vocab, scale, rng)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,17 +113,6 @@ def forward(params: Params, batch: Batch) -> LSTMForward:
                        batch.hprev[:, 0].copy(), _cprev(batch)[:, 0].copy(), ys, ps, losses)
 
 
-def _bmv(W: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """W[p] @ v[p] for every copy p: (P, A, B) times (P, B) -> (P, A)."""
-    out: np.ndarray = (W @ v[:, :, None])[:, :, 0]
-    return out
-
-
-def _csigmoid(z: np.ndarray) -> np.ndarray:
-    out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), never overflows
-    return out
-
-
 def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
     """The forward pass above on P complex copies: every parameter has a leading axis P.
 
@@ -146,13 +130,13 @@ def complex_losses(params: dict[str, np.ndarray], batch: Batch) -> np.ndarray:
         x = np.zeros((P, V))
         x[:, batch.inputs[t]] = 1.0
         z = np.concatenate([h, x], axis=1)  # (P, H + V)
-        f = _csigmoid(_bmv(Wf, z) + bf)
-        i = _csigmoid(_bmv(Wi, z) + bi)
-        g = np.tanh(_bmv(Wc, z) + bc)
-        o = _csigmoid(_bmv(Wo, z) + bo)
+        f = csigmoid(bmv(Wf, z) + bf)
+        i = csigmoid(bmv(Wi, z) + bi)
+        g = np.tanh(bmv(Wc, z) + bc)
+        o = csigmoid(bmv(Wo, z) + bo)
         c = f * c + i * g
         h = o * np.tanh(c)
-        y = _bmv(Why, h) + by
+        y = bmv(Why, h) + by
         m = y.real.max(axis=1, keepdims=True)  # a real shift
         total += np.log(np.exp(y - m).sum(axis=1)) + m[:, 0] - y[:, batch.targets[t]]
     return total
