@@ -41,7 +41,8 @@ from ..engines import complex_step
 from ..engines.base import Gradients, Options, ProgressFn
 from ..errors import SpecError
 from ..model import Batch, Params
-from ..numdiff import methods
+from ..numdiff import differentiate, methods
+from ..numdiff.methods import COMPLEX_LITERAL
 from ..probes import BatchedLoss, DirectionProbes, ElementProbes
 
 COMPLEX_STEP = methods.COMPLEX_STEP  # eta relative to max(1, |theta|), as for vanilla
@@ -155,50 +156,25 @@ def complex_gradients(loss: BatchedLoss, params: Params, eta: float,
                       todo: dict[str, np.ndarray] | None = None,
                       progress: ProgressFn | None = None,
                       threads: int | None = None) -> dict[str, np.ndarray]:
-    """Im L(theta + i eta_i e_i) / eta_i for every element in ``todo`` (default: all).
+    """Im L(theta + i eta_i e_i) / eta_i for every element in ``todo`` (default: all), by
+    the one differentiator (:func:`bpttcheck.numdiff.differentiate`, literal complex step).
 
     eta_i = ``eta`` max(1, |theta_i|). Returns flat arrays, NaN where not computed.
-    Chunks are ordered by the first step that reads their elements (when the loss
-    can say, as :class:`CellLoss` can), so that a chunk's copies join together.
+    Elements are ordered by the first step that reads them (when the loss can say, as
+    :class:`CellLoss` can), so that a chunk's copies join together.
     """
     todo = todo if todo is not None else {n: np.arange(p.size) for n, p in params.items()}
-    values = {name: np.full(p.size, np.nan) for name, p in params.items()}
-    chunks: list[tuple[str, np.ndarray]] = []
     starts = getattr(loss, "starts", None)
+    ordered = {}
     for name, idx in todo.items():
         idx = np.asarray(idx, dtype=np.intp)
         if starts is not None and len(idx):
             idx = idx[np.argsort(starts(name, idx), kind="stable")]
-        chunks.extend((name, idx[lo : lo + CHUNK]) for lo in range(0, len(idx), CHUNK))
-    total = sum(len(c) for _, c in chunks)
-    done = 0
-
-    def work(name: str, idx: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
-        unit = np.maximum(1.0, np.abs(params[name].reshape(-1)[idx]))
-        h = eta * unit
-        answers = loss.elements(ElementProbes(name, idx, 1j * h))
-        return name, idx, np.imag(answers) / h
-
-    def store(name: str, idx: np.ndarray, g: np.ndarray) -> None:
-        nonlocal done
-        values[name][idx] = g
-        done += len(idx)
-        if progress is not None:
-            progress(done, total)
-
-    n_threads = threads if threads is not None else workers()
-    limits = _threadpool_limits()
-    if n_threads > 1 and limits is not None and len(chunks) > 1:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        with limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-            futures = [pool.submit(work, name, idx) for name, idx in chunks]
-            for future in as_completed(futures):
-                store(*future.result())
-    else:
-        for name, idx in chunks:
-            store(*work(name, idx))
-    return values
+        ordered[name] = idx
+    result = differentiate(loss, params, COMPLEX_LITERAL, ordered, step=eta, chunk=CHUNK,
+                           workers=threads if threads is not None else workers(),
+                           progress=progress)
+    return result.values
 
 
 def error_bars(loss: CellLoss, values: dict[str, np.ndarray], todo: dict[str, np.ndarray],
