@@ -90,3 +90,34 @@ def _duration(seconds: float, approx: bool = True) -> str:
     from .prose import duration  # "1 hour", never "1 hours"
 
     return duration(seconds, approx)
+
+
+def explain_bytes(n: int, hidden: int, vocab: int, seq: int, size: int) -> int:
+    """Bytes of the arrays ``explain`` holds at its peak: ``n`` parameters in all, the one
+    explained having ``size`` elements.
+
+    Its row sums and column sums (T copies of the parameter each), the tutorial's per-step
+    record of every parameter (T copies of all of them), the temporaries of comparing those,
+    the (t, k) norm maps, the per-step vectors (dhraw, gates, multipliers, the forward pass),
+    a gated cell's state Jacobians, and a few whole copies of the parameters (gradients with
+    and without clipping, the compensated sums). Checked against tracemalloc's peak in
+    tests/test_budgets.py.
+    """
+    per_step = seq * (4 * size + 3 * n)  # and the temporaries of the agreement checks
+    jacobians = seq * (2 * hidden) ** 2  # a gated cell's state Jacobians (2H x 2H for the LSTM)
+    maps = 4 * seq * seq
+    vectors = seq * (16 * hidden + 4 * vocab)  # states, gates, multipliers, dhraw
+    return BYTES * (per_step + jacobians + maps + vectors + 6 * n + 6 * size)
+
+
+def check_explain_memory(n: int, hidden: int, vocab: int, seq: int, parameter: str, size: int,
+                         limit_mb: float) -> None:
+    """Raise :class:`SpecError` before ``explain`` allocates more than ``limit_mb`` MiB."""
+    need = explain_bytes(n, hidden, vocab, seq, size)
+    if need > limit_mb * 2**20:
+        raise SpecError(
+            f"explain --param {parameter} at hidden {hidden}, vocab {vocab}, seq {seq} needs "
+            f"about {need / 2**20:,.0f} MB of arrays (T copies of the parameter and of the "
+            f"per-step gradients), more than --max-memory {limit_mb:g} MB; use a smaller --seq "
+            "or --hidden, or raise --max-memory"
+        )

@@ -658,7 +658,7 @@ def main() -> None:
 
 
 # Spec fields explain has no use for: it differentiates nothing numerically.
-EXPLAIN_UNUSED = ("method", "step", "rtol_numeric", "max_memory", "time_budget")
+EXPLAIN_UNUSED = ("method", "step", "rtol_numeric", "time_budget")
 
 
 def _refuse_unused(command: str, unused: tuple[str, ...], values: dict[str, Any]) -> None:

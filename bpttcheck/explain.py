@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .budget import check_reference_time
+from .budget import check_explain_memory, check_reference_time
 from .compare import norm_rel_error, rel_error
 from .engines import Gradients, Options, reference, tutorial
 from .errors import SpecError
@@ -333,6 +333,8 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
     check_reference_time(spec.hidden, spec.seq)  # every (t, k) term is formed: O(T^2)
     problem = build(spec)
     params, batch = problem.params, problem.batch
+    check_explain_memory(problem.n_params, problem.hidden, problem.vocab, batch.seq, parameter,
+                         int(params[parameter].size), spec.max_memory)
     fw = forward(params, batch)
     Whh, Why = params["Whh"], params["Why"]
     T, H = batch.seq, Whh.shape[0]

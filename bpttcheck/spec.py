@@ -145,7 +145,8 @@ FIELDS: tuple[Field, ...] = (
           "Step of --method, relative to max(1, |θ|) (default: chosen by the method).",
           _positive, optional=True),
     Field("max_memory", "float", MAX_MEMORY_MB,
-          "Memory for the numeric engine's work arrays, in MB (chunks are sized to fit).",
+          "Memory for work arrays, in MB: numerical differentiation's chunks are sized to "
+          "fit; explain refuses a map that would not fit.",
           _positive),
     Field("time_budget", "float", TIME_BUDGET,
           "Refuse numerical differentiation estimated to take longer (seconds); 'off' to "

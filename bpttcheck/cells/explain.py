@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..budget import check_explain_memory
 from ..compare import norm_rel_error, rel_error
 from ..engines import reference as vanilla_reference
 from ..engines.base import Gradients, Options
@@ -188,6 +189,8 @@ def explain(spec: Spec, parameter: str | None = None, *,
     check_reference_time(cell, spec.hidden, spec.seq)  # every (t, k) term is formed
     problem = build(spec)
     params, batch = problem.params, problem.batch
+    check_explain_memory(problem.n_params, problem.hidden, problem.vocab, batch.seq, parameter,
+                         int(params[parameter].size), spec.max_memory)
     fw = cell.forward(params, batch)
     T = batch.seq
     shape = params[parameter].shape
