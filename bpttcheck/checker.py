@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import prose
 from .budget import check_reference_time
 from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
@@ -90,7 +91,7 @@ def run(
         rtol = tolerance(spec, ea, eb)
         for name in problem.params:
             comparisons.append(compare(name, results[ea], results[eb], rtol, spec.floor))
-    comparisons = _localise(problem, comparisons, registry, options)
+    comparisons, skipped = _localise(problem, comparisons, registry, options)
     impl_report = None
     if user_code is not None:
         from .impl.check import check_impl
@@ -100,7 +101,8 @@ def run(
         results.update(more)
         comparisons.extend(pairs)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
-                  sample=sample, impl=impl_report, directions=screened)
+                  sample=sample, impl=impl_report, directions=screened,
+                  warnings=(skipped,) if skipped else ())
 
 
 def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],
@@ -157,18 +159,23 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
 
 
 def _localise(problem: Problem, comparisons: list[PairResult], registry: Mapping[str, Engine],
-              options: Options) -> list[PairResult]:
+              options: Options) -> tuple[list[PairResult], str | None]:
     """For failing analytic pairs, name the time steps whose contributions disagree.
 
     Engines are re-run with ``record_steps`` only when something failed, so a
-    passing check pays nothing for it.
+    passing check pays nothing for it. Their record holds T copies of every parameter per
+    engine; when that would exceed ``options.max_memory`` the steps are not named, and the
+    sentence returned says so (the verdict stands without them).
     """
     def localisable(c: PairResult) -> bool:
         return not c.passed and c.worst is not None and c.a in ANALYTIC and c.b in ANALYTIC
 
     engines = {e for c in comparisons if localisable(c) for e in (c.a, c.b)}
     if not engines:
-        return comparisons
+        return comparisons, None
+    need = 2 * 8 * len(engines) * problem.batch.seq * problem.n_params  # record + its copy
+    if need > options.max_memory:
+        return comparisons, prose.not_localised_memory(need, options.max_memory)
     step_options = dataclasses.replace(options, record_steps=True, progress=None)
     recorded = {e: registry[e](problem.params, problem.batch, step_options) for e in engines}
     out = []
@@ -179,4 +186,4 @@ def _localise(problem: Problem, comparisons: list[PairResult], registry: Mapping
                                       c.worst.index, c.rtol, problem.spec.floor)
             c = dataclasses.replace(c, steps=steps)
         out.append(c)
-    return out
+    return out, None

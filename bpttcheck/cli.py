@@ -487,7 +487,7 @@ def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:
     from .prose import warning_notes
 
     notes = warning_notes(caught)
-    return dataclasses.replace(report, warnings=tuple(notes)) if notes else report
+    return dataclasses.replace(report, warnings=(*report.warnings, *notes)) if notes else report
 
 
 def _announcer(console: Any) -> Callable[[str], None]:

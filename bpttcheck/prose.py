@@ -570,3 +570,10 @@ def impl_lines(impl: Any) -> list[str]:
                    f"(of 0..{impl.seq - 1}).")
     out.extend(f"Note: {n}." for n in impl.notes)
     return out
+
+
+def not_localised_memory(need: int, limit: int) -> str:
+    """A failing pair whose time steps were not named: the per-step record would not fit."""
+    return (f"the disagreeing time steps are not named: recording every step's contribution "
+            f"would need about {need / 2**20:,.0f} MB, more than --max-memory "
+            f"{limit / 2**20:g} MB (raise it to have them named)")

@@ -3,6 +3,7 @@ refuses before allocating (tracemalloc measures the peak of every NumPy array it
 
 from __future__ import annotations
 
+import dataclasses
 import tracemalloc
 
 import pytest
@@ -71,3 +72,29 @@ def test_beyond_max_memory_explain_refuses_before_allocating(cell: str) -> None:
     finally:
         tracemalloc.stop()
     assert peak < plan / 4  # refused before the per-step arrays existed
+
+
+def _wrong_tutorial(params, batch, options):  # type: ignore[no-untyped-def]
+    """The tutorial with its dbh halved: a failure the per-step re-run can localise."""
+    from bpttcheck.engines import tutorial
+
+    g = tutorial.gradients(params, batch, options)
+    steps = None if g.steps is None else {**g.steps, "bh": g.steps["bh"] * 0.5}
+    return dataclasses.replace(g, grads={**g.grads, "bh": g.grads["bh"] * 0.5}, steps=steps)
+
+
+def test_the_per_step_re_run_stays_within_max_memory_or_says_why_not() -> None:
+    from bpttcheck import checker
+    from bpttcheck.engines import ENGINES
+
+    registry = {**ENGINES, "tutorial": _wrong_tutorial}
+    roomy = checker.run(resolve(None, {"hidden": 8, "seq": 6, "vocab": 5}),
+                        ("tutorial", "reference"), registry=registry)
+    bad = [c for c in roomy.comparisons if not c.passed]
+    assert bad and bad[0].steps and not roomy.warnings  # steps named when the record fits
+    tight = checker.run(resolve(None, {"hidden": 8, "seq": 6, "vocab": 5,
+                                       "max_memory": 0.01}),
+                        ("tutorial", "reference"), registry=registry)
+    assert tight.exit_code == 1  # the verdict stands
+    assert not any(c.steps for c in tight.comparisons)
+    assert any("not named" in w and "--max-memory" in w for w in tight.warnings)
