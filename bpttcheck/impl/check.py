@@ -71,7 +71,7 @@ ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured roundin
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 FORMS = {"globals": "module globals", "method": "instance attributes",
-         "explicit": "a params dict argument"}
+         "explicit": "a params dict argument", "arguments": "arguments bound by name"}
 HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
 DHPREV_KEYS = ("dhprev", "dh_prev", "dh0", "dhinit", "dh_init", "dhnext")
 MEANS = {"T": "the mean over the T steps", "B": "the mean over the B sequences of the batch",

@@ -49,6 +49,7 @@ from typing import Any
 
 from ..errors import ImplError
 from ..files import read_regular
+from . import notebook
 from . import source as source_reader
 from .evaluator import Evaluator, Refused, known_decorator
 
@@ -108,15 +109,17 @@ class Loaded:
                     if s.kind == kind]
             if done:
                 parts.append(f"{kind}: " + "; ".join(done))
-        skipped = [f"line {s.line} {s.text}" + (f" ({s.reason})" if s.reason else "")
+        skipped = [f"{source_reader.line_label(self.path, s.line)} {s.text}"
+                   + (f" ({s.reason})" if s.reason else "")
                    for s in self.statements if s.kind == "skipped"]
         if skipped:
             parts.append("skipped: " + "; ".join(skipped))
         for kind, label in (("unused", "not needed by any function"),
                             ("supplied", "set from the spec instead")):
-            lines = [str(s.line) for s in self.statements if s.kind == kind]
+            lines = [source_reader.line_label(self.path, s.line) for s in self.statements
+                     if s.kind == kind]
             if lines:
-                parts.append(f"{label}: line{'s' * (len(lines) > 1)} " + ", ".join(lines))
+                parts.append(f"{label}: " + ", ".join(lines))
         return "; ".join(parts) or "nothing"
 
 
@@ -160,7 +163,7 @@ def _find_local(name: str, dirs: Sequence[Path]) -> Path | None:
 def _search_dirs(near: Path | None) -> list[Path]:
     """Where a local module may be: next to the script, then sys.path (not installed)."""
     roots = _installed_roots()
-    out = [near] if near is not None else []
+    out = [near] if near is not None else [Path.cwd()]  # module:NAME: from here first
     for entry in sys.path:
         d = Path(entry or ".")
         if d.is_dir() and not (os.path.realpath(d) + os.sep).startswith(roots):
@@ -170,7 +173,7 @@ def _search_dirs(near: Path | None) -> list[Path]:
 
 def resolve_path(where: str) -> Path:
     """The file a target names: a path, or a module's source file (found, never imported)."""
-    looks_like_path = where.endswith(".py") or "/" in where or "\\" in where
+    looks_like_path = where.endswith((".py", ".ipynb")) or "/" in where or "\\" in where
     if looks_like_path:
         path = Path(where)
         if not path.exists():
@@ -201,6 +204,11 @@ def load(target: str, supplied: frozenset[str] = frozenset()) -> Loaded:
     """Load ``target`` (``PATH.py:NAME``, ``PATH.py:Class.method``, ``module:NAME``)."""
     where, name = split_target(target)
     path = resolve_path(where)
+    if notebook.is_notebook(path):
+        text, magics = notebook.read(path)
+        extra = [Statement(m.line, source_reader.preview(m.text), "skipped", "IPython magic")
+                 for m in magics]
+        return load_source(text, path, name, supplied, extra)
     text = read_source(path)
     return load_source(text, path, name, supplied)
 
@@ -268,7 +276,8 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 
 def load_source(text: str, path: Path, name: str,
-                supplied: frozenset[str] = frozenset()) -> Loaded:
+                supplied: frozenset[str] = frozenset(),
+                extra: Sequence[Statement] = ()) -> Loaded:
     """Parse ``text`` (the text of ``path``), evaluate what is safe, return ``name``.
 
     Assignments to names in ``supplied`` (the weights and sizes bpttcheck sets
@@ -286,6 +295,7 @@ def load_source(text: str, path: Path, name: str,
     for bad in read.unreadable:
         statements.append(Statement(bad.line, source_reader.preview(bad.text), "skipped",
                                     bad.reason))
+    statements.extend(extra)
     statements.sort(key=lambda s: s.line)
     obj = _lookup(ns, name, path, statements)
     nodes = read.nodes
@@ -752,12 +762,17 @@ def _lookup(ns: dict[str, Any], name: str, path: Path, statements: list[Statemen
     if head not in ns or head in ("xrange", "raw_input"):
         broken = [s for s in statements if s.text in (f"def {head}", f"class {head}")]
         if broken:
-            raise ImplError(f"{path}:{broken[0].line}: defining {head} failed: "
+            raise ImplError(f"{source_reader.where(path, broken[0].line)}: defining {head} failed: "
                             f"{broken[0].reason}")
         there = sorted(k for k, v in ns.items() if not k.startswith("__")
                        and k not in ("xrange", "raw_input")
                        and (callable(v) and not isinstance(v, types.ModuleType)))
         listed = ", ".join(there) if there else "none"
+        owners = sorted(k for k, v in ns.items() if isinstance(v, type)
+                        and callable(vars(v).get(head)) and not k.startswith("__"))
+        if owners:
+            raise ImplError(f"{path}: {head} is a method of class {owners[0]}: give "
+                            f"--impl {path}:{owners[0]}.{head}")
         raise ImplError(f"{path}: no function or class named {head!r}; defined there: {listed}")
     obj = ns[head]
     if len(parts) == 2:
