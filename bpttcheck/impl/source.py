@@ -194,11 +194,10 @@ def _class_by_members(text: str, offset: int, path: Path) -> tuple[ast.Module,
     for tree, _ in parsed:
         ast.increment_lineno(tree, offset + head + 1)
         for node in ast.walk(tree):  # back to the members' indentation
-            if hasattr(node, "col_offset"):
+            if isinstance(node, ast.expr | ast.stmt):
                 node.col_offset += len(indent)
-                end = getattr(node, "end_col_offset", None)
-                if end is not None:
-                    node.end_col_offset = end + len(indent)
+                if node.end_col_offset is not None:
+                    node.end_col_offset += len(indent)
         cls.body.extend(tree.body)
     if not cls.body:
         return None
