@@ -11,9 +11,10 @@ syntax that is not Python is blanked out and reported, line numbers kept:
 
 Each cell's first line in the joined text is registered with
 :func:`.source.register_cells`, so that syntax errors, skipped statements and
-tracebacks cite ``cell N, line L`` as Jupyter numbers them (code cells only,
-counted from 1 in notebook order). The joined text is also put in
-:mod:`linecache`, so that a traceback shows the line's code, not the JSON.
+tracebacks cite ``cell N, line L``: N counts every cell (markdown too) from 1 in
+notebook order, as editors show them, and L is the line within that cell. The
+joined text is also put in :mod:`linecache`, so that a traceback shows the
+line's code, not the JSON.
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def read(path: Path) -> tuple[str, list[Magic]]:
     magics: list[Magic] = []
     number = 0
     for cell in cells:
+        number += 1  # every cell counts, as an editor shows them
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        number += 1
         text = cell.get("source", "")
         text = "".join(text) if isinstance(text, list) else str(text)
         body = text.splitlines()
