@@ -215,3 +215,9 @@ def test_module_target_resolves_from_the_current_directory(tmp_path: Path) -> No
                            "my_rnn:lossFun", *TINY], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_python2_method_asked_for_gives_its_line(run_cli: Run) -> None:
+    result = run_cli("compare", "--impl", f"{FORMS / 'py2_class_ok.py'}:CharRNN.report", *TINY)
+    assert result.exit_code == 2
+    assert "py2_class_ok.py:13: method CharRNN.report does not parse as Python 3" in result.stderr

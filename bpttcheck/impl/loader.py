@@ -780,6 +780,13 @@ def _lookup(ns: dict[str, Any], name: str, path: Path, statements: list[Statemen
             raise ImplError(f"{path}: {head} is not a class, so {name} is not a method")
         if not callable(vars(obj).get(parts[1], None)) and not callable(
                 inspect.getattr_static(obj, parts[1], None)):
+            skipped = [st for st in statements if st.kind == "skipped"
+                       and st.text.startswith((f"def {parts[1]}(", f"async def {parts[1]}("))
+                       and st.reason.endswith(f"in class {head}")]
+            if skipped:
+                raise ImplError(f"{source_reader.where(path, skipped[0].line)}: method "
+                                f"{name} does not parse as Python 3 (the class's other "
+                                "methods do: only this one needs porting)")
             methods = sorted(k for k, v in vars(obj).items()
                              if callable(v) and not k.startswith("__"))
             raise ImplError(f"{path}: class {head} has no method {parts[1]!r}; methods: "
