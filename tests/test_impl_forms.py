@@ -221,3 +221,25 @@ def test_a_python2_method_asked_for_gives_its_line(run_cli: Run) -> None:
     result = run_cli("compare", "--impl", f"{FORMS / 'py2_class_ok.py'}:CharRNN.report", *TINY)
     assert result.exit_code == 2
     assert "py2_class_ok.py:13: method CharRNN.report does not parse as Python 3" in result.stderr
+
+
+def test_batch_size_by_name_is_one_without_a_batch(run_cli: Run, tmp_path: Path) -> None:
+    text = (FORMS / "sizes_argparse.py").read_text(encoding="utf-8")
+    text = text.replace("dhnext = np.zeros((N, 1))", "dhnext = np.zeros((N, B))")
+    (tmp_path / "with_b.py").write_text(text, encoding="utf-8")
+    result = run_cli("compare", "--impl", f"{tmp_path / 'with_b.py'}:lossFun",
+                     "--impl-names", "M=vocab,N=hidden,B=batch", "--impl-set", "TEMP=1.0", *TINY)
+    assert result.exit_code == 0, result.output
+
+
+def test_constructor_sizes_under_other_names(run_cli: Run, tmp_path: Path) -> None:
+    text = (FORMS / "py2_class_ok.py").read_text(encoding="utf-8")
+    text = text.replace("def __init__(self, hidden_size, vocab_size):",
+                        "def __init__(self, Q, R):\n        hidden_size, vocab_size = Q, R")
+    (tmp_path / "qr.py").write_text(text, encoding="utf-8")
+    target = f"{tmp_path / 'qr.py'}:CharRNN.bptt"
+    asked = run_cli("compare", "--impl", target, *TINY)
+    assert asked.exit_code == 2
+    assert "no spec value for Q, R" in asked.stderr and "--impl-names" in asked.stderr
+    done = run_cli("compare", "--impl", target, "--impl-names", "Q=hidden,R=vocab", *TINY)
+    assert done.exit_code == 0, done.output
