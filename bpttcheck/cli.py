@@ -100,8 +100,9 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--impl TARGET`` and how to call it: the user's own code as one more engine."""
     opts = [
         click.option("--impl", "impl", metavar="TARGET",
-                     help="Also check your own code: PATH.py:NAME, PATH.py:Class.method or "
-                          "module:NAME (loaded without running the script)."),
+                     help="Also check your own code: PATH.py:NAME, PATH.py:Class.method, "
+                          "PATH.ipynb:NAME or module:NAME (loaded without running the "
+                          "script)."),
         click.option("--impl-names", metavar="THEIRS=OURS,...",
                      help="Your weight and size names, e.g. U=Wxh,W=Whh,V=Why,b=bh,c=by "
                           "(U/W/V/b/c are recognised without it) or M=vocab,B=batch "

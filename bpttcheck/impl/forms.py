@@ -1,4 +1,4 @@
-"""The three calling conventions (forms) behind one ``call(params, batch) -> Result``.
+"""The four calling conventions (forms) behind one ``call(params, batch) -> Result``.
 
 - **globals** (min-char-rnn): ``NAME(inputs, targets, hprev)`` reads module
   globals ``Wxh, Whh, Why, bh, by`` (and ``vocab_size``, ``hidden_size``,
@@ -7,7 +7,19 @@
   attributes hold the weights. The instance is built by calling the class with
   the sizes it asks for by name (``hidden_size``, ``vocab_size``, ``H``, ...) or
   by a factory the user names; bpttcheck then sets the weight attributes.
-- **explicit**: ``NAME(params, inputs, targets, hprev)`` with a dict of weights.
+- **explicit**: ``NAME(params, inputs, targets, hprev)`` with a dict of weights,
+  keyed as the function indexes it (``params['U']``), else by our names.
+- **arguments**: weights as parameters, bound by name
+  (``lossFun(inputs, targets, hprev, Wxh, Whh, Why, bh, by)``, ``bptt(U, W, V,
+  b, c, x, y, h0)``): each parameter named as a weight, a size or an
+  ``--impl-set`` constant gets that value; the others, in order, get inputs,
+  targets and hprev.
+
+Weight names: ``--impl-names``, else, weight by weight, the name the code reads
+among ours and U/W/V/b/c (so a file reading ``U, W, V`` and ``bh, by`` gets
+those five). Sizes under other names (``--impl-names M=vocab``) and constants
+(``--impl-set TEMP=2.0``) are set as globals before every call and passed to
+constructors and functions that take them by name.
 
 Every call gets fresh copies of the weights, the inputs and ``hprev``;
 afterwards :mod:`.hygiene` compares them with the originals, and

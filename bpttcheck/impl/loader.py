@@ -26,8 +26,11 @@ in source order, in a fresh module namespace. Nothing at top level is handed to
   this same loader, never imported;
 - everything else (loops, ``if``, ``print``, ``with``, ``open``) is skipped.
 
-Python 2 files are read block by block (:mod:`.source`); ``xrange`` is provided
-as ``range``, ``raw_input`` refuses.
+Python 2 files are read block by block, and classes method by method
+(:mod:`.source`); ``xrange`` is provided as ``range``, ``raw_input`` refuses.
+A Jupyter notebook (``PATH.ipynb:NAME``) is its code cells joined in order, its
+IPython magics blanked out and reported (:mod:`.notebook`). ``module:NAME`` is
+looked for in the current directory first, then on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -127,8 +130,8 @@ def split_target(target: str) -> tuple[str, str]:
     """``PATH.py:NAME`` or ``module:NAME`` -> (where, name)."""
     where, sep, name = target.rpartition(":")
     if not sep or not where or not name:
-        raise ImplError(f"--impl {target!r}: expected PATH.py:NAME, PATH.py:Class.method "
-                        "or module:NAME")
+        raise ImplError(f"--impl {target!r}: expected PATH.py:NAME, PATH.py:Class.method, "
+                        "PATH.ipynb:NAME or module:NAME")
     return where, name
 
 

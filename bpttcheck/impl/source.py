@@ -3,7 +3,10 @@
 When the whole file does not parse, it is cut into top-level blocks (a line
 starting in column 0 starts a block) and each block, or a few consecutive ones,
 is parsed on its own; blocks that still do not parse (``print "x"``) are
-reported as skipped. Line numbers stay those of the file, so tracebacks point
+reported as skipped. A class that still does not parse is read the same way,
+member by member, so its Python 3 methods are kept when others use ``print
+"x"``. Line numbers stay those of the file (for a notebook,
+:func:`place` shows them as a cell and a line), so tracebacks point
 at the user's lines. A file too deeply nested for Python's parser (a generated
 100,000-term expression) is read the same way: only the offending block is
 skipped.
