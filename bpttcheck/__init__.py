@@ -27,8 +27,10 @@ def check(config: str | None = None, impl: Any = None, *,
     for example ``bpttcheck.check(hidden=12, seq=9).passed``. ``impl`` adds your
     own backward pass as one more engine: a ``"PATH.py:NAME"`` string as for
     ``--impl``, a function (``lossFun(inputs, targets, hprev)`` reading its
-    weights from module globals, or ``f(params, inputs, targets, hprev)``), an
-    unbound method ``MyRNN.loss_and_grads``, or a
+    weights from module globals, ``f(params, inputs, targets, hprev)``, or one taking
+    its weights as arguments by name), an unbound method ``MyRNN.loss_and_grads``
+    (in a notebook: the live function, its helpers included; the report shows
+    inline), or a
     :class:`bpttcheck.impl.ImplRequest` carrying name mapping and options.
     ``sample`` and ``directions`` are ``--sample`` and ``--directions``.
     """

@@ -100,11 +100,16 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--impl TARGET`` and how to call it: the user's own code as one more engine."""
     opts = [
         click.option("--impl", "impl", metavar="TARGET",
-                     help="Also check your own code: PATH.py:NAME, PATH.py:Class.method or "
-                          "module:NAME (loaded without running the script)."),
+                     help="Also check your own code: PATH.py:NAME, PATH.py:Class.method, "
+                          "PATH.ipynb:NAME or module:NAME (loaded without running the "
+                          "script)."),
         click.option("--impl-names", metavar="THEIRS=OURS,...",
-                     help="Your weight names, e.g. U=Wxh,W=Whh,V=Why,b=bh,c=by "
-                          "(U/W/V/b/c are recognised without it)."),
+                     help="Your weight and size names, e.g. U=Wxh,W=Whh,V=Why,b=bh,c=by "
+                          "(U/W/V/b/c are recognised without it) or M=vocab,B=batch "
+                          "(sizes: hidden, vocab, seq, batch)."),
+        click.option("--impl-set", multiple=True, metavar="NAME=VALUE",
+                     help="A global constant your function needs, e.g. --impl-set "
+                          "temperature=1.0 (a Python literal; repeatable)."),
         click.option("--impl-order", metavar="dWxh,dWhh,...",
                      help="Order of the gradients in your returned tuple "
                           "[default: dWxh,dWhh,dWhy,dbh,dby]."),
@@ -127,7 +132,8 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-IMPL_FLAGS = {"impl_names": "--impl-names", "impl_order": "--impl-order",
+IMPL_FLAGS = {"impl_names": "--impl-names", "impl_set": "--impl-set",
+              "impl_order": "--impl-order",
               "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
               "timeout": "--timeout"}
 
@@ -138,6 +144,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     target = kwargs.pop("impl")
     names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
+    values = kwargs.pop("impl_set")
     declared = kwargs.pop("impl_loss")
     if target is None:
         from click.core import ParameterSource
@@ -154,9 +161,11 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
                             "which is not given")
         return None
     from .impl import ImplOptions, ImplRequest, parse_loss, parse_names, parse_order
+    from .impl.options import parse_values
 
     mapping = parse_names(names)
-    options = ImplOptions(names=mapping, order=parse_order(order, mapping), factory=factory,
+    options = ImplOptions(names=mapping, values=parse_values(values),
+                          order=parse_order(order, mapping), factory=factory,
                           timeout=timeout, sample=sample or None)
     return ImplRequest(target, options, parse_loss(declared))
 

@@ -548,7 +548,7 @@ def impl_certified(n: int) -> str:
 
 
 IMPL_FORMS = {"globals": "module globals", "method": "instance attributes",
-              "explicit": "a params dict argument"}
+              "explicit": "a params dict argument", "arguments": "arguments bound by name"}
 
 
 def impl_lines(impl: Any) -> list[str]:

@@ -42,6 +42,19 @@ class Report:
     directions: Any = None  # bpttcheck.directions.Screen when --directions K pre-screened
     warnings: tuple[str, ...] = ()  # warnings raised during the check (NumPy's), as notes
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter, the report shows inline: the terminal's rendering, as HTML and text."""
+        import io
+
+        from rich.console import Console
+
+        from .render import render
+
+        console = Console(record=True, width=100, file=io.StringIO(), color_system="truecolor")
+        render(self, console)
+        return {"text/plain": console.export_text(),
+                "text/html": console.export_html(inline_styles=True)}
+
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.comparisons) and (self.impl is None

@@ -1,4 +1,4 @@
-"""The three calling conventions (forms) behind one ``call(params, batch) -> Result``.
+"""The four calling conventions (forms) behind one ``call(params, batch) -> Result``.
 
 - **globals** (min-char-rnn): ``NAME(inputs, targets, hprev)`` reads module
   globals ``Wxh, Whh, Why, bh, by`` (and ``vocab_size``, ``hidden_size``,
@@ -7,7 +7,19 @@
   attributes hold the weights. The instance is built by calling the class with
   the sizes it asks for by name (``hidden_size``, ``vocab_size``, ``H``, ...) or
   by a factory the user names; bpttcheck then sets the weight attributes.
-- **explicit**: ``NAME(params, inputs, targets, hprev)`` with a dict of weights.
+- **explicit**: ``NAME(params, inputs, targets, hprev)`` with a dict of weights,
+  keyed as the function indexes it (``params['U']``), else by our names.
+- **arguments**: weights as parameters, bound by name
+  (``lossFun(inputs, targets, hprev, Wxh, Whh, Why, bh, by)``, ``bptt(U, W, V,
+  b, c, x, y, h0)``): each parameter named as a weight, a size or an
+  ``--impl-set`` constant gets that value; the others, in order, get inputs,
+  targets and hprev.
+
+Weight names: ``--impl-names``, else, weight by weight, the name the code reads
+among ours and U/W/V/b/c (so a file reading ``U, W, V`` and ``bh, by`` gets
+those five). Sizes under other names (``--impl-names M=vocab``) and constants
+(``--impl-set TEMP=2.0``) are set as globals before every call and passed to
+constructors and functions that take them by name.
 
 Every call gets fresh copies of the weights, the inputs and ``hprev``;
 afterwards :mod:`.hygiene` compares them with the originals, and
@@ -24,6 +36,7 @@ import signal
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +49,9 @@ from ..model import PARAM_NAMES, Batch, Params
 from ..prose import plural
 from .hygiene import mutations
 from .loader import Loaded, from_callable, load
-from .options import ImplOptions, Result
+from .options import ImplOptions, Result, size_names, weight_names
 from .returns import dtypes, extras, unpack
+from .source import place, where
 
 TIMER_REPEAT = 0.5  # seconds between further alarms once the time limit has passed
 # Conventions recognised without --impl-names (their name -> ours).
@@ -53,6 +67,9 @@ SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "seq": ("seq_length", "seq_len", "seq", "T", "sequence_length"),
     "learning_rate": ("learning_rate", "lr"),
 }
+DATA_SLOTS = ("inputs", "targets", "hprev")  # the arguments that are not weights, in order
+# A NameError on a name like these is a size the script sets from argparse or elsewhere.
+SIZE_WORDS = ("size", "dim", "len", "num", "count")
 LEARNING_RATE = 0.1  # passed to constructors that require one; never used by a gradient check
 
 
@@ -70,35 +87,96 @@ class UserCode:
         self.sizes = dict(sizes)  # hidden, vocab, seq
         self.label = f"{loaded.name} in {loaded.path.name}"
         self.instance: Any = None
+        self.slots: dict[str, str] = {}  # arguments form: parameter -> what it receives
         method = "." in loaded.name
-        self.names = self._names(method)
+        self.names = self._names(loaded.reads)
         if method:
             self.form = "method"
             self.instance = self._instance()
             self.func = getattr(self.instance, loaded.name.split(".")[1])
         else:
             self.func = loaded.obj
+        if not method and self._bind_by_name():
+            self.form = "arguments"
+            return
         n = self._arity()
         if not method:
             self.form = "explicit" if n == 4 else "globals"
+            if self.form == "explicit":  # the dict's keys: those the function indexes
+                self.names = self._names(frozenset(_string_constants(self.func)))
         elif n != 3:
             raise self._signature_error(n)
 
     # -- setting up ---------------------------------------------------------
-    def _names(self, method: bool) -> dict[str, str]:
-        """Their weight names -> ours: --impl-names over a recognised convention."""
-        given = dict(self.options.names)
-        reads = self.loaded.reads
-        for convention in CONVENTIONS:
-            if sum(theirs in reads for theirs in convention) >= 3:
-                base = dict(convention)
-                break
-        else:
-            base = dict(CONVENTIONS[0])
-        taken = set(given.values())
-        names = {t: o for t, o in base.items() if o not in taken}
-        names.update(given)
+    def _names(self, reads: frozenset[str]) -> dict[str, str]:
+        """Their weight names -> ours: --impl-names, else per weight the convention's name
+        the code reads (the convention most of whose names it reads first); never unset."""
+        given = weight_names(self.options.names)
+        ranked = sorted(CONVENTIONS, key=lambda c: -sum(t in reads for t in c))
+        names = dict(given)
+        for ours in PARAM_NAMES:
+            if ours in given.values():
+                continue
+            candidates = [t for c in ranked for t, o in c.items() if o == ours]
+            theirs = next((t for t in candidates if t in reads), candidates[0])
+            names[theirs] = ours
         return names
+
+    def _bind_by_name(self) -> bool:
+        """Weights as parameters, bound by name: ``lossFun(inputs, targets, hprev, Wxh, ...)``.
+
+        Each parameter named as a weight (ours, U/W/V/b/c or ``--impl-names``), a
+        size or an ``--impl-set`` name gets that value; the others, in order,
+        get inputs, targets and hprev.
+        """
+        try:
+            sig = inspect.signature(self.func)
+        except (TypeError, ValueError):
+            return False
+        params = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        given = weight_names(self.options.names)
+        known = {t for c in CONVENTIONS for t in c} | set(given)
+        bound = [p.name for p in params if p.name in known]
+        if not (len(bound) >= 3 or set(bound) & set(given)):
+            return False
+        self.names = self._names(frozenset(p.name for p in params))
+        values = self._values()
+        data = iter(DATA_SLOTS)
+        for p in params:
+            if p.name in self.names:
+                self.slots[p.name] = "weight"
+            elif p.name in values:
+                self.slots[p.name] = "value"
+            elif p.default is p.empty:
+                slot = next(data, None)
+                if slot is None:
+                    raise self._signature_error(len([q for q in params
+                                                     if q.default is q.empty]))
+                self.slots[p.name] = slot
+        if next(data, None) is not None:
+            raise self._signature_error(len(self.slots))
+        unbound = [o for t, o in self.names.items() if t not in self.slots
+                   and t not in self.loaded.reads]
+        if unbound:
+            theirs = {o: t for t, o in self.names.items()}
+            raise ImplError(f"{self.loaded.path}: {self.loaded.name} takes some weights as "
+                            f"arguments but neither takes nor reads "
+                            f"{', '.join(theirs[o] for o in unbound)} (map names with "
+                            "--impl-names)")
+        return True
+
+    def _values(self) -> dict[str, Any]:
+        """Names the code may read for sizes and constants: ours, --impl-names', --impl-set's."""
+        sizes = {**self.sizes}
+        sizes.setdefault("batch", 1)  # unbatched: one sequence
+        out: dict[str, Any] = {"vocab_size": sizes.get("vocab"), "hidden_size": sizes.get(
+            "hidden"), "seq_length": sizes.get("seq")}
+        out = {k: v for k, v in out.items() if v is not None}
+        out.update({t: sizes[o] for t, o in size_names(self.options.names).items()
+                    if o in sizes})
+        out.update(self.options.values)
+        return out
 
     def _arity(self) -> int:
         try:
@@ -122,11 +200,14 @@ class UserCode:
         except (TypeError, ValueError):
             sig = "(...)"
         line = getattr(getattr(self.func, "__code__", None), "co_firstlineno", "?")
-        expected = ("NAME(inputs, targets, hprev) with weights as module globals, or "
-                    "NAME(params, inputs, targets, hprev)")
+        expected = ("NAME(inputs, targets, hprev) with weights as module globals, "
+                    "NAME(params, inputs, targets, hprev), or inputs, targets and hprev "
+                    "with weights as arguments named Wxh, Whh, Why, bh, by (or U, W, V, b, c; "
+                    "other names with --impl-names, other constants with --impl-set)")
         if self.instance is not None:
             expected = "method(self, inputs, targets, hprev) with weights as attributes"
-        return ImplError(f"{self.loaded.path}:{line}: wrong signature: {self.loaded.name}{sig} "
+        return ImplError(f"{where(self.loaded.path, line)}: wrong signature: "
+                         f"{self.loaded.name}{sig} "
                          f"takes {plural(n, 'required argument')}; expected {expected}")
 
     def _size_kwargs(self, func: Callable[..., Any], what: str) -> dict[str, Any]:
@@ -136,21 +217,25 @@ class UserCode:
         except (TypeError, ValueError):
             return {}
         values = {**self.sizes, "learning_rate": LEARNING_RATE}
+        named = self._values()
         kwargs: dict[str, Any] = {}
         missing = []
         for p in sig.parameters.values():
             if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 continue
             key = next((k for k, aliases in SIZE_ALIASES.items() if p.name in aliases), None)
-            if key is not None and key in values:
+            if p.name in named:
+                kwargs[p.name] = named[p.name]
+            elif key is not None and key in values:
                 kwargs[p.name] = values[key]
             elif p.default is p.empty:
                 missing.append(p.name)
         if missing:
             raise ImplError(f"{self.loaded.path}: cannot call {what}: no spec value for "
                             f"{', '.join(missing)} (sizes are recognised by name: "
-                            "hidden_size, vocab_size, seq_length, ...); name a factory with "
-                            "--impl-factory NAME")
+                            "hidden_size, vocab_size, seq_length, ...; others with --impl-names "
+                            "NAME=hidden|vocab|seq or --impl-set NAME=VALUE); or name a "
+                            "factory with --impl-factory NAME")
         return kwargs
 
     def _instance(self) -> Any:
@@ -224,10 +309,10 @@ class UserCode:
         """``lossFun raised ValueError: ...; traceback: f.py:40 in lossFun: hs[t] = ...``."""
         path = str(self.loaded.path)
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
-        where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}: "
+        at = " <- ".join(f"{place(Path(f.filename), f.lineno)} in {f.name}: "
                             f"{(f.line or '').strip()}" for f in reversed(frames))
         text = f"{what} raised {type(exc).__name__}: {exc}"
-        return text + (f" (at {where})" if where else "")
+        return text + (f" (at {at})" if at else "") + _name_hint(exc)
 
     def call(self, params: Params, batch: Batch) -> Result:
         """Call the user's code once with copies of ``params`` and ``batch``."""
@@ -235,11 +320,21 @@ class UserCode:
         hprev = np.array(batch.hprev, dtype=np.float64)
         inputs, targets = list(batch.inputs), list(batch.targets)
         ns = self.loaded.namespace
+        values = self._values()
+        values.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
+            params["Whh"].shape[0]), seq_length=batch.seq)
+        ns.update(values)
+        kwargs: dict[str, Any] = {}
         if self.form == "globals":
             ns.update(theirs)
-            ns.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
-                params["Whh"].shape[0]), seq_length=batch.seq)
             args: tuple[Any, ...] = (inputs, targets, hprev)
+        elif self.form == "arguments":
+            ns.update({t: v for t, v in theirs.items() if t not in self.slots})
+            data = {"inputs": inputs, "targets": targets, "hprev": hprev}
+            args = ()
+            for p, slot in self.slots.items():
+                kwargs[p] = theirs[p] if slot == "weight" else (
+                    values[p] if slot == "value" else data[slot])
         elif self.form == "method":
             for t, value in theirs.items():
                 setattr(self.instance, t, value)
@@ -247,7 +342,7 @@ class UserCode:
         else:
             args = (dict(theirs), inputs, targets, hprev)
         with self.guard(self.loaded.name):
-            out = self.func(*args)
+            out = self.func(*args, **kwargs)
         if self.form == "globals":
             now = {t: ns.get(t) for t in self.names}
         elif self.form == "method":
@@ -271,3 +366,32 @@ def prepare(target: str | Callable[..., Any], options: ImplOptions,
         t for c in CONVENTIONS for t in c) | {"vocab_size", "hidden_size", "seq_length"}
     loaded = load(target, supplied)
     return UserCode(loaded, options, sizes)
+
+
+def _string_constants(func: Any) -> set[str]:
+    """String constants in ``func``'s code (the keys it indexes a params dict with)."""
+    out: set[str] = set()
+    stack = [getattr(func, "__code__", None)]
+    while stack:
+        code = stack.pop()
+        if code is None:
+            continue
+        for const in code.co_consts:
+            if isinstance(const, str):
+                out.add(const)
+            elif isinstance(const, types.CodeType):
+                stack.append(const)
+    return out
+
+
+def _name_hint(exc: BaseException) -> str:
+    """For a NameError: the flag that sets the missing name."""
+    name = getattr(exc, "name", None) if isinstance(exc, NameError) else None
+    if not name:
+        return ""
+    low = name.lower()
+    if (len(name) == 1 and name.isupper()) or low.startswith(("n_", "num_")) or any(
+            w in low for w in SIZE_WORDS):
+        return (f"; {name} looks like a size: name it with --impl-names {name}=vocab (or "
+                f"hidden, seq, batch), or give its value with --impl-set {name}=VALUE")
+    return f"; give {name} a value with --impl-set {name}=VALUE"

@@ -23,7 +23,8 @@ def mutations(name: str, form: str, names: Mapping[str, str], params: Params, ba
           given: dict[str, np.ndarray], hprev: np.ndarray,
           now: Mapping[str, Any]) -> tuple[Finding, ...]:
     """What the call did to its arguments: weights changed in place or rebound, hprev."""
-    where = {"globals": "global ", "method": "attribute self.", "explicit": "params key "}
+    where = {"globals": "global ", "method": "attribute self.", "explicit": "params key ",
+             "arguments": "argument "}
     in_place, rebound = [], []
     for t, o in names.items():
         if not np.array_equal(given[t], params[o]):

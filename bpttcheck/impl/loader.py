@@ -26,8 +26,11 @@ in source order, in a fresh module namespace. Nothing at top level is handed to
   this same loader, never imported;
 - everything else (loops, ``if``, ``print``, ``with``, ``open``) is skipped.
 
-Python 2 files are read block by block (:mod:`.source`); ``xrange`` is provided
-as ``range``, ``raw_input`` refuses.
+Python 2 files are read block by block, and classes method by method
+(:mod:`.source`); ``xrange`` is provided as ``range``, ``raw_input`` refuses.
+A Jupyter notebook (``PATH.ipynb:NAME``) is its code cells joined in order, its
+IPython magics blanked out and reported (:mod:`.notebook`). ``module:NAME`` is
+looked for in the current directory first, then on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from typing import Any
 
 from ..errors import ImplError
 from ..files import read_regular
+from . import notebook
 from . import source as source_reader
 from .evaluator import Evaluator, Refused, known_decorator
 
@@ -108,15 +112,17 @@ class Loaded:
                     if s.kind == kind]
             if done:
                 parts.append(f"{kind}: " + "; ".join(done))
-        skipped = [f"line {s.line} {s.text}" + (f" ({s.reason})" if s.reason else "")
+        skipped = [f"{source_reader.line_label(self.path, s.line)} {s.text}"
+                   + (f" ({s.reason})" if s.reason else "")
                    for s in self.statements if s.kind == "skipped"]
         if skipped:
             parts.append("skipped: " + "; ".join(skipped))
         for kind, label in (("unused", "not needed by any function"),
                             ("supplied", "set from the spec instead")):
-            lines = [str(s.line) for s in self.statements if s.kind == kind]
+            lines = [source_reader.line_label(self.path, s.line) for s in self.statements
+                     if s.kind == kind]
             if lines:
-                parts.append(f"{label}: line{'s' * (len(lines) > 1)} " + ", ".join(lines))
+                parts.append(f"{label}: " + ", ".join(lines))
         return "; ".join(parts) or "nothing"
 
 
@@ -124,8 +130,8 @@ def split_target(target: str) -> tuple[str, str]:
     """``PATH.py:NAME`` or ``module:NAME`` -> (where, name)."""
     where, sep, name = target.rpartition(":")
     if not sep or not where or not name:
-        raise ImplError(f"--impl {target!r}: expected PATH.py:NAME, PATH.py:Class.method "
-                        "or module:NAME")
+        raise ImplError(f"--impl {target!r}: expected PATH.py:NAME, PATH.py:Class.method, "
+                        "PATH.ipynb:NAME or module:NAME")
     return where, name
 
 
@@ -160,7 +166,7 @@ def _find_local(name: str, dirs: Sequence[Path]) -> Path | None:
 def _search_dirs(near: Path | None) -> list[Path]:
     """Where a local module may be: next to the script, then sys.path (not installed)."""
     roots = _installed_roots()
-    out = [near] if near is not None else []
+    out = [near] if near is not None else [Path.cwd()]  # module:NAME: from here first
     for entry in sys.path:
         d = Path(entry or ".")
         if d.is_dir() and not (os.path.realpath(d) + os.sep).startswith(roots):
@@ -170,7 +176,7 @@ def _search_dirs(near: Path | None) -> list[Path]:
 
 def resolve_path(where: str) -> Path:
     """The file a target names: a path, or a module's source file (found, never imported)."""
-    looks_like_path = where.endswith(".py") or "/" in where or "\\" in where
+    looks_like_path = where.endswith((".py", ".ipynb")) or "/" in where or "\\" in where
     if looks_like_path:
         path = Path(where)
         if not path.exists():
@@ -201,6 +207,11 @@ def load(target: str, supplied: frozenset[str] = frozenset()) -> Loaded:
     """Load ``target`` (``PATH.py:NAME``, ``PATH.py:Class.method``, ``module:NAME``)."""
     where, name = split_target(target)
     path = resolve_path(where)
+    if notebook.is_notebook(path):
+        text, magics = notebook.read(path)
+        extra = [Statement(m.line, source_reader.preview(m.text), "skipped", "IPython magic")
+                 for m in magics]
+        return load_source(text, path, name, supplied, extra)
     text = read_source(path)
     return load_source(text, path, name, supplied)
 
@@ -268,7 +279,8 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 
 def load_source(text: str, path: Path, name: str,
-                supplied: frozenset[str] = frozenset()) -> Loaded:
+                supplied: frozenset[str] = frozenset(),
+                extra: Sequence[Statement] = ()) -> Loaded:
     """Parse ``text`` (the text of ``path``), evaluate what is safe, return ``name``.
 
     Assignments to names in ``supplied`` (the weights and sizes bpttcheck sets
@@ -286,6 +298,7 @@ def load_source(text: str, path: Path, name: str,
     for bad in read.unreadable:
         statements.append(Statement(bad.line, source_reader.preview(bad.text), "skipped",
                                     bad.reason))
+    statements.extend(extra)
     statements.sort(key=lambda s: s.line)
     obj = _lookup(ns, name, path, statements)
     nodes = read.nodes
@@ -752,12 +765,17 @@ def _lookup(ns: dict[str, Any], name: str, path: Path, statements: list[Statemen
     if head not in ns or head in ("xrange", "raw_input"):
         broken = [s for s in statements if s.text in (f"def {head}", f"class {head}")]
         if broken:
-            raise ImplError(f"{path}:{broken[0].line}: defining {head} failed: "
+            raise ImplError(f"{source_reader.where(path, broken[0].line)}: defining {head} failed: "
                             f"{broken[0].reason}")
         there = sorted(k for k, v in ns.items() if not k.startswith("__")
                        and k not in ("xrange", "raw_input")
                        and (callable(v) and not isinstance(v, types.ModuleType)))
         listed = ", ".join(there) if there else "none"
+        owners = sorted(k for k, v in ns.items() if isinstance(v, type)
+                        and callable(vars(v).get(head)) and not k.startswith("__"))
+        if owners:
+            raise ImplError(f"{path}: {head} is a method of class {owners[0]}: give "
+                            f"--impl {path}:{owners[0]}.{head}")
         raise ImplError(f"{path}: no function or class named {head!r}; defined there: {listed}")
     obj = ns[head]
     if len(parts) == 2:
@@ -765,6 +783,13 @@ def _lookup(ns: dict[str, Any], name: str, path: Path, statements: list[Statemen
             raise ImplError(f"{path}: {head} is not a class, so {name} is not a method")
         if not callable(vars(obj).get(parts[1], None)) and not callable(
                 inspect.getattr_static(obj, parts[1], None)):
+            skipped = [st for st in statements if st.kind == "skipped"
+                       and st.text.startswith((f"def {parts[1]}(", f"async def {parts[1]}("))
+                       and st.reason.endswith(f"in class {head}")]
+            if skipped:
+                raise ImplError(f"{source_reader.where(path, skipped[0].line)}: method "
+                                f"{name} does not parse as Python 3 (the class's other "
+                                "methods do: only this one needs porting)")
             methods = sorted(k for k, v in vars(obj).items()
                              if callable(v) and not k.startswith("__"))
             raise ImplError(f"{path}: class {head} has no method {parts[1]!r}; methods: "

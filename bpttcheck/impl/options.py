@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes mi
 # keeps the default check to a few seconds. When the loss matches the spec's,
 # every element is compared with the reference BPTT as well.
 SAMPLE = 20
+# Sizes --impl-names may map a name of the user's to (``M=vocab,B=batch``).
+SIZE_KEYS = ("hidden", "vocab", "seq", "batch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +29,7 @@ class ImplOptions:
     """How to call the user's code (the ``--impl-*`` flags)."""
 
     names: Mapping[str, str] = dataclasses.field(default_factory=dict)  # theirs -> ours
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # --impl-set NAME=VALUE
     order: tuple[str, ...] | None = None  # our names, in the order their tuple returns them
     factory: str | None = None  # NAME of a function in the same file that builds the instance
     timeout: float = DEFAULT_TIMEOUT
@@ -46,16 +50,42 @@ class Result:
 
 
 def parse_names(text: str | None) -> dict[str, str]:
-    """``U=Wxh,W=Whh`` -> {"U": "Wxh", "W": "Whh"} (their name = bpttcheck's)."""
+    """``U=Wxh,M=vocab`` -> {"U": "Wxh", "M": "vocab"} (their name = a weight or a size)."""
     out: dict[str, str] = {}
     if not text:
         return out
     for part in text.split(","):
         theirs, sep, ours = (s.strip() for s in part.partition("="))
-        if not sep or not theirs.isidentifier() or ours not in PARAM_NAMES:
-            raise ImplError(f"--impl-names: expected THEIRS=OURS pairs with OURS one of "
-                            f"{', '.join(PARAM_NAMES)}, got {part.strip()!r}")
+        if not sep or not theirs.isidentifier() or ours not in (*PARAM_NAMES, *SIZE_KEYS):
+            raise ImplError(f"--impl-names: expected THEIRS=OURS pairs with OURS a weight "
+                            f"({', '.join(PARAM_NAMES)}) or a size ({', '.join(SIZE_KEYS)}), "
+                            f"got {part.strip()!r}")
         out[theirs] = ours
+    return out
+
+
+def weight_names(names: Mapping[str, str]) -> dict[str, str]:
+    """The weight pairs of ``--impl-names`` (theirs -> ours)."""
+    return {t: o for t, o in names.items() if o in PARAM_NAMES}
+
+
+def size_names(names: Mapping[str, str]) -> dict[str, str]:
+    """The size pairs of ``--impl-names`` (theirs -> hidden, vocab, seq or batch)."""
+    return {t: o for t, o in names.items() if o in SIZE_KEYS}
+
+
+def parse_values(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``--impl-set NAME=VALUE`` (repeatable): a Python literal, or else the text as a string."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        name, sep, raw = (s.strip() for s in pair.partition("="))
+        if not sep or not name.isidentifier() or not raw:
+            raise ImplError(f"--impl-set: expected NAME=VALUE, got {pair!r}")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = raw
+        out[name] = value
     return out
 
 
@@ -64,6 +94,7 @@ def parse_order(text: str | None, names: Mapping[str, str]) -> tuple[str, ...] |
     if not text:
         return None
     out = []
+    names = weight_names(names)
     for raw in (s.strip() for s in text.split(",")):
         ours = our_name(raw, names)
         if ours is None:

@@ -40,7 +40,8 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
     if not isinstance(out, tuple | list):
         raise ImplError(f"{name} returned a value of type {type(out).__name__}; expected "
                         f"{RETURN_HELP}")
-    if len(out) in (2, 3) and isinstance(out[1], Mapping):
+    positional = not (len(out) in (2, 3) and isinstance(out[1], Mapping))
+    if not positional:
         loss, raw, hlast = out[0], dict(out[1]), out[2] if len(out) == 3 else None
         grads: dict[str, Any] = {}
         for key, value in raw.items():
@@ -59,8 +60,41 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
         grads = dict(zip(order, out[1:6], strict=True))
     else:
         raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}")
-    return (_loss(loss, name), {n: _grad(n, grads[n], params[n], name, names)
-                                for n in PARAM_NAMES}, hlast, _dtype_notes(grads, name))
+    checked = {}
+    for n in PARAM_NAMES:
+        try:
+            checked[n] = _grad(n, grads[n], params[n], name, names)
+        except ImplError as exc:
+            hint = _order_hint(n, grads, params, names) if positional else ""
+            raise ImplError(f"{exc}{hint}") from None
+    return _loss(loss, name), checked, hlast, _dtype_notes(grads, name)
+
+
+def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
+                names: Mapping[str, str]) -> str:
+    """``; that is the shape of dWhy: ...--impl-order`` when a returned shape fits another slot."""
+    shape = np.shape(grads[ours])
+    fits = [n for n in PARAM_NAMES if n != ours and params[n].shape == shape]
+    if not fits:
+        return ""
+    theirs = {o: t for t, o in names.items()}
+    shown = [f"d{theirs.get(n, n)}" for n in fits]
+    return (f"; that is the shape of {' or '.join(shown)}: if your function returns its "
+            "gradients in another order, give that order with --impl-order (for example "
+            "--impl-order " + ",".join(f"d{theirs.get(n, n)}" for n in _guess(grads, params))
+            + ")")
+
+
+def _guess(grads: Mapping[str, Any], params: Params) -> list[str]:
+    """The order the returned shapes suggest (each slot the first unused parameter that fits)."""
+    free = list(PARAM_NAMES)
+    out = []
+    for n in grads:  # the slots, in the order they were returned
+        shape = np.shape(grads[n])
+        hit = next((p for p in free if params[p].shape == shape), free[0])
+        free.remove(hit)
+        out.append(hit)
+    return out
 
 
 def _loss(loss: Any, name: str) -> float:

@@ -3,7 +3,10 @@
 When the whole file does not parse, it is cut into top-level blocks (a line
 starting in column 0 starts a block) and each block, or a few consecutive ones,
 is parsed on its own; blocks that still do not parse (``print "x"``) are
-reported as skipped. Line numbers stay those of the file, so tracebacks point
+reported as skipped. A class that still does not parse is read the same way,
+member by member, so its Python 3 methods are kept when others use ``print
+"x"``. Line numbers stay those of the file (for a notebook,
+:func:`place` shows them as a cell and a line), so tracebacks point
 at the user's lines. A file too deeply nested for Python's parser (a generated
 100,000-term expression) is read the same way: only the offending block is
 skipped.
@@ -71,7 +74,44 @@ def _defines(text: str, name: str) -> bool:
 
 def syntax_message(path: Path, err: SyntaxError, name: str | None) -> str:
     what = f" in {name}" if name else ""
-    return f"{path}:{err.lineno}: syntax error{what}: {err.msg}"
+    return f"{where(path, err.lineno)}: syntax error{what}: {err.msg}"
+
+
+# Notebooks read so far: file -> the (cell number, first line in the joined text) of
+# each code cell. Like linecache, a process-wide table: a line of the joined text is
+# shown as the cell and line the user sees in Jupyter.
+_CELLS: dict[str, list[tuple[int, int]]] = {}
+
+
+def register_cells(path: Path, cells: list[tuple[int, int]]) -> None:
+    """Record where each code cell of notebook ``path`` starts in its joined text."""
+    _CELLS[str(path)] = sorted(cells, key=lambda c: c[1])
+
+
+def place(path: Path, line: object) -> str:
+    """``name.py:12``, or ``name.ipynb cell 3, line 4`` for a notebook."""
+    cells = _CELLS.get(str(path))
+    if cells and isinstance(line, int):
+        start = [c for c in cells if c[1] <= line]
+        if start:
+            cell, first = start[-1]
+            return f"{path.name} cell {cell}, line {line - first + 1}"
+    return f"{path.name}:{line}"
+
+
+def where(path: Path, line: object) -> str:
+    """Like :func:`place`, with the path as given (for error messages)."""
+    cells = _CELLS.get(str(path))
+    if cells and isinstance(line, int):
+        return str(path.parent / place(path, line)) if str(path.parent) != "." else place(
+            path, line)
+    return f"{path}:{line}"
+
+
+def line_label(path: Path, line: int) -> str:
+    """``line 12``, or ``cell 3, line 4`` for a notebook (for summaries)."""
+    text = place(path, line)
+    return text.split(" ", 1)[1] if str(path) in _CELLS and " cell " in text else f"line {line}"
 
 
 def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]],
@@ -108,12 +148,70 @@ def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]]
             text = "".join(lines[bounds[i]:bounds[i + 1]])
             if first_error is not None and first_error.lineno is not None:
                 first_error.lineno += bounds[i]
+            cls = _class_by_members(text, bounds[i], path) if text.startswith("class ") else None
+            if cls is not None:  # a class whose other methods are Python 2
+                parsed.append((cls[0], bounds[i] + 1))
+                failed.extend(cls[1])
+                i += 1
+                continue
             if text.strip():
                 nested = first_error is not None and "too many nested" in str(first_error.msg)
                 reason = TOO_DEEP if (deep and first_error is None) or nested else "not Python 3"
                 failed.append(Unreadable(bounds[i] + 1, text, reason, first_error))
             i += 1
     return parsed, failed
+
+
+def _class_by_members(text: str, offset: int, path: Path) -> tuple[ast.Module,
+                                                                  list[Unreadable]] | None:
+    """A class that does not parse whole, read member by member (its Python 2 methods skipped).
+
+    The header (up to the line ending in ``:``) is parsed with a ``pass`` body;
+    the body is cut where a line starts at the members' indentation, and each
+    member (or a few consecutive ones) is dedented and parsed on its own.
+    """
+    lines = text.splitlines(keepends=True)
+    head = next((k for k, line in enumerate(lines) if line.split("#")[0].rstrip().endswith(":")),
+                None)
+    if head is None:
+        return None
+    body = [k for k in range(head + 1, len(lines)) if lines[k].strip()
+            and not lines[k].lstrip().startswith("#")]
+    if not body:
+        return None
+    indent = lines[body[0]][: len(lines[body[0]]) - len(lines[body[0]].lstrip())]
+    if not indent:
+        return None
+    try:
+        shell = ast.parse("".join(lines[: head + 1]) + indent + "pass\n", filename=str(path))
+    except SyntaxError:
+        return None
+    ast.increment_lineno(shell, offset)
+    cls = shell.body[0]
+    if not isinstance(cls, ast.ClassDef):
+        return None
+    member = "".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
+                     for line in lines[head + 1:])
+    parsed, failed = _parse_blocks(member, path)
+    cls.body = []
+    for tree, _ in parsed:
+        ast.increment_lineno(tree, offset + head + 1)
+        for node in ast.walk(tree):  # back to the members' indentation
+            if isinstance(node, ast.expr | ast.stmt):
+                node.col_offset += len(indent)
+                if node.end_col_offset is not None:
+                    node.end_col_offset += len(indent)
+        cls.body.extend(tree.body)
+    if not cls.body:
+        return None
+    moved = []
+    for bad in failed:
+        if bad.error is not None and bad.error.lineno is not None:
+            bad.error.lineno += offset + head + 1
+        moved.append(dataclasses.replace(bad, line=bad.line + offset + head + 1,
+                                         text=bad.text, reason=f"{bad.reason}, in class "
+                                         f"{cls.name}"))
+    return shell, moved
 
 
 def preview(text: str) -> str:

@@ -1,8 +1,9 @@
 """``bpttcheck selftest``: a corpus of wrong and right backward passes, checked as users' code.
 
 The files in ``corpus/`` are small scripts written in the forms ``--impl``
-accepts (module globals, a method, an explicit params dict; Python 2; U/W/V
-names). Each starts with comment lines that say how to call it and what the
+accepts (module globals, a method, an explicit params dict; Python 2, a Python 2
+class read method by method; U/W/V names; Jupyter notebooks). Each starts with
+comment lines (a notebook: its first code cell) that say how to call it and what the
 check must find::
 
     # selftest-expect: no-dhnext        (or "ok" for a correct variant)
@@ -21,6 +22,7 @@ named (or the first finding) has the expected kind. A correct variant must pass.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from importlib import resources
 from pathlib import Path
@@ -140,9 +142,14 @@ def corpus_dir() -> Path:
 
 
 def read_case(path: Path) -> Case:
+    """A case's header: the file's first comment lines (a notebook's first code cell's)."""
     meta: dict[str, str] = {}
     description = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        first = next(c for c in json.loads(text)["cells"] if c["cell_type"] == "code")
+        text = "".join(first["source"])
+    for line in text.splitlines():
         if line.startswith(PREFIX):
             key, _, value = line[len(PREFIX):].partition(":")
             meta[key.strip()] = value.strip()
@@ -156,7 +163,8 @@ def read_case(path: Path) -> Case:
 
 def cases(directory: Path | None = None) -> list[Case]:
     """The corpus, bugs first, each sorted by name."""
-    found = sorted((directory or corpus_dir()).glob("*.py"))
+    where = directory or corpus_dir()
+    found = sorted([*where.glob("*.py"), *where.glob("*.ipynb")])
     return sorted((read_case(p) for p in found), key=lambda c: (c.correct, c.name))
 
 
