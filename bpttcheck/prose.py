@@ -577,3 +577,11 @@ def not_localised_memory(need: int, limit: int) -> str:
     return (f"the disagreeing time steps are not named: recording every step's contribution "
             f"would need about {need / 2**20:,.0f} MB, more than --max-memory "
             f"{limit / 2**20:g} MB (raise it to have them named)")
+
+
+def impl_loss_precision(dtype: str, measured: float) -> str:
+    """A loss rounded to float32 that comes with float64 gradients."""
+    return (f"the loss you return resolves only relative changes of {measured:.0e} (about "
+            f"{dtype}), but your gradients are float64 arrays: the loss is compared with "
+            f"{dtype} tolerance, the gradients as float64 (if your backward pass really "
+            f"computes in {dtype}, return {dtype} arrays)")

@@ -517,3 +517,49 @@ def test_findings_are_structured_with_their_kind(tmp_path: Path) -> None:
     assert all(isinstance(f, Finding) for f in report.impl.findings)
     assert {"loss", "hlast"} <= kinds, report.impl.findings
     assert all(str(f) == f"{f.kind}: {f.text}" for f in report.impl.findings)
+
+
+# -- a float32 loss with float64 gradients: the gradients are judged as float64 ---------------
+
+TRUNCATED_F32_LOSS = '''import numpy as np
+
+
+def lossFun(inputs, targets, hprev):
+    xs, hs, ps, loss = {}, {-1: np.copy(hprev)}, {}, 0.0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((Wxh.shape[1], 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+        y = Why @ hs[t] + by
+        ps[t] = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+        loss += -np.log(ps[t][targets[t], 0])
+    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+    for t in reversed(range(len(inputs))):
+        dy = np.copy(ps[t])
+        dy[targets[t]] -= 1
+        dWhy += dy @ hs[t].T
+        dby += dy
+        dh = Why.T @ dy
+        for k in range(t, max(-1, t - WINDOW), -1):  # BPTT truncated to WINDOW steps
+            dhraw = (1 - hs[k] * hs[k]) * dh
+            dbh += dhraw
+            dWxh += dhraw @ xs[k].T
+            dWhh += dhraw @ hs[k - 1].T
+            dh = Whh.T @ dhraw
+    return np.float32(loss), dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+'''
+
+
+@pytest.mark.parametrize(("window", "exit_code"), [(5, 1), (100, 0)])
+def test_a_float32_loss_does_not_loosen_float64_gradients(tmp_path: Path, window: int,
+                                                          exit_code: int) -> None:
+    """Truncation to 5 of 6 steps changes the gradient by about 1e-6 of its scale: inside
+    float32 error bars, far outside float64's. The gradients here are float64 arrays."""
+    path = tmp_path / "user.py"
+    path.write_text(TRUNCATED_F32_LOSS.replace("WINDOW", str(window)), encoding="utf-8")
+    spec = Spec(hidden=8, seq=6, vocab=5, seed=0)
+    report = check(f"{path}:lossFun", spec)
+    assert report.exit_code == exit_code, report.verdict()
+    assert report.impl.precision == "float64"
+    assert any("resolves only relative changes" in n for n in report.impl.notes)

@@ -267,7 +267,12 @@ def check_impl(code: Code, problem: Problem, options: Options,
     rng = np.random.default_rng([spec.seed, PROBE_STREAM])
     measured = resolution(lambda p: code.call(p, batch).loss, params, rng,
                           lambda p: loss(p, batch))
-    prec = lowest(first.dtypes, measured)
+    # Two precisions: the gradients' (the dtypes of the arrays returned: their error bars)
+    # and the loss's (those dtypes, or how finely the loss resolves changes: its tolerance
+    # and the step its own finite differences take). A float64 gradient is judged as float64
+    # even when the loss it comes with is rounded to float32.
+    prec = lowest(first.dtypes)
+    lprec = lowest(first.dtypes, measured)
     factor = declared.factor(batch.seq)
     sample = _sample(code.options, options, problem)
     second = build(second_spec(spec))
@@ -285,13 +290,13 @@ def check_impl(code: Code, problem: Problem, options: Options,
         # loss is differentiated there only when that is the declared truth (``own``).
         # In float32 it is not differentiated at all when the model's gradient is the truth
         # (see prose.impl_precision_own_skipped for why).
-        wanted = factor is None or (pr is problem and not prec.reduced)
-        own = _own_numeric(code, pr, options, sample, prec, measured) if wanted else None
+        wanted = factor is None or (pr is problem and not lprec.reduced)
+        own = _own_numeric(code, pr, options, sample, lprec, measured) if wanted else None
         ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
     findings.extend(Finding("non-finite", f"at the second point: {w}")
                     for w in nonfinite(ats[1].result)
                     if not nonfinite(first))
-    ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, prec)
+    ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, lprec)
                              for a in ats)])
     widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
     certified = [0]  # elements whose finite difference failed but moved as the model's does
@@ -300,8 +305,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
     if certified[0]:
         notes.append(prose.impl_certified(certified[0]))
     for at, pt in zip(ats, points, strict=True):
-        findings.extend(_returned_states(at, factor, prec, spec.floor, pt.where))
-    independent = _independent(code, second, prec, ltol, rng)
+        findings.extend(_returned_states(at, factor, lprec, spec.floor, pt.where))
+    independent = _independent(code, second, lprec, ltol, rng)
     relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
                       ltol, independent)
     verdict, more = _verdict(declared, points, relation, batch.seq, ats)
@@ -317,6 +322,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
         notes.append("it returns no hidden state (hlast): nothing to compare there")
     if not prec.reduced:
         notes.extend(first.notes)
+        if lprec.reduced:
+            notes.append(prose.impl_loss_precision(lprec.dtype, measured))
     else:  # the adapter's "compared as float64" note is the precision note below
         how = (f"returns {', '.join(first.dtypes)}" if prec.dtype in first.dtypes else
                f"returns {', '.join(first.dtypes) or 'float64'}, but its loss resolves only "

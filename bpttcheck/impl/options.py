@@ -45,7 +45,7 @@ class Result:
     hlast: Any
     findings: tuple[Finding, ...] = ()  # mutations of the arguments seen in this call
     notes: tuple[str, ...] = ()
-    dtypes: tuple[str, ...] = ()  # floating dtypes of the returned loss and gradients
+    dtypes: tuple[str, ...] = ()  # floating dtypes of the returned gradients
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # a dict's other keys
 
 

@@ -128,8 +128,9 @@ def _dtype_notes(grads: Mapping[str, Any], name: str) -> tuple[str, ...]:
 
 
 def dtypes(out: Any) -> tuple[str, ...]:
-    """Floating dtypes among the returned loss and gradients (a dict's values included)."""
-    values = list(out[:6]) if len(out) >= 6 else [out[0], *dict(out[1]).values()]
+    """Floating dtypes among the returned gradients (a dict's values included; not the loss,
+    whose precision is measured, nor anything else returned)."""
+    values = list(out[1:6]) if len(out) >= 6 else list(dict(out[1]).values())
     found = {np.asarray(v).dtype for v in values if hasattr(v, "dtype")}
     return tuple(sorted(d.name for d in found if np.issubdtype(d, np.floating)))
 
