@@ -157,3 +157,14 @@ def test_long_numeric_work_is_announced_with_an_estimate(run_cli: Run,
     assert "numerical differentiation (complex) of 63 elements: estimated" in result.stderr
     assert "estimated" not in result.stdout  # diagnostics never mix with the report
     assert run_cli("numeric", *TINY, "--quiet").stderr == ""
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_json_reports_validate_against_the_schema(cell: str) -> None:
+    """Comparisons name the cell's own parameters (Wf, bn, ...), which the schema allows."""
+    import bpttcheck
+
+    report = bpttcheck.check(cell=cell, hidden=4, seq=4, vocab=5)
+    document = report.to_dict()
+    jsonschema.validate(document, schema())
+    assert {c["parameter"] for c in document["comparisons"]} >= {"Why", "by"}
