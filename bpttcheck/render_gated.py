@@ -15,7 +15,7 @@ from rich.text import Text
 
 from .cells.explain import GatedExplanation
 from .explain import Explanation
-from .prose import plural
+from .prose import explain_headline, plural
 from .render_explain import _reach_lags, contribution_map
 from .report import sci
 
@@ -100,6 +100,6 @@ def render(ex: GatedExplanation, console: Console) -> None:
         console.print()
     for part in reach_section(ex):
         console.print(part)
-    if not ex.passed:
-        console.print(Text("The regrouped sums do not reproduce the gradient within "
-                           f"{ex.spec.rtol_analytic:.0e}: an engine is wrong.", style="bold red"))
+    console.print()
+    style = "bold green" if ex.passed else "bold red"
+    console.print(Text(explain_headline(ex), style=style), soft_wrap=not console.record)

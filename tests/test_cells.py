@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -397,3 +398,12 @@ def test_bias_scale_draws_every_gated_bias_and_the_check_passes(cell: str) -> No
         else:
             assert np.array_equal(plain.params[name], biased.params[name]), name
     assert checker.run(resolve(overrides={"cell": cell, **TINY, "bias_scale": 0.4})).passed
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_explain_ends_with_the_answer(run_cli: Any, cell: str) -> None:
+    """Like every command: details first, then one ✓/✗ line, the last line of stdout."""
+    result = run_cli("explain", "--cell", cell, "--hidden", "4", "--seq", "4", "--vocab", "5")
+    assert result.exit_code == 0, result.output
+    last = result.stdout.rstrip("\n").splitlines()[-1]
+    assert last.startswith("✓ the row sums (lecture) and the column sums (tutorial)"), last
