@@ -184,7 +184,8 @@ def approximate(report: Report) -> bool:
     numeric = report.results.get("numeric")
     if numeric is None:
         return False
-    limited = any(c.precision_limited for c in report.comparisons if "numeric" in (c.a, c.b))
+    limited = any(c.precision_limited for c in report.comparisons  # the built-in pairs only:
+                  if "numeric" in (c.a, c.b) and not {c.a, c.b} & set(USER_ENGINES))
     return numeric.method in APPROXIMATE_METHODS or limited
 
 
@@ -366,8 +367,13 @@ def _impl_headline(report: Report) -> str:
     impl = report.impl
     label = impl.label
     mine = [c for c in report.comparisons if "impl" in (c.a, c.b)]
+    # The gradient is wrong where it fails against the declared loss's gradient at any point
+    # (or, with --impl-loss own, against its own loss's); a wrong loss alone is a finding.
+    every = [c for p in getattr(impl, "points", ()) for c in p.comparisons] or mine
+    truth = [c for c in every if {c.a, c.b} & {"tutorial", "reference", "numeric"}]
+    judged = truth or [c for c in every if "impl-numeric" in (c.a, c.b)]
     wrong = [n for n in report.problem.params
-             if any(c.parameter == n and not c.passed for c in mine)]
+             if any(c.parameter == n and not c.passed for c in judged)]
     cause = f"; likely cause: {impl.causes[0].message}" if impl.causes else ""
     if report.passed:
         against = [c for c in mine if {c.a, c.b} == {"impl", "reference"}] or \
@@ -585,3 +591,8 @@ def impl_loss_precision(dtype: str, measured: float) -> str:
             f"{dtype}), but your gradients are float64 arrays: the loss is compared with "
             f"{dtype} tolerance, the gradients as float64 (if your backward pass really "
             f"computes in {dtype}, return {dtype} arrays)")
+
+
+def impl_no_cause_nondeterministic() -> str:
+    return ("no likely cause is named: two calls with the same arguments returned different "
+            "gradients, so the difference measured from one call says nothing certain")

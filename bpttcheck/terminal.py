@@ -26,7 +26,7 @@ class PlainConsole(Console):
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         text = super()._render_buffer(buffer)
-        if self.is_terminal:
+        if self.is_terminal and not self.no_color:  # with NO_COLOR no style needs the padding
             return text
         return "\n".join(line.rstrip(" ") for line in text.split("\n"))
 

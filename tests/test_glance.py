@@ -258,3 +258,24 @@ def test_impl_flags_without_impl_are_refused(run_cli: Run) -> None:
     assert result.stderr.strip() == ("bpttcheck: error: --impl-sample is only used with --impl "
                                      "FILE.py:NAME, which is not given")
     assert run_cli("numeric", *TINY).exit_code == 0  # their defaults alone are not "given"
+
+
+def test_a_terminal_with_no_color_gets_no_trailing_spaces() -> None:
+    """README: output that is not a terminal, or a terminal with NO_COLOR set, has neither
+    escape codes nor trailing spaces (a table pads its cells with spaces)."""
+    import io
+
+    from rich.table import Table
+
+    from bpttcheck.terminal import PlainConsole
+
+    out = io.StringIO()
+    console = PlainConsole(file=out, width=60, force_terminal=True, color_system=None,
+                           no_color=True)
+    table = Table("parameter", "error")
+    table.add_row("Wxh", "1.0e-13")
+    console.print(table)
+    console.print("a line wrapped " * 8)
+    text = out.getvalue()
+    assert text and not any(line.endswith(" ") for line in text.splitlines())
+    assert "\x1b[" not in text

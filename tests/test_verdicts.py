@@ -563,3 +563,43 @@ def test_a_float32_loss_does_not_loosen_float64_gradients(tmp_path: Path, window
     assert report.exit_code == exit_code, report.verdict()
     assert report.impl.precision == "float64"
     assert any("resolves only relative changes" in n for n in report.impl.notes)
+
+
+# -- the headline and the cause say which part is wrong, wherever it is seen -------------------
+
+def test_a_wrong_loss_with_the_right_gradient_is_blamed_on_the_loss(tmp_path: Path) -> None:
+    report = check(user_file(tmp_path, MEAN_LOSS))
+    assert report.exit_code == 1
+    head = report.headline()
+    assert "is wrong: loss:" in head and "mean" in head, head
+    assert not report.impl.causes  # the gradient is right: no cause for it
+
+
+def test_a_bug_seen_only_at_the_second_point_is_named_and_diagnosed(tmp_path: Path) -> None:
+    """dhnext started from hprev instead of zeros: invisible while hprev is zero (the spec's
+    point), wrong at the second point (random hprev)."""
+    spec = Spec(hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5)  # hprev zeros here
+    report = check(user_file(tmp_path, ("    carry = np.zeros_like(h[-1])\n",
+                                        "    carry = np.copy(h[-1])\n")), spec)
+    assert report.exit_code == 1
+    assert report.impl.points[0].gradient_ok and not report.impl.points[1].gradient_ok
+    assert "is wrong in" in report.headline() and report.impl.causes, report.headline()
+
+
+def test_no_cause_is_named_for_a_function_whose_calls_differ(tmp_path: Path) -> None:
+    """Gradients accumulated in module state across calls: nondeterminism is the finding."""
+    edits = (("FLOAT = np.float64\n", "FLOAT = np.float64\nSTATE = []\n"),
+             ("    # AFTER\n", "    STATE.append(1)\n    for g in grads:\n"
+                             "        g *= len(STATE)\n"))
+    report = check(user_file(tmp_path, *edits))
+    assert report.exit_code == 1
+    assert any(f.kind == "nondeterminism" for f in report.impl.findings)
+    assert not report.impl.causes
+
+
+def test_float32_user_pairs_do_not_make_the_builtin_summary_approximate(tmp_path: Path) -> None:
+    report = check(user_file(tmp_path, ("FLOAT = np.float64", "FLOAT = np.float32")),
+                   engines=("tutorial", "reference", "numeric"))
+    assert report.exit_code == 0
+    summary = [line for line in report.verdict() if line.startswith("The built-in engines")]
+    assert summary and "approximately" not in summary[0], summary

@@ -49,6 +49,7 @@ from ..compare import PairResult, compare, norm_rel_error, rel_error, tolerance
 from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters, per_step
 from ..engines import Gradients, Options
 from ..engines import reference as reference_engine
+from ..engines import tutorial as tutorial_engine
 from ..errors import ImplError
 from ..findings import Finding
 from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
@@ -271,7 +272,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     # and the loss's (those dtypes, or how finely the loss resolves changes: its tolerance
     # and the step its own finite differences take). A float64 gradient is judged as float64
     # even when the loss it comes with is rounded to float32.
-    prec = lowest(first.dtypes)
+    prec = lowest(first.dtypes, _gradient_resolution(code, problem))
     lprec = lowest(first.dtypes, measured)
     factor = declared.factor(batch.seq)
     sample = _sample(code.options, options, problem)
@@ -337,7 +338,16 @@ def check_impl(code: Code, problem: Problem, options: Options,
             findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
     own1 = ats[0].own
     notes.extend(code.output_notes())  # what their code printed, counted, never shown on stdout
-    causes, steps = _causes(code, ats[0], points[0], factor, prec, independent, notes)
+    # Diagnose where the gradient is seen to be wrong: the spec's point, or else the second
+    # (a bug in the handling of hprev or of the biases shows only there).
+    seen = 0 if points[0].gradient_ok is False or points[0].own_ok is False else next(
+        (i for i, p in enumerate(points) if p.gradient_ok is False), 0)
+    causes: list[Cause] = []
+    steps: tuple[int, ...] = ()
+    if any(f.kind == "nondeterminism" for f in findings):
+        notes.append(prose.impl_no_cause_nondeterministic())  # one call's difference: no cause
+    else:
+        causes, steps = _causes(code, ats[seen], points[seen], factor, prec, independent, notes)
     failures: list[str] = []
     for pt in points:
         bad = [c for c in pt.comparisons if not c.passed]
@@ -372,6 +382,23 @@ def check_impl(code: Code, problem: Problem, options: Options,
     return engines, list(points[0].comparisons), report
 
 
+def _gradient_resolution(code: Code, problem: Problem) -> float:
+    """How finely the returned gradient resolves changes (0: float64's), measured like the
+    loss's (:func:`bpttcheck.precision.resolution`) on a fixed random projection of it, with
+    the tutorial's float64 gradient as the smooth reference. Code that computes in float32
+    and returns float64 arrays shows float32's staircase here; float64 code with only its
+    loss rounded to float32 does not."""
+    params, batch = problem.params, problem.batch
+    rng = np.random.default_rng([problem.spec.seed, PROBE_STREAM, 1])
+    w = {n: rng.standard_normal(p.shape) for n, p in params.items()}
+
+    def projected(g: dict[str, np.ndarray]) -> float:
+        return float(sum(float(np.sum(w[n] * np.asarray(g[n], dtype=np.float64))) for n in w))
+
+    return resolution(lambda p: projected(code.call(p, batch).grads), params, rng,
+                      lambda p: projected(tutorial_engine.gradients(p, batch, Options()).grads))
+
+
 def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
             independent: tuple[str, ...], notes: list[str]
             ) -> tuple[list[Cause], tuple[int, ...]]:
@@ -402,7 +429,11 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
             if why_not is not None:
                 notes.append(why_not)
     elif own1 is not None and not p1.own_ok:
-        causes = _own_causes(g1, own1, ref1, problem, first.loss)
+        # A gradient that is the declared loss's is right: against their own loss only a
+        # parameter that loss ignores is a cause (a ratio would blame the right gradient).
+        causes = (ignored_parameters(g1, own1.grads, own1.covered, own1.noise)
+                  if p1.gradient_ok is True else
+                  _own_causes(g1, own1, ref1, problem, first.loss))
     # A cause that names a parameter whose gradient passed every comparison is not true
     # (in float32 the diagnosis, which fits patterns to 1e-6, cannot tell which are wrong).
     right = {n for n in params if all(c.passed for c in p1.comparisons if c.parameter == n)}

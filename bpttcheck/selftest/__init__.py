@@ -189,7 +189,11 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         cause, message = impl.causes[0].kind, impl.causes[0].message
     elif impl.findings:
         message = impl.findings[0]
-        cause = impl.findings[0].kind
+        first = impl.findings[0]
+        relation = getattr(impl, "relation", None)
+        # a wrong loss is named by how it relates to the model's (loss:mean-T, loss:bits, ...)
+        cause = (f"{first.kind}:{relation.kind}" if first.kind == "loss" and relation is not None
+                 else first.kind)
     elif not report.passed:
         message = "the gradient differs (no cause named)"
     return Outcome(case, not report.passed, int(report.exit_code), cause, message,

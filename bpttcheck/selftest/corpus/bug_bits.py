@@ -1,4 +1,4 @@
-# selftest-expect: ratio-ln2
+# selftest-expect: loss:bits
 # selftest-target: loss_and_grads
 # Explicit form; the loss is reported in bits (log2), the gradient is in nats.
 import numpy as np

@@ -1,4 +1,4 @@
-# selftest-expect: ratio-T
+# selftest-expect: loss:mean-T
 # selftest-target: lossFun
 # Loss averaged over the sequence, gradient summed.
 import numpy as np
