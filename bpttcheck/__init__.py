@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .function import FunctionReport
     from .report import Report
 
 
@@ -44,4 +45,17 @@ def check(config: str | None = None, impl: Any = None, *,
                        directions=directions, impl=request)
 
 
-__all__ = ["__version__", "check"]
+def check_function(loss_fn: Any, grad_fn: Any, params: Any, **options: Any) -> FunctionReport:
+    """Is ``grad_fn`` the gradient of ``loss_fn`` at ``params``? Any function pair, no spec.
+
+    The adjoint pre-screen, numerical differentiation of every element, the
+    comparison and a likely cause, as a report with ``.passed``, ``.exit_code``
+    and ``.headline()``; see :func:`bpttcheck.function.check_function` for the options.
+    Example: ``bpttcheck.check_function(f, df, {"W": W, "x": x}).passed``.
+    """
+    from .function import check_function as run
+
+    return run(loss_fn, grad_fn, params, **options)
+
+
+__all__ = ["__version__", "check", "check_function"]

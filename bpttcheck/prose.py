@@ -532,3 +532,49 @@ def impl_unresolved(dtype: str, names: list[str], own: bool = False) -> str:
     return (f"precision: at this spec {what}, so a backward pass in {dtype} cannot be "
             "verified here (this is not a bug found in your code); use a smaller "
             "--init-scale or --seq")
+
+
+# ---------------------------------------------------------------- check_function
+
+def function_no_complex() -> str:
+    return ("the loss does not accept complex input (or drops its imaginary part: abs, float, "
+            "comparisons), so it is differentiated by central differences, with error bars")
+
+
+def function_headline(report: Any) -> str:
+    """The answer of :func:`bpttcheck.check_function` in one line."""
+    label = report.label
+    screen = report.screen
+    if report.passed:
+        if not report.comparisons:
+            return (f"{PASS_MARK} {label} passes the adjoint screen in "
+                    f"{plural(len(screen.yours), 'random direction')} (elements not compared)")
+        elements = sum(c.compared for c in report.comparisons)
+        worst = max(c.max_rel_error for c in report.comparisons)
+        return (f"{PASS_MARK} {label} is the gradient of the loss (all "
+                f"{plural(elements, 'element')}, ≤ {sci(worst)})")
+    cause = f"; likely cause: {report.causes[0].message}" if report.causes else ""
+    if report.wrong:
+        return f"{FAIL_MARK} {label} is wrong in {join_names(list(report.wrong))}{cause}"
+    return f"{FAIL_MARK} {label} fails the adjoint screen <grad, v> = J v{cause}"
+
+
+def function_lines(report: Any) -> list[str]:
+    """The details of :func:`bpttcheck.check_function`'s answer, the headline last."""
+    out = []
+    screen = report.screen
+    if screen is not None:
+        worst = max(screen.rel_errors, default=0.0)
+        how = ("complex step" if screen.method == "complex"
+               else "central differences")
+        mark = PASS_MARK if screen.passed else FAIL_MARK
+        out.append(f"{mark} adjoint screen: <grad, v> against J v ({how}) in "
+                   f"{plural(len(screen.yours), 'random direction')}, largest relative "
+                   f"error {sci(worst)}")
+    if report.comparisons:
+        out.append(f"Numerical differentiation: {report.method}, {report.step}.")
+    out.extend(describe_failure(c) for c in report.comparisons if not c.passed)
+    out.extend(f"Likely cause: {c.message}." for c in report.causes)
+    out.extend(f"Note: {n}." for n in report.notes)
+    out.append(function_headline(report))
+    return out
