@@ -99,6 +99,9 @@ class FunctionReport:
     comparisons: tuple[PairResult, ...]  # empty when only screened (full=False, screen passed)
     causes: tuple[Cause, ...] = ()
     notes: tuple[str, ...] = ()
+    # The gradients compared, as arrays (not in the JSON): yours and the witness's.
+    yours: Gradients | None = None
+    witness: Gradients | None = None
 
     @property
     def passed(self) -> bool:
@@ -153,8 +156,8 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     after a passing screen, without the element-by-element comparison.
     """
     single = not isinstance(params, Mapping)
-    base = {"x": np.array(params, dtype=np.float64)} if single else \
-        {str(n): np.array(p, dtype=np.float64) for n, p in params.items()}
+    base = {"x": np.array(params, dtype=np.float64, order="C")} if single else \
+        {str(n): np.array(p, dtype=np.float64, order="C") for n, p in params.items()}
     if not base:
         raise ImplError("check_function: params is empty: nothing to differentiate")
     name = str(label or getattr(grad_fn if grad_fn is not None else loss_fn, "__name__",
@@ -187,6 +190,8 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     comparisons: tuple[PairResult, ...] = ()
     causes: tuple[Cause, ...] = ()
     step_text = ""
+    ours = Gradients(ENGINE, value, grads)
+    witness: Gradients | None = None
     if full or (shot is not None and not shot.passed) or shot is None:
         todo = {n: np.arange(p.size) for n, p in base.items()}
         result = differentiate(loss, base, chosen, todo, step=step)
@@ -194,13 +199,12 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
         notes.extend(result.notes)
         truth = {n: result.values[n].reshape(p.shape) for n, p in base.items()}
         noise = {n: result.errors[n].reshape(p.shape) for n, p in base.items()}
-        ours = Gradients(ENGINE, value, grads)
         witness = Gradients("numeric", probe.base, truth, noise=noise)
         comparisons = tuple(compare(n, ours, witness, rtol, floor) for n in base)
         if not all(c.passed for c in comparisons):
             causes = tuple(generic_causes(grads, truth))
     return FunctionReport(name, value, {n: p.shape for n, p in base.items()}, chosen.name,
-                          step_text, shot, comparisons, causes, tuple(notes))
+                          step_text, shot, comparisons, causes, tuple(notes), ours, witness)
 
 
 def generic_causes(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> list[Cause]:

@@ -1,0 +1,282 @@
+"""Check a layer's backward function: ``--impl FILE.py:rnn_backward``.
+
+The forward partner is found by name (``X_backward`` -> ``X_forward``,
+``backward`` -> ``forward``, or ``--impl-forward NAME``), the style
+(:mod:`.styles`) from the pair's parameters. Then, at one seeded point with the
+spec's sizes (``hidden`` -> H, ``vocab`` -> D, ``batch`` -> N, default 2,
+``seq`` -> T), dense inputs and a random upstream gradient G:
+
+- the loss is L = <G, h> (:mod:`.reference`), so their backward called with
+  G is dL/dtheta for every input: x, h0 and the weights;
+- **yours ↔ numeric**: :func:`bpttcheck.function.check_function` on their
+  arrays, differentiating L through *their* forward (the adjoint screen first);
+- **yours ↔ reference**: the explicit double sum over k <= t, in our layout,
+  brought to theirs;
+- **reference ↔ numeric**: the witness and the reference must agree whenever
+  their forward computes our h (checked too: a wrong forward is a finding);
+- a wrong parameter is localised in time: their backward called with G kept at
+  one loss step t only gives their dL_t/dtheta, compared with the reference's.
+
+Every element is named in *their* layout and names (cs231n's dWx[i, j] is our
+dWxh[j, i]); the JSON gives our name alongside.
+
+Their functions run in this process: the child-process runner
+(:mod:`bpttcheck.impl.runner`) speaks the loss-function protocol only, so a
+layer function that loops forever or exits is not contained yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import prose
+from ..compare import PairResult, compare, rel_error
+from ..engines.base import Gradients
+from ..errors import ExitCode, ImplError
+from ..function import FunctionReport, check_function
+from ..spec import Spec
+from . import reference
+from .styles import COURSERA, Style, call_backward, call_forward, recognise
+
+LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
+DEFAULT_N = 2  # sequences in the batch when the spec sets none
+FORWARD_RTOL = 1e-9  # their h against ours: the same sums in another order
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerReport:
+    """What was found about a layer's backward pass."""
+
+    target: str
+    label: str  # "rnn_backward (with rnn_forward)"
+    style: Style
+    sizes: dict[str, int]  # N, T, D, H
+    function: FunctionReport  # yours ↔ numeric, adjoint screen, causes
+    reference: tuple[PairResult, ...]  # yours ↔ reference
+    witness: tuple[PairResult, ...]  # reference ↔ numeric
+    findings: tuple[str, ...] = ()
+    steps: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def comparisons(self) -> tuple[PairResult, ...]:
+        return (*self.function.comparisons, *self.reference, *self.witness)
+
+    @property
+    def passed(self) -> bool:
+        return self.function.passed and all(c.passed for c in self.comparisons) \
+            and not self.findings
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.AGREE if self.passed else ExitCode.MISMATCH
+
+    @property
+    def wrong(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.parameter for c in (*self.function.comparisons,
+                                                          *self.reference) if not c.passed))
+
+    def ours(self, name: str, index: tuple[int, ...]) -> str:
+        """Their element as ours: ``Wxh[2, 0]`` for cs231n's ``Wx[0, 2]``."""
+        arg = self.style.arg(name)
+        return prose.format_index(arg.ours, arg.our_index(index))
+
+    def headline(self) -> str:
+        return prose.layer_headline(self)
+
+    def lines(self) -> list[str]:
+        return prose.layer_lines(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        def pair(c: PairResult) -> dict[str, Any]:
+            from ..report import _pair_dict as pair_dict
+
+            out: dict[str, Any] = pair_dict(c)
+            arg = self.style.arg(c.parameter)
+            out["ours"] = {"parameter": arg.ours,
+                           "worst_index": list(arg.our_index(c.worst.index)) if c.worst
+                           else None,
+                           "failures": [list(arg.our_index(e.index)) for e in c.failures]}
+            out["loss_steps"] = list(self.steps.get(c.parameter, ()))
+            return out
+
+        return {
+            "passed": self.passed, "exit_code": int(self.exit_code), "target": self.target,
+            "label": self.label, "style": self.style.name, "sizes": self.sizes,
+            "names": {a.name: a.ours for a in self.style.args},
+            "screen": self.function.screen.to_dict() if self.function.screen else None,
+            "method": self.function.method,
+            "comparisons": [pair(c) for c in self.comparisons],
+            "causes": [c.to_dict() for c in self.function.causes],
+            "findings": list(self.findings), "notes": list(self.function.notes),
+            "headline": self.headline(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def partner_name(backward: str) -> str | None:
+    """``rnn_backward`` -> ``rnn_forward``; ``backward`` -> ``forward``; else None."""
+    if backward == "backward":
+        return "forward"
+    if backward.endswith("_backward"):
+        return backward[: -len("backward")] + "forward"
+    return None
+
+
+def is_layer_target(target: str, forward: str | None) -> bool:
+    """Whether ``--impl`` names a layer's backward (the plain command decides by name)."""
+    name = target.rpartition(":")[2]
+    return forward is not None or partner_name(name.split(".")[-1]) is not None
+
+
+def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
+                                                         Callable[..., Any], str]:
+    """Their backward and forward functions, loaded without running the script."""
+    from ..impl.loader import load, split_target
+
+    where, name = split_target(target)
+    fwd_name = forward or partner_name(name)
+    if fwd_name is None:
+        raise ImplError(f"--impl {target}: a layer backward is named X_backward (its partner "
+                        "X_forward); give --impl-forward NAME for another name")
+    backward = load(target).obj
+    try:
+        fwd = load(f"{where}:{fwd_name}").obj
+    except ImplError as exc:
+        flag = "--impl-forward" if forward else "--impl-forward NAME"
+        raise ImplError(f"--impl {target}: its forward partner {fwd_name!r} was not found "
+                        f"({exc}); name it with {flag}") from None
+    for fn, what in ((backward, name), (fwd, fwd_name)):
+        if not callable(fn):
+            raise ImplError(f"--impl {target}: {what} is not a function")
+    return fwd, backward, f"{name} (with {fwd_name})"
+
+
+def sizes_of(spec: Spec, batch: int | None = None) -> dict[str, int]:
+    """N, T, D, H from the spec: batch, seq, vocab (or the text's), hidden."""
+    vocab = spec.vocab
+    if vocab is None:
+        from ..model import build
+
+        vocab = build(spec).vocab
+    return {"N": batch or DEFAULT_N, "T": spec.seq, "D": vocab, "H": spec.hidden}
+
+
+def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.ndarray,
+                                                     dict[str, np.ndarray]]:
+    """Our parameters, the upstream gradient G and an output layer (for Coursera's y_pred).
+
+    Inputs are standard normals, weights scaled by 1/sqrt(D + H) so that
+    pre-activations are of order 1 (tanh' matters everywhere, nothing saturates),
+    biases 0.1 randn, h0 squashed by tanh.
+    """
+    N, T, D, H = sizes["N"], sizes["T"], sizes["D"], sizes["H"]
+    rng = np.random.default_rng([seed, LAYER_STREAM])
+    scale = 1.0 / math.sqrt(D + H)
+    ours = {"x": rng.standard_normal((N, T, D)), "h0": np.tanh(rng.standard_normal((N, H))),
+            "Wxh": rng.standard_normal((H, D)) * scale, "Whh": rng.standard_normal((H, H)) * scale,
+            "bh": rng.standard_normal(H) * 0.1}
+    G = rng.standard_normal((N, T, H))
+    out_layer = {"Wya": rng.standard_normal((D, H)) * scale, "by": np.zeros((D, 1))}
+    return ours, G, out_layer
+
+
+def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
+                batch: int | None = None, target: str = "", label: str | None = None
+                ) -> LayerReport:
+    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring)."""
+    label = label or f"{getattr(backward, '__name__', 'backward')} (with " \
+        f"{getattr(forward, '__name__', 'forward')})"
+    style = recognise(forward, backward, label)
+    sizes = sizes_of(spec, batch)
+    ours, G, out_layer = point(sizes, spec.seed)
+    G_theirs = style.states_to_theirs(G)
+
+    def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        return _guard(lambda: call_forward(style, forward, theirs, out_layer, label), label,
+                      "forward")
+
+    def loss(theirs: dict[str, np.ndarray]) -> Any:
+        h, _ = run_forward(theirs)
+        if h.shape != G_theirs.shape:
+            raise ImplError(f"{label}: its forward returned {style.state_name} of shape "
+                            f"{h.shape}; expected {G_theirs.shape}")
+        return np.sum(G_theirs * h)
+
+    def grad(theirs: dict[str, np.ndarray], upstream: np.ndarray = G_theirs) -> Any:
+        _, cache = run_forward(theirs)
+        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label),
+                      label, "backward")
+
+    theirs = style.to_theirs(ours)
+    fn = check_function(loss, grad, theirs, rtol=spec.rtol_numeric, floor=spec.floor,
+                        label=label)
+    findings = []
+    h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
+    h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
+    h_ref = reference.forward(ours)
+    bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
+    if bad.any():
+        i = int(np.argmax(np.where(bad, np.abs(h_ours - h_ref), -1.0)))
+        n, t, j = (int(v) for v in np.unravel_index(i, h_ref.shape))
+        where = style.states_to_theirs(np.arange(h_ref.size).reshape(h_ref.shape))
+        their_index = tuple(int(v) for v in np.argwhere(where == i)[0])
+        findings.append(prose.layer_forward_differs(
+            style.state_name, their_index, t, int(bad.sum()), h_ref.size,
+            float(h_ours[n, t, j]), float(h_ref[n, t, j])))
+    ref_ours, per = reference.gradients(ours, G, steps=True)
+    ref = Gradients("reference", float(np.sum(G * h_ref)), style.to_theirs(ref_ours))
+    yours = fn.yours
+    assert yours is not None  # check_function always evaluates their gradient
+    compared = tuple(compare(a.name, yours, ref, spec.rtol_analytic, spec.floor)
+                     for a in style.args)
+    witness = fn.witness
+    checks: tuple[PairResult, ...] = ()
+    if witness is not None:
+        checks = tuple(compare(a.name, ref, witness, spec.rtol_numeric, spec.floor)
+                       for a in style.args)
+    wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
+    steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
+        if wrong and per is not None else {}
+    return LayerReport(target or label, label, style, sizes, fn, compared, checks,
+                       tuple(findings), steps)
+
+
+def _localise(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
+              per: dict[str, np.ndarray], grad: Callable[..., Any], wrong: list[str],
+              spec: Spec) -> dict[str, tuple[int, ...]]:
+    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
+    T = G.shape[1]
+    out: dict[str, list[int]] = {n: [] for n in wrong}
+    for t in range(T):
+        only = np.zeros_like(G)
+        only[:, t] = G[:, t]
+        mine = grad({n: v.copy() for n, v in theirs.items()}, style.states_to_theirs(only))
+        for n in wrong:
+            arg = style.arg(n)
+            truth = arg.to_theirs(per[arg.ours][t])
+            got = np.asarray(mine[n], dtype=np.float64)
+            if got.shape != truth.shape or np.any(rel_error(got, truth, spec.floor)
+                                                  > spec.rtol_analytic):
+                out[n].append(t)
+    return {n: tuple(v) for n, v in out.items() if v}
+
+
+def _guard(call: Callable[[], Any], label: str, what: str) -> Any:
+    try:
+        return call()
+    except ImplError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+        raise ImplError(f"{label}: its {what} raised {type(exc).__name__}: {exc}") from None
+
+
+__all__ = ["COURSERA", "LayerReport", "check_layer", "is_layer_target", "load_pair",
+           "partner_name"]
