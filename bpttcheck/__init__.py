@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .function import FunctionReport
+    from .layers import LayerReport
     from .report import Report
 
 
@@ -58,4 +59,20 @@ def check_function(loss_fn: Any, grad_fn: Any, params: Any, **options: Any) -> F
     return run(loss_fn, grad_fn, params, **options)
 
 
-__all__ = ["__version__", "check", "check_function"]
+def check_layer(forward: Any, backward: Any, config: str | None = None, *,
+                batch: int | None = None, **overrides: Any) -> LayerReport:
+    """Check a vanilla RNN layer's backward pass (cs231n or Coursera style) with its forward.
+
+    ``config`` and keyword arguments give the sizes as for :func:`check`
+    (``hidden``, ``vocab`` -> D, ``seq``); ``batch`` is N (default 2). A
+    :class:`~bpttcheck.spec.Spec` may be passed as ``config`` too.
+    Example: ``bpttcheck.check_layer(rnn_forward, rnn_backward, hidden=5, vocab=4).passed``.
+    """
+    from .layers import check_layer as run
+    from .spec import Spec, resolve
+
+    spec = config if isinstance(config, Spec) else resolve(config, overrides)
+    return run(forward, backward, spec, batch=batch)
+
+
+__all__ = ["__version__", "check", "check_function", "check_layer"]

@@ -108,6 +108,9 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--impl-order", metavar="dWxh,dWhh,...",
                      help="Order of the gradients in your returned tuple "
                           "[default: dWxh,dWhh,dWhy,dbh,dby]."),
+        click.option("--impl-forward", metavar="NAME",
+                     help="The forward function of a layer's backward given to --impl "
+                          "[default: X_forward for X_backward]."),
         click.option("--impl-factory", metavar="NAME",
                      help="Function in your file that builds the instance for Class.method "
                           "(called with the sizes it asks for by name)."),
@@ -128,6 +131,7 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 IMPL_FLAGS = {"impl_names": "--impl-names", "impl_order": "--impl-order",
+              "impl_forward": "--impl-forward",
               "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
               "timeout": "--timeout"}
 
@@ -140,6 +144,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     declared = kwargs.pop("impl_loss")
     if target is None:
+        kwargs.pop("impl_forward", None)
         from click.core import ParameterSource
 
         from .errors import SpecError
@@ -422,6 +427,26 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
+def _run_layer(target: str, pair: Any, spec: Any, fmt: str, save: str | None,
+               junit: str | None) -> int:
+    """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers)."""
+    from .errors import SpecError
+    from .layers import check_layer
+
+    for flag, value in (("--save", save), ("--junit", junit)):
+        if value:
+            raise SpecError(f"{flag} is not available for a layer function (--impl {target})")
+    fwd, bwd, label = pair
+    report = check_layer(fwd, bwd, spec, target=target, label=label)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        console = _console()
+        for line in report.lines():
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return int(report.exit_code)
+
+
 def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 
     from . import checker
@@ -432,8 +457,19 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
     junit = kwargs.pop("junit")
     directions = kwargs.pop("directions")
+    forward = kwargs.get("impl_forward")
     impl = _impl_request(kwargs)
+    kwargs.pop("impl_forward", None)
     spec = resolve(config, kwargs)
+    if impl is not None and isinstance(impl.target, str):
+        from .layers import is_layer_target
+
+        if is_layer_target(impl.target, forward):
+            from .layers import load_pair
+
+            pair = load_pair(impl.target, forward)
+            if pair is not None:
+                return _run_layer(impl.target, pair, spec, fmt, save, junit)
     from .outputs import check_writable
 
     check_writable("--save", save)  # before any work: a typo costs nothing

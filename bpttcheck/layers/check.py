@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import prose
 from ..compare import PairResult, compare, rel_error
+from ..diagnose import DIAG_RTOL, Cause, close
 from ..engines.base import Gradients
 from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function
@@ -131,15 +132,22 @@ def partner_name(backward: str) -> str | None:
 
 
 def is_layer_target(target: str, forward: str | None) -> bool:
-    """Whether ``--impl`` names a layer's backward (the plain command decides by name)."""
+    """Whether ``--impl`` may name a layer's backward: a top-level X_backward (or
+    ``backward``), or any function with ``--impl-forward``. ``Class.method`` never is."""
     name = target.rpartition(":")[2]
-    return forward is not None or partner_name(name.split(".")[-1]) is not None
+    return "." not in name and (forward is not None or partner_name(name) is not None)
 
 
 def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
-                                                         Callable[..., Any], str]:
-    """Their backward and forward functions, loaded without running the script."""
+                                                         Callable[..., Any], str] | None:
+    """Their forward and backward functions, loaded without running the script.
+
+    Without ``--impl-forward``, None (not a layer: the target is checked as a loss
+    function) unless the backward takes exactly (upstream gradient, cache) and its
+    partner X_forward is defined in the same file.
+    """
     from ..impl.loader import load, split_target
+    from .styles import _positional
 
     where, name = split_target(target)
     fwd_name = forward or partner_name(name)
@@ -147,12 +155,15 @@ def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
         raise ImplError(f"--impl {target}: a layer backward is named X_backward (its partner "
                         "X_forward); give --impl-forward NAME for another name")
     backward = load(target).obj
+    if forward is None and (not callable(backward) or len(_positional(backward)) != 2):
+        return None
     try:
         fwd = load(f"{where}:{fwd_name}").obj
     except ImplError as exc:
-        flag = "--impl-forward" if forward else "--impl-forward NAME"
-        raise ImplError(f"--impl {target}: its forward partner {fwd_name!r} was not found "
-                        f"({exc}); name it with {flag}") from None
+        if forward is None and "no function or class named" in str(exc):
+            return None
+        raise ImplError(f"--impl {target}: its forward partner {fwd_name!r} could not be "
+                        f"loaded ({exc})") from None
     for fn, what in ((backward, name), (fwd, fwd_name)):
         if not callable(fn):
             raise ImplError(f"--impl {target}: {what} is not a function")
@@ -200,8 +211,9 @@ def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec:
     G_theirs = style.states_to_theirs(G)
 
     def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
-        return _guard(lambda: call_forward(style, forward, theirs, out_layer, label), label,
-                      "forward")
+        h, cache = _guard(lambda: call_forward(style, forward, theirs, out_layer, label),
+                          label, "forward")
+        return h, cache
 
     def loss(theirs: dict[str, np.ndarray]) -> Any:
         h, _ = run_forward(theirs)
@@ -243,6 +255,10 @@ def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec:
         checks = tuple(compare(a.name, ref, witness, spec.rtol_numeric, spec.floor)
                        for a in style.args)
     wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
+    if wrong and yours is not None:
+        named = _variant(style, ours, G, yours.grads)
+        if named is not None:
+            fn = dataclasses.replace(fn, causes=(named, *fn.causes))
     steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
         if wrong and per is not None else {}
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,
@@ -267,6 +283,37 @@ def _localise(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
                                                   > spec.rtol_analytic):
                 out[n].append(t)
     return {n: tuple(v) for n, v in out.items() if v}
+
+
+def _variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
+             theirs: dict[str, np.ndarray]) -> Cause | None:
+    """A named bug that reproduces their whole gradient exactly, or None.
+
+    Tried: nothing carried back in time (window 1), truncated BPTT (window w),
+    the carried error taken through the recurrent matrix untransposed.
+    """
+    T = G.shape[1]
+    carried = style.args[1].name  # h0 or a0: what a carried error reaches last
+    recurrent = style.args[3].name
+    tries: list[tuple[dict[str, Any], Cause]] = [
+        ({"window": 1}, Cause("no-carry", f"the gradient carried back in time is dropped: each "
+                              f"step's error sees only its own upstream gradient (d{carried} "
+                              "gets nothing from later steps)", value=1.0))]
+    tries += [({"window": w}, Cause("truncated", f"truncated BPTT with a window of {w} steps: "
+                                    f"each loss step reaches only {w - 1} steps back",
+                                    value=float(w))) for w in range(2, T)]
+    tries.append(({"carry_transposed": True}, Cause(
+        "carry-transpose", f"the error carried to the previous step goes through {recurrent} "
+        f"untransposed ({recurrent} where {recurrent}.T belongs, or the reverse)")))
+    for flags, cause in tries:
+        v, _ = reference.gradients(ours, G, **flags)
+        as_theirs = style.to_theirs(v)
+        if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
+               for n in as_theirs):
+            wrong = tuple(n for n in as_theirs if not close(as_theirs[n], style.to_theirs(
+                reference.gradients(ours, G)[0])[n], 1e-10))
+            return dataclasses.replace(cause, params=wrong)
+    return None
 
 
 def _guard(call: Callable[[], Any], label: str, what: str) -> Any:

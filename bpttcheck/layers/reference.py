@@ -36,10 +36,17 @@ def forward(p: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def gradients(p: dict[str, np.ndarray], G: np.ndarray, steps: bool = False
+def gradients(p: dict[str, np.ndarray], G: np.ndarray, steps: bool = False, *,
+              window: int | None = None, carry_transposed: bool = False
               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     """dL/dtheta for L = <G, h>, every input included; with ``steps``, also each loss
-    step's own gradient dL_t/dtheta (row t of a (T, *shape) array per name)."""
+    step's own gradient dL_t/dtheta (row t of a (T, *shape) array per name).
+
+    Two deliberate departures, for naming a user's bug exactly: ``window`` w
+    keeps only the terms with t - k < w (w = 1: nothing carried back in time);
+    ``carry_transposed`` carries the error back through Whh^T instead of Whh
+    (row layout), the missing transpose in ``dh_{k-1} = dh_k Whh``.
+    """
     hs = forward(p)
     x, h0, Wxh, Whh = p["x"], p["h0"], p["Wxh"], p["Whh"]
     T = x.shape[1]
@@ -48,15 +55,18 @@ def gradients(p: dict[str, np.ndarray], G: np.ndarray, steps: bool = False
     for t in range(T):  # the loss at step t ...
         g = {n: np.zeros_like(p[n]) for n in OURS}
         dh = G[:, t]  # dL_t/dh_t
-        for k in range(t, -1, -1):  # ... reaches every step k <= t
+        last = 0 if window is None else max(0, t - window + 1)
+        carry = Whh.T if carry_transposed else Whh
+        for k in range(t, last - 1, -1):  # ... reaches every step k <= t
             h_before = h0 if k == 0 else hs[:, k - 1]
             draw = dh * (1 - hs[:, k] ** 2)  # through tanh at step k
             g["Wxh"] += draw.T @ x[:, k]  # dh_k/dWxh
             g["Whh"] += draw.T @ h_before  # dh_k/dWhh
             g["bh"] += draw.sum(axis=0)  # dh_k/dbh
             g["x"][:, k] += draw @ Wxh  # dh_k/dx_k
-            dh = draw @ Whh  # on to h_{k-1}
-        g["h0"] += dh  # what reached h_{-1}
+            dh = draw @ carry  # on to h_{k-1}
+        if last == 0:
+            g["h0"] += dh  # what reached h_{-1}
         for n in OURS:
             total[n] += g[n]
             if per is not None:
