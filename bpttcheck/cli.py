@@ -34,6 +34,10 @@ PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 def _option(field: Field, hidden: bool = False
             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     kind: click.ParamType[Any]
+    if field.kind == "bool":
+        return click.option(f"{field.flag}/--no-{field.flag[2:]}", field.name, default=None,
+                            help=f"{field.help} [spec: {field.name}; default: "
+                                 f"{str(field.default).lower()}]", hidden=hidden)
     if field.kind == "int":
         kind = click.INT
     elif field.kind == "choice":

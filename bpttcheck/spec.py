@@ -62,7 +62,7 @@ class Field:
     """One spec key: its type, default, check and help text (also the flag's)."""
 
     name: str
-    kind: str  # "int", "float", "str", "choice", "path"
+    kind: str  # "int", "float", "str", "choice", "path", "bool"
     default: Any
     help: str
     check: Callable[[Any], str | None] = lambda value: None  # returns what was expected
@@ -118,6 +118,9 @@ FIELDS: tuple[Field, ...] = (
     Field("init_scale", "float", 0.01, "Weights are init_scale * randn (tutorial: 0.01).",
           _positive),
     Field("hprev", "choice", "zeros", "Initial hidden state.", choices=HPREV_CHOICES),
+    Field("biases", "bool", True,
+          "Whether the model has the biases bh and by (false: a bias-free model, such as the "
+          "U/V/W tutorial RNN; bh and by are not parameters at all)."),
     Field("bias_scale", "float", 0.0,
           "Biases are bias_scale * randn (tutorial: 0, zero biases).", _non_negative),
     Field(
@@ -170,6 +173,7 @@ class Spec:
     seed: int = 0
     init_scale: float = 0.01
     hprev: str = "zeros"
+    biases: bool = True
     bias_scale: float = 0.0
     clip: float | None = None
     rtol_analytic: float = RTOL_ANALYTIC
@@ -210,6 +214,9 @@ def _convert(field: Field, value: Any, where: str) -> Any:
         value = float(value)
         if not math.isfinite(value):
             raise fail("a finite number")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise fail("true or false")
     elif kind == "choice" and value not in field.choices:
         raise fail("one of " + ", ".join(repr(c) for c in field.choices))
     elif kind in ("str", "path") and (not isinstance(value, str) or not value):
