@@ -431,17 +431,18 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
-def _run_layer(target: str, pair: Any, spec: Any, fmt: str, save: str | None,
+def _run_layer(target: str, layer: Any, spec: Any, fmt: str, save: str | None,
                junit: str | None) -> int:
-    """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers)."""
+    """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers), its
+    functions running in a child process (``layer``, a RemoteLayer)."""
     from .errors import SpecError
     from .layers import check_layer
 
     for flag, value in (("--save", save), ("--junit", junit)):
         if value:
             raise SpecError(f"{flag} is not available for a layer function (--impl {target})")
-    fwd, bwd, label = pair
-    report = check_layer(fwd, bwd, spec, target=target, label=label)
+    report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
+                         style=layer.style)
     if fmt == "json":
         click.echo(report.to_json())
     else:
@@ -469,11 +470,14 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
         from .layers import is_layer_target
 
         if is_layer_target(impl.target, forward):
-            from .layers import load_pair
+            from .layers.remote import RemoteLayer
 
-            pair = load_pair(impl.target, forward)
-            if pair is not None:
-                return _run_layer(impl.target, pair, spec, fmt, save, junit)
+            layer = RemoteLayer(impl.target, forward, impl.options, spec.time_budget)
+            try:
+                if layer.found:
+                    return _run_layer(impl.target, layer, spec, fmt, save, junit)
+            finally:
+                layer.close()
     from .outputs import check_writable
 
     check_writable("--save", save)  # before any work: a typo costs nothing

@@ -156,3 +156,32 @@ def test_backward_returning_the_wrong_thing_is_an_input_error() -> None:
     with pytest.raises(ImplError, match=r"expected \(dx, dh0, dWx, dWh, db\)"):
         bpttcheck.check_layer(ns["rnn_forward"], lambda dh, cache: 0.0,
                               resolve(None, {"hidden": 3, "vocab": 2, "seq": 3}))
+
+
+def _variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    text = (FIXTURES / "cs231n_ok.py").read_text()
+    assert old in text
+    f = tmp_path / f"{name}.py"
+    f.write_text(text.replace(old, new))
+    return f
+
+
+def test_layer_runs_in_the_child_process_endless_loop(run_cli: Callable[..., Result],
+                                                      tmp_path: Path) -> None:
+    f = _variant(tmp_path, "spin", "    N, T, H = dh.shape\n",
+                 "    N, T, H = dh.shape\n    while True:\n        pass\n")
+    result = run_cli("compare", "--impl", f"{f}:rnn_backward", *SIZES, "--timeout", "1")
+    assert result.exit_code == 2
+    assert "--timeout" in result.stderr and "its backward" in result.stderr
+
+
+def test_layer_runs_in_the_child_process_exit_and_print(run_cli: Callable[..., Result],
+                                                        tmp_path: Path) -> None:
+    f = _variant(tmp_path, "leave", "    N, T, H = dh.shape\n",
+                 "    import os\n    os._exit(3)\n")
+    result = run_cli("compare", "--impl", f"{f}:rnn_backward", *SIZES)
+    assert result.exit_code == 2 and "ended its process" in result.stderr
+    g = _variant(tmp_path, "chatty", "    N, T, H = dh.shape\n",
+                 "    print('debugging dh', dh.shape)\n    N, T, H = dh.shape\n")
+    result = run_cli("compare", "--impl", f"{g}:rnn_backward", *SIZES)
+    assert result.exit_code == 0 and "debugging" not in result.output

@@ -20,9 +20,9 @@ spec's sizes (``hidden`` -> H, ``vocab`` -> D, ``batch`` -> N, default 2,
 Every element is named in *their* layout and names (cs231n's dWx[i, j] is our
 dWxh[j, i]); the JSON gives our name alongside.
 
-Their functions run in this process: the child-process runner
-(:mod:`bpttcheck.impl.runner`) speaks the loss-function protocol only, so a
-layer function that loops forever or exits is not contained yet.
+From the command line their functions run in the child process that runs
+every file target (:mod:`.remote`); from the API (:func:`check_layer` on live
+functions) in this process, as for ``bpttcheck.check(impl=f)``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function
 from ..spec import Spec
 from . import reference
-from .styles import COURSERA, Style, call_backward, call_forward, recognise
+from .styles import COURSERA, STYLES, Style, call_backward, call_forward, recognise
 
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
@@ -200,12 +200,22 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
 
 
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
-                batch: int | None = None, target: str = "", label: str | None = None
-                ) -> LayerReport:
-    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring)."""
+                batch: int | None = None, target: str = "", label: str | None = None,
+                style: str | None = None) -> LayerReport:
+    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
+
+    ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
+    not at hand (functions running in a child process); else it is recognised.
+    """
     label = label or f"{getattr(backward, '__name__', 'backward')} (with " \
         f"{getattr(forward, '__name__', 'forward')})"
-    style = recognise(forward, backward, label)
+    found = recognise(forward, backward, label) if style is None else \
+        next(s for s in STYLES if s.name == style)
+    return _check(forward, backward, spec, found, batch, target, label)
+
+
+def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, style: Style,
+           batch: int | None, target: str, label: str) -> LayerReport:
     sizes = sizes_of(spec, batch)
     ours, G, out_layer = point(sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
