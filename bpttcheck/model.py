@@ -126,6 +126,9 @@ def build(spec: Spec) -> Problem:
     distinct character is refused: the softmax over one symbol is 1, every
     gradient is exactly zero and no check could fail.
     """
+    if spec.batch is not None:
+        raise SpecError("batch: the built-in engines check one sequence so far; a batch size "
+                        "is used by layer functions (--impl FILE.py:rnn_backward, N = batch)")
     rng = np.random.default_rng(spec.seed)
     if spec.vocab is not None:
         tokens = random_tokens(spec.vocab, spec.seq, rng)

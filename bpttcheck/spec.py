@@ -118,6 +118,9 @@ FIELDS: tuple[Field, ...] = (
     Field("init_scale", "float", 0.01, "Weights are init_scale * randn (tutorial: 0.01).",
           _positive),
     Field("hprev", "choice", "zeros", "Initial hidden state.", choices=HPREV_CHOICES),
+    Field("batch", "int", None,
+          "Sequences per batch B (layer functions: N); unset: one sequence, as the tutorial.",
+          _positive, optional=True),
     Field("biases", "bool", True,
           "Whether the model has the biases bh and by (false: a bias-free model, such as the "
           "U/V/W tutorial RNN; bh and by are not parameters at all)."),
@@ -173,6 +176,7 @@ class Spec:
     seed: int = 0
     init_scale: float = 0.01
     hprev: str = "zeros"
+    batch: int | None = None
     biases: bool = True
     bias_scale: float = 0.0
     clip: float | None = None
@@ -201,7 +205,7 @@ def _convert(field: Field, value: Any, where: str) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise fail("an integer")
-        if abs(value) > MAX_SIZE and field.name in ("hidden", "seq", "vocab"):
+        if abs(value) > MAX_SIZE and field.name in ("hidden", "seq", "vocab", "batch"):
             raise fail(f"an integer no larger than {MAX_SIZE}")
     elif kind == "float":
         if isinstance(value, str):

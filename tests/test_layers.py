@@ -185,3 +185,18 @@ def test_layer_runs_in_the_child_process_exit_and_print(run_cli: Callable[..., R
                  "    print('debugging dh', dh.shape)\n    N, T, H = dh.shape\n")
     result = run_cli("compare", "--impl", f"{g}:rnn_backward", *SIZES)
     assert result.exit_code == 0 and "debugging" not in result.output
+
+
+def test_batch_is_n_for_layers_and_refused_elsewhere(run_cli: Callable[..., Result]) -> None:
+    doc = json.loads(_run(run_cli, "coursera_ok", "--batch", "3", "--format", "json").stdout)
+    assert doc["passed"] and doc["sizes"]["N"] == 3
+    assert doc["comparisons"][0]["compared"] == 3 * 6 * 4  # x: N x T x D
+    result = run_cli("compare", "--hidden", "4", "--batch", "2")
+    assert result.exit_code == 2 and "layer functions" in result.stderr
+
+
+def test_text_vocabulary_gives_d(run_cli: Callable[..., Result]) -> None:
+    result = run_cli("compare", "--impl", f"{FIXTURES / 'cs231n_ok'}.py:rnn_backward",
+                     "--hidden", "3", "--seq", "3", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0 and doc["sizes"]["D"] > 10  # the sonnets' characters

@@ -176,8 +176,8 @@ def sizes_of(spec: Spec, batch: int | None = None) -> dict[str, int]:
     if vocab is None:
         from ..model import build
 
-        vocab = build(spec).vocab
-    return {"N": batch or DEFAULT_N, "T": spec.seq, "D": vocab, "H": spec.hidden}
+        vocab = build(dataclasses.replace(spec, batch=None)).vocab  # the text's symbols
+    return {"N": batch or spec.batch or DEFAULT_N, "T": spec.seq, "D": vocab, "H": spec.hidden}
 
 
 def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.ndarray,
