@@ -146,3 +146,13 @@ def test_user_exception_is_one_line() -> None:
 
     with pytest.raises(ImplError, match="broken raised KeyError"):
         bpttcheck.check_function(loss, broken, _point())
+
+
+def test_scalar_loss_moves_elements_of_a_transposed_array() -> None:
+    """A Fortran-ordered parameter (a transposed view) is perturbed, not a copy of it."""
+    from bpttcheck.probes import ElementProbes, ScalarLoss
+
+    W = np.arange(6.0).reshape(2, 3).T  # F-ordered (3, 2)
+    probe = ScalarLoss(lambda p: float(np.sum(p["W"] ** 2)), {"W": W})
+    moved = probe.elements(ElementProbes("W", np.array([1]), np.array([1e-3])))
+    assert moved[0] != probe.base
