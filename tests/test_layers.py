@@ -200,3 +200,23 @@ def test_text_vocabulary_gives_d(run_cli: Callable[..., Result]) -> None:
                      "--hidden", "3", "--seq", "3", "--format", "json")
     doc = json.loads(result.stdout)
     assert result.exit_code == 0 and doc["sizes"]["D"] > 10  # the sonnets' characters
+
+
+def test_forward_without_complex_falls_back_to_central(run_cli: Callable[..., Result],
+                                                        tmp_path: Path) -> None:
+    """np.zeros((N, T, H)) drops the imaginary part: detected, central differences used."""
+    f = _variant(tmp_path, "plain", "np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))",
+                 "np.zeros((N, T, H))")
+    doc = json.loads(run_cli("compare", "--impl", f"{f}:rnn_backward", *SIZES,
+                             "--format", "json").stdout)
+    assert doc["passed"] and doc["method"] == "central" and doc["screen"]["method"] == "central"
+
+
+def test_modular_forward_backward_pair(run_cli: Callable[..., Result], tmp_path: Path) -> None:
+    text = (FIXTURES / "cs231n_nocarry.py").read_text()
+    f = tmp_path / "modular.py"
+    f.write_text(text.replace("def rnn_forward(", "def forward(").replace(
+        "def rnn_backward(", "def backward("))
+    result = run_cli("compare", "--impl", f"{f}:backward", *SIZES)
+    assert result.exit_code == 1
+    assert "backward (with forward) is wrong in" in result.stdout.splitlines()[-1]

@@ -238,8 +238,14 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
                       label, "backward")
 
     theirs = style.to_theirs(ours)
-    fn = check_function(loss, grad, theirs, rtol=spec.rtol_numeric, floor=spec.floor,
-                        label=label)
+    if spec.method == "difference":
+        raise ImplError("--method difference: needs a loss in difference form, which a layer "
+                        "function is not; use complex, central, forward or richardson")
+    # complex (the default): the literal complex step when their forward accepts complex
+    # arrays, else central differences; any other method as asked.
+    method = None if spec.method in ("complex", "complex-literal") else spec.method
+    fn = check_function(loss, grad, theirs, method=method, step=spec.step,
+                        rtol=spec.rtol_numeric, floor=spec.floor, label=label)
     findings = []
     h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
