@@ -442,7 +442,7 @@ def _run_layer(target: str, layer: Any, spec: Any, fmt: str, save: str | None,
         if value:
             raise SpecError(f"{flag} is not available for a layer function (--impl {target})")
     report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
-                         style=layer.style)
+                         style=layer.style, batched=layer.batched_loss)
     if fmt == "json":
         click.echo(report.to_json())
     else:

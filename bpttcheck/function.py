@@ -46,7 +46,7 @@ from .diagnose import DIAG_RTOL, FIT_SHARE, ROUNDING, Cause, _fit, _one_paramete
 from .engines.base import Gradients
 from .errors import ExitCode, ImplError
 from .numdiff import along, by_name, differentiate
-from .probes import ScalarLoss
+from .probes import BatchedLoss, ScalarLoss
 from .spec import FLOOR, RTOL_NUMERIC
 
 SCREEN_DIRECTIONS = 3  # random directions of the adjoint pre-screen
@@ -143,7 +143,9 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
                    method: str | None = None, step: float | None = None,
                    rtol: float = RTOL_NUMERIC, floor: float = FLOOR,
                    screen: int = SCREEN_DIRECTIONS, full: bool = True, seed: int = 0,
-                   label: str | None = None) -> FunctionReport:
+                   label: str | None = None,
+                   batched: Callable[[dict[str, np.ndarray], bool], BatchedLoss] | None = None
+                   ) -> FunctionReport:
     """Is ``grad_fn`` the gradient of ``loss_fn`` at ``params``? (See the module docstring.)
 
     ``params`` is a dict of arrays (one array is taken as ``{"x": array}`` and
@@ -154,6 +156,9 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     step when the loss accepts complex input, else central differences);
     ``screen`` the number of adjoint directions (0: none); ``full=False`` stops
     after a passing screen, without the element-by-element comparison.
+    ``batched(base, accepts_complex)``, when given, answers the many perturbed
+    losses of numerical differentiation in batches (a child process); it must
+    compute the same loss as ``loss_fn``.
     """
     single = not isinstance(params, Mapping)
     base = {"x": np.array(params, dtype=np.float64, order="C")} if single else \
@@ -171,7 +176,6 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
         return value[0] if grad_fn is None else value
 
     value, grads = _evaluate(loss_fn, grad_fn, unwrap, base, name)
-    probe = ScalarLoss(loss_of, base)
     complex_ok = _accepts_complex(loss_of, base, seed)
     notes = []
     if method is None:
@@ -185,7 +189,8 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     if chosen.complex and not complex_ok:
         raise ImplError(f"check_function: method {method!r} needs a loss that accepts complex "
                         "input, and this one does not (it drops or refuses the imaginary part)")
-    loss = ScalarLoss(loss_of, base, accepts_complex=complex_ok)
+    loss: BatchedLoss = batched(base, complex_ok) if batched is not None else \
+        ScalarLoss(loss_of, base, accepts_complex=complex_ok)
     shot = _screen(loss, grads, base, screen, seed, complex_ok) if screen > 0 else None
     comparisons: tuple[PairResult, ...] = ()
     causes: tuple[Cause, ...] = ()
@@ -199,7 +204,7 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
         notes.extend(result.notes)
         truth = {n: result.values[n].reshape(p.shape) for n, p in base.items()}
         noise = {n: result.errors[n].reshape(p.shape) for n, p in base.items()}
-        witness = Gradients("numeric", probe.base, truth, noise=noise)
+        witness = Gradients("numeric", loss.base, truth, noise=noise)
         comparisons = tuple(compare(n, ours, witness, rtol, floor) for n in base)
         if not all(c.passed for c in comparisons):
             causes = tuple(generic_causes(grads, truth))
@@ -326,7 +331,7 @@ def _accepts_complex(loss_of: Callable[[dict[str, np.ndarray]], Any],
         by_complex == 0.0 and abs(central) < 1e-12)
 
 
-def _screen(loss: ScalarLoss, grads: Mapping[str, np.ndarray], base: Mapping[str, np.ndarray],
+def _screen(loss: BatchedLoss, grads: Mapping[str, np.ndarray], base: Mapping[str, np.ndarray],
             k: int, seed: int, complex_ok: bool) -> Screen:
     directions = _directions(base, k, seed)
     method = by_name("complex-literal" if complex_ok else "central")

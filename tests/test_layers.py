@@ -220,3 +220,31 @@ def test_modular_forward_backward_pair(run_cli: Callable[..., Result], tmp_path:
     result = run_cli("compare", "--impl", f"{f}:backward", *SIZES)
     assert result.exit_code == 1
     assert "backward (with forward) is wrong in" in result.stdout.splitlines()[-1]
+
+
+def test_child_batches_answer_as_the_scalar_loss() -> None:
+    """RemoteLayerLoss (batches in the child) agrees with one call a point in-process."""
+    from bpttcheck.impl import ImplOptions
+    from bpttcheck.layers.remote import RemoteLayer
+    from bpttcheck.probes import DirectionProbes, ElementProbes, ScalarLoss
+
+    ns: dict[str, object] = {}
+    exec(compile((FIXTURES / "cs231n_ok.py").read_text(), "cs231n_ok", "exec"), ns)
+    ours, G, out_layer = point({"N": 2, "T": 3, "D": 2, "H": 3}, seed=4)
+    theirs = CS231N.to_theirs(ours)
+
+    def local(p: dict[str, np.ndarray]) -> object:
+        return np.sum(G * ns["rnn_forward"](p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])[0])
+
+    layer = RemoteLayer(f"{FIXTURES / 'cs231n_ok'}.py:rnn_backward", None, ImplOptions())
+    try:
+        remote = layer.batched_loss(theirs, G, out_layer, True)
+        scalar = ScalarLoss(local, theirs, accepts_complex=True)
+        assert remote.base == pytest.approx(scalar.base, rel=1e-15)
+        probes = ElementProbes("Wx", np.array([0, 5, 3]), np.array([1e-20j, 1e-20j, 1e-20j]))
+        np.testing.assert_allclose(remote.elements(probes), scalar.elements(probes), rtol=1e-15)
+        v = {n: np.ones((1, *a.shape)) for n, a in theirs.items()}
+        along = DirectionProbes(v, np.array([1e-3]))
+        np.testing.assert_allclose(remote.along(along), scalar.along(along), rtol=1e-14)
+    finally:
+        layer.close()

@@ -41,6 +41,7 @@ from ..diagnose import DIAG_RTOL, Cause, close
 from ..engines.base import Gradients
 from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function
+from ..probes import BatchedLoss
 from ..spec import Spec
 from . import reference
 from .styles import COURSERA, STYLES, Style, call_backward, call_forward, recognise
@@ -201,21 +202,25 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
 
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
                 batch: int | None = None, target: str = "", label: str | None = None,
-                style: str | None = None) -> LayerReport:
+                style: str | None = None, batched: Callable[..., BatchedLoss] | None = None
+                ) -> LayerReport:
     """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
 
     ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
     not at hand (functions running in a child process); else it is recognised.
+    ``batched(base, G, out_layer, accepts_complex)`` answers numerical
+    differentiation's points in batches (:meth:`.remote.RemoteLayer.batched_loss`).
     """
     label = label or f"{getattr(backward, '__name__', 'backward')} (with " \
         f"{getattr(forward, '__name__', 'forward')})"
     found = recognise(forward, backward, label) if style is None else \
         next(s for s in STYLES if s.name == style)
-    return _check(forward, backward, spec, found, batch, target, label)
+    return _check(forward, backward, spec, found, batch, target, label, batched)
 
 
 def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, style: Style,
-           batch: int | None, target: str, label: str) -> LayerReport:
+           batch: int | None, target: str, label: str,
+           batched: Callable[..., BatchedLoss] | None) -> LayerReport:
     sizes = sizes_of(spec, batch)
     ours, G, out_layer = point(sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
@@ -244,8 +249,12 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     # complex (the default): the literal complex step when their forward accepts complex
     # arrays, else central differences; any other method as asked.
     method = None if spec.method in ("complex", "complex-literal") else spec.method
+    many = None
+    if batched is not None:
+        def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
+            return batched(base, G_theirs, out_layer, accepts_complex)
     fn = check_function(loss, grad, theirs, method=method, step=spec.step,
-                        rtol=spec.rtol_numeric, floor=spec.floor, label=label)
+                        rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many)
     findings = []
     h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))

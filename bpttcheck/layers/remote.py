@@ -25,10 +25,13 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
+
 from ..errors import ImplError
 from ..impl import runner
 from ..impl.options import ImplOptions
-from .styles import recognise
+from ..probes import DirectionProbes, ElementProbes
+from .styles import call_forward, recognise
 
 KEEP_CACHES = 4  # caches kept in the child: a gradient call needs only the latest
 
@@ -76,6 +79,51 @@ class RemoteLayer(runner.RemoteCode):
         return self._request(("layer-backward", dh, token), self.options.timeout,
                              f"{self.label}: its backward")
 
+    def batched_loss(self, base: dict[str, np.ndarray], G: np.ndarray,
+                     out_layer: dict[str, np.ndarray], accepts_complex: bool
+                     ) -> RemoteLayerLoss:
+        """L = <G, h> near ``base`` (their arrays), answered in batches by the child."""
+        return RemoteLayerLoss(self, base, G, out_layer, accepts_complex)
+
+
+class RemoteLayerLoss:
+    """<G, h(theta)> of a layer in the child, as a :class:`~bpttcheck.probes.BatchedLoss`:
+    one round trip per batch of points instead of one per point."""
+
+    returns_change = False
+
+    def __init__(self, layer: RemoteLayer, base: dict[str, np.ndarray], G: np.ndarray,
+                 out_layer: dict[str, np.ndarray], accepts_complex: bool) -> None:
+        self.layer = layer
+        self.dtype = np.dtype(np.float64)
+        self.accepts_complex = accepts_complex
+        self._base: float = float(layer._request(
+            ("layer-base", {n: np.array(v) for n, v in base.items()}, G, out_layer),
+            layer.options.timeout, f"{layer.label} at the base point"))
+        layer.calls += 1
+
+    @property
+    def base(self) -> float:
+        return self._base
+
+    def _batch(self, kind: str, probes: ElementProbes | DirectionProbes) -> np.ndarray:
+        if probes.is_complex and not self.accepts_complex:
+            raise ValueError("this loss does not accept complex steps")
+        out: np.ndarray = self.layer._request(
+            (kind, probes), self.layer.options.timeout,
+            f"a call of {self.layer.label} (numerical differentiation, a batch of "
+            f"{len(probes)})")
+        return out
+
+    def elements(self, probes: ElementProbes) -> np.ndarray:
+        return self._batch("layer-elements", probes)
+
+    def along(self, probes: DirectionProbes) -> np.ndarray:
+        return self._batch("layer-along", probes)
+
+    def scale(self, name: str, index: np.ndarray) -> np.ndarray:
+        return np.full(len(index), abs(self.base))
+
 
 def handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -> Any:
     """The child's side (called from :func:`bpttcheck.impl.runner._handle`)."""
@@ -91,7 +139,8 @@ def handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) ->
             return None
         fwd, bwd, label = pair
         style = recognise(fwd, bwd, label)
-        state.update(layer=pair, caches={}, tokens=itertools.count(), memory=memory)
+        state.update(layer=pair, style=style, caches={}, tokens=itertools.count(),
+                     memory=memory)
         runner._limit_memory(memory)
         return {"label": label, "style": style.name}
     fwd, bwd, label = state["layer"]
@@ -111,7 +160,38 @@ def handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) ->
             raise ImplError(f"{label}: the cache of that forward call is gone (bpttcheck "
                             "keeps the latest few)")
         return _guard(lambda: bwd(dh, caches[token]), label, "backward")
+    if kind == "layer-base":
+        _, base, G, out_layer = message
+        state.update(base=base, G=G, out_layer=out_layer)
+        return _inner(state, base)
+    if kind in ("layer-elements", "layer-along"):
+        probes = message[1]
+        base = state["base"]
+        kind_of = np.complex128 if probes.is_complex else np.float64
+        out = np.empty(len(probes), dtype=kind_of)
+        for p in range(len(probes)):
+            point = {n: v.astype(kind_of, order="C", copy=True) for n, v in base.items()}
+            if kind == "layer-elements":
+                point[probes.name].reshape(-1)[probes.index[p]] += probes.step[p]
+            else:
+                for name, v in probes.directions.items():
+                    point[name] += probes.step[p] * v[p]
+            out[p] = _inner(state, point)
+            send.send_bytes(runner.TICK)
+        return out
     raise ImplError(f"unknown request {kind!r}")
+
+
+def _inner(state: dict[str, Any], theirs: dict[str, np.ndarray]) -> Any:
+    """<G, h> for their arrays, through their forward (in the child)."""
+    fwd, _, label = state["layer"]
+    h, _ = _guard(lambda: call_forward(state["style"], fwd, theirs, state["out_layer"], label),
+                  label, "forward")
+    G = state["G"]
+    if h.shape != G.shape:
+        raise ImplError(f"{label}: its forward returned {state['style'].state_name} of shape "
+                        f"{h.shape}; expected {G.shape}")
+    return np.sum(G * h)
 
 
 def _guard(call: Callable[[], Any], label: str, what: str) -> Any:

@@ -214,7 +214,8 @@ def _layer_outcome(case: Case, target: str, timeout: float, start: float) -> Out
             if not layer.found:
                 return None
             report = check_layer(layer.forward, layer.backward, SPEC, target=target,
-                                 label=layer.label, style=layer.style)
+                                 label=layer.label, style=layer.style,
+                                 batched=layer.batched_loss)
         finally:
             layer.close()
     except BpttcheckError as exc:
