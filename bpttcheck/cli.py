@@ -431,18 +431,21 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
-def _run_layer(target: str, layer: Any, spec: Any, fmt: str, save: str | None,
-               junit: str | None) -> int:
+def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any]) -> int:
     """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers), its
     functions running in a child process (``layer``, a RemoteLayer)."""
     from .errors import SpecError
     from .layers import check_layer
 
-    for flag, value in (("--save", save), ("--junit", junit)):
+    for flag, value in refused.items():
         if value:
-            raise SpecError(f"{flag} is not available for a layer function (--impl {target})")
+            hint = " (--impl-sample K sets the elements differentiated)" \
+                if flag == "--sample" else ""
+            raise SpecError(f"{flag} is not available for a layer function (--impl "
+                            f"{target}){hint}")
     report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
-                         style=layer.style, batched=layer.batched_loss)
+                         style=layer.style, batched=layer.batched_loss,
+                         sample=layer.options.sample)
     if fmt == "json":
         click.echo(report.to_json())
     else:
@@ -475,7 +478,9 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
             layer = RemoteLayer(impl.target, forward, impl.options, spec.time_budget)
             try:
                 if layer.found:
-                    return _run_layer(impl.target, layer, spec, fmt, save, junit)
+                    return _run_layer(impl.target, layer, spec, fmt,
+                                      {"--save": save, "--junit": junit, "--sample": sample,
+                                       "--directions": directions})
             finally:
                 layer.close()
     from .outputs import check_writable

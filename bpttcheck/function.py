@@ -143,6 +143,7 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
                    method: str | None = None, step: float | None = None,
                    rtol: float = RTOL_NUMERIC, floor: float = FLOOR,
                    screen: int = SCREEN_DIRECTIONS, full: bool = True, seed: int = 0,
+                   sample: int | None = None,
                    label: str | None = None,
                    batched: Callable[[dict[str, np.ndarray], bool], BatchedLoss] | None = None
                    ) -> FunctionReport:
@@ -155,7 +156,8 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     ``method`` is any numerical differentiation method (default: the complex
     step when the loss accepts complex input, else central differences);
     ``screen`` the number of adjoint directions (0: none); ``full=False`` stops
-    after a passing screen, without the element-by-element comparison.
+    after a passing screen, without the element-by-element comparison;
+    ``sample`` K differentiates K seeded random elements per parameter, not all.
     ``batched(base, accepts_complex)``, when given, answers the many perturbed
     losses of numerical differentiation in batches (a child process); it must
     compute the same loss as ``loss_fn``.
@@ -198,16 +200,25 @@ def check_function(loss_fn: LossFn, grad_fn: LossFn | None, params: Mapping[str,
     ours = Gradients(ENGINE, value, grads)
     witness: Gradients | None = None
     if full or (shot is not None and not shot.passed) or shot is None:
-        todo = {n: np.arange(p.size) for n, p in base.items()}
+        rng = np.random.default_rng([seed, 6])
+        todo = {n: np.sort(rng.choice(p.size, size=sample, replace=False))
+                if sample and p.size > sample else np.arange(p.size) for n, p in base.items()}
+        sampled = any(len(todo[n]) < p.size for n, p in base.items())
         result = differentiate(loss, base, chosen, todo, step=step)
         step_text = result.step_text
         notes.extend(result.notes)
         truth = {n: result.values[n].reshape(p.shape) for n, p in base.items()}
         noise = {n: result.errors[n].reshape(p.shape) for n, p in base.items()}
-        witness = Gradients("numeric", loss.base, truth, noise=noise)
+        witness = Gradients("numeric", loss.base, truth, noise=noise,
+                            covered=todo if sampled else None)
         comparisons = tuple(compare(n, ours, witness, rtol, floor) for n in base)
         if not all(c.passed for c in comparisons):
-            causes = tuple(generic_causes(grads, truth))
+            if sampled:  # only the sampled elements are known: compare them as flat vectors
+                causes = tuple(c for c in generic_causes(
+                    {n: grads[n].reshape(-1)[todo[n]] for n in base},
+                    {n: truth[n].reshape(-1)[todo[n]] for n in base}) if c.kind != "transpose")
+            else:
+                causes = tuple(generic_causes(grads, truth))
     return FunctionReport(name, value, {n: p.shape for n, p in base.items()}, chosen.name,
                           step_text, shot, comparisons, causes, tuple(notes), ours, witness)
 

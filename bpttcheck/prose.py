@@ -606,7 +606,7 @@ def _layer_worst(report: Any) -> str:
 def layer_headline(report: Any) -> str:
     label = report.label
     if report.passed:
-        compared = report.function.comparisons or report.reference
+        compared = report.reference or report.function.comparisons
         elements = sum(c.compared for c in compared)
         worst = max((c.max_rel_error for c in (*report.function.comparisons,
                                                *report.reference)), default=0.0)
@@ -634,6 +634,11 @@ def layer_lines(report: Any) -> list[str]:
                       for a in report.style.args)
     out.append(f"Names: {names}.")
     out.extend(function_lines(report.function)[:-1])
+    numeric = sum(c.compared for c in report.function.comparisons)
+    every = sum(c.compared for c in report.reference)
+    if report.function.comparisons and numeric < every:
+        out.append(f"Numerical differentiation checked {numeric} of {plural(every, 'element')} "
+                   "(--impl-sample K per parameter; 0 for all); the explicit sum, all of them.")
     out.extend(describe_failure(c) for c in (*report.reference, *report.witness)
                if not c.passed)
     for name, steps in report.steps.items():

@@ -190,7 +190,8 @@ def test_layer_runs_in_the_child_process_exit_and_print(run_cli: Callable[..., R
 def test_batch_is_n_for_layers_and_refused_elsewhere(run_cli: Callable[..., Result]) -> None:
     doc = json.loads(_run(run_cli, "coursera_ok", "--batch", "3", "--format", "json").stdout)
     assert doc["passed"] and doc["sizes"]["N"] == 3
-    assert doc["comparisons"][0]["compared"] == 3 * 6 * 4  # x: N x T x D
+    (x_ref,) = [c for c in doc["comparisons"] if c["parameter"] == "x" and c["b"] == "reference"]
+    assert x_ref["compared"] == 3 * 6 * 4  # x: N x T x D, every element against the reference
     result = run_cli("compare", "--hidden", "4", "--batch", "2")
     assert result.exit_code == 2 and "layer functions" in result.stderr
 
@@ -248,3 +249,19 @@ def test_child_batches_answer_as_the_scalar_loss() -> None:
         np.testing.assert_allclose(remote.along(along), scalar.along(along), rtol=1e-14)
     finally:
         layer.close()
+
+
+def test_impl_sample_limits_numeric_not_the_reference(run_cli: Callable[..., Result]) -> None:
+    doc = json.loads(_run(run_cli, "cs231n_nocarry", "--impl-sample", "4",
+                          "--format", "json").stdout)
+    numeric = [c for c in doc["comparisons"] if c["b"] == "numeric" and c["a"] == "yours"]
+    reference = [c for c in doc["comparisons"] if c["b"] == "reference"]
+    assert all(c["compared"] == 4 for c in numeric)
+    assert sum(c["compared"] for c in reference) == 108
+    assert doc["causes"][0]["kind"] == "no-carry" and not doc["passed"]
+    full = json.loads(_run(run_cli, "cs231n_ok", "--impl-sample", "0", "--format",
+                           "json").stdout)
+    assert sum(c["compared"] for c in full["comparisons"] if c["a"] == "yours"
+               and c["b"] == "numeric") == 108
+    result = _run(run_cli, "cs231n_ok", "--sample", "3")
+    assert result.exit_code == 2 and "--impl-sample" in result.stderr

@@ -40,7 +40,7 @@ from ..compare import PairResult, compare, rel_error
 from ..diagnose import DIAG_RTOL, Cause, close
 from ..engines.base import Gradients
 from ..errors import ExitCode, ImplError
-from ..function import FunctionReport, check_function
+from ..function import FunctionReport, check_function, generic_causes
 from ..probes import BatchedLoss
 from ..spec import Spec
 from . import reference
@@ -202,25 +202,27 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
 
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
                 batch: int | None = None, target: str = "", label: str | None = None,
-                style: str | None = None, batched: Callable[..., BatchedLoss] | None = None
-                ) -> LayerReport:
+                style: str | None = None, batched: Callable[..., BatchedLoss] | None = None,
+                sample: int | None = None) -> LayerReport:
     """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
 
     ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
     not at hand (functions running in a child process); else it is recognised.
     ``batched(base, G, out_layer, accepts_complex)`` answers numerical
-    differentiation's points in batches (:meth:`.remote.RemoteLayer.batched_loss`).
+    differentiation's points in batches (:meth:`.remote.RemoteLayer.batched_loss`);
+    ``sample`` K differentiates K seeded elements per parameter (the reference
+    is compared on all of them either way).
     """
     label = label or f"{getattr(backward, '__name__', 'backward')} (with " \
         f"{getattr(forward, '__name__', 'forward')})"
     found = recognise(forward, backward, label) if style is None else \
         next(s for s in STYLES if s.name == style)
-    return _check(forward, backward, spec, found, batch, target, label, batched)
+    return _check(forward, backward, spec, found, batch, target, label, batched, sample)
 
 
 def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, style: Style,
            batch: int | None, target: str, label: str,
-           batched: Callable[..., BatchedLoss] | None) -> LayerReport:
+           batched: Callable[..., BatchedLoss] | None, sample: int | None) -> LayerReport:
     sizes = sizes_of(spec, batch)
     ours, G, out_layer = point(sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
@@ -254,7 +256,8 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
             return batched(base, G_theirs, out_layer, accepts_complex)
     fn = check_function(loss, grad, theirs, method=method, step=spec.step,
-                        rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many)
+                        rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many,
+                        sample=sample, seed=spec.seed)
     findings = []
     h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
@@ -281,9 +284,11 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
                        for a in style.args)
     wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
     if wrong and yours is not None:
+        # With our forward computed, the reference is the truth on every element (the
+        # numeric witness may have sampled): causes are measured against it.
         named = _variant(style, ours, G, yours.grads)
-        if named is not None:
-            fn = dataclasses.replace(fn, causes=(named, *fn.causes))
+        causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
+        fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
     steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
         if wrong and per is not None else {}
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,

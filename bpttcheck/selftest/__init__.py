@@ -215,7 +215,7 @@ def _layer_outcome(case: Case, target: str, timeout: float, start: float) -> Out
                 return None
             report = check_layer(layer.forward, layer.backward, SPEC, target=target,
                                  label=layer.label, style=layer.style,
-                                 batched=layer.batched_loss)
+                                 batched=layer.batched_loss, sample=SAMPLE)
         finally:
             layer.close()
     except BpttcheckError as exc:
