@@ -615,6 +615,9 @@ def layer_headline(report: Any) -> str:
     wrong = list(report.wrong)
     causes = report.function.causes
     cause = f"; likely cause: {causes[0].message}" if causes else ""
+    if report.findings:  # a wrong forward pass first: every gradient is judged through it
+        also = f"; also wrong: {join_names([f'd{n}' for n in wrong])}" if wrong else ""
+        return f"{FAIL_MARK} {label}: {report.findings[0]}{also}"
     if wrong:
         names = join_names([f"d{n}" for n in wrong])
         return f"{FAIL_MARK} {label} is wrong in {names}{_layer_worst(report)}{cause}"

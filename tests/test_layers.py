@@ -265,3 +265,12 @@ def test_impl_sample_limits_numeric_not_the_reference(run_cli: Callable[..., Res
                and c["b"] == "numeric") == 108
     result = _run(run_cli, "cs231n_ok", "--sample", "3")
     assert result.exit_code == 2 and "--impl-sample" in result.stderr
+
+
+def test_wrong_forward_is_the_headline(run_cli: Callable[..., Result], tmp_path: Path) -> None:
+    f = _variant(tmp_path, "nobias", "np.tanh(x.dot(Wx) + prev_h.dot(Wh) + b)",
+                 "np.tanh(x.dot(Wx) + prev_h.dot(Wh))")
+    result = run_cli("compare", "--impl", f"{f}:rnn_backward", *SIZES)
+    assert result.exit_code == 1
+    last = result.stdout.strip().splitlines()[-1]
+    assert "the forward pass differs" in last and "worst h[" in last and "step t =" in last
