@@ -125,7 +125,10 @@ class FunctionReport:
         return prose.function_lines(self)
 
     def to_dict(self) -> dict[str, Any]:
+        from .report import header
+
         return {
+            **header(), "command": "check_function",
             "passed": self.passed, "exit_code": int(self.exit_code), "label": self.label,
             "loss": _finite(self.loss), "method": self.method, "step": self.step,
             "parameters": {n: list(s) for n, s in self.shapes.items()},

@@ -98,6 +98,7 @@ def test_buggy_layers_fail_naming_parameter_element_and_step(
     assert param in last and ours in last and f"at loss steps {steps}" in last
     doc = json.loads(_run(run_cli, name, "--format", "json").stdout)
     assert doc["exit_code"] == 1 and doc["causes"][0]["kind"] == kind
+    assert doc["tool"] == "bpttcheck" and "schema" in doc
     failing = [c for c in doc["comparisons"] if not c["passed"]]
     assert failing and all("ours" in c for c in failing)
 

@@ -107,7 +107,10 @@ class LayerReport:
             out["loss_steps"] = list(self.steps.get(c.parameter, ()))
             return out
 
+        from ..report import header
+
         return {
+            **header(), "command": "compare --impl (layer)",
             "passed": self.passed, "exit_code": int(self.exit_code), "target": self.target,
             "label": self.label, "style": self.style.name, "sizes": self.sizes,
             "names": {a.name: a.ours for a in self.style.args},
