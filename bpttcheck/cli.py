@@ -480,7 +480,11 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
                 if layer.found:
                     return _run_layer(impl.target, layer, spec, fmt,
                                       {"--save": save, "--junit": junit, "--sample": sample,
-                                       "--directions": directions})
+                                       "--directions": directions,
+                                       "--impl-names": impl.options.names,
+                                       "--impl-order": impl.options.order,
+                                       "--impl-factory": impl.options.factory,
+                                       "--impl-loss": impl.loss.flag})
             finally:
                 layer.close()
     from .outputs import check_writable

@@ -266,6 +266,8 @@ def test_impl_sample_limits_numeric_not_the_reference(run_cli: Callable[..., Res
                and c["b"] == "numeric") == 108
     result = _run(run_cli, "cs231n_ok", "--sample", "3")
     assert result.exit_code == 2 and "--impl-sample" in result.stderr
+    result = _run(run_cli, "cs231n_ok", "--impl-loss", "mean=T")
+    assert result.exit_code == 2 and "--impl-loss is not available" in result.stderr
 
 
 def test_wrong_forward_is_the_headline(run_cli: Callable[..., Result], tmp_path: Path) -> None:
