@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .function import FunctionReport
+    from .layers import LayerReport
     from .report import Report
 
 
@@ -46,4 +48,33 @@ def check(config: str | None = None, impl: Any = None, *,
                        directions=directions, impl=request)
 
 
-__all__ = ["__version__", "check"]
+def check_function(loss_fn: Any, grad_fn: Any, params: Any, **options: Any) -> FunctionReport:
+    """Is ``grad_fn`` the gradient of ``loss_fn`` at ``params``? Any function pair, no spec.
+
+    The adjoint pre-screen, numerical differentiation of every element, the
+    comparison and a likely cause, as a report with ``.passed``, ``.exit_code``
+    and ``.headline()``; see :func:`bpttcheck.function.check_function` for the options.
+    Example: ``bpttcheck.check_function(f, df, {"W": W, "x": x}).passed``.
+    """
+    from .function import check_function as run
+
+    return run(loss_fn, grad_fn, params, **options)
+
+
+def check_layer(forward: Any, backward: Any, config: str | None = None, *,
+                batch: int | None = None, **overrides: Any) -> LayerReport:
+    """Check a vanilla RNN layer's backward pass (cs231n or Coursera style) with its forward.
+
+    ``config`` and keyword arguments give the sizes as for :func:`check`
+    (``hidden``, ``vocab`` -> D, ``seq``); ``batch`` is N (default 2). A
+    :class:`~bpttcheck.spec.Spec` may be passed as ``config`` too.
+    Example: ``bpttcheck.check_layer(rnn_forward, rnn_backward, hidden=5, vocab=4).passed``.
+    """
+    from .layers import check_layer as run
+    from .spec import Spec, resolve
+
+    spec = config if isinstance(config, Spec) else resolve(config, overrides)
+    return run(forward, backward, spec, batch=batch)
+
+
+__all__ = ["__version__", "check", "check_function", "check_layer"]

@@ -20,7 +20,7 @@ from .directions import Screen, screen
 from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
 from .engines.base import ProgressFn
 from .errors import SpecError
-from .model import Problem, build
+from .model import Problem, build, with_biases
 from .prose import duration, plural
 from .report import Report
 from .spec import Spec
@@ -71,6 +71,14 @@ def run(
     if "reference" in engines and not gated:
         check_reference_time(spec.hidden, spec.seq)  # O(T^2): refuse what would take weeks
     problem = build(spec)
+    bias_free = not spec.biases
+    if bias_free:
+        for given, flag in ((impl, "--impl"), (directions, "--directions")):
+            if given is not None:
+                raise SpecError(f"{flag}: not supported yet for a bias-free model "
+                                "(biases = false); check it without the flag")
+        # Every engine runs on the model with bh = by = 0; their gradients are dropped below.
+        problem = dataclasses.replace(problem, params=with_biases(problem.params))
     user_code = None
     if impl is not None:  # load it first: a bad --impl fails before any long computation
         from .impl.check import prepare_request
@@ -86,12 +94,16 @@ def run(
         time_budget=spec.time_budget,
     )
     results, screened = _run_engines(problem, engines, registry, options, directions, announce)
+    engine_problem = problem
+    if bias_free:
+        problem = build(spec)
+        results = {e: _without_biases(g, problem) for e, g in results.items()}
     comparisons: list[PairResult] = []
     for ea, eb in itertools.combinations(engines, 2):
         rtol = tolerance(spec, ea, eb)
         for name in problem.params:
             comparisons.append(compare(name, results[ea], results[eb], rtol, spec.floor))
-    comparisons, skipped = _localise(problem, comparisons, registry, options)
+    comparisons, skipped = _localise(engine_problem, comparisons, registry, options)
     impl_report = None
     if user_code is not None:
         from .impl.check import check_impl
@@ -103,6 +115,16 @@ def run(
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
                   sample=sample, impl=impl_report, directions=screened,
                   warnings=(skipped,) if skipped else ())
+
+
+def _without_biases(g: Gradients, problem: Problem) -> Gradients:
+    """An engine's answer restricted to the parameters a bias-free model has."""
+    def keep(d: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+        return None if d is None else {n: v for n, v in d.items() if n in problem.params}
+
+    return dataclasses.replace(g, grads=keep(g.grads) or {}, noise=keep(g.noise),
+                               covered=keep(g.covered), clipped=keep(g.clipped),
+                               steps=keep(g.steps))
 
 
 def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],

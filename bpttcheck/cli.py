@@ -34,6 +34,10 @@ PROGRESS_DELAY = 1.0  # seconds of work before a progress bar appears
 def _option(field: Field, hidden: bool = False
             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     kind: click.ParamType[Any]
+    if field.kind == "bool":
+        return click.option(f"{field.flag}/--no-{field.flag[2:]}", field.name, default=None,
+                            help=f"{field.help} [spec: {field.name}; default: "
+                                 f"{str(field.default).lower()}]", hidden=hidden)
     if field.kind == "int":
         kind = click.INT
     elif field.kind == "choice":
@@ -113,6 +117,9 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--impl-order", metavar="dWxh,dWhh,...",
                      help="Order of the gradients in your returned tuple "
                           "[default: dWxh,dWhh,dWhy,dbh,dby]."),
+        click.option("--impl-forward", metavar="NAME",
+                     help="The forward function of a layer's backward given to --impl "
+                          "[default: X_forward for X_backward]."),
         click.option("--impl-factory", metavar="NAME",
                      help="Function in your file that builds the instance for Class.method "
                           "(called with the sizes it asks for by name)."),
@@ -133,7 +140,7 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 IMPL_FLAGS = {"impl_names": "--impl-names", "impl_set": "--impl-set",
-              "impl_order": "--impl-order",
+              "impl_order": "--impl-order", "impl_forward": "--impl-forward",
               "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
               "timeout": "--timeout"}
 
@@ -147,6 +154,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     values = kwargs.pop("impl_set")
     declared = kwargs.pop("impl_loss")
     if target is None:
+        kwargs.pop("impl_forward", None)
         from click.core import ParameterSource
 
         from .errors import SpecError
@@ -431,6 +439,30 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
+def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any]) -> int:
+    """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers), its
+    functions running in a child process (``layer``, a RemoteLayer)."""
+    from .errors import SpecError
+    from .layers import check_layer
+
+    for flag, value in refused.items():
+        if value:
+            hint = " (--impl-sample K sets the elements differentiated)" \
+                if flag == "--sample" else ""
+            raise SpecError(f"{flag} is not available for a layer function (--impl "
+                            f"{target}){hint}")
+    report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
+                         style=layer.style, batched=layer.batched_loss,
+                         sample=layer.options.sample)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        console = _console()
+        for line in report.lines():
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return int(report.exit_code)
+
+
 def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 
     from . import checker
@@ -441,8 +473,28 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
     junit = kwargs.pop("junit")
     directions = kwargs.pop("directions")
+    forward = kwargs.get("impl_forward")
     impl = _impl_request(kwargs)
+    kwargs.pop("impl_forward", None)
     spec = resolve(config, kwargs)
+    if impl is not None and isinstance(impl.target, str):
+        from .layers import is_layer_target
+
+        if is_layer_target(impl.target, forward):
+            from .layers.remote import RemoteLayer
+
+            layer = RemoteLayer(impl.target, forward, impl.options, spec.time_budget)
+            try:
+                if layer.found:
+                    return _run_layer(impl.target, layer, spec, fmt,
+                                      {"--save": save, "--junit": junit, "--sample": sample,
+                                       "--directions": directions,
+                                       "--impl-names": impl.options.names,
+                                       "--impl-order": impl.options.order,
+                                       "--impl-factory": impl.options.factory,
+                                       "--impl-loss": impl.loss.flag})
+            finally:
+                layer.close()
     from .outputs import check_writable
 
     check_writable("--save", save)  # before any work: a typo costs nothing

@@ -126,6 +126,9 @@ def build(spec: Spec) -> Problem:
     distinct character is refused: the softmax over one symbol is 1, every
     gradient is exactly zero and no check could fail.
     """
+    if spec.batch is not None:
+        raise SpecError("batch: the built-in engines check one sequence so far; a batch size "
+                        "is used by layer functions (--impl FILE.py:rnn_backward, N = batch)")
     rng = np.random.default_rng(spec.seed)
     if spec.vocab is not None:
         tokens = random_tokens(spec.vocab, spec.seq, rng)
@@ -137,6 +140,12 @@ def build(spec: Spec) -> Problem:
         raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
                         "gradient is exactly zero, nothing to check (use at least two distinct "
                         "symbols)")
+    if not spec.biases and spec.cell != "vanilla":
+        raise SpecError(f"biases = false: only the vanilla cell can be bias-free (--cell "
+                        f"{spec.cell} has gate biases)")
+    if not spec.biases and spec.bias_scale > 0:
+        raise SpecError("bias_scale: a bias-free model (biases = false) has no biases to draw; "
+                        "leave bias_scale at 0")
     if spec.cell != "vanilla":
         return _build_gated(spec, tokens, rng)
     check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
@@ -149,7 +158,26 @@ def build(spec: Spec) -> Problem:
     if spec.bias_scale > 0:
         params["bh"] = rng.standard_normal((spec.hidden, 1)) * spec.bias_scale
         params["by"] = rng.standard_normal((tokens.vocab_size, 1)) * spec.bias_scale
+    if not spec.biases:  # a bias-free model: bh and by are not parameters at all
+        del params["bh"], params["by"]
     return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+
+
+BIAS_NAMES = ("bh", "by")
+
+
+def with_biases(params: Params) -> dict[str, np.ndarray]:
+    """``params`` with zero biases added where a bias-free model has none.
+
+    A model without biases is the model with bh = by = 0 held fixed, so every
+    engine runs on this and the gradients of bh and by are then dropped
+    (:func:`bpttcheck.checker.run`).
+    """
+    out = dict(params)
+    H, V = params["Whh"].shape[0], params["Why"].shape[0]
+    out.setdefault("bh", np.zeros((H, 1)))
+    out.setdefault("by", np.zeros((V, 1)))
+    return out
 
 
 def _build_gated(spec: Spec, tokens: Tokens, rng: np.random.Generator) -> Problem:
@@ -189,9 +217,9 @@ def second_point(spec: Spec) -> Spec:
     right loss and gradient there. Here every term of the model matters. (A
     model without biases would skip them; this one always has both.)
     """
+    scale = max(spec.bias_scale, SECOND_BIAS_SCALE, spec.init_scale) if spec.biases else 0.0
     return dataclasses.replace(spec, seed=spec.seed + SECOND_SEED, hprev="random",
-                               bias_scale=max(spec.bias_scale, SECOND_BIAS_SCALE,
-                                              spec.init_scale))
+                               bias_scale=scale)
 
 
 def logsumexp(ys: np.ndarray) -> np.ndarray:
@@ -214,7 +242,8 @@ def forward(params: Params, batch: Batch) -> Forward:
     """Run the RNN over the sequence and return states, probabilities and losses."""
     inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
-    bh, by = params["bh"][:, 0], params["by"][:, 0]
+    bh = params["bh"][:, 0] if "bh" in params else 0.0  # a bias-free model: no bh, no by
+    by = params["by"][:, 0] if "by" in params else 0.0
     T, H = len(inputs), Whh.shape[0]
     hs, pre = np.empty((T, H)), np.empty((T, H))
     h = hprev[:, 0]

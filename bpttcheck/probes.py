@@ -133,7 +133,8 @@ class ScalarLoss:
         return self._base
 
     def _copy(self, kind: type) -> dict[str, np.ndarray]:
-        return {name: p.astype(kind, copy=True) for name, p in self._params.items()}
+        return {name: p.astype(kind, order="C", copy=True)  # C order: reshape(-1) is a view
+                for name, p in self._params.items()}
 
     def _check_complex(self, is_complex: bool) -> type:
         if is_complex and not self.accepts_complex:

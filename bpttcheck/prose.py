@@ -596,3 +596,121 @@ def impl_loss_precision(dtype: str, measured: float) -> str:
 def impl_no_cause_nondeterministic() -> str:
     return ("no likely cause is named: two calls with the same arguments returned different "
             "gradients, so the difference measured from one call says nothing certain")
+
+
+# ---------------------------------------------------------------- check_function
+
+def function_no_complex() -> str:
+    return ("the loss does not accept complex input (or drops its imaginary part: abs, float, "
+            "comparisons), so it is differentiated by central differences, with error bars")
+
+
+def function_headline(report: Any) -> str:
+    """The answer of :func:`bpttcheck.check_function` in one line."""
+    label = report.label
+    screen = report.screen
+    if report.passed:
+        if not report.comparisons:
+            return (f"{PASS_MARK} {label} passes the adjoint screen in "
+                    f"{plural(len(screen.yours), 'random direction')} (elements not compared)")
+        elements = sum(c.compared for c in report.comparisons)
+        worst = max(c.max_rel_error for c in report.comparisons)
+        return (f"{PASS_MARK} {label} is the gradient of the loss (all "
+                f"{plural(elements, 'element')}, ≤ {sci(worst)})")
+    cause = f"; likely cause: {report.causes[0].message}" if report.causes else ""
+    if report.wrong:
+        return f"{FAIL_MARK} {label} is wrong in {join_names(list(report.wrong))}{cause}"
+    return f"{FAIL_MARK} {label} fails the adjoint screen <grad, v> = J v{cause}"
+
+
+def function_lines(report: Any) -> list[str]:
+    """The details of :func:`bpttcheck.check_function`'s answer, the headline last."""
+    out = []
+    screen = report.screen
+    if screen is not None:
+        worst = max(screen.rel_errors, default=0.0)
+        how = ("complex step" if screen.method == "complex"
+               else "central differences")
+        mark = PASS_MARK if screen.passed else FAIL_MARK
+        out.append(f"{mark} adjoint screen: <grad, v> against J v ({how}) in "
+                   f"{plural(len(screen.yours), 'random direction')}, largest relative "
+                   f"error {sci(worst)}")
+    if report.comparisons:
+        out.append(f"Numerical differentiation: {report.method}, {report.step}.")
+    out.extend(describe_failure(c) for c in report.comparisons if not c.passed)
+    out.extend(f"Likely cause: {c.message}." for c in report.causes)
+    out.extend(f"Note: {n}." for n in report.notes)
+    out.append(function_headline(report))
+    return out
+
+
+# ---------------------------------------------------------------- layer functions
+
+def layer_forward_differs(state: str, index: tuple[int, ...], t: int, count: int, size: int,
+                          theirs: float, ours: float) -> str:
+    return (f"the forward pass differs from h_t = tanh(W_xh x_t + W_hh h_(t-1) + b): "
+            f"{count} of {size} entries of {state}, worst {format_index(state, index)} (step "
+            f"t = {t}): yours {theirs:.6g}, the layer's {ours:.6g}")
+
+
+def _layer_worst(report: Any) -> str:
+    """The worst failing element, theirs and ours, and the loss steps it is wrong at."""
+    bad = [c for c in (*report.function.comparisons, *report.reference) if not c.passed]
+    if not bad:
+        return ""
+    c = max(bad, key=lambda c: c.max_rel_error)
+    if c.worst is None:
+        return ""
+    steps = report.steps.get(c.parameter, ())
+    at = f" at loss steps {format_steps(steps).replace('k =', 't =')}" if steps else ""
+    return (f"; worst d{format_index(c.parameter, c.worst.index)} (our "
+            f"d{report.ours(c.parameter, c.worst.index)}){at}")
+
+
+def layer_headline(report: Any) -> str:
+    label = report.label
+    if report.passed:
+        compared = report.reference or report.function.comparisons
+        elements = sum(c.compared for c in compared)
+        worst = max((c.max_rel_error for c in (*report.function.comparisons,
+                                               *report.reference)), default=0.0)
+        return (f"{PASS_MARK} {label} is the gradient of <G, {report.style.state_name}> "
+                f"(all {plural(elements, 'element')}, ≤ {sci(worst)})")
+    wrong = list(report.wrong)
+    causes = report.function.causes
+    cause = f"; likely cause: {causes[0].message}" if causes else ""
+    if report.findings:  # a wrong forward pass first: every gradient is judged through it
+        also = f"; also wrong: {join_names([f'd{n}' for n in wrong])}" if wrong else ""
+        return f"{FAIL_MARK} {label}: {report.findings[0]}{also}"
+    if wrong:
+        names = join_names([f"d{n}" for n in wrong])
+        return f"{FAIL_MARK} {label} is wrong in {names}{_layer_worst(report)}{cause}"
+    if report.findings:
+        return f"{FAIL_MARK} {label}: {report.findings[0]}"
+    return f"{FAIL_MARK} the reference and numerical differentiation disagree: {PLEASE_REPORT}"
+
+
+def layer_lines(report: Any) -> list[str]:
+    s = report.sizes
+    out = [f"Your layer: {report.label}, {report.style.describe}.",
+           f"Checked with L = <G, {report.style.state_name}> for a seeded random upstream "
+           f"gradient G, dense inputs N = {s['N']}, T = {s['T']}, D = {s['D']}, H = {s['H']}; "
+           "against numerical differentiation through your forward and the explicit sum over "
+           "k ≤ t."]
+    names = ", ".join(f"{a.name} = our {a.ours}" + ("ᵀ" if a.axes == (1, 0) else "")
+                      for a in report.style.args)
+    out.append(f"Names: {names}.")
+    out.extend(function_lines(report.function)[:-1])
+    numeric = sum(c.compared for c in report.function.comparisons)
+    every = sum(c.compared for c in report.reference)
+    if report.function.comparisons and numeric < every:
+        out.append(f"Numerical differentiation checked {numeric} of {plural(every, 'element')} "
+                   "(--impl-sample K per parameter; 0 for all); the explicit sum, all of them.")
+    out.extend(describe_failure(c) for c in (*report.reference, *report.witness)
+               if not c.passed)
+    for name, steps in report.steps.items():
+        out.append(f"In time: d{name} is wrong for the loss at steps "
+                   f"{format_steps(steps).replace('k =', 't =')} (of 0..{s['T'] - 1}).")
+    out.extend(f"{FAIL_MARK} {f}" for f in report.findings)
+    out.append(layer_headline(report))
+    return out

@@ -62,7 +62,7 @@ class Field:
     """One spec key: its type, default, check and help text (also the flag's)."""
 
     name: str
-    kind: str  # "int", "float", "str", "choice", "path"
+    kind: str  # "int", "float", "str", "choice", "path", "bool"
     default: Any
     help: str
     check: Callable[[Any], str | None] = lambda value: None  # returns what was expected
@@ -118,6 +118,12 @@ FIELDS: tuple[Field, ...] = (
     Field("init_scale", "float", 0.01, "Weights are init_scale * randn (tutorial: 0.01).",
           _positive),
     Field("hprev", "choice", "zeros", "Initial hidden state.", choices=HPREV_CHOICES),
+    Field("batch", "int", None,
+          "Sequences per batch B (layer functions: N); unset: one sequence, as the tutorial.",
+          _positive, optional=True),
+    Field("biases", "bool", True,
+          "Whether the model has the biases bh and by (false: a bias-free model, such as the "
+          "U/V/W tutorial RNN; bh and by are not parameters at all)."),
     Field("bias_scale", "float", 0.0,
           "Biases are bias_scale * randn (tutorial: 0, zero biases).", _non_negative),
     Field(
@@ -171,6 +177,8 @@ class Spec:
     seed: int = 0
     init_scale: float = 0.01
     hprev: str = "zeros"
+    batch: int | None = None
+    biases: bool = True
     bias_scale: float = 0.0
     clip: float | None = None
     rtol_analytic: float = RTOL_ANALYTIC
@@ -198,7 +206,7 @@ def _convert(field: Field, value: Any, where: str) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise fail("an integer")
-        if abs(value) > MAX_SIZE and field.name in ("hidden", "seq", "vocab"):
+        if abs(value) > MAX_SIZE and field.name in ("hidden", "seq", "vocab", "batch"):
             raise fail(f"an integer no larger than {MAX_SIZE}")
     elif kind == "float":
         if isinstance(value, str):
@@ -211,6 +219,9 @@ def _convert(field: Field, value: Any, where: str) -> Any:
         value = float(value)
         if not math.isfinite(value):
             raise fail("a finite number")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise fail("true or false")
     elif kind == "choice" and value not in field.choices:
         raise fail("one of " + ", ".join(repr(c) for c in field.choices))
     elif kind in ("str", "path") and (not isinstance(value, str) or not value):

@@ -400,6 +400,10 @@ def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -
         return {"path": str(code.loaded.path), "name": code.loaded.name,
                 "python2": code.loaded.python2, "summary": code.loaded.summary(),
                 "label": code.label, "form": code.form, "names": dict(code.names)}
+    if kind.startswith("layer-"):  # a layer function's forward/backward pair
+        from ..layers.remote import handle
+
+        return handle(message, state, send)
     code = state["code"]
     assert isinstance(code, UserCode)
     if kind == "call":

@@ -11,6 +11,11 @@ check must find::
     # selftest-order: dWhy,dby,...      (optional: --impl-order)
     # selftest-names: U=Wxh,...         (optional: --impl-names)
     # selftest-factory: make_model      (optional: --impl-factory)
+    # selftest-forward: rnn_forward     (optional: --impl-forward, for a layer's backward)
+
+A target named ``X_backward`` whose partner ``X_forward`` is in the same file is
+a layer function (:mod:`bpttcheck.layers`), checked as ``compare --impl`` checks
+it: in the child process, with N = 2 sequences of :data:`SPEC`'s sizes.
 
 Each case goes through :func:`bpttcheck.checker.run` with an
 :class:`~bpttcheck.impl.ImplRequest`, exactly as ``bpttcheck compare --impl``
@@ -61,6 +66,7 @@ class Case:
     names: str | None = None
     order: str | None = None
     factory: str | None = None
+    forward: str | None = None  # a layer's forward partner, when not X_forward
 
     @property
     def correct(self) -> bool:
@@ -158,7 +164,7 @@ def read_case(path: Path) -> Case:
         else:
             break
     return Case(path.stem, path, meta["target"], meta["expect"], " ".join(description),
-                meta.get("names"), meta.get("order"), meta.get("factory"))
+                meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"))
 
 
 def cases(directory: Path | None = None) -> list[Case]:
@@ -174,6 +180,13 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
     from ..impl import ImplOptions, ImplRequest, parse_names, parse_order
 
     start = time.perf_counter()
+    target = f"{case.path}:{case.target}"
+    from ..layers import is_layer_target
+
+    if is_layer_target(target, case.forward):
+        layer = _layer_outcome(case, target, timeout, start)
+        if layer is not None:
+            return layer
     try:
         names = parse_names(case.names)
         options = ImplOptions(names=names, order=parse_order(case.order, names),
@@ -194,6 +207,37 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         # a wrong loss is named by how it relates to the model's (loss:mean-T, loss:bits, ...)
         cause = (f"{first.kind}:{relation.kind}" if first.kind == "loss" and relation is not None
                  else first.kind)
+    elif not report.passed:
+        message = "the gradient differs (no cause named)"
+    return Outcome(case, not report.passed, int(report.exit_code), cause, message,
+                   time.perf_counter() - start)
+
+
+def _layer_outcome(case: Case, target: str, timeout: float, start: float) -> Outcome | None:
+    """A layer function's case (None: not a layer after all, check it as a loss function)."""
+    from ..impl import ImplOptions
+    from ..layers import check_layer
+    from ..layers.remote import RemoteLayer
+
+    try:
+        layer = RemoteLayer(target, case.forward, ImplOptions(timeout=timeout),
+                            SPEC.time_budget)
+        try:
+            if not layer.found:
+                return None
+            report = check_layer(layer.forward, layer.backward, SPEC, target=target,
+                                 label=layer.label, style=layer.style,
+                                 batched=layer.batched_loss, sample=SAMPLE)
+        finally:
+            layer.close()
+    except BpttcheckError as exc:
+        return Outcome(case, True, int(exc.exit_code), "error", str(exc),
+                       time.perf_counter() - start)
+    cause, message = "", ""
+    if report.function.causes:
+        cause, message = report.function.causes[0].kind, report.function.causes[0].message
+    elif report.findings:
+        cause, message = "forward", report.findings[0]
     elif not report.passed:
         message = "the gradient differs (no cause named)"
     return Outcome(case, not report.passed, int(report.exit_code), cause, message,

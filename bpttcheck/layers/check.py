@@ -1,0 +1,362 @@
+"""Check a layer's backward function: ``--impl FILE.py:rnn_backward``.
+
+The forward partner is found by name (``X_backward`` -> ``X_forward``,
+``backward`` -> ``forward``, or ``--impl-forward NAME``), the style
+(:mod:`.styles`) from the pair's parameters. Then, at one seeded point with the
+spec's sizes (``hidden`` -> H, ``vocab`` -> D, ``batch`` -> N, default 2,
+``seq`` -> T), dense inputs and a random upstream gradient G:
+
+- the loss is L = <G, h> (:mod:`.reference`), so their backward called with
+  G is dL/dtheta for every input: x, h0 and the weights;
+- **yours ↔ numeric**: :func:`bpttcheck.function.check_function` on their
+  arrays, differentiating L through *their* forward (the adjoint screen first);
+- **yours ↔ reference**: the explicit double sum over k <= t, in our layout,
+  brought to theirs;
+- **reference ↔ numeric**: the witness and the reference must agree whenever
+  their forward computes our h (checked too: a wrong forward is a finding);
+- a wrong parameter is localised in time: their backward called with G kept at
+  one loss step t only gives their dL_t/dtheta, compared with the reference's.
+
+Every element is named in *their* layout and names (cs231n's dWx[i, j] is our
+dWxh[j, i]); the JSON gives our name alongside.
+
+From the command line their functions run in the child process that runs
+every file target (:mod:`.remote`); from the API (:func:`check_layer` on live
+functions) in this process, as for ``bpttcheck.check(impl=f)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import prose
+from ..compare import PairResult, compare, rel_error
+from ..diagnose import DIAG_RTOL, Cause, close
+from ..engines.base import Gradients
+from ..errors import ExitCode, ImplError
+from ..function import FunctionReport, check_function, generic_causes
+from ..probes import BatchedLoss
+from ..spec import Spec
+from . import reference
+from .styles import COURSERA, STYLES, Style, call_backward, call_forward, recognise
+
+LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
+DEFAULT_N = 2  # sequences in the batch when the spec sets none
+FORWARD_RTOL = 1e-9  # their h against ours: the same sums in another order
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerReport:
+    """What was found about a layer's backward pass."""
+
+    target: str
+    label: str  # "rnn_backward (with rnn_forward)"
+    style: Style
+    sizes: dict[str, int]  # N, T, D, H
+    function: FunctionReport  # yours ↔ numeric, adjoint screen, causes
+    reference: tuple[PairResult, ...]  # yours ↔ reference
+    witness: tuple[PairResult, ...]  # reference ↔ numeric
+    findings: tuple[str, ...] = ()
+    steps: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def comparisons(self) -> tuple[PairResult, ...]:
+        return (*self.function.comparisons, *self.reference, *self.witness)
+
+    @property
+    def passed(self) -> bool:
+        return self.function.passed and all(c.passed for c in self.comparisons) \
+            and not self.findings
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.AGREE if self.passed else ExitCode.MISMATCH
+
+    @property
+    def wrong(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.parameter for c in (*self.function.comparisons,
+                                                          *self.reference) if not c.passed))
+
+    def ours(self, name: str, index: tuple[int, ...]) -> str:
+        """Their element as ours: ``Wxh[2, 0]`` for cs231n's ``Wx[0, 2]``."""
+        arg = self.style.arg(name)
+        return prose.format_index(arg.ours, arg.our_index(index))
+
+    def headline(self) -> str:
+        return prose.layer_headline(self)
+
+    def lines(self) -> list[str]:
+        return prose.layer_lines(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        def pair(c: PairResult) -> dict[str, Any]:
+            from ..report import _pair_dict as pair_dict
+
+            out: dict[str, Any] = pair_dict(c)
+            arg = self.style.arg(c.parameter)
+            out["ours"] = {"parameter": arg.ours,
+                           "worst_index": list(arg.our_index(c.worst.index)) if c.worst
+                           else None,
+                           "failures": [list(arg.our_index(e.index)) for e in c.failures]}
+            out["loss_steps"] = list(self.steps.get(c.parameter, ()))
+            return out
+
+        from ..report import header
+
+        return {
+            **header(), "command": "compare --impl (layer)",
+            "passed": self.passed, "exit_code": int(self.exit_code), "target": self.target,
+            "label": self.label, "style": self.style.name, "sizes": self.sizes,
+            "names": {a.name: a.ours for a in self.style.args},
+            "screen": self.function.screen.to_dict() if self.function.screen else None,
+            "method": self.function.method,
+            "comparisons": [pair(c) for c in self.comparisons],
+            "causes": [c.to_dict() for c in self.function.causes],
+            "findings": list(self.findings), "notes": list(self.function.notes),
+            "headline": self.headline(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def partner_name(backward: str) -> str | None:
+    """``rnn_backward`` -> ``rnn_forward``; ``backward`` -> ``forward``; else None."""
+    if backward == "backward":
+        return "forward"
+    if backward.endswith("_backward"):
+        return backward[: -len("backward")] + "forward"
+    return None
+
+
+def is_layer_target(target: str, forward: str | None) -> bool:
+    """Whether ``--impl`` may name a layer's backward: a top-level X_backward (or
+    ``backward``), or any function with ``--impl-forward``. ``Class.method`` never is."""
+    name = target.rpartition(":")[2]
+    return "." not in name and (forward is not None or partner_name(name) is not None)
+
+
+def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
+                                                         Callable[..., Any], str] | None:
+    """Their forward and backward functions, loaded without running the script.
+
+    Without ``--impl-forward``, None (not a layer: the target is checked as a loss
+    function) unless the backward takes exactly (upstream gradient, cache) and its
+    partner X_forward is defined in the same file.
+    """
+    from ..impl.loader import load, split_target
+    from .styles import _positional
+
+    where, name = split_target(target)
+    fwd_name = forward or partner_name(name)
+    if fwd_name is None:
+        raise ImplError(f"--impl {target}: a layer backward is named X_backward (its partner "
+                        "X_forward); give --impl-forward NAME for another name")
+    backward = load(target).obj
+    if forward is None and (not callable(backward) or len(_positional(backward)) != 2):
+        return None
+    try:
+        fwd = load(f"{where}:{fwd_name}").obj
+    except ImplError as exc:
+        if forward is None and "no function or class named" in str(exc):
+            return None
+        raise ImplError(f"--impl {target}: its forward partner {fwd_name!r} could not be "
+                        f"loaded ({exc})") from None
+    for fn, what in ((backward, name), (fwd, fwd_name)):
+        if not callable(fn):
+            raise ImplError(f"--impl {target}: {what} is not a function")
+    return fwd, backward, f"{name} (with {fwd_name})"
+
+
+def sizes_of(spec: Spec, batch: int | None = None) -> dict[str, int]:
+    """N, T, D, H from the spec: batch, seq, vocab (or the text's), hidden."""
+    vocab = spec.vocab
+    if vocab is None:
+        from ..model import build
+
+        vocab = build(dataclasses.replace(spec, batch=None)).vocab  # the text's symbols
+    return {"N": batch or spec.batch or DEFAULT_N, "T": spec.seq, "D": vocab, "H": spec.hidden}
+
+
+def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.ndarray,
+                                                     dict[str, np.ndarray]]:
+    """Our parameters, the upstream gradient G and an output layer (for Coursera's y_pred).
+
+    Inputs are standard normals, weights scaled by 1/sqrt(D + H) so that
+    pre-activations are of order 1 (tanh' matters everywhere, nothing saturates),
+    biases 0.1 randn, h0 squashed by tanh.
+    """
+    N, T, D, H = sizes["N"], sizes["T"], sizes["D"], sizes["H"]
+    rng = np.random.default_rng([seed, LAYER_STREAM])
+    scale = 1.0 / math.sqrt(D + H)
+    ours = {"x": rng.standard_normal((N, T, D)), "h0": np.tanh(rng.standard_normal((N, H))),
+            "Wxh": rng.standard_normal((H, D)) * scale, "Whh": rng.standard_normal((H, H)) * scale,
+            "bh": rng.standard_normal(H) * 0.1}
+    G = rng.standard_normal((N, T, H))
+    out_layer = {"Wya": rng.standard_normal((D, H)) * scale, "by": np.zeros((D, 1))}
+    return ours, G, out_layer
+
+
+def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
+                batch: int | None = None, target: str = "", label: str | None = None,
+                style: str | None = None, batched: Callable[..., BatchedLoss] | None = None,
+                sample: int | None = None) -> LayerReport:
+    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
+
+    ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
+    not at hand (functions running in a child process); else it is recognised.
+    ``batched(base, G, out_layer, accepts_complex)`` answers numerical
+    differentiation's points in batches (:meth:`.remote.RemoteLayer.batched_loss`);
+    ``sample`` K differentiates K seeded elements per parameter (the reference
+    is compared on all of them either way).
+    """
+    label = label or f"{getattr(backward, '__name__', 'backward')} (with " \
+        f"{getattr(forward, '__name__', 'forward')})"
+    found = recognise(forward, backward, label) if style is None else \
+        next(s for s in STYLES if s.name == style)
+    return _check(forward, backward, spec, found, batch, target, label, batched, sample)
+
+
+def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, style: Style,
+           batch: int | None, target: str, label: str,
+           batched: Callable[..., BatchedLoss] | None, sample: int | None) -> LayerReport:
+    sizes = sizes_of(spec, batch)
+    ours, G, out_layer = point(sizes, spec.seed)
+    G_theirs = style.states_to_theirs(G)
+
+    def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        h, cache = _guard(lambda: call_forward(style, forward, theirs, out_layer, label),
+                          label, "forward")
+        return h, cache
+
+    def loss(theirs: dict[str, np.ndarray]) -> Any:
+        h, _ = run_forward(theirs)
+        if h.shape != G_theirs.shape:
+            raise ImplError(f"{label}: its forward returned {style.state_name} of shape "
+                            f"{h.shape}; expected {G_theirs.shape}")
+        return np.sum(G_theirs * h)
+
+    def grad(theirs: dict[str, np.ndarray], upstream: np.ndarray = G_theirs) -> Any:
+        _, cache = run_forward(theirs)
+        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label),
+                      label, "backward")
+
+    theirs = style.to_theirs(ours)
+    if spec.method == "difference":
+        raise ImplError("--method difference: needs a loss in difference form, which a layer "
+                        "function is not; use complex, central, forward or richardson")
+    # complex (the default): the literal complex step when their forward accepts complex
+    # arrays, else central differences; any other method as asked.
+    method = None if spec.method in ("complex", "complex-literal") else spec.method
+    many = None
+    if batched is not None:
+        def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
+            return batched(base, G_theirs, out_layer, accepts_complex)
+    fn = check_function(loss, grad, theirs, method=method, step=spec.step,
+                        rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many,
+                        sample=sample, seed=spec.seed)
+    findings = []
+    h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
+    h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
+    h_ref = reference.forward(ours)
+    bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
+    if bad.any():
+        i = int(np.argmax(np.where(bad, np.abs(h_ours - h_ref), -1.0)))
+        n, t, j = (int(v) for v in np.unravel_index(i, h_ref.shape))
+        where = style.states_to_theirs(np.arange(h_ref.size).reshape(h_ref.shape))
+        their_index = tuple(int(v) for v in np.argwhere(where == i)[0])
+        findings.append(prose.layer_forward_differs(
+            style.state_name, their_index, t, int(bad.sum()), h_ref.size,
+            float(h_ours[n, t, j]), float(h_ref[n, t, j])))
+    ref_ours, per = reference.gradients(ours, G, steps=True)
+    ref = Gradients("reference", float(np.sum(G * h_ref)), style.to_theirs(ref_ours))
+    yours = fn.yours
+    assert yours is not None  # check_function always evaluates their gradient
+    compared = tuple(compare(a.name, yours, ref, spec.rtol_analytic, spec.floor)
+                     for a in style.args)
+    witness = fn.witness
+    checks: tuple[PairResult, ...] = ()
+    if witness is not None:
+        checks = tuple(compare(a.name, ref, witness, spec.rtol_numeric, spec.floor)
+                       for a in style.args)
+    wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
+    if wrong and yours is not None:
+        # With our forward computed, the reference is the truth on every element (the
+        # numeric witness may have sampled): causes are measured against it.
+        named = _variant(style, ours, G, yours.grads)
+        causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
+        fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
+    steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
+        if wrong and per is not None else {}
+    return LayerReport(target or label, label, style, sizes, fn, compared, checks,
+                       tuple(findings), steps)
+
+
+def _localise(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
+              per: dict[str, np.ndarray], grad: Callable[..., Any], wrong: list[str],
+              spec: Spec) -> dict[str, tuple[int, ...]]:
+    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
+    T = G.shape[1]
+    out: dict[str, list[int]] = {n: [] for n in wrong}
+    for t in range(T):
+        only = np.zeros_like(G)
+        only[:, t] = G[:, t]
+        mine = grad({n: v.copy() for n, v in theirs.items()}, style.states_to_theirs(only))
+        for n in wrong:
+            arg = style.arg(n)
+            truth = arg.to_theirs(per[arg.ours][t])
+            got = np.asarray(mine[n], dtype=np.float64)
+            if got.shape != truth.shape or np.any(rel_error(got, truth, spec.floor)
+                                                  > spec.rtol_analytic):
+                out[n].append(t)
+    return {n: tuple(v) for n, v in out.items() if v}
+
+
+def _variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
+             theirs: dict[str, np.ndarray]) -> Cause | None:
+    """A named bug that reproduces their whole gradient exactly, or None.
+
+    Tried: nothing carried back in time (window 1), truncated BPTT (window w),
+    the carried error taken through the recurrent matrix untransposed.
+    """
+    T = G.shape[1]
+    carried = style.args[1].name  # h0 or a0: what a carried error reaches last
+    recurrent = style.args[3].name
+    tries: list[tuple[dict[str, Any], Cause]] = [
+        ({"window": 1}, Cause("no-carry", f"the gradient carried back in time is dropped: each "
+                              f"step's error sees only its own upstream gradient (d{carried} "
+                              "gets nothing from later steps)", value=1.0))]
+    tries += [({"window": w}, Cause("truncated", f"truncated BPTT with a window of {w} steps: "
+                                    f"each loss step reaches only {w - 1} steps back",
+                                    value=float(w))) for w in range(2, T)]
+    tries.append(({"carry_transposed": True}, Cause(
+        "carry-transpose", f"the error carried to the previous step goes through {recurrent} "
+        f"untransposed ({recurrent} where {recurrent}.T belongs, or the reverse)")))
+    for flags, cause in tries:
+        v, _ = reference.gradients(ours, G, **flags)
+        as_theirs = style.to_theirs(v)
+        if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
+               for n in as_theirs):
+            wrong = tuple(n for n in as_theirs if not close(as_theirs[n], style.to_theirs(
+                reference.gradients(ours, G)[0])[n], 1e-10))
+            return dataclasses.replace(cause, params=wrong)
+    return None
+
+
+def _guard(call: Callable[[], Any], label: str, what: str) -> Any:
+    try:
+        return call()
+    except ImplError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+        raise ImplError(f"{label}: its {what} raised {type(exc).__name__}: {exc}") from None
+
+
+__all__ = ["COURSERA", "LayerReport", "check_layer", "is_layer_target", "load_pair",
+           "partner_name"]
