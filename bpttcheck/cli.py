@@ -121,6 +121,15 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
                      show_default=True, metavar="SECONDS",
                      help="Stop your function if one call takes longer (exit 2)."),
+        click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=3.0,
+                     show_default=True, metavar="SECONDS",
+                     help="When your code is wrong, search this long for a one-line edit "
+                          "that makes it exact (verified at two points; shown as a diff)."),
+        click.option("--no-fix", is_flag=True,
+                     help="Do not search for a fix when your code is wrong."),
+        click.option("--fix-out", metavar="PATH",
+                     help="Write a copy of your file with the verified fix applied (never "
+                          "over your file)."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -129,7 +138,8 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 IMPL_FLAGS = {"impl_names": "--impl-names", "impl_order": "--impl-order",
               "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
-              "timeout": "--timeout"}
+              "timeout": "--timeout", "fix_budget": "--fix-budget", "no_fix": "--no-fix",
+              "fix_out": "--fix-out"}
 
 
 def _impl_request(kwargs: dict[str, Any]) -> Any:
@@ -139,6 +149,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     declared = kwargs.pop("impl_loss")
+    budget, no_fix = kwargs.pop("fix_budget"), kwargs.pop("no_fix")
     if target is None:
         from click.core import ParameterSource
 
@@ -158,7 +169,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     mapping = parse_names(names)
     options = ImplOptions(names=mapping, order=parse_order(order, mapping), factory=factory,
                           timeout=timeout, sample=sample or None)
-    return ImplRequest(target, options, parse_loss(declared))
+    return ImplRequest(target, options, parse_loss(declared), fix=not no_fix, fix_budget=budget)
 
 
 MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
@@ -432,7 +443,10 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     save, quiet, sample = kwargs.pop("save"), kwargs.pop("quiet"), kwargs.pop("sample")
     junit = kwargs.pop("junit")
     directions = kwargs.pop("directions")
+    fix_out = kwargs.pop("fix_out")
     impl = _impl_request(kwargs)
+    if fix_out is not None:
+        _check_fix_out(fix_out, impl)
     spec = resolve(config, kwargs)
     from .outputs import check_writable
 
@@ -467,6 +481,12 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
         from .junit import write
 
         write(report, junit)
+    fix = report.impl.fix if report.impl is not None else None
+    if fix_out is not None and fix is not None:
+        from .fix import patched
+        from .outputs import write_text
+
+        write_text("--fix-out", fix_out, patched(fix))
     if fmt == "json":
         click.echo(report.to_json())
     elif quiet:
@@ -474,10 +494,29 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 
         render_quiet(report, console)
     else:
-        from .render import render
+        from .render import fix_section, render
 
-        render(report, console)
+        render(report, console, fix=fix_section(report, fix_out))
     return int(report.exit_code)
+
+
+def _check_fix_out(path: str, impl: Any) -> None:
+    """--fix-out: a writable path, never the file being checked."""
+    from .errors import SpecError
+    from .outputs import check_writable
+
+    if impl is None:
+        raise SpecError("--fix-out is only used with --impl FILE.py:NAME, which is not given")
+    if not impl.fix:
+        raise SpecError("--fix-out writes the fix the search finds; it cannot be used with "
+                        "--no-fix")
+    check_writable("--fix-out", path)
+    if isinstance(impl.target, str):
+        where = impl.target.rpartition(":")[0]
+        with contextlib.suppress(OSError):
+            if os.path.exists(where) and os.path.samefile(where, path):
+                raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "
+                                "never writes over your code (give another path)")
 
 
 def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:

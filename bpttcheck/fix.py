@@ -110,6 +110,7 @@ class Fix:
     specs: int  # points (specs) verified on
     edits: tuple[Edit, ...]
     elements: int  # gradient elements compared at each point
+    wrong: tuple[str, ...] = ()  # what was wrong before the edit(s)
 
     def to_dict(self) -> dict[str, Any]:
         return {"verified": self.verified, "partial": self.partial,
@@ -185,7 +186,7 @@ class _Line:
         self.raw = text.encode("utf-8")
 
     def seg(self, node: ast.AST) -> str:
-        return self.raw[node.col_offset:node.end_col_offset].decode("utf-8")  # type: ignore[attr-defined]
+        return self.raw[_c0(node):_c1(node)].decode("utf-8")
 
     def splice(self, spans: list[tuple[int, int, str]]) -> str | None:
         raw = self.raw
@@ -198,8 +199,21 @@ class _Line:
         return out if out != self.text else None
 
 
+def _c0(node: ast.AST) -> int:
+    return int(getattr(node, "col_offset", 0))
+
+
+def _c1(node: ast.AST) -> int:
+    return int(getattr(node, "end_col_offset", 0) or 0)
+
+
 def _one_line(node: ast.AST) -> bool:
-    return getattr(node, "lineno", None) is not None and node.lineno == node.end_lineno  # type: ignore[attr-defined]
+    first = getattr(node, "lineno", None)
+    return first is not None and first == getattr(node, "end_lineno", None)
+
+
+def _ln(node: ast.AST) -> int:
+    return int(getattr(node, "lineno", 0))
 
 
 def _atom(node: ast.AST) -> bool:
@@ -261,7 +275,7 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
     cache: dict[int, _Line] = {}
 
     def at(n: ast.AST) -> _Line:
-        k = n.lineno  # type: ignore[attr-defined]
+        k = _ln(n)
         if k not in cache:
             cache[k] = _Line(lines[k - 1])
         return cache[k]
@@ -270,19 +284,19 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         return at(n).seg(n)
 
     def splice(n: ast.AST, spans: list[tuple[int, int, str]]) -> tuple[int, str | None]:
-        return n.lineno, at(n).splice(spans)  # type: ignore[attr-defined]
+        return _ln(n), at(n).splice(spans)
 
     def replace(n: ast.AST, new: str) -> tuple[int, str | None]:
-        return splice(n, [(n.col_offset, n.end_col_offset, new)])  # type: ignore[attr-defined]
+        return splice(n, [(_c0(n), _c1(n), new)])
 
     def insert(n: ast.AST, new: str) -> tuple[int, str | None]:
-        return splice(n, [(n.end_col_offset, n.end_col_offset, new)])  # type: ignore[attr-defined]
+        return splice(n, [(_c1(n), _c1(n), new)])
 
     def gap(a: ast.AST, b: ast.AST) -> str:
-        return at(a).raw[a.end_col_offset:b.col_offset].decode("utf-8")  # type: ignore[attr-defined]
+        return at(a).raw[_c1(a):_c0(b)].decode("utf-8")
 
     def same_line(*ns: ast.AST) -> bool:
-        return all(_one_line(n) for n in ns) and len({n.lineno for n in ns}) == 1  # type: ignore[attr-defined]
+        return all(_one_line(n) for n in ns) and len({_ln(n) for n in ns}) == 1
 
     parents: dict[int, ast.AST] = {}
     roots = _header_exprs(stmt)
@@ -301,14 +315,14 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
 
     def wrapped(n: ast.AST) -> bool:
         raw = at(n).raw
-        before = raw[:n.col_offset].rstrip()  # type: ignore[attr-defined]
-        after = raw[n.end_col_offset:].lstrip()  # type: ignore[attr-defined]
+        before = raw[:_c0(n)].rstrip()
+        after = raw[_c1(n):].lstrip()
         return before.endswith(b"(") and after.startswith(b")")
 
     def kinds(k: str, where: tuple[int, str | None]) -> tuple[int, str, str | None]:
         return where[0], k, where[1]
 
-    sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""  # type: ignore[misc]
+    sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""
     single = _one_line(stmt)
     # whole-statement edits
     if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) and single:
@@ -316,7 +330,7 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and in_loop \
             and same_line(stmt.targets[0], stmt.value):
         t, v = stmt.targets[0], stmt.value
-        yield kinds("accumulate", splice(t, [(t.end_col_offset, v.col_offset,  # type: ignore[arg-type]
+        yield kinds("accumulate", splice(t, [(_c1(t), _c0(v),
                                               gap(t, v).replace("=", "+=", 1))]))
     if isinstance(stmt, ast.AugAssign) and same_line(stmt.target, stmt.value):
         t, v = stmt.target, stmt.value
@@ -324,7 +338,7 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         swaps = {ast.Add: (("+=", "="), ("+=", "-=")), ast.Sub: (("-=", "+="),)}
         for old, new in swaps.get(type(stmt.op), ()):
             kind = "accumulate" if new == "=" else "sign"
-            yield kinds(kind, splice(t, [(t.end_col_offset, v.col_offset,  # type: ignore[arg-type]
+            yield kinds(kind, splice(t, [(_c1(t), _c0(v),
                                           g.replace(old, new, 1))]))
     value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return) else None
     if value is not None and in_loop:
@@ -334,17 +348,18 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         spots = [value] + [n for n in ast.walk(value) if n is not value and _one_line(n)
                            and isinstance(n, ast.BinOp | ast.Name | ast.Subscript | ast.Call)
                            and wrapped(n)]
-        for c in sorted(carried):
-            if c == tname or any(isinstance(n, ast.Name) and n.id == c for n in ast.walk(value)):
+        for cv in sorted(carried):
+            if cv == tname or any(isinstance(n, ast.Name) and n.id == cv
+                                  for n in ast.walk(value)):
                 continue
             for spot in spots:
                 if not _one_line(spot):
                     continue
                 if spot is value and isinstance(value, ast.IfExp | ast.Lambda | ast.Compare
                                                 | ast.BoolOp):
-                    yield kinds("carry", replace(value, f"({seg(value)}) + {c}"))
+                    yield kinds("carry", replace(value, f"({seg(value)}) + {cv}"))
                 else:
-                    yield kinds("carry", insert(spot, f"{sp}+{sp}{c}" if sp else f"+{c}"))
+                    yield kinds("carry", insert(spot, f"{sp}+{sp}{cv}" if sp else f"+{cv}"))
     if isinstance(stmt, ast.For) and _one_line(stmt.iter):
         it = stmt.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed" \
@@ -363,7 +378,7 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         for group in scaled.values():
             if len(group) > 1:
                 yield kinds("scale", splice(group[0], [
-                    (d.col_offset, d.end_col_offset, seg(d.left)) for d in group]))
+                    (_c0(d), _c1(d), seg(d.left)) for d in group]))
         for n in ast.walk(root):
             if not _one_line(n) or n is stmt:
                 continue
@@ -391,8 +406,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 pair = (n.args[0], n.args[1])
             if pair is not None and same_line(*pair):
                 a, b = pair
-                yield kinds("operands", splice(a, [(a.col_offset, a.end_col_offset, seg(b)),  # type: ignore[attr-defined]
-                                                   (b.col_offset, b.end_col_offset, seg(a))]))  # type: ignore[attr-defined]
+                yield kinds("operands", splice(a, [(_c0(a), _c1(a), seg(b)),
+                                                   (_c0(b), _c1(b), seg(a))]))
             if isinstance(n, ast.Constant) and isinstance(n.value, str):
                 m = re.fullmatch(r"(\s*\w+\s*,\s*\w+\s*->\s*)(\w+)(\s*)", n.value)
                 if m and len(m.group(2)) == 2:
@@ -426,19 +441,14 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 a, b = n.left, n.comparators[0]
                 op = re.search(r"[<>]=?", gap(a, b))
                 if new_op is not None and op:
-                    yield kinds("bound", splice(a, [(a.end_col_offset + op.start(),  # type: ignore[attr-defined]
-                                                     a.end_col_offset + op.end(), new_op)]))  # type: ignore[attr-defined]
+                    yield kinds("bound", splice(a, [(_c1(a) + op.start(),
+                                                     _c1(a) + op.end(), new_op)]))
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                     and n.func.id in ("range", "xrange") and isinstance(stmt, ast.For):
                 for arg in n.args[:2]:
                     if not _one_line(arg):
                         continue
-                    k: int | None = None
-                    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub) \
-                            and isinstance(arg.operand, ast.Constant):
-                        k = -int(arg.operand.value)
-                    elif isinstance(arg, ast.Constant) and isinstance(arg.value, int):
-                        k = int(arg.value)
+                    k = _int_of(arg)
                     if k is not None:
                         yield kinds("bound", replace(arg, str(k - 1)))
                         yield kinds("bound", replace(arg, str(k + 1)))
@@ -456,7 +466,7 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 g = gap(a, b)
                 new_gap = g.replace("-", "+", 1) if isinstance(n.op, ast.Sub) else \
                     g.replace("+", "-", 1)
-                yield kinds("sign", splice(a, [(a.end_col_offset, b.col_offset, new_gap)]))  # type: ignore[arg-type]
+                yield kinds("sign", splice(a, [(_c1(a), _c0(b), new_gap)]))
             # the tanh derivative: (1 - h) or (1 - h)**2 for 1 - h*h
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(
                     n.left, ast.Constant) and n.left.value == 1 and _atom(n.right) \
@@ -762,7 +772,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
             if s is None or len(s.errors) < len(problems):
                 continue
             if not s.wrong(rtol):
-                fix = Fix(True, False, (), s.worst, len(problems), (edit,), elements)
+                fix = Fix(True, False, (), s.worst, len(problems), (edit,), elements, wrong)
                 return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
             if no_worse(s):
                 partials.append((c, s))
@@ -783,13 +793,14 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                 pairs += 1
                 tried += 1
                 if s is not None and len(s.errors) == len(problems) and not s.wrong(rtol):
-                    fix = Fix(True, False, (), s.worst, len(problems), edits, elements)
+                    fix = Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
                     return Outcome(fix, tried, len(cands), lines, time.monotonic() - start,
                                    wrong)
         if partials:
             c, s = partials[0]
             edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-            fix = Fix(False, True, s.wrong(rtol), s.worst, len(problems), (edit,), elements)
+            fix = Fix(False, True, s.wrong(rtol), s.worst, len(problems), (edit,), elements,
+                      wrong)
             return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
         return Outcome(None, tried, len(cands), lines, time.monotonic() - start, wrong)
     finally:
@@ -805,3 +816,43 @@ def unified(fix: Fix, label: str) -> list[str]:
         out.append(f"-{e.before}")
         out.extend(f"+{a}" for a in e.after.split("\n") if e.after)
     return out
+
+
+def attach(report: Any, request: Any, spec: Spec) -> Any:
+    """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
+    ``request`` (an ImplRequest with ``fix=True``)."""
+    from . import prose
+
+    if not isinstance(request.target, str):
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "the function was passed in from Python, not read from a file"))
+    factor = request.loss.factor(spec.seq)
+    if factor is None:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "with --impl-loss own there is no reference gradient to verify an edit against"))
+    try:
+        out = search(request.target, request.options, spec, request.fix_budget, factor)
+    except (ImplError, OSError, UnicodeDecodeError) as exc:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(str(exc)))
+    if out.fix is not None:
+        return dataclasses.replace(report, fix=out.fix, fix_reason=None)
+    if out.why:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
+    return dataclasses.replace(report, fix_reason=prose.fix_none(out.tried, out.generated,
+                                                                  out.lines, out.seconds))
+
+
+def heading(fix: Fix) -> str:
+    """The sentence above the diff."""
+    from . import prose
+
+    if fix.verified:
+        return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits))
+    fixed = [n for n in fix.wrong if n not in fix.remaining and n != "loss"]
+    return prose.fix_partial(fixed, fix.remaining, fix.specs)
+
+
+def patched(fix: Fix) -> str:
+    """The user's file with the fix applied (read again: it is never written)."""
+    path = Path(fix.edits[0].path)
+    return apply(path.read_bytes().decode("utf-8"), list(fix.edits))
