@@ -125,8 +125,9 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, metavar="SECONDS",
                      help="When your code is wrong, search this long for a one-line edit "
                           "that makes it exact (verified at two points; shown as a diff)."),
-        click.option("--no-fix", is_flag=True,
-                     help="Do not search for a fix when your code is wrong."),
+        click.option("--no-fix", is_flag=True, envvar="BPTTCHECK_NO_FIX",
+                     help="Do not search for a fix when your code is wrong (or set "
+                          "BPTTCHECK_NO_FIX=1)."),
         click.option("--fix-out", metavar="PATH",
                      help="Write a copy of your file with the verified fix applied (never "
                           "over your file)."),
