@@ -387,14 +387,14 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             # transposes
             if isinstance(n, ast.Attribute) and n.attr == "T":
                 yield kinds("transpose", replace(n, seg(n.value)))
-            elif isinstance(n, ast.Name | ast.Attribute | ast.Subscript) and load \
+            elif isinstance(n, ast.Name | ast.Attribute | ast.Subscript | ast.Call) and load \
                     and not in_index(n) \
                     and not (isinstance(n, ast.Name) and n.id in MODULES) \
                     and not (isinstance(parent, ast.Call) and parent.func is n) \
-                    and (isinstance(parent, ast.BinOp | ast.Call) or (
-                        isinstance(parent, ast.Attribute) and parent.attr == "dot")):
+                    and (_product(parent) or (isinstance(parent, ast.Attribute)
+                                              and parent.attr == "dot")):
                 yield kinds("transpose", insert(n, ".T"))
-            if isinstance(n, ast.Call) and load and not in_index(n) and isinstance(
+            if _product(n) and not in_index(n) and isinstance(
                     parent, ast.Assign | ast.AugAssign | ast.BinOp | ast.Return | ast.Dict):
                 yield kinds("transpose", insert(n, ".T"))
             # operands of a product, an einsum's output
@@ -503,6 +503,20 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                         yield kinds("swap", replace(n, other))
 
 
+PRODUCTS = frozenset({"dot", "outer", "matmul", "einsum", "inner", "kron"})
+
+
+def _product(node: ast.AST | None) -> bool:
+    """A matrix product: ``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.outer(a, b)``."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.MatMult)
+    if isinstance(node, ast.Call):
+        f = node.func
+        return (isinstance(f, ast.Attribute) and f.attr in PRODUCTS) or (
+            isinstance(f, ast.Name) and f.id in PRODUCTS)
+    return False
+
+
 def _int_of(node: ast.expr | None) -> int | None:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
@@ -567,6 +581,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     first = defs[0] if defs else None
     for func in defs:
         assigned, carried = _names(func)
+        flows = _flows(func, lines, bad, good)
         loops: set[int] = set()
         for stmt in _statements(func.body):
             if isinstance(stmt, ast.For | ast.While):
@@ -577,6 +592,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 continue
             text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
             relevance = _relevance(stmt, text, bad, good, carried, recursion, everything)
+            relevance += _flow_score(stmt, flows)
             for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
                                                  id(stmt) in loops or func is not first):
                 if after is None or (lineno, after) in out:
@@ -595,6 +611,97 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
 
 
+def _defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
+    """Names a statement writes (the base name of each target) and reads."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, ast.AugAssign | ast.AnnAssign | ast.For):
+        targets = [stmt.target]
+    defs: set[str] = set()
+    for t in targets:
+        for n in ast.walk(t):
+            if isinstance(n, ast.Name):
+                defs.add(n.id)
+    uses = {n.id for root in _header_exprs(stmt) for n in ast.walk(root)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(stmt, ast.AugAssign):
+        uses |= defs
+    return defs, uses
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flows:
+    """Names that feed the wrong parameters' gradients, and those that feed the right ones."""
+
+    bad: frozenset[str]
+    good: frozenset[str]
+    bad_sinks: frozenset[int]  # id() of statements that write a wrong parameter's gradient
+    good_sinks: frozenset[int]
+
+
+def _flows(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str]) -> _Flows:
+    """A backward slice over names: from the statements that mention a gradient (the
+    parameter's name, ``dNAME``, a ``"NAME"`` key), through every statement that writes a
+    name they read. Coarse (names, not values), but enough to rank lines."""
+    stmts = [s for s in _statements(func.body)
+             if not isinstance(s, ast.FunctionDef | ast.ClassDef)]
+    info = {id(s): _defs_uses(s) for s in stmts}
+
+    def text(s: ast.stmt) -> str:
+        return "\n".join(lines[s.lineno - 1:s.end_lineno or s.lineno])
+
+    def closure(aliases: set[str]) -> tuple[frozenset[str], frozenset[int]]:
+        if not aliases:
+            return frozenset(), frozenset()
+        sinks: set[int] = set()
+        names: set[str] = set()
+        for s in stmts:
+            if not isinstance(s, ast.Assign | ast.AugAssign | ast.Return | ast.Expr):
+                continue
+            for k in range(s.lineno, (s.end_lineno or s.lineno) + 1):
+                if not _mentions(lines[k - 1], aliases):
+                    continue
+                sinks.add(id(s))
+                on_line = [n for n in ast.walk(s) if isinstance(n, ast.Name)
+                           and isinstance(n.ctx, ast.Load) and _ln(n) == k]
+                exact = {n.id for n in on_line if n.id in aliases}
+                if exact and not (exact & info[id(s)][0]):  # `return dWxh, ...`
+                    names |= exact
+                else:  # `dWhh += ...`, `"W": Dz @ S.T`, `g["Whh"] += ...`
+                    names |= {n.id for n in on_line} | (info[id(s)][1] if exact else set())
+        names -= MODULES
+        changed = True
+        while changed:
+            changed = False
+            for s in stmts:
+                defs, uses = info[id(s)]
+                if defs & names and not uses <= names:
+                    names |= uses
+                    changed = True
+        return frozenset(names), frozenset(sinks)
+
+    b, bs = closure(bad)
+    g, gs = closure(good)
+    return _Flows(b, g, bs, gs)
+
+
+def _flow_score(stmt: ast.stmt, flows: _Flows) -> float:
+    """Lines feeding only the wrong gradients first; lines feeding only right ones last."""
+    defs, _ = _defs_uses(stmt)
+    to_bad = id(stmt) in flows.bad_sinks or bool(defs & flows.bad)
+    to_good = id(stmt) in flows.good_sinks or bool(defs & flows.good)
+    if isinstance(stmt, ast.For | ast.While | ast.If):
+        return 1.0
+    if to_bad and not to_good:
+        return 5.0
+    if to_bad:
+        return 1.0
+    if to_good:
+        return -5.0
+    return -1.0
+
+
 def _relevance(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carried: set[str],
                recursion: bool, everything: bool) -> float:
     """How well an edit of this line could explain which parameters were measured wrong."""
@@ -603,16 +710,12 @@ def _relevance(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carried
     writes_carried = any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
                          and n.id in carried for n in ast.walk(stmt)
                          if not isinstance(stmt, ast.For | ast.While | ast.If))
-    if recursion or everything:
-        if writes_carried:
-            return 6.0
-        if not mentions_bad and not mentions_good:
-            return 4.0
-        return 2.0 if mentions_bad and not (recursion and mentions_good) else -3.0
-    if mentions_bad:
-        return 4.0
-    if mentions_good:
-        return -3.0
+    if recursion and writes_carried:
+        return 3.0
+    if mentions_bad and not everything:
+        return 1.0
+    if mentions_good and not mentions_bad:
+        return -1.0
     return 0.0
 
 
