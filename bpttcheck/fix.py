@@ -787,7 +787,8 @@ class _Trials:
         try:
             if self.code is None or not self.code.alive:
                 self.code = RemoteCode(target, dataclasses.replace(
-                    self.options, timeout=min(CALL_TIMEOUT, left)), self.sizes)
+                    self.options, timeout=min(CALL_TIMEOUT, left)), self.sizes,
+                    extra_path=extra)
             else:
                 self.code.reload(target, min(LOAD_TIMEOUT, left), extra)
         except ImplError:

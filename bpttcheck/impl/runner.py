@@ -75,7 +75,8 @@ class RemoteCode:
     """The user's code in a child process, with :class:`~.adapters.UserCode`'s interface."""
 
     def __init__(self, target: str, options: ImplOptions, sizes: Mapping[str, int],
-                 time_budget: float | None = None, memory: int = MEMORY_LIMIT) -> None:
+                 time_budget: float | None = None, memory: int = MEMORY_LIMIT,
+                 extra_path: tuple[str, ...] = ()) -> None:
         self.options = options
         self.target = target
         self.time_budget = time_budget
@@ -98,7 +99,7 @@ class RemoteCode:
                                            self._recv_conn, self._out)
         self._sizes, self._memory = dict(sizes), memory
         child_options = dataclasses.replace(options, timeout=0.0)  # the parent times calls
-        meta = self._request(("init", list(sys.path), os.getcwd(), target, child_options,
+        meta = self._request(("init", [*sys.path, *extra_path], os.getcwd(), target, child_options,
                               dict(sizes), memory), START_TIMEOUT, f"loading {target}")
         self.loaded = LoadInfo(Path(meta["path"]), meta["name"], meta["python2"],
                                meta["summary"])
