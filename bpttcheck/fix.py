@@ -263,6 +263,8 @@ def _same_role(a: str, b: str) -> bool:
         return True
     if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
         return True
+    if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
+        return True
     ta = {t for t in re.split(r"_|\d", a.lower()) if len(t) >= 2}
     tb = {t for t in re.split(r"_|\d", b.lower()) if len(t) >= 2}
     return bool(ta & tb) and a.rstrip("s") != b.rstrip("s")
@@ -396,7 +398,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 yield kinds("transpose", insert(n, ".T"))
             if _product(n) and not in_index(n) and isinstance(
                     parent, ast.Assign | ast.AugAssign | ast.BinOp | ast.Return | ast.Dict):
-                yield kinds("transpose", insert(n, ".T"))
+                yield kinds("transpose", insert(n, ".T") if isinstance(n, ast.Call)
+                            else replace(n, f"({seg(n)}).T"))
             # operands of a product, an einsum's output
             pair: tuple[ast.AST, ast.AST] | None = None
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
