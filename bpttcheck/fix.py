@@ -851,6 +851,10 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            "the unedited copy did not run within the budget")
         wrong = base.wrong(rtol)
+        if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
+            return Outcome(None, 0, 0, (), time.monotonic() - start, (),
+                           "its loss and gradient agree with the reference at both points; "
+                           "what is wrong (above) is not what the search repairs")
         cands = candidates(text, path, name, tuple(w for w in wrong if w != "loss"), theirs)
         lines = tuple(sorted({c.line for c in cands}))
 

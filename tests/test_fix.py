@@ -171,3 +171,10 @@ def test_api_searches_only_when_asked(transpose_bug: Path) -> None:
     asked = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), fix=True,
                             fix_budget=20.0, **kw)
     assert asked.impl is not None and asked.impl.fix is not None and asked.impl.fix.verified
+
+
+def test_nothing_is_proposed_when_loss_and_gradient_are_already_right(tmp_path: Path) -> None:
+    path = tmp_path / "ok.py"
+    shutil.copy(CORPUS / "ok_uvw.py", path)
+    out = fix.search(f"{path}:{selftest_target(path)}", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is None and out.tried == 0 and "agree with the reference" in out.why
