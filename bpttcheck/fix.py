@@ -265,6 +265,8 @@ def _same_role(a: str, b: str) -> bool:
         return True
     if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
         return True
+    if len(a) == len(b) and "_" in a and a.rsplit("_", 1)[0] == b.rsplit("_", 1)[0]:
+        return True  # e_h / e_a
     ta = {t for t in re.split(r"_|\d", a.lower()) if len(t) >= 2}
     tb = {t for t in re.split(r"_|\d", b.lower()) if len(t) >= 2}
     return bool(ta & tb) and a.rstrip("s") != b.rstrip("s")
@@ -370,6 +372,14 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
                 and it.func.id in ("range", "xrange"):
             yield kinds("loop", replace(it, f"reversed({seg(it)})"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("enumerate", "zip"):
+            yield kinds("loop", replace(it, f"reversed(list({seg(it)}))"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id == "reversed" and len(it.args) == 1 \
+                and isinstance(it.args[0], ast.Call) and isinstance(it.args[0].func, ast.Name) \
+                and it.args[0].func.id == "list" and len(it.args[0].args) == 1:
+            yield kinds("loop", replace(it, seg(it.args[0].args[0])))
     # node edits
     for root in roots:
         # the same scale everywhere on a line (`return dW / n, db / n`)
