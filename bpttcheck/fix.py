@@ -326,6 +326,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
     def kinds(k: str, where: tuple[int, str | None]) -> tuple[int, str, str | None]:
         return where[0], k, where[1]
 
+    written, _ = _defs_uses(stmt)  # `dbh += dbh` is never the fix
+    gradients = {f"d{p}" for p in PARAM_NAMES}  # dWxh for dWhh: a wrong accumulator, rare
     sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""
     single = _one_line(stmt)
     # whole-statement edits
@@ -512,7 +514,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             # a variable of the same role
             if isinstance(n, ast.Name) and load and n.id in assigned:
                 for other in sorted(assigned):
-                    if _same_role(n.id, other):
+                    if _same_role(n.id, other) and other not in written \
+                            and not (n.id in gradients and other in gradients):
                         yield kinds("swap", replace(n, other))
 
 
@@ -604,7 +607,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                     or stmt.end_lineno > len(lines):
                 continue
             text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
-            relevance = _relevance(stmt, text, bad, good, carried, recursion, everything)
+            relevance = _relevance(stmt, text, {a for a in bad if a.startswith("d")},
+                                   {a for a in good if a.startswith("d")}, carried, recursion,
+                                   everything)
             relevance += _flow_score(stmt, flows)
             for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
                                                  id(stmt) in loops or func is not first):
@@ -669,18 +674,24 @@ def _flows(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str
             return frozenset(), frozenset()
         sinks: set[int] = set()
         names: set[str] = set()
+        # a gradient is written where dNAME, or a "NAME" key, appears (not the weight NAME)
+        grads = {a for a in aliases if a.startswith("d")}
+        bare = "|".join(re.escape(a) for a in aliases if not a.startswith("d"))
+        quoted = re.compile(rf"""["']({bare})["']""" if bare else r"(?!x)x")
         for s in stmts:
             if not isinstance(s, ast.Assign | ast.AugAssign | ast.Return | ast.Expr):
                 continue
             for k in range(s.lineno, (s.end_lineno or s.lineno) + 1):
-                if not _mentions(lines[k - 1], aliases):
+                if not (_mentions(lines[k - 1], grads) or quoted.search(lines[k - 1])):
                     continue
                 sinks.add(id(s))
                 on_line = [n for n in ast.walk(s) if isinstance(n, ast.Name)
                            and isinstance(n.ctx, ast.Load) and _ln(n) == k]
                 exact = {n.id for n in on_line if n.id in aliases}
-                if exact and not (exact & info[id(s)][0]):  # `return dWxh, ...`
-                    names |= exact
+                passed = {a.id for c in ast.walk(s) if isinstance(c, ast.Call)
+                          for arg in c.args for a in ast.walk(arg) if isinstance(a, ast.Name)}
+                if exact and not (exact & info[id(s)][0]) and not (exact & passed):
+                    names |= exact  # `return dWxh, ...`
                 else:  # `dWhh += ...`, `"W": Dz @ S.T`, `g["Whh"] += ...`
                     names |= {n.id for n in on_line} | (info[id(s)][1] if exact else set())
         names -= MODULES
