@@ -19,10 +19,13 @@ another of the same role (``dh``/``dhraw``, ``seq_in``/``seq_out``); the loop
 direction (``reversed(range(..))`` <-> ``range(..)``); the tanh derivative
 ``(1 - h)`` or ``(1 - h)**2`` -> ``(1 - h*h)``; one statement deleted.
 
-They are **ranked** by how well they could explain what was measured: lines
-that mention a wrong parameter first, then (when only the hidden-state
-parameters are wrong) the lines of the recursion, and common bug kinds before
-rare ones.
+They are **ranked** by how well they could explain what was measured (the
+unedited copy is run first, to see which parameters are wrong): a backward slice
+over names, from the lines that write each parameter's gradient (``dNAME``, a
+``"NAME"`` key), puts lines that feed only the wrong gradients first and lines
+that feed only right ones last; when exactly Wxh, Whh and bh are wrong, the line
+that writes the carried gradient gets a bonus; common bug kinds come before rare
+ones.
 
 **Verification** (:func:`search`): each candidate source is written to a
 temporary directory (never over the user's file) and loaded in a child process
@@ -50,11 +53,12 @@ from typing import Any
 
 import numpy as np
 
+from . import prose
 from .compare import rel_error, tolerance
 from .engines import Options
 from .engines import reference as reference_engine
 from .errors import ImplError
-from .impl.loader import resolve_path, split_target
+from .impl.loader import read_source, resolve_path, split_target
 from .impl.options import ImplOptions
 from .impl.runner import RemoteCode
 from .impl.source import read as read_source_nodes
@@ -858,11 +862,11 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     deadline = start + budget
     where, name = split_target(target)
     path = resolve_path(where)
-    text = path.read_bytes().decode("utf-8")
+    text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader reads it
     problems = [build(second_point(spec)), build(spec)]  # the stricter point first
     rtol = tolerance(spec, "impl", "reference")
     if theirs is None:  # our name -> theirs, from --impl-names
-        theirs = {ours: name for name, ours in options.names.items()}
+        theirs = {ours: mine for mine, ours in options.names.items()}
     trials = _Trials(target, options, problems, factor, deadline)
     elements = sum(p.size for p in problems[0].params.values())
     tried = 0
@@ -870,12 +874,11 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
         base = trials.score(text)
         if base is None:
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
-                           "the unedited copy did not run within the budget")
+                           prose.fix_unrunnable(budget))
         wrong = base.wrong(rtol)
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
-                           "its loss and gradient agree with the reference at both points; "
-                           "what is wrong (above) is not what the search repairs")
+                           prose.fix_nothing_wrong())
         cands = candidates(text, path, name, tuple(w for w in wrong if w != "loss"), theirs)
         lines = tuple(sorted({c.line for c in cands}))
 
@@ -953,7 +956,6 @@ def unified(fix: Fix, label: str) -> list[str]:
 def attach(report: Any, request: Any, spec: Spec) -> Any:
     """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
     ``request`` (an ImplRequest with ``fix=True``)."""
-    from . import prose
 
     if not isinstance(request.target, str):
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
@@ -976,7 +978,6 @@ def attach(report: Any, request: Any, spec: Spec) -> Any:
 
 def heading(fix: Fix) -> str:
     """The sentence above the diff."""
-    from . import prose
 
     if fix.verified:
         return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits))

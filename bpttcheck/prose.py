@@ -569,6 +569,16 @@ def fix_none(tried: int, generated: int, lines: Sequence[int], seconds: float) -
             f"{where} in {seconds:.1f} s; the likely cause above is what was measured")
 
 
+def fix_unrunnable(budget: float) -> str:
+    return (f"your unedited file, copied, did not run within the {budget:g} s of "
+            "--fix-budget")
+
+
+def fix_nothing_wrong() -> str:
+    return ("its loss and gradient agree with the reference at both points; what is wrong "
+            "(above) is not something a one-line edit of the gradient is searched for")
+
+
 def fix_skipped(why: str) -> str:
     return f"No fix searched: {why}"
 
