@@ -178,3 +178,18 @@ def test_nothing_is_proposed_when_loss_and_gradient_are_already_right(tmp_path: 
     shutil.copy(CORPUS / "ok_uvw.py", path)
     out = fix.search(f"{path}:{selftest_target(path)}", ImplOptions(), TINY_SPEC, budget=20.0)
     assert out.fix is None and out.tried == 0 and "agree with the reference" in out.why
+
+
+def test_no_fix_found_says_what_was_tried(transpose_bug: Path) -> None:
+    import bpttcheck
+
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    transpose_bug.write_text(text.replace("        dby += dy\n", "        dby += np.abs(dy)\n"))
+    report = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), fix=True,
+                             fix_budget=1.5, hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5,
+                             hprev="random")
+    assert report.impl is not None and not report.passed
+    assert report.impl.fix is None
+    reason = report.impl.fix_reason or ""
+    assert reason.startswith("No verified one-line fix: tried ") and " over lines " in reason
+    assert report.impl.to_dict()["fix"] is None
