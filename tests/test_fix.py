@@ -193,3 +193,15 @@ def test_no_fix_found_says_what_was_tried(transpose_bug: Path) -> None:
     reason = report.impl.fix_reason or ""
     assert reason.startswith("No verified one-line fix: tried ") and " over lines " in reason
     assert report.impl.to_dict()["fix"] is None
+
+
+def test_a_file_importing_a_sibling_module_is_searched(transpose_bug: Path) -> None:
+    (transpose_bug.parent / "helpers_fix.py").write_text(
+        "def dtanh(h):\n    return 1 - h * h\n")
+    text = transpose_bug.read_text().replace(
+        "import numpy as np\n", "import numpy as np\nfrom helpers_fix import dtanh\n", 1)
+    text = text.replace("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = dtanh(hs[t]) * dh")
+    transpose_bug.write_text(text)
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    assert "Whh.T" in out.fix.edits[0].after
