@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def check(config: str | None = None, impl: Any = None, *,
           engines: tuple[str, ...] = ("tutorial", "reference", "numeric"),
           sample: int | None = None, directions: int | None = None,
-          **overrides: Any) -> Report:
+          fix: bool = False, fix_budget: float = 3.0, **overrides: Any) -> Report:
     """Run the three-way check and return its :class:`~bpttcheck.report.Report`.
 
     ``config`` is an optional TOML spec; keyword arguments override its fields,
@@ -34,7 +34,10 @@ def check(config: str | None = None, impl: Any = None, *,
     (in a notebook: the live function, its helpers included; the report shows
     inline), or a
     :class:`bpttcheck.impl.ImplRequest` carrying name mapping and options.
-    ``sample`` and ``directions`` are ``--sample`` and ``--directions``.
+    ``sample`` and ``directions`` are ``--sample`` and ``--directions``. With
+    ``fix=True`` (and ``impl`` a file target), a wrong function gets a search for a
+    verified one-line fix (``report.impl.fix``; see :mod:`bpttcheck.fix`), for up to
+    ``fix_budget`` seconds; it never runs unless asked.
     """
     from . import checker
     from .spec import resolve
@@ -44,6 +47,10 @@ def check(config: str | None = None, impl: Any = None, *,
         from .impl import ImplRequest
 
         request = impl if isinstance(impl, ImplRequest) else ImplRequest(impl)
+        if fix:
+            import dataclasses
+
+            request = dataclasses.replace(request, fix=True, fix_budget=fix_budget)
     return checker.run(resolve(config, overrides), engines, sample=sample,
                        directions=directions, impl=request)
 

@@ -112,6 +112,10 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
+        if impl.fix and not impl_report.passed:
+            from .fix import attach
+
+            impl_report = attach(impl_report, impl, spec)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
                   sample=sample, impl=impl_report, directions=screened,
                   warnings=(skipped,) if skipped else ())

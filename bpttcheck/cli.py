@@ -133,6 +133,16 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
                      show_default=True, metavar="SECONDS",
                      help="Stop your function if one call takes longer (exit 2)."),
+        click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=3.0,
+                     show_default=True, metavar="SECONDS",
+                     help="When your code is wrong, search this long for a one-line edit "
+                          "that makes it exact (verified at two points; shown as a diff)."),
+        click.option("--no-fix", is_flag=True, envvar="BPTTCHECK_NO_FIX",
+                     help="Do not search for a fix when your code is wrong (or set "
+                          "BPTTCHECK_NO_FIX=1)."),
+        click.option("--fix-out", metavar="PATH",
+                     help="Write a copy of your file with the verified fix applied (never "
+                          "over your file)."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -142,7 +152,8 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
 IMPL_FLAGS = {"impl_names": "--impl-names", "impl_set": "--impl-set",
               "impl_order": "--impl-order", "impl_forward": "--impl-forward",
               "impl_factory": "--impl-factory", "impl_sample": "--impl-sample",
-              "timeout": "--timeout"}
+              "timeout": "--timeout", "fix_budget": "--fix-budget", "no_fix": "--no-fix",
+              "fix_out": "--fix-out"}
 
 
 def _impl_request(kwargs: dict[str, Any]) -> Any:
@@ -153,6 +164,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     values = kwargs.pop("impl_set")
     declared = kwargs.pop("impl_loss")
+    budget, no_fix = kwargs.pop("fix_budget"), kwargs.pop("no_fix")
     if target is None:
         kwargs.pop("impl_forward", None)
         from click.core import ParameterSource
@@ -175,7 +187,7 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
     options = ImplOptions(names=mapping, values=parse_values(values),
                           order=parse_order(order, mapping), factory=factory,
                           timeout=timeout, sample=sample or None)
-    return ImplRequest(target, options, parse_loss(declared))
+    return ImplRequest(target, options, parse_loss(declared), fix=not no_fix, fix_budget=budget)
 
 
 MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
@@ -474,8 +486,11 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     junit = kwargs.pop("junit")
     directions = kwargs.pop("directions")
     forward = kwargs.get("impl_forward")
+    fix_out = kwargs.pop("fix_out")
     impl = _impl_request(kwargs)
     kwargs.pop("impl_forward", None)
+    if fix_out is not None:
+        _check_fix_out(fix_out, impl)
     spec = resolve(config, kwargs)
     if impl is not None and isinstance(impl.target, str):
         from .layers import is_layer_target
@@ -492,7 +507,8 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
                                        "--impl-names": impl.options.names,
                                        "--impl-order": impl.options.order,
                                        "--impl-factory": impl.options.factory,
-                                       "--impl-loss": impl.loss.flag})
+                                       "--impl-loss": impl.loss.flag,
+                                       "--fix-out": fix_out})
             finally:
                 layer.close()
     from .outputs import check_writable
@@ -528,6 +544,12 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
         from .junit import write
 
         write(report, junit)
+    fix = report.impl.fix if report.impl is not None else None
+    if fix_out is not None and fix is not None:
+        from .fix import patched
+        from .outputs import write_text
+
+        write_text("--fix-out", fix_out, patched(fix))
     if fmt == "json":
         click.echo(report.to_json())
     elif quiet:
@@ -535,10 +557,29 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
 
         render_quiet(report, console)
     else:
-        from .render import render
+        from .render import fix_section, render
 
-        render(report, console)
+        render(report, console, fix=fix_section(report, fix_out))
     return int(report.exit_code)
+
+
+def _check_fix_out(path: str, impl: Any) -> None:
+    """--fix-out: a writable path, never the file being checked."""
+    from .errors import SpecError
+    from .outputs import check_writable
+
+    if impl is None:
+        raise SpecError("--fix-out is only used with --impl FILE.py:NAME, which is not given")
+    if not impl.fix:
+        raise SpecError("--fix-out writes the fix the search finds; it cannot be used with "
+                        "--no-fix")
+    check_writable("--fix-out", path)
+    if isinstance(impl.target, str):
+        where = impl.target.rpartition(":")[0]
+        with contextlib.suppress(OSError):
+            if os.path.exists(where) and os.path.samefile(where, path):
+                raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "
+                                "never writes over your code (give another path)")
 
 
 def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:

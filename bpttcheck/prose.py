@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
@@ -714,3 +715,55 @@ def layer_lines(report: Any) -> list[str]:
     out.extend(f"{FAIL_MARK} {f}" for f in report.findings)
     out.append(layer_headline(report))
     return out
+
+
+# -- the fix search (bpttcheck.fix) -----------------------------------------------------
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``3-5, 9``."""
+    out: list[str] = []
+    for n in sorted(set(lines)):
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+def fix_found(elements: int, max_rel: float, specs: int, edits: int) -> str:
+    what = "this edit" if edits == 1 else f"these {edits} edits"
+    return (f"Fix found (verified: with {what} your function matches the reference on all "
+            f"{elements} gradient elements and in its loss, max rel {sci(max_rel)}, at "
+            f"{plural(specs, 'independent point')}):")
+
+
+def fix_partial(fixed: Sequence[str], remaining: Sequence[str], specs: int) -> str:
+    names = join_names([f"d{n}" if n != "loss" else "the loss" for n in remaining])
+    made = join_names([f"d{n}" for n in fixed]) if fixed else "the loss"
+    verb = "is" if len(remaining) == 1 else "are"
+    return (f"Partial fix (verified at {plural(specs, 'independent point')}: it makes {made} "
+            f"exact and no parameter worse); with this edit only {names} {verb} still wrong:")
+
+
+def fix_none(tried: int, generated: int, lines: Sequence[int], seconds: float) -> str:
+    where = f" over lines {line_ranges(lines)}" if lines else ""
+    return (f"No verified one-line fix: tried {tried} of {plural(generated, 'candidate edit')}"
+            f"{where} in {seconds:.1f} s; the likely cause above is what was measured")
+
+
+def fix_unrunnable(budget: float) -> str:
+    return (f"your unedited file, copied, did not run within the {budget:g} s of "
+            "--fix-budget")
+
+
+def fix_nothing_wrong() -> str:
+    return ("its loss and gradient agree with the reference at both points; what is wrong "
+            "(above) is not something a one-line edit of the gradient is searched for")
+
+
+def fix_skipped(why: str) -> str:
+    return f"No fix searched: {why}"
+
+
+def fix_written(path: str) -> str:
+    return f"Patched copy written to {path} (your file is unchanged)."

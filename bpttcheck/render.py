@@ -121,6 +121,28 @@ def tables(report: Report, width: int | None = None) -> list[Table]:
     return out
 
 
+def fix_section(report: Report, written: str | None = None) -> list[RenderableType]:
+    """The fix search's result (``--impl``): a sentence, then the edits as a unified diff;
+    or, when nothing verified was found, what was tried."""
+    impl = report.impl
+    if impl is None or report.passed:
+        return []
+    if impl.fix is None:
+        return [Text(impl.fix_reason, style="dim")] if impl.fix_reason else []
+    from .fix import heading, unified
+    from .prose import fix_written
+
+    out: list[RenderableType] = [Text(heading(impl.fix), style="bold")]
+    for line in unified(impl.fix, impl.fix.edits[0].path):
+        style = ("red" if line.startswith("-") and not line.startswith("---") else
+                 "green" if line.startswith("+") and not line.startswith("+++") else
+                 "cyan" if line.startswith("@@") else "bold")
+        out.append(Text("  " + line, style=style))
+    if written:
+        out.append(Text(fix_written(written), style="dim"))
+    return out
+
+
 def render(report: Report, console: Console, fix: Sequence[RenderableType] = ()) -> None:
     """Details first, in a calm style (the table, its legend, the findings, notes), then
     ``fix`` (a suggested fix, when one was found), then the headline as the last line."""
@@ -146,7 +168,8 @@ def render(report: Report, console: Console, fix: Sequence[RenderableType] = ())
     for note in report.notes():
         console.print(Text("note: " + note, style="dim yellow"))
     for part in fix:  # the slot for a suggested fix (a diff), between details and headline
-        console.print(part)
+        diff = isinstance(part, Text) and part.plain.startswith("  ")  # never wrap code
+        console.print(part, highlight=False, soft_wrap=diff)
     console.print()
     headline(report, console)
 

@@ -14,6 +14,13 @@ from bpttcheck.spec import Spec, resolve
 SMALL = {"hidden": 6, "seq": 5, "vocab": 4, "seed": 3, "init_scale": 0.5, "hprev": "random"}
 
 
+@pytest.fixture(autouse=True)
+def _no_fix_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI searches a fix for wrong --impl code by default; tests ask for it explicitly
+    (tests/test_fix.py), so that the others stay fast."""
+    monkeypatch.setenv("BPTTCHECK_NO_FIX", "1")
+
+
 @pytest.fixture
 def small_spec() -> Spec:
     return resolve(overrides=SMALL)

@@ -144,6 +144,8 @@ class ImplRequest:
     target: str | Callable[..., Any]  # a string from the CLI; a function from the API
     options: ImplOptions = dataclasses.field(default_factory=ImplOptions)
     loss: DeclaredLoss = dataclasses.field(default_factory=DeclaredLoss)
+    fix: bool = False  # search a verified one-line fix when the code is wrong (bpttcheck.fix)
+    fix_budget: float = 3.0  # seconds for that search
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +213,8 @@ class ImplReport:
     precision: str = "float64"
     points: tuple[PointCheck, ...] = ()
     failures: tuple[str, ...] = ()  # failing comparisons in words, both points
+    fix: Any = None  # a bpttcheck.fix.Fix, when a search found one
+    fix_reason: str | None = None  # when a search ran and found none: what it tried
 
     @property
     def passed(self) -> bool:
@@ -227,6 +231,8 @@ class ImplReport:
             "verdict": self.verdict, "declared_loss": self.declared or "sum",
             "relation": self.relation.to_dict() if self.relation is not None else None,
             "precision": self.precision, "points": [p.to_dict() for p in self.points],
+            "fix": self.fix.to_dict() if self.fix is not None else None,
+            "fix_reason": self.fix_reason,
         }
 
 

@@ -75,7 +75,8 @@ class RemoteCode:
     """The user's code in a child process, with :class:`~.adapters.UserCode`'s interface."""
 
     def __init__(self, target: str, options: ImplOptions, sizes: Mapping[str, int],
-                 time_budget: float | None = None, memory: int = MEMORY_LIMIT) -> None:
+                 time_budget: float | None = None, memory: int = MEMORY_LIMIT,
+                 extra_path: tuple[str, ...] = ()) -> None:
         self.options = options
         self.target = target
         self.time_budget = time_budget
@@ -96,8 +97,9 @@ class RemoteCode:
         self._recv_conn, self._send_conn = ours_r, ours_w
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._send_conn,
                                            self._recv_conn, self._out)
+        self._sizes, self._memory = dict(sizes), memory
         child_options = dataclasses.replace(options, timeout=0.0)  # the parent times calls
-        meta = self._request(("init", list(sys.path), os.getcwd(), target, child_options,
+        meta = self._request(("init", [*sys.path, *extra_path], os.getcwd(), target, child_options,
                               dict(sizes), memory), START_TIMEOUT, f"loading {target}")
         self.loaded = LoadInfo(Path(meta["path"]), meta["name"], meta["python2"],
                                meta["summary"])
@@ -175,6 +177,22 @@ class RemoteCode:
         else:
             how = f"exited with code {code} (os._exit or a crash in your code)"
         return f"your code ended its process during {what}: {how}; stopped the check"
+
+    def reload(self, target: str, timeout: float, extra_path: tuple[str, ...] = ()) -> None:
+        """Load another target in the same child (the fix search's edited copies), through
+        the same loader; ``extra_path`` is searched for its local modules after sys.path."""
+        child_options = dataclasses.replace(self.options, timeout=0.0)
+        meta = self._request(("init", [*sys.path, *extra_path], os.getcwd(), target,
+                              child_options, dict(self._sizes), self._memory), timeout,
+                             f"loading {target}")
+        self.target = target
+        self.loaded = LoadInfo(Path(meta["path"]), meta["name"], meta["python2"],
+                               meta["summary"])
+
+    @property
+    def alive(self) -> bool:
+        """Whether the child still runs (a time-out or a crash ends it)."""
+        return bool(self._finalizer.alive)
 
     # -- UserCode's interface -------------------------------------------------------
     def call(self, params: Params, batch: Batch) -> Result:

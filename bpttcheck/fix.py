@@ -1,0 +1,991 @@
+"""Point at the line: search single edits of the user's function that make its gradient exact.
+
+When ``--impl`` finds the user's backward pass wrong, bpttcheck knows the right
+answer exactly (the reference engine), so it can *try* small edits of their own
+source and keep only those that turn the gradient into the right one.
+
+**Candidates** (:func:`candidates`) are the mutation harness's operators
+(``bench/mutants.py``) run backwards, generated over the AST of the target
+function and the helpers it calls in the same file, and written back as the
+replacement of ONE whole physical line, as text: only the characters of the
+changed node move, so indentation, comments and Python 2 spellings stay as
+written. They are: add or remove ``.T``; swap the operands of a matrix product
+or an einsum's output; an index ``[t]`` -> ``[t-1]``/``[t+1]`` and back; a loop
+bound moved by one (``range``, ``>``/``>=``); a missing ``+ dhnext`` term
+(any carried variable of the function); ``=`` <-> ``+=``, ``+=`` <-> ``-=``; a
+sign (``-x`` -> ``x``, ``a - b`` <-> ``a + b``); a constant scale removed
+(``/ len(x)``, ``* 0.5``); a stray ``np.clip`` removed; a variable swapped with
+another of the same role (``dh``/``dhraw``, ``seq_in``/``seq_out``); the loop
+direction (``reversed(range(..))`` <-> ``range(..)``); the tanh derivative
+``(1 - h)`` or ``(1 - h)**2`` -> ``(1 - h*h)``; one statement deleted.
+
+They are **ranked** by how well they could explain what was measured (the
+unedited copy is run first, to see which parameters are wrong): a backward slice
+over names, from the lines that write each parameter's gradient (``dNAME``, a
+``"NAME"`` key), puts lines that feed only the wrong gradients first and lines
+that feed only right ones last; when exactly Wxh, Whh and bh are wrong, the line
+that writes the carried gradient gets a bonus; common bug kinds come before rare
+ones.
+
+**Verification** (:func:`search`): each candidate source is written to a
+temporary directory (never over the user's file) and loaded in a child process
+through the same loader as any user code (:meth:`RemoteCode.reload`). It is
+called at :func:`bpttcheck.model.second_point` first (non-zero biases, random
+hprev: the stricter screen), then at the spec's own point; a fix is *verified*
+when, at both points, its loss is the declared loss and every element of its
+gradient agrees with the reference engine within the analytic tolerance. When
+no single edit does that, the best *partial* fix makes some wrong parameters
+exact and no parameter worse at both points; pairs of edits are tried only with
+the budget that is left. Nothing unverified is ever returned.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import prose
+from .compare import rel_error, tolerance
+from .engines import Options
+from .engines import reference as reference_engine
+from .errors import ImplError
+from .impl.loader import read_source, resolve_path, split_target
+from .impl.options import ImplOptions
+from .impl.runner import RemoteCode
+from .impl.source import read as read_source_nodes
+from .model import HIDDEN_PARAMS, PARAM_NAMES, Problem, build, second_point
+from .spec import Spec
+
+BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is well below
+CALL_TIMEOUT = 2.0  # seconds a candidate may take per call (an edit can make a loop endless)
+LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
+LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
+MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
+MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
+CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
+                     re.IGNORECASE)
+KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
+               {"inp", "tgt"}, {"input", "target"})
+PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
+            "tanh": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
+            "operands": 3.0, "delete": 2.0, "swap": 1.5}
+
+
+@dataclasses.dataclass(frozen=True)
+class Edit:
+    """Replace line ``line`` (1-based) of ``path``, whose text is ``before``, by ``after``
+    (which may be empty: the line is deleted)."""
+
+    path: str
+    line: int
+    before: str
+    after: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "before": self.before,
+                "after": self.after}
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    line: int
+    after: str
+    kind: str
+    score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    """A verified edit (or pair of edits): see the module docstring."""
+
+    verified: bool  # the edited function is exact at every point checked
+    partial: bool  # exact only for some of the parameters that were wrong
+    remaining: tuple[str, ...]  # what is still wrong with the edit(s) applied
+    max_rel_error: float  # largest elementwise relative error left, over both points
+    specs: int  # points (specs) verified on
+    edits: tuple[Edit, ...]
+    elements: int  # gradient elements compared at each point
+    wrong: tuple[str, ...] = ()  # what was wrong before the edit(s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verified": self.verified, "partial": self.partial,
+                "remaining": list(self.remaining), "max_rel_error": self.max_rel_error,
+                "specs": self.specs, "edits": [e.to_dict() for e in self.edits]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What the search found (``fix``, or None) and what it tried."""
+
+    fix: Fix | None
+    tried: int  # candidate sources run
+    generated: int  # candidates generated
+    lines: tuple[int, ...]  # the lines searched
+    seconds: float
+    wrong: tuple[str, ...]  # what was wrong before any edit
+    why: str = ""  # why nothing was searched (when nothing was)
+
+
+# -- candidates --------------------------------------------------------------------------
+
+def apply(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
+    """``text`` with each edit's line replaced (lines numbered as in ``text``)."""
+    lines = text.splitlines(keepends=True)
+    for e in edits:
+        old = lines[e.line - 1]
+        if old.rstrip("\r\n") != e.before:
+            raise ValueError(f"line {e.line} is not {e.before!r}")
+        ending = old[len(old.rstrip("\r\n")):] or "\n"
+        lines[e.line - 1] = e.after + ending if e.after else ""
+    return "".join(lines)
+
+
+def _target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
+    """The target function (NAME or Class.method) and the helpers it calls in this file."""
+    funcs = {n.name: n for n in nodes if isinstance(n, ast.FunctionDef)}
+    classes = {n.name: n for n in nodes if isinstance(n, ast.ClassDef)}
+    cls_name, _, meth = name.rpartition(".")
+    methods: dict[str, ast.FunctionDef] = {}
+    if cls_name and cls_name in classes:
+        methods = {n.name: n for n in classes[cls_name].body if isinstance(n, ast.FunctionDef)}
+        first = methods.get(meth)
+    else:
+        first = funcs.get(name)
+    if first is None:
+        return []
+    out = [first]
+    todo = [first]
+    while todo:
+        f = todo.pop()
+        for node in ast.walk(f):
+            if not isinstance(node, ast.Call):
+                continue
+            fn = node.func
+            found = None
+            if isinstance(fn, ast.Name):
+                found = funcs.get(fn.id)
+            elif isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) \
+                    and fn.value.id in ("self", "cls"):
+                found = methods.get(fn.attr)
+            if found is not None and found not in out:
+                out.append(found)
+                todo.append(found)
+    return out
+
+
+class _Line:
+    """One physical line as bytes (AST columns are UTF-8 byte offsets)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.raw = text.encode("utf-8")
+
+    def seg(self, node: ast.AST) -> str:
+        return self.raw[_c0(node):_c1(node)].decode("utf-8")
+
+    def splice(self, spans: list[tuple[int, int, str]]) -> str | None:
+        raw = self.raw
+        for start, end, new in sorted(spans, reverse=True):
+            raw = raw[:start] + new.encode("utf-8") + raw[end:]
+        try:
+            out = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return out if out != self.text else None
+
+
+def _c0(node: ast.AST) -> int:
+    return int(getattr(node, "col_offset", 0))
+
+
+def _c1(node: ast.AST) -> int:
+    return int(getattr(node, "end_col_offset", 0) or 0)
+
+
+def _one_line(node: ast.AST) -> bool:
+    first = getattr(node, "lineno", None)
+    return first is not None and first == getattr(node, "end_lineno", None)
+
+
+def _ln(node: ast.AST) -> int:
+    return int(getattr(node, "lineno", 0))
+
+
+def _atom(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call | ast.Constant)
+
+
+def _spaced(line: str) -> bool:
+    return bool(re.search(r"\w [-+*/] \w", line))
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+        for handler in getattr(stmt, "handlers", []) or []:
+            yield from _statements(handler.body)
+
+
+def _header_exprs(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions that belong to a statement's own line(s), not its body."""
+    if isinstance(stmt, ast.For):
+        return [stmt.iter]
+    if isinstance(stmt, ast.While | ast.If):
+        return [stmt.test]
+    if isinstance(stmt, ast.With | ast.Try | ast.FunctionDef | ast.ClassDef):
+        return []
+    return [stmt]
+
+
+def _names(func: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """Names assigned in (or arguments of) ``func``, and carried-looking ones among them."""
+    assigned = {a.arg for a in func.args.args + func.args.kwonlyargs}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            assigned.add(node.id)
+    carried = {n for n in assigned if CARRIED.search(n) and n not in ("hprev", "h_prev")}
+    return assigned - MODULES, carried
+
+
+def _same_role(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    if any({a, b} == r for r in KNOWN_ROLES):
+        return True
+    if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
+        return True
+    if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
+        return True
+    if len(a) == len(b) and "_" in a and a.rsplit("_", 1)[0] == b.rsplit("_", 1)[0]:
+        return True  # e_h / e_a
+    ta = {t for t in re.split(r"_|\d", a.lower()) if len(t) >= 2}
+    tb = {t for t in re.split(r"_|\d", b.lower()) if len(t) >= 2}
+    return bool(ta & tb) and a.rstrip("s") != b.rstrip("s")
+
+
+def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set[str],
+              in_loop: bool) -> Iterator[tuple[int, str, str | None]]:
+    """(line, kind, new line text) for every single-node edit of ``stmt``; a node spanning
+    one physical line is edited on that line, even inside a statement that spans several."""
+    cache: dict[int, _Line] = {}
+
+    def at(n: ast.AST) -> _Line:
+        k = _ln(n)
+        if k not in cache:
+            cache[k] = _Line(lines[k - 1])
+        return cache[k]
+
+    def seg(n: ast.AST) -> str:
+        return at(n).seg(n)
+
+    def splice(n: ast.AST, spans: list[tuple[int, int, str]]) -> tuple[int, str | None]:
+        return _ln(n), at(n).splice(spans)
+
+    def replace(n: ast.AST, new: str) -> tuple[int, str | None]:
+        return splice(n, [(_c0(n), _c1(n), new)])
+
+    def insert(n: ast.AST, new: str) -> tuple[int, str | None]:
+        return splice(n, [(_c1(n), _c1(n), new)])
+
+    def gap(a: ast.AST, b: ast.AST) -> str:
+        return at(a).raw[_c1(a):_c0(b)].decode("utf-8")
+
+    def same_line(*ns: ast.AST) -> bool:
+        return all(_one_line(n) for n in ns) and len({_ln(n) for n in ns}) == 1
+
+    parents: dict[int, ast.AST] = {}
+    roots = _header_exprs(stmt)
+    for root in roots:
+        for p in ast.walk(root):
+            for c in ast.iter_child_nodes(p):
+                parents[id(c)] = p
+
+    def in_index(n: ast.AST) -> bool:
+        p = parents.get(id(n))
+        while p is not None:
+            if isinstance(p, ast.Subscript):
+                return True
+            p = parents.get(id(p))
+        return False
+
+    def wrapped(n: ast.AST) -> bool:
+        raw = at(n).raw
+        before = raw[:_c0(n)].rstrip()
+        after = raw[_c1(n):].lstrip()
+        return before.endswith(b"(") and after.startswith(b")")
+
+    def kinds(k: str, where: tuple[int, str | None]) -> tuple[int, str, str | None]:
+        return where[0], k, where[1]
+
+    written, _ = _defs_uses(stmt)  # `dbh += dbh` is never the fix
+    gradients = {f"d{p}" for p in PARAM_NAMES}  # dWxh for dWhh: a wrong accumulator, rare
+    sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""
+    single = _one_line(stmt)
+    # whole-statement edits
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) and single:
+        yield stmt.lineno, "delete", ""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and in_loop \
+            and same_line(stmt.targets[0], stmt.value):
+        t, v = stmt.targets[0], stmt.value
+        yield kinds("accumulate", splice(t, [(_c1(t), _c0(v),
+                                              gap(t, v).replace("=", "+=", 1))]))
+    if isinstance(stmt, ast.AugAssign) and same_line(stmt.target, stmt.value):
+        t, v = stmt.target, stmt.value
+        g = gap(t, v)
+        swaps = {ast.Add: (("+=", "="), ("+=", "-=")), ast.Sub: (("-=", "+="),)}
+        for old, new in swaps.get(type(stmt.op), ()):
+            kind = "accumulate" if new == "=" else "sign"
+            yield kinds(kind, splice(t, [(_c1(t), _c0(v),
+                                          g.replace(old, new, 1))]))
+    value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return) else None
+    if value is not None and in_loop:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
+        tname = target.id if isinstance(target, ast.Name) else ""
+        # where a missing term may go: after the whole value, or inside parentheses
+        spots = [value] + [n for n in ast.walk(value) if n is not value and _one_line(n)
+                           and isinstance(n, ast.BinOp | ast.Name | ast.Subscript | ast.Call)
+                           and wrapped(n)]
+        for cv in sorted(carried):
+            if cv == tname or any(isinstance(n, ast.Name) and n.id == cv
+                                  for n in ast.walk(value)):
+                continue
+            for spot in spots:
+                if not _one_line(spot):
+                    continue
+                if spot is value and isinstance(value, ast.IfExp | ast.Lambda | ast.Compare
+                                                | ast.BoolOp):
+                    yield kinds("carry", replace(value, f"({seg(value)}) + {cv}"))
+                else:
+                    yield kinds("carry", insert(spot, f"{sp}+{sp}{cv}" if sp else f"+{cv}"))
+    if isinstance(stmt, ast.For) and _one_line(stmt.iter):
+        it = stmt.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed" \
+                and len(it.args) == 1:
+            yield kinds("loop", replace(it, seg(it.args[0])))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("range", "xrange"):
+            yield kinds("loop", replace(it, f"reversed({seg(it)})"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("enumerate", "zip"):
+            yield kinds("loop", replace(it, f"reversed(list({seg(it)}))"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id == "reversed" and len(it.args) == 1 \
+                and isinstance(it.args[0], ast.Call) and isinstance(it.args[0].func, ast.Name) \
+                and it.args[0].func.id == "list" and len(it.args[0].args) == 1:
+            yield kinds("loop", replace(it, seg(it.args[0].args[0])))
+    # node edits
+    for root in roots:
+        # the same scale everywhere on a line (`return dW / n, db / n`)
+        scaled: dict[tuple[int, str], list[ast.BinOp]] = {}
+        for d in ast.walk(root):
+            if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Div) and _one_line(d):
+                scaled.setdefault((d.lineno, ast.dump(d.right)), []).append(d)
+        for group in scaled.values():
+            if len(group) > 1:
+                yield kinds("scale", splice(group[0], [
+                    (_c0(d), _c1(d), seg(d.left)) for d in group]))
+        for n in ast.walk(root):
+            if not _one_line(n) or n is stmt:
+                continue
+            parent = parents.get(id(n))
+            load = isinstance(getattr(n, "ctx", ast.Load()), ast.Load)
+            # transposes
+            if isinstance(n, ast.Attribute) and n.attr == "T":
+                yield kinds("transpose", replace(n, seg(n.value)))
+            elif isinstance(n, ast.Name | ast.Attribute | ast.Subscript | ast.Call) and load \
+                    and not in_index(n) \
+                    and not (isinstance(n, ast.Name) and n.id in MODULES) \
+                    and not (isinstance(parent, ast.Call) and parent.func is n) \
+                    and (_product(parent) or (isinstance(parent, ast.Attribute)
+                                              and parent.attr == "dot")):
+                yield kinds("transpose", insert(n, ".T"))
+            if _product(n) and not in_index(n) and isinstance(
+                    parent, ast.Assign | ast.AugAssign | ast.BinOp | ast.Return | ast.Dict):
+                yield kinds("transpose", insert(n, ".T") if isinstance(n, ast.Call)
+                            else replace(n, f"({seg(n)}).T"))
+            # operands of a product, an einsum's output
+            pair: tuple[ast.AST, ast.AST] | None = None
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
+                pair = (n.left, n.right)
+            if isinstance(n, ast.Call) and len(n.args) == 2 and not n.keywords and isinstance(
+                    n.func, ast.Attribute) and n.func.attr in ("dot", "outer", "matmul"):
+                pair = (n.args[0], n.args[1])
+            if pair is not None and same_line(*pair):
+                a, b = pair
+                yield kinds("operands", splice(a, [(_c0(a), _c1(a), seg(b)),
+                                                   (_c0(b), _c1(b), seg(a))]))
+            if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                m = re.fullmatch(r"(\s*\w+\s*,\s*\w+\s*->\s*)(\w+)(\s*)", n.value)
+                if m and len(m.group(2)) == 2:
+                    quote = seg(n)[0]
+                    yield kinds("operands", replace(n, f"{quote}{m.group(1)}{m.group(2)[::-1]}"
+                                                       f"{m.group(3)}{quote}"))
+            # indices
+            if isinstance(n, ast.Subscript):
+                sl = n.slice
+                elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+                for e in elts:
+                    if not _one_line(e):
+                        continue
+                    if isinstance(e, ast.Name) and e.id in assigned:
+                        yield kinds("index", replace(e, f"{e.id}{sp}-{sp}1"))
+                        yield kinds("index", replace(e, f"{e.id}{sp}+{sp}1"))
+                    elif isinstance(e, ast.BinOp) and isinstance(e.left, ast.Name) \
+                            and isinstance(e.op, ast.Add | ast.Sub) \
+                            and isinstance(e.right, ast.Constant) and e.right.value == 1:
+                        yield kinds("index", replace(e, e.left.id))
+                        other = "+" if isinstance(e.op, ast.Sub) else "-"
+                        yield kinds("index", replace(e, f"{e.left.id}{sp}{other}{sp}1"))
+                    elif isinstance(e, ast.Slice) and e.step is None:
+                        for text in _shifted_slices(e):
+                            yield kinds("index", replace(e, text))
+            # loop bounds
+            if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(
+                    stmt, ast.While | ast.If) and same_line(n.left, n.comparators[0]):
+                flips = {ast.Gt: ">=", ast.GtE: ">", ast.Lt: "<=", ast.Lt: "<"}
+                new_op = flips.get(type(n.ops[0]))
+                a, b = n.left, n.comparators[0]
+                op = re.search(r"[<>]=?", gap(a, b))
+                if new_op is not None and op:
+                    yield kinds("bound", splice(a, [(_c1(a) + op.start(),
+                                                     _c1(a) + op.end(), new_op)]))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                    and n.func.id in ("range", "xrange") and isinstance(stmt, ast.For):
+                for arg in n.args[:2]:
+                    if not _one_line(arg):
+                        continue
+                    k = _int_of(arg)
+                    if k is not None:
+                        yield kinds("bound", replace(arg, str(k - 1)))
+                        yield kinds("bound", replace(arg, str(k + 1)))
+                    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Sub | ast.Add) \
+                            and isinstance(arg.right, ast.Constant) and arg.right.value == 1:
+                        yield kinds("bound", replace(arg, seg(arg.left)))
+                    else:
+                        yield kinds("bound", replace(arg, f"{seg(arg)}{sp}-{sp}1"))
+            # signs
+            if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+                yield kinds("sign", replace(n, seg(n.operand)))
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
+                    and not in_index(n):
+                a, b = n.left, n.right
+                g = gap(a, b)
+                new_gap = g.replace("-", "+", 1) if isinstance(n.op, ast.Sub) else \
+                    g.replace("+", "-", 1)
+                yield kinds("sign", splice(a, [(_c1(a), _c0(b), new_gap)]))
+            # the tanh derivative: (1 - h) or (1 - h)**2 for 1 - h*h
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(
+                    n.left, ast.Constant) and n.left.value == 1 and _atom(n.right) \
+                    and not in_index(n):
+                h = seg(n.right)
+                if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow)):
+                    yield kinds("tanh", replace(n, f"{seg(n.left)}{sp}-{sp}{h}{sp}*{sp}{h}"))
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(
+                    n.left, ast.BinOp) and isinstance(n.left.op, ast.Sub) and isinstance(
+                    n.left.left, ast.Constant) and n.left.left.value == 1 and _atom(n.left.right):
+                h, one = seg(n.left.right), seg(n.left.left)
+                text = f"{one}{sp}-{sp}{h}{sp}*{sp}{h}"
+                yield kinds("tanh", replace(n, text if isinstance(parent, ast.Return | ast.Assign)
+                                            or wrapped(n) else f"({text})"))
+            # constant scales
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult) \
+                    and not in_index(n):
+                right_scale = isinstance(n.right, ast.Constant) or (
+                    isinstance(n.right, ast.Call) and isinstance(n.right.func, ast.Name)
+                    and n.right.func.id in ("len", "float")) or (
+                    isinstance(n.right, ast.Name) and n.right.id not in carried)
+                if right_scale:
+                    yield kinds("scale", replace(n, seg(n.left)))
+                if isinstance(n.op, ast.Mult) and isinstance(n.left, ast.Constant):
+                    yield kinds("scale", replace(n, seg(n.right)))
+            # clips
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr == "clip" and n.args and _one_line(n.args[0]):
+                yield kinds("clip", replace(n, seg(n.args[0])))
+            # a variable of the same role
+            if isinstance(n, ast.Name) and load and n.id in assigned:
+                for other in sorted(assigned):
+                    if _same_role(n.id, other) and other not in written \
+                            and not (n.id in gradients and other in gradients):
+                        yield kinds("swap", replace(n, other))
+
+
+PRODUCTS = frozenset({"dot", "outer", "matmul", "einsum", "inner", "kron"})
+
+
+def _product(node: ast.AST | None) -> bool:
+    """A matrix product: ``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.outer(a, b)``."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.MatMult)
+    if isinstance(node, ast.Call):
+        f = node.func
+        return (isinstance(f, ast.Attribute) and f.attr in PRODUCTS) or (
+            isinstance(f, ast.Name) and f.id in PRODUCTS)
+    return False
+
+
+def _int_of(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(
+            node.operand, ast.Constant) and type(node.operand.value) is int:
+        return -node.operand.value
+    return None
+
+
+def _shifted_slices(e: ast.Slice) -> list[str]:
+    """``a:b`` moved one step down and one up (``1:`` <-> ``:-1``), constant bounds only."""
+    lo = 0 if e.lower is None else _int_of(e.lower)
+    up = _int_of(e.upper) if e.upper is not None else None
+    if lo is None or (e.upper is not None and up is None) or lo < 0:
+        return []
+    out = []
+    for d in (-1, 1):
+        new_lo = lo + d
+        if new_lo < 0:
+            continue
+        if up is None:
+            if d > 0:
+                continue
+            new_up: int | None = -1
+        else:
+            new_up = up + d
+            if up < 0 and new_up == 0:
+                new_up = None
+            elif up >= 0 > new_up:
+                continue
+        out.append(f"{new_lo or ''}:{'' if new_up is None else new_up}")
+    return out
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])", text)
+               for n in names)
+
+
+def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
+               theirs: Mapping[str, str] | None = None) -> list[Candidate]:
+    """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
+
+    ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
+    user's name for each of bpttcheck's (from ``--impl-names`` or the loader).
+    """
+    try:
+        nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
+    except ImplError:
+        return []
+    lines = text.splitlines()
+    names_of = dict(theirs or {})
+    aliases = {p: {p, f"d{p}", names_of.get(p, p), f"d{names_of.get(p, p)}",
+                   f"d_{names_of.get(p, p)}"} for p in PARAM_NAMES}
+    bad = set().union(*(aliases[p] for p in wrong if p in aliases)) if wrong else set()
+    good = set().union(*(aliases[p] for p in PARAM_NAMES if p not in wrong)) - bad
+    # All of Wxh, Whh, bh wrong and the output layer right: the error is in dh (the recursion)
+    recursion = set(wrong) == set(HIDDEN_PARAMS)
+    everything = set(wrong) >= set(PARAM_NAMES)
+    out: dict[tuple[int, str], Candidate] = {}
+    defs = _target_defs(nodes, name)
+    first = defs[0] if defs else None
+    for func in defs:
+        assigned, carried = _names(func)
+        flows = _flows(func, lines, bad, good)
+        loops: set[int] = set()
+        for stmt in _statements(func.body):
+            if isinstance(stmt, ast.For | ast.While):
+                loops.update(id(s) for s in _statements(stmt.body))
+        for stmt in _statements(func.body):
+            if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
+                    or stmt.end_lineno > len(lines):
+                continue
+            text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+            relevance = _relevance(stmt, text, {a for a in bad if a.startswith("d")},
+                                   {a for a in good if a.startswith("d")}, carried, recursion,
+                                   everything)
+            relevance += _flow_score(stmt, flows)
+            for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
+                                                 id(stmt) in loops or func is not first):
+                if after is None or (lineno, after) in out:
+                    continue
+                if kind == "delete" and _only_statement(func, stmt):
+                    old = lines[lineno - 1]
+                    after = old[:len(old) - len(old.lstrip())] + "pass"
+                if _one_line(stmt) and after.strip() and not isinstance(
+                        stmt, ast.For | ast.While | ast.If):
+                    try:  # an edit must leave the line a statement
+                        ast.parse(after.strip())
+                    except SyntaxError:
+                        continue
+                out[(lineno, after)] = Candidate(lineno, after, kind,
+                                                 PRIORITY[kind] + relevance)
+    return sorted(out.values(), key=lambda c: (-c.score, c.line))
+
+
+def _defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
+    """Names a statement writes (the base name of each target) and reads."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, ast.AugAssign | ast.AnnAssign | ast.For):
+        targets = [stmt.target]
+    defs: set[str] = set()
+    for t in targets:
+        for n in ast.walk(t):
+            if isinstance(n, ast.Name):
+                defs.add(n.id)
+    uses = {n.id for root in _header_exprs(stmt) for n in ast.walk(root)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(stmt, ast.AugAssign):
+        uses |= defs
+    return defs, uses
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flows:
+    """Names that feed the wrong parameters' gradients, and those that feed the right ones."""
+
+    bad: frozenset[str]
+    good: frozenset[str]
+    bad_sinks: frozenset[int]  # id() of statements that write a wrong parameter's gradient
+    good_sinks: frozenset[int]
+
+
+def _flows(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str]) -> _Flows:
+    """A backward slice over names: from the statements that mention a gradient (the
+    parameter's name, ``dNAME``, a ``"NAME"`` key), through every statement that writes a
+    name they read. Coarse (names, not values), but enough to rank lines."""
+    stmts = [s for s in _statements(func.body)
+             if not isinstance(s, ast.FunctionDef | ast.ClassDef)]
+    info = {id(s): _defs_uses(s) for s in stmts}
+
+    def text(s: ast.stmt) -> str:
+        return "\n".join(lines[s.lineno - 1:s.end_lineno or s.lineno])
+
+    def closure(aliases: set[str]) -> tuple[frozenset[str], frozenset[int]]:
+        if not aliases:
+            return frozenset(), frozenset()
+        sinks: set[int] = set()
+        names: set[str] = set()
+        # a gradient is written where dNAME, or a "NAME" key, appears (not the weight NAME)
+        grads = {a for a in aliases if a.startswith("d")}
+        bare = "|".join(re.escape(a) for a in aliases if not a.startswith("d"))
+        quoted = re.compile(rf"""["']({bare})["']""" if bare else r"(?!x)x")
+        for s in stmts:
+            if not isinstance(s, ast.Assign | ast.AugAssign | ast.Return | ast.Expr):
+                continue
+            for k in range(s.lineno, (s.end_lineno or s.lineno) + 1):
+                if not (_mentions(lines[k - 1], grads) or quoted.search(lines[k - 1])):
+                    continue
+                sinks.add(id(s))
+                on_line = [n for n in ast.walk(s) if isinstance(n, ast.Name)
+                           and isinstance(n.ctx, ast.Load) and _ln(n) == k]
+                exact = {n.id for n in on_line if n.id in aliases}
+                passed = {a.id for c in ast.walk(s) if isinstance(c, ast.Call)
+                          for arg in c.args for a in ast.walk(arg) if isinstance(a, ast.Name)}
+                if exact and not (exact & info[id(s)][0]) and not (exact & passed):
+                    names |= exact  # `return dWxh, ...`
+                else:  # `dWhh += ...`, `"W": Dz @ S.T`, `g["Whh"] += ...`
+                    names |= {n.id for n in on_line} | (info[id(s)][1] if exact else set())
+        names -= MODULES
+        changed = True
+        while changed:
+            changed = False
+            for s in stmts:
+                defs, uses = info[id(s)]
+                if defs & names and not uses <= names:
+                    names |= uses
+                    changed = True
+        return frozenset(names), frozenset(sinks)
+
+    b, bs = closure(bad)
+    g, gs = closure(good)
+    return _Flows(b, g, bs, gs)
+
+
+def _flow_score(stmt: ast.stmt, flows: _Flows) -> float:
+    """Lines feeding only the wrong gradients first; lines feeding only right ones last."""
+    defs, _ = _defs_uses(stmt)
+    to_bad = id(stmt) in flows.bad_sinks or bool(defs & flows.bad)
+    to_good = id(stmt) in flows.good_sinks or bool(defs & flows.good)
+    if isinstance(stmt, ast.For | ast.While | ast.If):
+        return 1.0
+    if to_bad and not to_good:
+        return 5.0
+    if to_bad:
+        return 1.0
+    if to_good:
+        return -5.0
+    return -1.0
+
+
+def _relevance(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carried: set[str],
+               recursion: bool, everything: bool) -> float:
+    """How well an edit of this line could explain which parameters were measured wrong."""
+    mentions_bad = bool(bad) and _mentions(text, bad)
+    mentions_good = bool(good) and _mentions(text, good)
+    writes_carried = any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                         and n.id in carried for n in ast.walk(stmt)
+                         if not isinstance(stmt, ast.For | ast.While | ast.If))
+    if recursion and writes_carried:
+        return 3.0
+    if mentions_bad and not everything:
+        return 1.0
+    if mentions_good and not mentions_bad:
+        return -1.0
+    return 0.0
+
+
+def _only_statement(func: ast.FunctionDef, stmt: ast.stmt) -> bool:
+    for node in ast.walk(func):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and stmt in body:
+                return len(body) == 1
+    return False
+
+
+# -- verification ------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _Score:
+    """A candidate at the points run so far: per-parameter max relative error, loss ok."""
+
+    errors: tuple[dict[str, float], ...]
+    loss_ok: tuple[bool, ...]
+
+    def wrong(self, rtol: float) -> tuple[str, ...]:
+        out = [n for n in PARAM_NAMES if any(e[n] > rtol for e in self.errors)]
+        if not all(self.loss_ok):
+            out.append("loss")
+        return tuple(out)
+
+    @property
+    def worst(self) -> float:
+        return max(max(e.values()) for e in self.errors)
+
+
+class _Trials:
+    """Edited copies of the user's file, run in one child process at both points."""
+
+    def __init__(self, target: str, options: ImplOptions, problems: list[Problem],
+                 factor: float, deadline: float) -> None:
+        where, self.name = split_target(target)
+        self.original = resolve_path(where)
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+        self.options = options
+        self.problems = problems
+        self.deadline = deadline
+        self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
+                      "seq": problems[0].batch.seq}
+        self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
+        self.factor = factor
+        self.code: RemoteCode | None = None
+
+    def close(self) -> None:
+        if self.code is not None:
+            self.code.close()
+        self.dir.cleanup()
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def score(self, text: str, points: int | None = None,
+              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
+        """Load ``text`` as the user's file and call it at each point in turn; None when it
+        fails to load or raises. ``keep`` decides, after each point, whether to go on."""
+        left = self._left()
+        if left <= 0:
+            return None
+        self.copy.write_text(text, encoding="utf-8")
+        target = f"{self.copy}:{self.name}"
+        extra = (str(self.original.parent.resolve()),)
+        try:
+            if self.code is None or not self.code.alive:
+                self.code = RemoteCode(target, dataclasses.replace(
+                    self.options, timeout=min(CALL_TIMEOUT, left)), self.sizes,
+                    extra_path=extra)
+            else:
+                self.code.reload(target, min(LOAD_TIMEOUT, left), extra)
+        except ImplError:
+            return None
+        errors: list[dict[str, float]] = []
+        losses: list[bool] = []
+        for k, (pr, ref) in enumerate(zip(self.problems, self.refs, strict=True)):
+            if points is not None and k >= points:
+                break
+            left = self._left()
+            if left <= 0:
+                return None
+            self.code.options = dataclasses.replace(self.code.options,
+                                                    timeout=min(CALL_TIMEOUT, left))
+            try:
+                r = self.code.call(pr.params, pr.batch)
+            except ImplError:
+                return None
+            errs = {}
+            for n in PARAM_NAMES:
+                g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
+                               dtype=np.float64)
+                truth = self.factor * ref.grads[n]
+                if g.size != truth.size:
+                    errs[n] = float("inf")
+                    continue
+                errs[n] = float(rel_error(g.reshape(truth.shape), truth,
+                                          pr.spec.floor).max(initial=0.0))
+            errors.append(errs)
+            want = self.factor * ref.loss
+            losses.append(bool(np.isfinite(r.loss)) and
+                          abs(r.loss - want) <= LOSS_RTOL * max(1.0, abs(want)))
+            s = _Score(tuple(errors), tuple(losses))
+            if keep is not None and not keep(s):
+                return s
+        return _Score(tuple(errors), tuple(losses))
+
+
+def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
+           factor: float = 1.0, theirs: Mapping[str, str] | None = None) -> Outcome:
+    """Search single (then paired) edits of ``target``'s source that make it exact."""
+    start = time.monotonic()
+    deadline = start + budget
+    where, name = split_target(target)
+    path = resolve_path(where)
+    text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader reads it
+    problems = [build(second_point(spec)), build(spec)]  # the stricter point first
+    rtol = tolerance(spec, "impl", "reference")
+    if theirs is None:  # our name -> theirs, from --impl-names
+        theirs = {ours: mine for mine, ours in options.names.items()}
+    trials = _Trials(target, options, problems, factor, deadline)
+    elements = sum(p.size for p in problems[0].params.values())
+    tried = 0
+    try:
+        base = trials.score(text)
+        if base is None:
+            return Outcome(None, 0, 0, (), time.monotonic() - start, (),
+                           prose.fix_unrunnable(budget))
+        wrong = base.wrong(rtol)
+        if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
+            return Outcome(None, 0, 0, (), time.monotonic() - start, (),
+                           prose.fix_nothing_wrong())
+        cands = candidates(text, path, name, tuple(w for w in wrong if w != "loss"), theirs)
+        lines = tuple(sorted({c.line for c in cands}))
+
+        def no_worse(s: _Score) -> bool:
+            """Fixes some wrong parameter and makes none worse, at the points run so far."""
+            if not all(s.loss_ok) and all(base.loss_ok[:len(s.loss_ok)]):
+                return False
+            better = False
+            for e, b in zip(s.errors, base.errors, strict=False):
+                for n in PARAM_NAMES:
+                    if b[n] <= rtol and e[n] > rtol:
+                        return False
+                    if b[n] > rtol and e[n] > b[n] * (1 + 1e-6):
+                        return False
+                    if b[n] > rtol >= e[n]:
+                        better = True
+            return better or (all(s.loss_ok) and not all(base.loss_ok))
+
+        partials: list[tuple[Candidate, _Score]] = []
+        for c in cands:
+            if time.monotonic() >= deadline:
+                break
+            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
+            s = trials.score(apply(text, [edit]), keep=no_worse)
+            tried += 1
+            if s is None or len(s.errors) < len(problems):
+                continue
+            if not s.wrong(rtol):
+                fix = Fix(True, False, (), s.worst, len(problems), (edit,), elements, wrong)
+                return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
+            if no_worse(s):
+                partials.append((c, s))
+        # pairs: a partial fix and one more edit on another line, with the budget left
+        partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
+        pairs = 0
+        for first, _ in partials[:3]:
+            e1 = Edit(str(path), first.line, text.splitlines()[first.line - 1], first.after)
+            for c in cands:
+                if time.monotonic() >= deadline or pairs >= MAX_PAIRS:
+                    break
+                if c.line == first.line:
+                    continue
+                e2 = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
+                edits = tuple(sorted((e1, e2), key=lambda e: e.line))
+                s = trials.score(apply(text, list(edits)),
+                                 keep=lambda s: not s.wrong(rtol))
+                pairs += 1
+                tried += 1
+                if s is not None and len(s.errors) == len(problems) and not s.wrong(rtol):
+                    fix = Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
+                    return Outcome(fix, tried, len(cands), lines, time.monotonic() - start,
+                                   wrong)
+        if partials:
+            c, s = partials[0]
+            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
+            fix = Fix(False, True, s.wrong(rtol), s.worst, len(problems), (edit,), elements,
+                      wrong)
+            return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
+        return Outcome(None, tried, len(cands), lines, time.monotonic() - start, wrong)
+    finally:
+        with contextlib.suppress(OSError):
+            trials.close()
+
+
+def unified(fix: Fix, label: str) -> list[str]:
+    """The edits as a unified diff: ``--- file``, ``+++ file (fixed)``, ``@@ line N @@``."""
+    out = [f"--- {label}", f"+++ {label} (fixed)"]
+    for e in fix.edits:
+        out.append(f"@@ line {e.line} @@")
+        out.append(f"-{e.before}")
+        out.extend(f"+{a}" for a in e.after.split("\n") if e.after)
+    return out
+
+
+def attach(report: Any, request: Any, spec: Spec) -> Any:
+    """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
+    ``request`` (an ImplRequest with ``fix=True``)."""
+
+    if not isinstance(request.target, str):
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "the function was passed in from Python, not read from a file"))
+    factor = request.loss.factor(spec.seq)
+    if factor is None:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "with --impl-loss own there is no reference gradient to verify an edit against"))
+    try:
+        out = search(request.target, request.options, spec, request.fix_budget, factor)
+    except (ImplError, OSError, UnicodeDecodeError) as exc:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(str(exc)))
+    if out.fix is not None:
+        return dataclasses.replace(report, fix=out.fix, fix_reason=None)
+    if out.why:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
+    return dataclasses.replace(report, fix_reason=prose.fix_none(out.tried, out.generated,
+                                                                  out.lines, out.seconds))
+
+
+def heading(fix: Fix) -> str:
+    """The sentence above the diff."""
+
+    if fix.verified:
+        return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits))
+    fixed = [n for n in fix.wrong if n not in fix.remaining and n != "loss"]
+    return prose.fix_partial(fixed, fix.remaining, fix.specs)
+
+
+def patched(fix: Fix) -> str:
+    """The user's file with the fix applied (read again: it is never written)."""
+    path = Path(fix.edits[0].path)
+    return apply(path.read_bytes().decode("utf-8"), list(fix.edits))

@@ -1,0 +1,207 @@
+"""The fix search (bpttcheck/fix.py): verified one-line edits, partial fixes, the user's file
+untouched, and the CLI's --no-fix / --fix-out / JSON impl.fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import Result
+
+from bpttcheck import fix, selftest
+from bpttcheck.impl import ImplOptions
+from bpttcheck.spec import Spec
+
+Run = Callable[..., Result]
+TINY = ["--hidden", "6", "--seq", "5", "--vocab", "4", "--seed", "2", "--init-scale", "0.5",
+        "--hprev", "random"]
+TINY_SPEC = Spec(hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5, hprev="random")
+CORPUS = selftest.corpus_dir()
+SCHEMA = Path(__file__).resolve().parent.parent / "bpttcheck" / "schema" / "report-1.schema.json"
+BUG_LINE = "        dhnext = np.dot(Whh, dhraw)  # BUG: Whh, not Whh.T"
+
+
+@pytest.fixture
+def transpose_bug(tmp_path: Path) -> Path:
+    path = tmp_path / "rnn.py"
+    shutil.copy(CORPUS / "bug_recursion_Whh.py", path)
+    return path
+
+
+@pytest.fixture
+def searching(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's default: a fix is searched (conftest turns it off for other tests)."""
+    monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
+
+
+def test_missing_transpose_is_fixed_and_verified(transpose_bug: Path) -> None:
+    before = transpose_bug.read_bytes()
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified and not out.fix.partial
+    (edit,) = out.fix.edits
+    line = before.decode().splitlines().index(BUG_LINE) + 1
+    assert (edit.line, edit.before) == (line, BUG_LINE)
+    assert edit.after == "        dhnext = np.dot(Whh.T, dhraw)  # BUG: Whh, not Whh.T"
+    assert out.fix.specs == 2 and out.fix.max_rel_error < 1e-9
+    assert set(out.wrong) == {"Wxh", "Whh", "bh"}
+    assert transpose_bug.read_bytes() == before  # the user's file is never written
+
+
+def test_cli_fix_edits_applied_give_exit_0(run_cli: Run, transpose_bug: Path, tmp_path: Path,
+                                           searching: None) -> None:
+    before = transpose_bug.read_bytes()
+    patched = tmp_path / "patched.py"
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-budget", "20",
+                "--fix-out", str(patched), "--format", "json")
+    assert r.exit_code == 1, r.output
+    report = json.loads(r.stdout)
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    f = report["impl"]["fix"]
+    assert f["verified"] and not f["partial"] and f["remaining"] == [] and f["specs"] == 2
+    # apply impl.fix.edits as documented: replace line `line` (1-based) by `after`
+    lines = before.decode().splitlines(keepends=True)
+    for e in f["edits"]:
+        assert lines[e["line"] - 1].rstrip("\n") == e["before"]
+        lines[e["line"] - 1] = e["after"] + "\n"
+    fixed = tmp_path / "fixed.py"
+    fixed.write_text("".join(lines))
+    assert fixed.read_text() == patched.read_text()  # --fix-out wrote the same
+    assert transpose_bug.read_bytes() == before
+    again = run_cli("compare", "--impl", f"{fixed}:lossFun", *TINY, "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["impl"]["fix"] is None
+
+
+def test_text_output_shows_the_diff_before_the_headline(run_cli: Run, transpose_bug: Path,
+                                                        searching: None) -> None:
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-budget", "20")
+    assert r.exit_code == 1
+    out = r.stdout.rstrip().splitlines()
+    assert out[-1].startswith("✗")
+    head = next(k for k, line in enumerate(out) if line.startswith("Fix found (verified"))
+    i = next(k for k, line in enumerate(out) if line.strip().startswith("--- ")) - 1
+    assert head <= i < len(out) - 6
+    assert out[i + 1].strip() == f"--- {transpose_bug}"
+    assert out[i + 2].strip() == f"+++ {transpose_bug} (fixed)"
+    assert out[i + 3].strip().startswith("@@ line ")
+    assert out[i + 4].strip() == "-" + BUG_LINE
+    assert out[i + 5].strip() == "+" + BUG_LINE.replace("Whh,", "Whh.T,", 1)
+
+
+def test_two_bugs_get_a_partial_fix_naming_what_remains(transpose_bug: Path) -> None:
+    text = transpose_bug.read_text().replace("        dby += dy\n", "        dby += np.abs(dy)\n")
+    transpose_bug.write_text(text)
+    before = transpose_bug.read_bytes()
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=6.0)
+    assert set(out.wrong) == {"Wxh", "Whh", "bh", "by"}
+    assert out.fix is not None and out.fix.partial and not out.fix.verified
+    assert out.fix.remaining == ("by",)
+    assert out.fix.edits[0].after.strip().startswith("dhnext = np.dot(Whh.T, dhraw)")
+    assert "only dby is still wrong" in fix.heading(out.fix)
+    assert transpose_bug.read_bytes() == before
+
+
+def test_no_fix_flag(run_cli: Run, transpose_bug: Path, searching: None) -> None:
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--no-fix",
+                "--format", "json")
+    assert r.exit_code == 1
+    impl = json.loads(r.stdout)["impl"]
+    assert impl["fix"] is None and impl["fix_reason"] is None
+    text = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--no-fix")
+    assert "Fix found" not in text.stdout and "No verified" not in text.stdout
+
+
+def test_fix_out_refuses_the_original_file(run_cli: Run, transpose_bug: Path,
+                                           searching: None) -> None:
+    before = transpose_bug.read_bytes()
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-out",
+                str(transpose_bug))
+    assert r.exit_code == 2
+    assert "--fix-out" in r.stderr and "never writes over your code" in r.stderr
+    assert transpose_bug.read_bytes() == before
+
+
+def test_a_correct_file_gets_no_fix_section(run_cli: Run, tmp_path: Path,
+                                            searching: None) -> None:
+    path = tmp_path / "ok.py"
+    shutil.copy(CORPUS / "ok_uvw.py", path)
+    target = f"{path}:{selftest_target(path)}"
+    r = run_cli("compare", "--impl", target, *TINY)
+    assert r.exit_code == 0, r.output
+    assert "Fix" not in r.stdout and "fix" not in r.stdout
+    j = run_cli("compare", "--impl", target, *TINY, "--format", "json")
+    impl = json.loads(j.stdout)["impl"]
+    assert impl["fix"] is None and impl["fix_reason"] is None
+
+
+def selftest_target(path: Path) -> str:
+    for line in path.read_text().splitlines():
+        if line.startswith("# selftest-target:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{path} names no target")
+
+
+def test_python2_edits_keep_the_text_as_written(tmp_path: Path) -> None:
+    text = ("import numpy as np\n"
+            "print 'loading'\n"
+            "def f(Whh, dhraw, xs):\n"
+            "    for t in reversed(xrange(len(xs))):\n"
+            "        dhnext = np.dot(Whh, dhraw)   # two spaces kept\n"
+            "    return dhnext\n")
+    path = tmp_path / "py2.py"
+    cands = fix.candidates(text, path, "f", ("Wxh", "Whh", "bh"))
+    afters = {(c.line, c.after) for c in cands}
+    assert (5, "        dhnext = np.dot(Whh.T, dhraw)   # two spaces kept") in afters
+    assert (4, "    for t in xrange(len(xs)):") in afters
+    edit = fix.Edit(str(path), 5, "        dhnext = np.dot(Whh, dhraw)   # two spaces kept",
+                    "        dhnext = np.dot(Whh.T, dhraw)   # two spaces kept")
+    assert fix.apply(text, [edit]).splitlines()[1] == "print 'loading'"
+
+
+def test_api_searches_only_when_asked(transpose_bug: Path) -> None:
+    import bpttcheck
+
+    kw = {"hidden": 6, "seq": 5, "vocab": 4, "seed": 2, "init_scale": 0.5, "hprev": "random"}
+    plain = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), **kw)
+    assert plain.impl is not None and plain.impl.fix is None and plain.impl.fix_reason is None
+    asked = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), fix=True,
+                            fix_budget=20.0, **kw)
+    assert asked.impl is not None and asked.impl.fix is not None and asked.impl.fix.verified
+
+
+def test_nothing_is_proposed_when_loss_and_gradient_are_already_right(tmp_path: Path) -> None:
+    path = tmp_path / "ok.py"
+    shutil.copy(CORPUS / "ok_uvw.py", path)
+    out = fix.search(f"{path}:{selftest_target(path)}", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is None and out.tried == 0 and "agree with the reference" in out.why
+
+
+def test_no_fix_found_says_what_was_tried(transpose_bug: Path) -> None:
+    import bpttcheck
+
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    transpose_bug.write_text(text.replace("        dby += dy\n", "        dby += np.abs(dy)\n"))
+    report = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), fix=True,
+                             fix_budget=1.5, hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5,
+                             hprev="random")
+    assert report.impl is not None and not report.passed
+    assert report.impl.fix is None
+    reason = report.impl.fix_reason or ""
+    assert reason.startswith("No verified one-line fix: tried ") and " over lines " in reason
+    assert report.impl.to_dict()["fix"] is None
+
+
+def test_a_file_importing_a_sibling_module_is_searched(transpose_bug: Path) -> None:
+    (transpose_bug.parent / "helpers_fix.py").write_text(
+        "def dtanh(h):\n    return 1 - h * h\n")
+    text = transpose_bug.read_text().replace(
+        "import numpy as np\n", "import numpy as np\nfrom helpers_fix import dtanh\n", 1)
+    text = text.replace("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = dtanh(hs[t]) * dh")
+    transpose_bug.write_text(text)
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    assert "Whh.T" in out.fix.edits[0].after
