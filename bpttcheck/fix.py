@@ -960,6 +960,9 @@ def attach(report: Any, request: Any, spec: Spec) -> Any:
     if not isinstance(request.target, str):
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "the function was passed in from Python, not read from a file"))
+    if request.target.split(":", 1)[0].endswith(".ipynb"):
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "the search edits .py files; it does not edit notebooks yet"))
     factor = request.loss.factor(spec.seq)
     if factor is None:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(

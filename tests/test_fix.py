@@ -205,3 +205,14 @@ def test_a_file_importing_a_sibling_module_is_searched(transpose_bug: Path) -> N
     out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
     assert out.fix is not None and out.fix.verified
     assert "Whh.T" in out.fix.edits[0].after
+
+
+def test_a_notebook_is_not_searched_and_the_report_says_why() -> None:
+    import bpttcheck
+    from bpttcheck.impl import ImplRequest
+
+    root = Path(__file__).resolve().parent
+    report = bpttcheck.check(impl=ImplRequest(f"{root}/forms/notebook_bug.ipynb:lossFun",
+                                              fix=True), hidden=6, seq=5)
+    assert report.exit_code == 1
+    assert report.impl.fix is None and "notebooks" in report.impl.fix_reason
