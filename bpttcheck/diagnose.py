@@ -287,6 +287,22 @@ def _fit(g: np.ndarray, t: np.ndarray) -> float | None:
     return float(np.sum(g * t)) / den if den > 0 else None
 
 
+def _swapped(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+             wrong: tuple[str, ...], tol: float) -> Cause | None:
+    """Two same-shaped gradients returned in each other's place (dWxh and dWhy when hidden
+    equals vocab, or dbh and dby): their values are exactly the other's truth."""
+    for i, a in enumerate(wrong):
+        for b in wrong[i + 1:]:
+            if (g[a].shape == g[b].shape and close(g[a], truth[b], tol)
+                    and close(g[b], truth[a], tol)):
+                order = [b if n == a else a if n == b else n for n in PARAM_NAMES]
+                return Cause("order", f"d{a} and d{b} are swapped: your d{a} is exactly the "
+                             f"true d{b} and the other way round; if your function returns "
+                             "them in another order, give it with --impl-order "
+                             + ",".join(f"d{n}" for n in order), (a, b))
+    return None
+
+
 def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], params: Params,
              batch: Batch, scale: float = 1.0) -> list[Cause]:
     """Likely causes, best first ([] when g matches the truth).
@@ -304,6 +320,9 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
         return []
     tol = fit_tolerance(g, truth)
     T = batch.seq
+    swapped = _swapped(g, truth, wrong, tol)
+    if swapped is not None:
+        return [swapped]
     pinned = _pinned(g, truth, wrong)
     if pinned is not None:
         return [pinned]

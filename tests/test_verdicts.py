@@ -603,3 +603,17 @@ def test_float32_user_pairs_do_not_make_the_builtin_summary_approximate(tmp_path
     assert report.exit_code == 0
     summary = [line for line in report.verdict() if line.startswith("The built-in engines")]
     assert summary and "approximately" not in summary[0], summary
+
+
+def test_gradients_returned_swapped_are_named_with_the_order_that_accepts_them(
+        tmp_path: Path) -> None:
+    """dbh and dby have one shape when hidden equals vocab: returned in each other's place
+    they raise no shape error; the cause says so and names the --impl-order to give."""
+    spec = Spec(hidden=5, seq=6, vocab=5, seed=3, init_scale=0.5, hprev="random")
+    swapped = ("return total, dU, dW, dV, db, dc, h[len(inputs) - 1]  # RETURN",
+               "return total, dU, dW, dV, dc, db, h[len(inputs) - 1]  # RETURN")
+    report = check(user_file(tmp_path, swapped), spec)
+    assert report.exit_code == 1
+    cause = report.impl.causes[0]
+    assert cause.kind == "order" and set(cause.params) == {"bh", "by"}
+    assert "--impl-order dWxh,dWhh,dWhy,dby,dbh" in cause.message
