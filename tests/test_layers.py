@@ -19,12 +19,21 @@ from bpttcheck.layers.check import point
 from bpttcheck.layers.styles import COURSERA, CS231N
 
 FIXTURES = Path(__file__).parent / "fixtures" / "layers"
+CORPUS = Path(__file__).parent.parent / "bpttcheck" / "selftest" / "corpus"
+# Fixtures the selftest corpus already ships (one copy each; the corpus adds a 3-line header).
+IN_CORPUS = {"cs231n_ok": "ok_layer_cs231n", "coursera_ok": "ok_layer_coursera",
+             "cs231n_nocarry": "bug_layer_carry", "coursera_transpose": "bug_layer_carry_transpose"}
+
+
+def layer_file(name: str) -> Path:
+    """The file of layer fixture ``name`` (without .py)."""
+    return CORPUS / f"{IN_CORPUS[name]}.py" if name in IN_CORPUS else FIXTURES / f"{name}.py"
 ROOT = Path(__file__).parent.parent
 SIZES = ("--hidden", "5", "--vocab", "4", "--seq", "6")
 
 
 def _run(run_cli: Callable[..., Result], name: str, *extra: str) -> Result:
-    return run_cli("compare", "--impl", f"{FIXTURES / name}.py:rnn_backward", *SIZES, *extra)
+    return run_cli("compare", "--impl", f"{layer_file(name)}:rnn_backward", *SIZES, *extra)
 
 
 def test_reference_is_the_gradient_of_the_layer() -> None:
@@ -113,7 +122,7 @@ def test_ours_alongside_in_json(run_cli: Callable[..., Result]) -> None:
 def test_plain_command_in_a_subprocess() -> None:
     for name, code in (("cs231n_ok", 0), ("coursera_nocarry", 1)):
         out = subprocess.run([sys.executable, "-m", "bpttcheck", "compare", "--impl",
-                              f"{FIXTURES / name}.py:rnn_backward", *SIZES],
+                              f"{layer_file(name)}:rnn_backward", *SIZES],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert out.returncode == code, out.stderr
 
@@ -130,7 +139,7 @@ def test_missing_partner_is_one_line_exit_2(run_cli: Callable[..., Result],
 
 def test_impl_forward_names_another_partner(run_cli: Callable[..., Result],
                                             tmp_path: Path) -> None:
-    text = (FIXTURES / "cs231n_ok.py").read_text()
+    text = layer_file("cs231n_ok").read_text()
     f = tmp_path / "renamed.py"
     f.write_text(text.replace("def rnn_forward(", "def layer_fwd(").replace(
         "def rnn_backward(", "def layer_bwd("))
@@ -143,7 +152,7 @@ def test_api_check_layer_on_live_functions() -> None:
     from bpttcheck.spec import resolve
 
     ns: dict[str, object] = {}
-    exec(compile((FIXTURES / "coursera_ok.py").read_text(), "coursera_ok", "exec"), ns)
+    exec(compile(layer_file("coursera_ok").read_text(), "coursera_ok", "exec"), ns)
     report = bpttcheck.check_layer(ns["rnn_forward"], ns["rnn_backward"],
                                    resolve(None, {"hidden": 3, "vocab": 2, "seq": 3}))
     assert report.passed and report.style is COURSERA
@@ -153,14 +162,14 @@ def test_backward_returning_the_wrong_thing_is_an_input_error() -> None:
     from bpttcheck.spec import resolve
 
     ns: dict[str, object] = {}
-    exec(compile((FIXTURES / "cs231n_ok.py").read_text(), "cs231n_ok", "exec"), ns)
+    exec(compile(layer_file("cs231n_ok").read_text(), "cs231n_ok", "exec"), ns)
     with pytest.raises(ImplError, match=r"expected \(dx, dh0, dWx, dWh, db\)"):
         bpttcheck.check_layer(ns["rnn_forward"], lambda dh, cache: 0.0,
                               resolve(None, {"hidden": 3, "vocab": 2, "seq": 3}))
 
 
 def _variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
-    text = (FIXTURES / "cs231n_ok.py").read_text()
+    text = layer_file("cs231n_ok").read_text()
     assert old in text
     f = tmp_path / f"{name}.py"
     f.write_text(text.replace(old, new))
@@ -198,7 +207,7 @@ def test_batch_is_n_for_layers_and_refused_elsewhere(run_cli: Callable[..., Resu
 
 
 def test_text_vocabulary_gives_d(run_cli: Callable[..., Result]) -> None:
-    result = run_cli("compare", "--impl", f"{FIXTURES / 'cs231n_ok'}.py:rnn_backward",
+    result = run_cli("compare", "--impl", f"{layer_file('cs231n_ok')}:rnn_backward",
                      "--hidden", "3", "--seq", "3", "--format", "json")
     doc = json.loads(result.stdout)
     assert result.exit_code == 0 and doc["sizes"]["D"] > 10  # the sonnets' characters
@@ -215,7 +224,7 @@ def test_forward_without_complex_falls_back_to_central(run_cli: Callable[..., Re
 
 
 def test_modular_forward_backward_pair(run_cli: Callable[..., Result], tmp_path: Path) -> None:
-    text = (FIXTURES / "cs231n_nocarry.py").read_text()
+    text = layer_file("cs231n_nocarry").read_text()
     f = tmp_path / "modular.py"
     f.write_text(text.replace("def rnn_forward(", "def forward(").replace(
         "def rnn_backward(", "def backward("))
@@ -231,14 +240,14 @@ def test_child_batches_answer_as_the_scalar_loss() -> None:
     from bpttcheck.probes import DirectionProbes, ElementProbes, ScalarLoss
 
     ns: dict[str, object] = {}
-    exec(compile((FIXTURES / "cs231n_ok.py").read_text(), "cs231n_ok", "exec"), ns)
+    exec(compile(layer_file("cs231n_ok").read_text(), "cs231n_ok", "exec"), ns)
     ours, G, out_layer = point({"N": 2, "T": 3, "D": 2, "H": 3}, seed=4)
     theirs = CS231N.to_theirs(ours)
 
     def local(p: dict[str, np.ndarray]) -> object:
         return np.sum(G * ns["rnn_forward"](p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])[0])
 
-    layer = RemoteLayer(f"{FIXTURES / 'cs231n_ok'}.py:rnn_backward", None, ImplOptions())
+    layer = RemoteLayer(f"{layer_file('cs231n_ok')}:rnn_backward", None, ImplOptions())
     try:
         remote = layer.batched_loss(theirs, G, out_layer, True)
         scalar = ScalarLoss(local, theirs, accepts_complex=True)
