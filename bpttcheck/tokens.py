@@ -35,7 +35,7 @@ def read_text(path: str | None) -> tuple[str, str]:
     if path is None:
         text = resources.files("bpttcheck.data").joinpath(DEFAULT_TEXT).read_text("utf-8")
         return text, f"embedded {DEFAULT_TEXT}"
-    where = f"data file {path}"
+    where = f"--data {path}"
     raw = read_regular(path, "--data", MAX_TEXT_BYTES, SpecError, expected="a text file")
     if not raw:
         raise SpecError(f"{where}: is empty; expected some text")
@@ -49,7 +49,7 @@ def from_text(text: str, label: str, seq: int, offset: int) -> Tokens:
     """Take ``seq`` inputs at ``offset`` and their next characters as targets."""
     if len(text) < offset + seq + 1:
         raise SpecError(
-            f"data {label}: {len(text)} characters is too short for offset {offset} + seq {seq} "
+            f"--data {label}: {len(text)} characters is too short for offset {offset} + seq {seq} "
             f"+ 1 (need at least {offset + seq + 1}); use a longer text or a smaller --seq/--offset"
         )
     symbols = sorted(set(text))

@@ -136,6 +136,8 @@ def test_bad_input(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert len(lines) == 1, lines
     assert lines[0].startswith("bpttcheck: error: ")
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if name.startswith("data "):  # a bad --data file: the message names the flag
+        assert "--data" in lines[0], lines[0]
 
 
 FLAGS = ["--hidden", "--seq", "--vocab", "--offset", "--seed", "--init-scale", "--clip",
