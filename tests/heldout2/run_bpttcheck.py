@@ -141,12 +141,12 @@ def write(recs: list[dict[str, Any]], manifest: dict[str, Any], extra: list[str]
             f = r["fix"]
             ed = "; ".join(f"line {x.get('line')}: `{(x.get('after') or '(delete)').strip()}`"
                            for x in f["edits"])
-            tag = "verified" if f["verified"] and not f["partial"] else "partial"
+            status = "verified" if f["verified"] and not f["partial"] else "partial"
             where = ""
             if "fix_line_right" in r:
                 where = (", restores the original" if r.get("fix_restores") else
                          (", at the edited line" if r["fix_line_right"] else ", elsewhere"))
-            fix = f"{tag}{where}: {ed}"
+            fix = f"{status}{where}: {ed}"
         elif r.get("fix_reason"):
             fix = f"none: {r['fix_reason']}"
         cause = (r.get("cause") or "(none named)").replace("|", "\\|")
