@@ -384,7 +384,19 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
 
 def _pinned(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
             wrong: tuple[str, ...]) -> Cause | None:
-    """Every wrong parameter's gradient is one value, zero, or +-one magnitude."""
+    """Every wrong parameter's gradient is one value, zero, or +-one magnitude.
+
+    Zero includes rounding's zero: a gradient no larger than ``ROUNDING`` times the true
+    one (``-4e-16`` everywhere, say, from summing a softmax gradient over the vocabulary)
+    is zero computed inexactly, not a constant someone chose."""
+    if all(np.max(np.abs(g[n])) <= ROUNDING * np.max(np.abs(truth[n])) for n in wrong):
+        names = _d(wrong)
+        largest = max(float(np.max(np.abs(g[n]))) for n in wrong)
+        return Cause("zero", f"{names} {'is' if len(wrong) == 1 else 'are'} zero everywhere"
+                     + (f" up to rounding (at most {largest:.1e})" if largest else "")
+                     + ": the gradient is never accumulated into, is reset after the loop, or "
+                     "sums to zero (as a softmax gradient summed over the vocabulary does)",
+                     wrong, 0.0)
     values = []
     for n in wrong:
         v = g[n].ravel()
@@ -394,10 +406,6 @@ def _pinned(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
     names = _d(wrong)
     if all(v is not None for v in values):
         distinct = sorted({v for v in values if v is not None})
-        if distinct == [0.0]:
-            return Cause("zero", f"{names} {'is' if len(wrong) == 1 else 'are'} zero "
-                         "everywhere: the gradient is never accumulated into, or is reset "
-                         "after the loop", wrong, 0.0)
         if len(distinct) == 1:
             c = distinct[0]
             return Cause("constant", f"every element of {names} is {c:g}, whatever the true "

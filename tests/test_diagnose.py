@@ -164,3 +164,19 @@ def test_per_step_shares_add_up_to_prefix_gradients(problem: Problem) -> None:
         ref = reference.gradients(problem.params, prefix, Options()).grads
         for n in PARAM_NAMES:
             np.testing.assert_allclose(steps[n][:m].sum(axis=0), ref[n], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("value", [0.0, -4.16e-16])
+def test_rounding_zero_is_zero_not_a_chosen_constant(problem: Problem,
+                                                     truth: dict[str, np.ndarray],
+                                                     value: float) -> None:
+    # A softmax gradient summed over the vocabulary is zero, computed as about -4e-16:
+    # that is the zero cause, not "np.clip(d, -4e-16, -4e-16)".
+    g = dict(truth, by=np.full_like(truth["by"], value))
+    causes = diagnose(g, truth, problem.params, problem.batch)
+    assert [(c.kind, c.params) for c in causes] == [("zero", ("by",))]
+    assert "clip" not in causes[0].message
+    assert ("up to rounding" in causes[0].message) == (value != 0.0)
+    # A constant as large as the gradient itself stays a constant.
+    g = dict(truth, by=np.full_like(truth["by"], 0.25))
+    assert kinds(g, truth, problem) == ["constant"]
