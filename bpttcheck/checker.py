@@ -17,7 +17,7 @@ from . import prose
 from .budget import check_reference_time
 from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
-from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
+from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, batched, numeric
 from .engines.base import ProgressFn
 from .errors import SpecError
 from .model import Problem, build, with_biases
@@ -70,6 +70,9 @@ def run(
     registry = ENGINES if registry is None else registry
     if "reference" in engines and not gated:
         check_reference_time(spec.hidden, spec.seq)  # O(T^2): refuse what would take weeks
+    if spec.batch is not None and directions is not None:
+        raise SpecError("--directions: not supported with --batch yet (a batch's numeric "
+                        "engine differentiates every element, or --sample K of them)")
     problem = build(spec)
     bias_free = not spec.biases
     if bias_free:
@@ -112,7 +115,10 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
-        if impl.fix and not impl_report.passed:
+        if impl.fix and not impl_report.passed and spec.batch is not None:
+            impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(
+                "the search runs on one sequence; it does not handle --batch yet"))
+        elif impl.fix and not impl_report.passed:
             from .fix import attach
 
             impl_report = attach(impl_report, impl, spec)
@@ -155,7 +161,7 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
     elif "numeric" in engines and k is not None:  # a directions run is planned as one
         numeric.plan_directions(problem.params, problem.batch, options, k)
     elif "numeric" in engines:  # refuse an over-budget run before spending time on the others
-        work = numeric.plan(problem.params, problem.batch, options)
+        work = batched.plan_seconds(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
             announce(f"numerical differentiation ({work.method.name}) of {work.elements} "
                      f"elements: estimated {duration(work.seconds)} on "
@@ -178,7 +184,10 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
             options = dataclasses.replace(options, sample=subset)
         results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
         spec = problem.spec
-        if problem.cell == "vanilla":  # the gated cells' numeric engine is already literal
+        if problem.batch.width is not None:  # the summed loss itself (engines.batched)
+            results = batched.confirm(problem, results, spec.rtol_numeric, spec.floor,
+                                      options.step)
+        elif problem.cell == "vanilla":  # the gated cells' numeric engine is already literal
             results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step,
                               options.max_memory)
     return {name: results[name] for name in engines}, found

@@ -49,6 +49,10 @@ def contributions(
 
 
 def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
+    if batch.width is not None:  # a batch: each column on its own, summed (.batched)
+        from .batched import per_column
+
+        return per_column(gradients, params, batch, options)
     fw = forward(params, batch)
     Whh = params["Whh"]
     grads = {name: np.zeros_like(p) for name, p in params.items()}

@@ -26,6 +26,10 @@ from .base import Gradients, Options
 
 
 def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
+    if batch.width is not None:  # a batch: each column on its own, summed (.batched)
+        from .batched import per_column
+
+        return per_column(gradients, params, batch, options)
     Wxh, Whh, Why, bh, by = (params[n] for n in ("Wxh", "Whh", "Why", "bh", "by"))
     inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
     vocab_size = Why.shape[0]

@@ -52,7 +52,7 @@ from ..engines import reference as reference_engine
 from ..engines import tutorial as tutorial_engine
 from ..errors import ImplError
 from ..findings import Finding
-from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
+from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, loss, tempered_loss
 from ..model import second_point as second_spec
 from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
 from ..prose import plural
@@ -83,7 +83,7 @@ class DeclaredLoss:
     """The loss the user's function is meant to return (``--impl-loss``).
 
     ``sum`` (default): the model's summed cross-entropy. ``mean=T|B|TB``: that over
-    T, over the batch size B (one sequence here, so B = 1), or both. ``bits``: in
+    T, over the batch size B (``--batch``; one sequence is B = 1), or both. ``bits``: in
     bits (over ln 2). ``scale=C``: C times the sum. ``own``: whatever the function
     returns; its gradient must be that loss's gradient.
     """
@@ -106,11 +106,13 @@ class DeclaredLoss:
             return 1.0 / ((seq if "T" in self.over else 1) * (batch if "B" in self.over else 1))
         return {"sum": 1.0, "bits": 1 / math.log(2), "scale": self.value}[self.kind]
 
-    def describe(self, seq: int) -> str:
+    def describe(self, seq: int, batch: int | None = None) -> str:
+        """In words; ``batch`` is B (None: one sequence, which is B = 1)."""
         if self.kind == "mean":
             text = f"the model's loss x1/{'T' if self.over == 'T' else self.over}: " \
-                   f"{MEANS[self.over]} (T = {seq}, B = 1)"
-            return text + ("; B = 1 here, so it is the sum" if self.over == "B" else "")
+                   f"{MEANS[self.over]} (T = {seq}, B = {batch or 1})"
+            return text + ("; B = 1 here, so it is the sum" if self.over == "B"
+                           and (batch or 1) == 1 else "")
         return {"sum": "the model's summed loss", "bits": "the model's loss in bits (/ ln 2)",
                 "scale": f"the model's summed loss x{self.value:g}",
                 "own": "its own loss"}[self.kind]
@@ -238,7 +240,8 @@ class ImplReport:
 
 def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
-    sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq}
+    sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
+             **({"batch": problem.batch.width} if problem.batch.width is not None else {})}
     code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
@@ -280,7 +283,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     # even when the loss it comes with is rounded to float32.
     prec = lowest(first.dtypes, _gradient_resolution(code, problem))
     lprec = lowest(first.dtypes, measured)
-    factor = declared.factor(batch.seq)
+    factor = declared.factor(batch.seq, batch.width or 1)
     sample = _sample(code.options, options, problem)
     second = build(second_spec(spec))
     second_batch = second.batch
@@ -363,7 +366,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
         failures.extend(f"{describe_failure(c)} [{pt.where}]" for c in shown.values())
     n_own = (0 if own1 is None else
              sum(len(i) for i in sample.values()) if sample is not None else problem.n_params)
-    truths = (f"{declared.describe(batch.seq)}'s gradient on every element ("
+    truths = (f"{declared.describe(batch.seq, batch.width)}'s gradient on every element ("
               f"{prose.join_names(list(results))} at the spec's point, the reference at the "
               "second), " if factor is not None else "")
     checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
@@ -602,7 +605,7 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
     if hlast is None:
         hlast = next((res.extras[k] for k in HLAST_KEYS if k in res.extras), None)
     if hlast is not None:
-        wrong = _state(hlast, fw.hs[-1][:, None], witness.hlast if witness else None, prec,
+        wrong = _state(hlast, fw.hlast, witness.hlast if witness else None, prec,
                        floor, "h_{T-1}", "the model's last hidden state")
         if wrong:
             out.append(prose.impl_hlast(where, wrong))
@@ -618,7 +621,7 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
 
 def _state(value: Any, truth: np.ndarray, rounded: np.ndarray | None, prec: Precision,
            floor: float, name: str, what: str) -> str | None:
-    """Why ``value`` is not ``truth`` (an (H, 1) column), or None when it is."""
+    """Why ``value`` is not ``truth`` (an (H, 1) column, (H, B) for a batch), or None."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -739,9 +742,8 @@ def _ratio(r: float, T: int) -> Relation:
                     f"scale={r:.12g}")
 
 
-def _tempered(fw: Forward, targets: tuple[int, ...], tau: float) -> float:
-    ys = fw.ys / tau
-    return float((logsumexp(ys) - ys[np.arange(len(targets)), list(targets)]).sum())
+def _tempered(fw: Forward, targets: tuple[Any, ...], tau: float) -> float:
+    return tempered_loss(fw, targets, tau)  # one sequence or a batch (bpttcheck.model)
 
 
 def _temperature(theirs: list[float], fws: list[Forward], problems: list[Problem],
@@ -779,7 +781,8 @@ def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relatio
         if own_ok:
             return prose.impl_pass_own(where, relation.text), []
         return prose.impl_fail("gradient", "its own loss"), [prose.impl_own_fail()]
-    what = prose.impl_declared(declared.describe(seq), declared.flag)
+    what = prose.impl_declared(declared.describe(seq, ats[0].problem.batch.width),
+                               declared.flag)
     loss_ok = all(p.loss_ok for p in points)
     gradient_ok = all(p.gradient_ok for p in points)
     if loss_ok and gradient_ok and own_ok:
@@ -850,7 +853,7 @@ def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None
     prev = {n: np.zeros_like(p) for n, p in params.items()}
     theirs = {n: np.zeros((batch.seq, *p.shape)) for n, p in params.items()}
     for m in range(1, batch.seq + 1):
-        part = Batch(batch.inputs[:m], batch.targets[:m], batch.hprev)
+        part = dataclasses.replace(batch, inputs=batch.inputs[:m], targets=batch.targets[:m])
         try:
             r = code.call(params, part)
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length

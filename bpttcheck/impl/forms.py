@@ -318,7 +318,7 @@ class UserCode:
         """Call the user's code once with copies of ``params`` and ``batch``."""
         theirs = {t: np.array(params[o], dtype=np.float64) for t, o in self.names.items()}
         hprev = np.array(batch.hprev, dtype=np.float64)
-        inputs, targets = list(batch.inputs), list(batch.targets)
+        inputs, targets = batch.given()  # lists of ints; a batch: (T, B) int arrays
         ns = self.loaded.namespace
         values = self._values()
         values.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
