@@ -355,6 +355,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
     steps: tuple[int, ...] = ()
     if any(f.kind == "nondeterminism" for f in findings):
         notes.append(prose.impl_no_cause_nondeterministic())  # one call's difference: no cause
+    elif batch.width is not None:  # a batch: column by column, then the batch
+        causes = _batch_causes(code, ats[seen], points[seen], declared, factor)
     else:
         causes, steps = _causes(code, ats[seen], points[seen], factor, prec, independent, notes)
     failures: list[str] = []
@@ -453,6 +455,21 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         causes[0] = dataclasses.replace(
             causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
     return causes, steps
+
+
+def _batch_causes(code: Code, at: _At, p1: PointCheck, declared: DeclaredLoss,
+                  factor: float | None) -> list[Cause]:
+    """Causes for a batched function (:mod:`bpttcheck.diagnose_batch`), when its loss is the
+    declared one and its gradient is not; otherwise the loss's relation says what is wrong."""
+    from ..diagnose_batch import batch_causes
+
+    if factor is None or not p1.loss_ok or p1.gradient_ok is not False:
+        return []
+    pr = at.problem
+    one = declared.factor(pr.batch.seq, 1)
+    return batch_causes(lambda p, b: code.call(p, b).grads, pr.params, pr.batch,
+                        at.result.grads, factor, one if one is not None else 1.0,
+                        tolerance(pr.spec, "impl", "reference"), pr.spec.floor)
 
 
 def _own_causes(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem: Problem,
@@ -694,7 +711,7 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
     if models[0] != 0:
         r = theirs[0] / models[0]
         if fits([r * m for m in models]):
-            return _ratio(r, T)
+            return _ratio(r, T, problems[0].batch.width or 1)
     c = theirs[0] - models[0]
     if fits([m + c for m in models]):
         return Relation("offset", f"the model's loss {c:+.6g} (a constant offset)", c)
@@ -725,9 +742,16 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
                     "temperature or partial sum over steps fits at both points")
 
 
-def _ratio(r: float, T: int) -> Relation:
+def _ratio(r: float, T: int, B: int = 1) -> Relation:
     def near(x: float) -> bool:
         return abs(r / x - 1) < 1e-6
+
+    if B > 1 and near(1.0 / B):
+        return Relation("mean-B", f"the mean of the model's loss over the B = {B} sequences "
+                        "of the batch (x1/B)", r, "mean=B")
+    if B > 1 and T > 1 and near(1.0 / (T * B)):
+        return Relation("mean-TB", f"the mean of the model's loss over the T = {T} steps and "
+                        f"the B = {B} sequences (x1/TB)", r, "mean=TB")
 
     if T > 1 and near(1.0 / T):
         return Relation("mean-T", f"the mean of the model's loss over the T = {T} steps "
