@@ -12,4 +12,4 @@ ENGINES: dict[str, Engine] = {
 }
 ANALYTIC = ("tutorial", "reference")  # engines that differentiate by hand, exactly
 
-__all__ = ["ANALYTIC", "ENGINES", "Engine", "Gradients", "Options"]
+__all__ = ["ANALYTIC", "ENGINES", "Engine", "Gradients", "Options", "batched", "numeric"]
