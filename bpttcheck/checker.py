@@ -18,7 +18,7 @@ from .budget import check_reference_time
 from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
 from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, batched, numeric
-from .engines.base import ProgressFn
+from .engines.base import ProgressFn, restricted
 from .errors import SpecError
 from .model import Problem, build, with_biases
 from .prose import duration, plural
@@ -75,18 +75,17 @@ def run(
                         "engine differentiates every element, or --sample K of them)")
     problem = build(spec)
     bias_free = not spec.biases
-    if bias_free:
-        for given, flag in ((impl, "--impl"), (directions, "--directions")):
-            if given is not None:
-                raise SpecError(f"{flag}: not supported yet for a bias-free model "
-                                "(biases = false); check it without the flag")
-        # Every engine runs on the model with bh = by = 0; their gradients are dropped below.
-        problem = dataclasses.replace(problem, params=with_biases(problem.params))
     user_code = None
     if impl is not None:  # load it first: a bad --impl fails before any long computation
         from .impl.check import prepare_request
 
-        user_code = prepare_request(impl, problem)
+        user_code = prepare_request(impl, problem)  # a bias-free model's: no bh, no by
+    if bias_free:
+        if directions is not None:
+            raise SpecError("--directions: not supported yet for a bias-free model "
+                            "(biases = false); check it without the flag")
+        # Every engine runs on the model with bh = by = 0; their gradients are dropped below.
+        problem = dataclasses.replace(problem, params=with_biases(problem.params))
     options = Options(
         clip=spec.clip,
         method=spec.method,
@@ -129,12 +128,7 @@ def run(
 
 def _without_biases(g: Gradients, problem: Problem) -> Gradients:
     """An engine's answer restricted to the parameters a bias-free model has."""
-    def keep(d: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
-        return None if d is None else {n: v for n, v in d.items() if n in problem.params}
-
-    return dataclasses.replace(g, grads=keep(g.grads) or {}, noise=keep(g.noise),
-                               covered=keep(g.covered), clipped=keep(g.clipped),
-                               steps=keep(g.steps))
+    return restricted(g, problem.params)
 
 
 def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],

@@ -241,7 +241,8 @@ class ImplReport:
 def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
     sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
-             **({"batch": problem.batch.width} if problem.batch.width is not None else {})}
+             **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
+             **({"biases": 0} if "bh" not in problem.params else {})}  # a bias-free model
     code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
@@ -526,7 +527,8 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
     own_ok = None if own is None else all(c.passed for c in cs)
     cs = against + cs
     where = ("the spec's point" if i == 0 else
-             f"a second point (seed {spec.seed}, biases {spec.bias_scale:g} x randn, "
+             f"a second point (seed {spec.seed}, "
+             f"{f'biases {spec.bias_scale:g} x randn' if spec.biases else 'no biases'}, "
              "random hprev)")
     return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
                       target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
@@ -667,7 +669,7 @@ def _independent(code: Code, problem: Problem, prec: Precision, ltol: float,
     base = code.call(params, batch).loss
     size = min(PROBE_RANGE[1], max(PROBE_RANGE[0], 1e4 * ltol))
     out = []
-    for n in PARAM_NAMES:
+    for n in (n for n in PARAM_NAMES if n in params):  # a bias-free model has three
         p = params[n]
         moved = dict(params)
         moved[n] = p + size * (0.1 + float(np.abs(p).max())) * rng.standard_normal(p.shape)
@@ -695,7 +697,7 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
         return Relation("unrelated", "not finite")
     if fits(models):
         return Relation("equal", "the model's loss")
-    if len(independent) == len(PARAM_NAMES) or (
+    if len(independent) == len(problems[0].params) or (
             close(theirs[1], theirs[0]) and not close(models[1], models[0])):
         return Relation("constant", f"a constant ({theirs[0]:.10g}): it does not depend on "
                         "the weights", theirs[0])
@@ -848,18 +850,19 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
     mask = {n: np.zeros(p.size, dtype=bool) for n, p in params.items()}
     for n in params:
         mask[n][covered[n] if covered is not None else slice(None)] = True
-    own_c = np.concatenate([own.grads[n].ravel()[mask[n]] for n in PARAM_NAMES])
-    ref_c = np.concatenate([ref.grads[n].ravel()[mask[n]] for n in PARAM_NAMES])
+    names = [n for n in PARAM_NAMES if n in params]  # a bias-free model has three
+    own_c = np.concatenate([own.grads[n].ravel()[mask[n]] for n in names])
+    ref_c = np.concatenate([ref.grads[n].ravel()[mask[n]] for n in names])
     scale = their_loss / ref.loss if ref.loss else 0.0
     if scale and norm_rel_error(own_c, scale * ref_c) <= SCALE_RTOL:
         # Their loss is a constant multiple of the spec's: the truth is known everywhere.
-        truth = {n: scale * ref.grads[n] for n in PARAM_NAMES}
+        truth = {n: scale * ref.grads[n] for n in names}
         return diagnose(g, truth, params, batch, scale)
     if covered is None:  # a different loss, but differentiated numerically everywhere
         return diagnose(g, own.grads, params, batch, float("nan"))
     # Only sampled elements are known: compare there, as flat vectors.
-    g_c = {n: g[n].ravel()[mask[n]] for n in PARAM_NAMES}
-    t_c = {n: own.grads[n].ravel()[mask[n]] for n in PARAM_NAMES}
+    g_c = {n: g[n].ravel()[mask[n]] for n in names}
+    t_c = {n: own.grads[n].ravel()[mask[n]] for n in names}
     return [c for c in diagnose(g_c, t_c, params, batch, float("nan"))
             if c.kind not in ("clip",)]
 
