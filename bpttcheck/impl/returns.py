@@ -67,9 +67,9 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
         loss, hlast = out[0], out[k + 1] if len(out) == k + 2 else None
         grads = dict(zip(order, out[1:k + 1], strict=True))
     elif k == len(PARAM_NAMES) and len(out) in (4, 5):
-        raise ImplError(f"{name} returned {len(out)} values: a loss and three gradients, as "
-                        "a model without biases (U, W, V only) does? This model has bh and by: "
-                        f"check a bias-free model with --no-biases; else return {RETURN_HELP}")
+        raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}; "
+                        "a loss and three gradients is what a model without biases (U, W, V "
+                        "only) returns: check that with --no-biases")
     else:
         expected = "7" if k == len(PARAM_NAMES) else "(loss, dWxh, dWhh, dWhy[, hlast]) for a " \
                    "bias-free model: 4 or 5"
