@@ -222,3 +222,14 @@ def test_a_batch_of_one_is_the_sequence_itself() -> None:
     b = reference.gradients(plain.params, plain.batch, Options())
     assert all(np.array_equal(a.grads[n], b.grads[n]) for n in a.grads)
     assert isinstance(one.batch, Batch) and one.batch.width == 1
+
+
+def test_a_wrong_batched_hlast_is_a_finding(tmp_path: Path) -> None:
+    """hlast (H, B) is compared with the model's last states, column by column."""
+    src = (CORPUS / "ok_batched.py").read_text().replace("hs[T - 1]\n", "hs[T - 1][:, ::-1]\n")
+    path = tmp_path / "hlast.py"
+    path.write_text(src)
+    report = checker.run(BATCHED, ("reference",), impl=ImplRequest(
+        f"{path}:lossFun", ImplOptions(sample=5)))
+    assert report.exit_code == 1 and report.impl is not None
+    assert any(f.kind == "hlast" for f in report.impl.findings), report.impl.findings

@@ -75,7 +75,8 @@ def per_column(engine: EngineFn, params: Params, batch: Batch, options: Options)
     if options.clip is not None and first.clip is None and first.engine == "tutorial":
         clipped = {n: np.abs(v) > options.clip for n, v in grads.items()}
         grads = {n: np.clip(v, -options.clip, options.clip) for n, v in grads.items()}
-    notes = tuple(dict.fromkeys(note for g in parts for note in g.notes))
+    notes = tuple(dict.fromkeys(f"per column: {note}" if len(parts) > 1 else note
+                                for g in parts for note in g.notes))
     timing = None
     if first.timing is not None:
         timing = {k: sum((g.timing or {}).get(k, 0.0) for g in parts) for k in first.timing}
