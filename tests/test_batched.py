@@ -188,6 +188,7 @@ def test_batched_mean_is_named_and_declared_with_mean_b() -> None:
     assert _impl("ok_batched", "mean=B").passed is False  # a summed loss is not the mean
 
 
+@pytest.mark.slow  # the selftest corpus test checks these causes' kinds in the default run
 @pytest.mark.parametrize(("name", "kind", "words"), [
     ("bug_batched_early_sum", "batch-mixing", "each sequence alone"),
     ("bug_batched_no_dhnext", "no-dhnext", "for one sequence alone"),
