@@ -114,9 +114,11 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
-        if impl.fix and not impl_report.passed and spec.batch is not None:
-            impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(
-                "the search runs on one sequence; it does not handle --batch yet"))
+        if impl.fix and not impl_report.passed and (spec.batch is not None or bias_free):
+            why = ("the search runs on one sequence; it does not handle --batch yet"
+                   if spec.batch is not None else
+                   "the search does not handle a bias-free model (--no-biases) yet")
+            impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(why))
         elif impl.fix and not impl_report.passed:
             from .fix import attach
 
