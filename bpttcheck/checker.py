@@ -17,8 +17,8 @@ from . import prose
 from .budget import check_reference_time
 from .compare import PairResult, compare, disagreeing_steps, tolerance
 from .directions import Screen, screen
-from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, numeric
-from .engines.base import ProgressFn
+from .engines import ANALYTIC, ENGINES, Engine, Gradients, Options, batched, numeric
+from .engines.base import ProgressFn, restricted
 from .errors import SpecError
 from .model import Problem, build, with_biases
 from .prose import duration, plural
@@ -70,20 +70,22 @@ def run(
     registry = ENGINES if registry is None else registry
     if "reference" in engines and not gated:
         check_reference_time(spec.hidden, spec.seq)  # O(T^2): refuse what would take weeks
+    if spec.batch is not None and directions is not None:
+        raise SpecError("--directions: not supported with --batch yet (a batch's numeric "
+                        "engine differentiates every element, or --sample K of them)")
     problem = build(spec)
     bias_free = not spec.biases
-    if bias_free:
-        for given, flag in ((impl, "--impl"), (directions, "--directions")):
-            if given is not None:
-                raise SpecError(f"{flag}: not supported yet for a bias-free model "
-                                "(biases = false); check it without the flag")
-        # Every engine runs on the model with bh = by = 0; their gradients are dropped below.
-        problem = dataclasses.replace(problem, params=with_biases(problem.params))
     user_code = None
     if impl is not None:  # load it first: a bad --impl fails before any long computation
         from .impl.check import prepare_request
 
-        user_code = prepare_request(impl, problem)
+        user_code = prepare_request(impl, problem)  # a bias-free model's: no bh, no by
+    if bias_free:
+        if directions is not None:
+            raise SpecError("--directions: not supported yet for a bias-free model "
+                            "(biases = false); check it without the flag")
+        # Every engine runs on the model with bh = by = 0; their gradients are dropped below.
+        problem = dataclasses.replace(problem, params=with_biases(problem.params))
     options = Options(
         clip=spec.clip,
         method=spec.method,
@@ -112,7 +114,12 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
-        if impl.fix and not impl_report.passed:
+        if impl.fix and not impl_report.passed and (spec.batch is not None or bias_free):
+            why = ("the search runs on one sequence; it does not handle --batch yet"
+                   if spec.batch is not None else
+                   "the search does not handle a bias-free model (--no-biases) yet")
+            impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(why))
+        elif impl.fix and not impl_report.passed:
             from .fix import attach
 
             impl_report = attach(impl_report, impl, spec)
@@ -123,12 +130,7 @@ def run(
 
 def _without_biases(g: Gradients, problem: Problem) -> Gradients:
     """An engine's answer restricted to the parameters a bias-free model has."""
-    def keep(d: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
-        return None if d is None else {n: v for n, v in d.items() if n in problem.params}
-
-    return dataclasses.replace(g, grads=keep(g.grads) or {}, noise=keep(g.noise),
-                               covered=keep(g.covered), clipped=keep(g.clipped),
-                               steps=keep(g.steps))
+    return restricted(g, problem.params)
 
 
 def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str, Engine],
@@ -155,7 +157,7 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
     elif "numeric" in engines and k is not None:  # a directions run is planned as one
         numeric.plan_directions(problem.params, problem.batch, options, k)
     elif "numeric" in engines:  # refuse an over-budget run before spending time on the others
-        work = numeric.plan(problem.params, problem.batch, options)
+        work = batched.plan_seconds(problem.params, problem.batch, options)
         if announce is not None and work.seconds >= ANNOUNCE_SECONDS:
             announce(f"numerical differentiation ({work.method.name}) of {work.elements} "
                      f"elements: estimated {duration(work.seconds)} on "
@@ -178,7 +180,10 @@ def _run_engines(problem: Problem, engines: Sequence[str], registry: Mapping[str
             options = dataclasses.replace(options, sample=subset)
         results["numeric"] = registry["numeric"](problem.params, problem.batch, options)
         spec = problem.spec
-        if problem.cell == "vanilla":  # the gated cells' numeric engine is already literal
+        if problem.batch.width is not None:  # the summed loss itself (engines.batched)
+            results = batched.confirm(problem, results, spec.rtol_numeric, spec.floor,
+                                      options.step)
+        elif problem.cell == "vanilla":  # the gated cells' numeric engine is already literal
             results = confirm(problem, results, spec.rtol_numeric, spec.floor, options.step,
                               options.max_memory)
     return {name: results[name] for name in engines}, found

@@ -54,7 +54,7 @@ import numpy as np
 
 from .compare import norm_rel_error, rel_error
 from .engines.reference import contributions
-from .model import HIDDEN_PARAMS, PARAM_NAMES, Batch, Forward, Params, forward
+from .model import HIDDEN_PARAMS, PARAM_NAMES, Batch, Forward, Params, forward, with_biases
 from .prose import join_names, plural
 
 DIAG_RTOL = 1e-6  # a hypothesis fits when it reproduces g to this norm-wise relative error
@@ -90,16 +90,21 @@ def close(a: np.ndarray, b: np.ndarray, tol: float = DIAG_RTOL) -> bool:
     return norm_rel_error(np.asarray(a), np.asarray(b)) <= tol
 
 
+def _present(g: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """The parameters ``g`` has: all five, or a bias-free model's Wxh, Whh and Why."""
+    return tuple(n for n in PARAM_NAMES if n in g)
+
+
 def _all_close(g: Mapping[str, np.ndarray], h: Mapping[str, np.ndarray], tol: float) -> bool:
-    return all(close(g[n], h[n], tol) for n in PARAM_NAMES)
+    return all(close(g[n], h[n], tol) for n in _present(g))
 
 
 def fit_tolerance(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> float:
     """How exactly a hypothesis must reproduce g: DIAG_RTOL, or FIT_SHARE of the error
     itself when the error is small (a bug at one step of a tiny gradient), never below
     rounding (ROUNDING)."""
-    flat_g = np.concatenate([np.ravel(g[n]) for n in PARAM_NAMES])
-    flat_t = np.concatenate([np.ravel(truth[n]) for n in PARAM_NAMES])
+    flat_g = np.concatenate([np.ravel(g[n]) for n in _present(g)])
+    flat_t = np.concatenate([np.ravel(truth[n]) for n in _present(g)])
     return max(min(DIAG_RTOL, FIT_SHARE * norm_rel_error(flat_g, flat_t)), ROUNDING)
 
 
@@ -143,7 +148,7 @@ def per_lag(params: Params, batch: Batch) -> tuple[dict[str, np.ndarray], dict[s
 def per_step(params: Params, batch: Batch) -> dict[str, np.ndarray]:
     """steps[name][t] = dL_t/dtheta: loss step t's share of the gradient (sum over k <= t)."""
     fw = forward(params, batch)
-    steps = {n: np.zeros((batch.seq, *p.shape)) for n, p in params.items()}
+    steps = {n: np.zeros((batch.seq, *p.shape)) for n, p in with_biases(params).items()}
     for t in range(batch.seq):
         dy = fw.ps[t].copy()
         dy[batch.targets[t]] -= 1
@@ -153,7 +158,7 @@ def per_step(params: Params, batch: Batch) -> dict[str, np.ndarray]:
         steps["Whh"][t] += np.outer(da, fw.h_before(k))
         steps["Wxh"][t][:, batch.inputs[k]] += da
         steps["bh"][t][:, 0] += da
-    return steps
+    return {n: v for n, v in steps.items() if n in params}  # a bias-free model: no bh, by
 
 
 def variant(params: Params, batch: Batch, *, tanh_grad: bool = True, prev_state: bool = True,
@@ -295,7 +300,7 @@ def _swapped(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         for b in wrong[i + 1:]:
             if (g[a].shape == g[b].shape and close(g[a], truth[b], tol)
                     and close(g[b], truth[a], tol)):
-                order = [b if n == a else a if n == b else n for n in PARAM_NAMES]
+                order = [b if n == a else a if n == b else n for n in _present(g)]
                 return Cause("order", f"d{a} and d{b} are swapped: your d{a} is exactly the "
                              f"true d{b} and the other way round; if your function returns "
                              "them in another order, give it with --impl-order "
@@ -313,9 +318,11 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     elements are given as flat arrays; only truth-based patterns are tried).
     When no pattern fits, the one cause returned describes what was measured.
     """
-    if not all(np.isfinite(g[n]).all() for n in PARAM_NAMES):
+    names = _present(g)  # a bias-free model: its hypotheses run with bh = by = 0
+    params = with_biases(params) if len(names) < len(PARAM_NAMES) else params
+    if not all(np.isfinite(g[n]).all() for n in names):
         return [Cause("nonfinite", "the gradient contains NaN or inf")]
-    wrong = tuple(n for n in PARAM_NAMES if not close(g[n], truth[n], WRONG_RTOL))
+    wrong = tuple(n for n in names if not close(g[n], truth[n], WRONG_RTOL))
     if not wrong:
         return []
     tol = fit_tolerance(g, truth)
@@ -327,12 +334,12 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     if pinned is not None:
         return [pinned]
     # One constant on everything.
-    flat_g = np.concatenate([g[n].ravel() for n in PARAM_NAMES])
-    flat_t = np.concatenate([truth[n].ravel() for n in PARAM_NAMES])
+    flat_g = np.concatenate([g[n].ravel() for n in names])
+    flat_t = np.concatenate([truth[n].ravel() for n in names])
     c = _fit(flat_g, flat_t)
     if c is not None and close(flat_g, c * flat_t, tol) and abs(c - 1) > 1e-9:
         kind, message = _ratio_name(c, T)
-        return [Cause(kind, message, PARAM_NAMES, c)]
+        return [Cause(kind, message, names, c)]
     clip = _clip_bound(g, truth, wrong)
     if clip is not None:
         bound, count = clip
@@ -361,7 +368,8 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     if skipped is not None:
         return [dataclasses.replace(skipped, params=wrong)]
     causes = _one_parameter(g, truth, wrong, tol)
-    fw = forward(params, batch) if model_based else None
+    # The per-step decomposition solves for bias rows too: not for a bias-free model.
+    fw = forward(params, batch) if model_based and len(names) == len(PARAM_NAMES) else None
     if fw is not None and not causes:
         found = _decomposed(g, truth, wrong, params, batch, fw, scale, tol)
         if found is not None:
@@ -371,7 +379,7 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     rest = tuple(n for n in wrong if n not in explained)
     if not rest:
         return causes
-    right = [n for n in PARAM_NAMES if n not in rest]
+    right = [n for n in names if n not in rest]
     if len(rest) == 1 and rest[0] in ("bh", "by"):
         others = _d(right)
         causes.append(Cause("bias", f"only d{rest[0]} is wrong: {others} are right, so the "
@@ -985,8 +993,8 @@ def ignored_parameters(g: Mapping[str, np.ndarray], own: Mapping[str, np.ndarray
     indices ``covered`` (None: everywhere), with per-element error bars ``noise``.
     """
     causes = []
-    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in PARAM_NAMES)
-    for n in PARAM_NAMES:
+    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in _present(g))
+    for n in _present(g):
         idx = covered[n] if covered is not None else np.arange(g[n].size)
         if len(idx) == 0:
             continue
@@ -1024,7 +1032,7 @@ def _clip_bound(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
     if not bounds or not np.allclose(bounds, bounds[0], rtol=1e-12):
         return None
     b = bounds[0]
-    for n in PARAM_NAMES:  # every element beyond the bound must have been clipped
+    for n in _present(g):  # every element beyond the bound must have been clipped
         beyond = np.abs(truth[n]) > b * (1 + 1e-9)
         if beyond.any() and not np.allclose(np.abs(g[n][beyond]), b, rtol=1e-12, atol=0):
             return None

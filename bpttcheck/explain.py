@@ -330,6 +330,9 @@ def explain(spec: Spec, parameter: str = "Whh", truncate: int | None = None, *,
         raise SpecError(f"--param: expected one of {', '.join(PARAM_NAMES)}, got {parameter!r}")
     if truncate is not None and truncate < 1:
         raise SpecError(f"--truncate: expected a window of at least 1 step, got {truncate}")
+    if spec.batch is not None:
+        raise SpecError("--batch: explain maps the (t, k) terms of one sequence; run it "
+                        "without --batch (a batch's gradient is the sum of its columns')")
     check_reference_time(spec.hidden, spec.seq)  # every (t, k) term is formed: O(T^2)
     problem = build(spec)
     params, batch = problem.params, problem.batch

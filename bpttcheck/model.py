@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,16 +40,53 @@ Params = Mapping[str, np.ndarray]
 
 @dataclasses.dataclass(frozen=True)
 class Batch:
-    """One training sequence, as the tutorial's ``lossFun`` takes it."""
+    """One training sequence, as the tutorial's ``lossFun`` takes it, or B of them.
 
-    inputs: tuple[int, ...]
-    targets: tuple[int, ...]
-    hprev: np.ndarray  # (H, 1)
+    One sequence: ``inputs`` and ``targets`` are T ints and ``hprev`` is (H, 1).
+    A batch of B sequences (spec key ``batch``): ``inputs[t]`` and ``targets[t]``
+    are tuples of B ints (step t of every column) and ``hprev`` is (H, B); the
+    loss is summed over the batch. Whether it is a batch is read from the data
+    (:attr:`width`), so slicing the steps or replacing ``hprev`` keeps it one.
+    """
+
+    inputs: tuple[Any, ...]  # ints; a batch: one tuple of B ints per step
+    targets: tuple[Any, ...]
+    hprev: np.ndarray  # (H, 1); a batch: (H, B)
     cprev: np.ndarray | None = None  # (H, 1): the LSTM's initial cell state; None otherwise
 
     @property
     def seq(self) -> int:
         return len(self.inputs)
+
+    @property
+    def width(self) -> int | None:
+        """B, the number of sequences of a batch; None for one sequence (today's lists)."""
+        if self.inputs and isinstance(self.inputs[0], tuple):
+            return len(self.inputs[0])
+        return None
+
+    def columns(self) -> list[Batch]:
+        """Each sequence of a batch as a one-sequence Batch (itself when it is one)."""
+        if self.width is None:
+            return [self]
+        return [Batch(tuple(int(x[b]) for x in self.inputs),
+                      tuple(int(y[b]) for y in self.targets), self.hprev[:, b:b + 1].copy())
+                for b in range(self.width)]
+
+    def given(self) -> tuple[Any, Any]:
+        """(inputs, targets) as the user's function gets them: lists of ints, or for a
+        batch (T, B) int arrays."""
+        if self.width is None:
+            return list(self.inputs), list(self.targets)
+        return (np.array(self.inputs, dtype=np.int64).reshape(self.seq, self.width),
+                np.array(self.targets, dtype=np.int64).reshape(self.seq, self.width))
+
+
+def batch_of(columns: Sequence[Batch]) -> Batch:
+    """B one-sequence Batches (of one length) as one batch: their columns side by side."""
+    return Batch(tuple(zip(*(c.inputs for c in columns), strict=True)),
+                 tuple(zip(*(c.targets for c in columns), strict=True)),
+                 np.hstack([c.hprev for c in columns]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +117,12 @@ class Problem:
 
 @dataclasses.dataclass(frozen=True)
 class Forward:
-    """The forward pass, one row per time step (row t is step t)."""
+    """The forward pass, one row per time step (row t is step t).
+
+    For a batch of B sequences (:func:`forward_batch`) every per-step array has
+    the batch as its second axis, (T, B, H) and so on, ``hprev`` is (B, H), and
+    ``losses[t]`` is L_t summed over the batch.
+    """
 
     hs: np.ndarray  # (T, H) hidden states h_t
     pre: np.ndarray  # (T, H) pre-activations a_t, with h_t = tanh(a_t)
@@ -92,6 +135,12 @@ class Forward:
     @property
     def loss(self) -> float:
         return float(self.losses.sum())
+
+    @property
+    def hlast(self) -> np.ndarray:
+        """h_{T-1} as the user's function returns it: (H, 1), or (H, B) for a batch."""
+        out: np.ndarray = self.hs[-1].T if self.hs.ndim == 3 else self.hs[-1][:, None]
+        return out
 
     def h_before(self, t: int) -> np.ndarray:
         """h_{t-1}, which is hprev for t = 0."""
@@ -126,15 +175,18 @@ def build(spec: Spec) -> Problem:
     distinct character is refused: the softmax over one symbol is 1, every
     gradient is exactly zero and no check could fail.
     """
-    if spec.batch is not None:
-        raise SpecError("batch: the built-in engines check one sequence so far; a batch size "
-                        "is used by layer functions (--impl FILE.py:rnn_backward, N = batch)")
+    if spec.batch is not None and spec.cell != "vanilla":
+        raise SpecError(f"--batch: batches are checked for the vanilla cell only (--cell "
+                        f"{spec.cell} checks one sequence)")
     rng = np.random.default_rng(spec.seed)
+    width = spec.batch or 1
     if spec.vocab is not None:
-        tokens = random_tokens(spec.vocab, spec.seq, rng)
-    else:
+        columns = [random_tokens(spec.vocab, spec.seq, rng) for _ in range(width)]
+    else:  # a batch: B consecutive windows of the text, column b at offset + b * seq
         text, label = read_text(spec.data)
-        tokens = from_text(text, label, spec.seq, spec.offset)
+        columns = [from_text(text, label, spec.seq, spec.offset + b * spec.seq)
+                   for b in range(width)]
+    tokens = columns[0]
     if tokens.vocab_size < 2:  # a softmax over one symbol is 1: every gradient is exactly 0
         where = f"--data {tokens.source}: the text has" if spec.vocab is None else "--vocab:"
         raise SpecError(f"{where} {plural(tokens.vocab_size, 'distinct symbol')}: every "
@@ -148,19 +200,24 @@ def build(spec: Spec) -> Problem:
                         "leave bias_scale at 0")
     if spec.cell != "vanilla":
         return _build_gated(spec, tokens, rng)
-    check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # before anything large exists
+    check_memory(spec.hidden, tokens.vocab_size, spec.seq)  # per column: engines run each alone
     params = init_params(spec.hidden, tokens.vocab_size, spec.init_scale, rng)
     if spec.hprev == "random":
         # A plausible hidden state: standard normals squashed into (-1, 1) by tanh.
-        hprev = np.tanh(rng.standard_normal((spec.hidden, 1)))
+        hprev = np.tanh(rng.standard_normal((spec.hidden, width)))
     else:
-        hprev = np.zeros((spec.hidden, 1))
+        hprev = np.zeros((spec.hidden, width))
     if spec.bias_scale > 0:
         params["bh"] = rng.standard_normal((spec.hidden, 1)) * spec.bias_scale
         params["by"] = rng.standard_normal((tokens.vocab_size, 1)) * spec.bias_scale
     if not spec.biases:  # a bias-free model: bh and by are not parameters at all
         del params["bh"], params["by"]
-    return Problem(params, Batch(tokens.inputs, tokens.targets, hprev), tokens, spec)
+    if spec.batch is None:
+        batch = Batch(tokens.inputs, tokens.targets, hprev)
+    else:  # the loss is summed over the B columns
+        batch = batch_of([Batch(c.inputs, c.targets, hprev[:, b:b + 1])
+                          for b, c in enumerate(columns)])
+    return Problem(params, batch, tokens, spec)
 
 
 BIAS_NAMES = ("bh", "by")
@@ -240,6 +297,8 @@ def softmax_would_overflow(y: np.ndarray) -> bool:
 
 def forward(params: Params, batch: Batch) -> Forward:
     """Run the RNN over the sequence and return states, probabilities and losses."""
+    if batch.width is not None:
+        return forward_batch(params, batch)
     inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
     bh = params["bh"][:, 0] if "bh" in params else 0.0  # a bias-free model: no bh, no by
@@ -261,3 +320,46 @@ def forward(params: Params, batch: Batch) -> Forward:
 def loss(params: Params, batch: Batch) -> float:
     """The summed cross-entropy loss L."""
     return forward(params, batch).loss
+
+
+def forward_batch(params: Params, batch: Batch) -> Forward:
+    """The forward pass of a batch, all B columns at once (written apart from :func:`forward`).
+
+    Column b is its own sequence from hprev[:, b]; the loss is summed over the batch::
+
+        h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)      (H, B): column b is sequence b
+        L   = sum_t sum_b -log softmax(Why h_t + by)[target_t[b], b]
+
+    Arrays are stored (T, B, H) and (T, B, V). Works on complex parameters too
+    (the literal complex step of :mod:`bpttcheck.engines.batched`): the softmax
+    is shifted by the real part of the largest logit.
+    """
+    X, Y = batch.given()
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    bh = params["bh"][:, 0] if "bh" in params else 0.0  # a bias-free model: no bh, no by
+    by = params["by"][:, 0] if "by" in params else 0.0
+    T, B, H = X.shape[0], X.shape[1], Whh.shape[0]
+    dtype = np.result_type(Wxh, Whh, Why, batch.hprev, *(p for p in (bh, by)
+                                                          if isinstance(p, np.ndarray)))
+    hs, pre = np.empty((T, B, H), dtype=dtype), np.empty((T, B, H), dtype=dtype)
+    h = batch.hprev.T  # (B, H): row b is column b's h_{-1}
+    for t in range(T):
+        pre[t] = Wxh[:, X[t]].T + h @ Whh.T + bh  # W_xh x_t: column X[t, b] for row b
+        h = hs[t] = np.tanh(pre[t])
+    ys = hs @ Why.T + by  # (T, B, V) logits
+    m = ys.real.max(axis=-1, keepdims=True)  # a real shift: exp cannot overflow
+    lse = np.log(np.exp(ys - m).sum(axis=-1)) + m[..., 0]  # (T, B) log-sum-exp
+    ps = np.exp(ys - lse[..., None])  # stable softmax
+    picked = np.take_along_axis(ys, Y[..., None], axis=-1)[..., 0]  # y_t[target_t[b], b]
+    losses = (lse - picked).sum(axis=1)  # (T,) L_t summed over the batch
+    overflow = bool(np.isrealobj(ys)) and any(softmax_would_overflow(y) for y in ys.reshape(
+        T * B, -1))
+    return Forward(hs, pre, batch.hprev.T.copy(), ys, ps, losses, overflow)
+
+
+def tempered_loss(fw: Forward, targets: tuple[Any, ...], tau: float) -> float:
+    """The loss of logits ``fw.ys / tau`` (a softmax temperature), one sequence or a batch."""
+    ys = fw.ys / tau
+    picked = np.take_along_axis(ys, np.asarray(targets, dtype=np.intp).reshape(
+        ys.shape[:-1])[..., None], axis=-1)[..., 0]
+    return float((logsumexp(ys) - picked).sum())

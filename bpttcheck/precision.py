@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import PARAM_NAMES, Batch, Params
+from .model import PARAM_NAMES, Batch, Params, with_biases
 
 # bar = this x (|model in dtype - model in float64| + its RMS over the parameter): the
 # RMS term keeps an element where the witness happened to round well from a zero bar.
@@ -142,6 +142,15 @@ def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
     The rounding witness: how far a correct backward pass in ``dtype`` lands
     from float64.
     """
+    if batch.width is not None:  # a batch: each column in dtype, summed (hlast, dhprev (H, B))
+        parts = [model_in(params, c, dtype) for c in batch.columns()]
+        return Witness({n: np.sum([w.grads[n] for w in parts], axis=0) for n in parts[0].grads},
+                       np.hstack([w.dhprev for w in parts]), np.hstack([w.hlast for w in parts]),
+                       float(sum(w.loss for w in parts)))
+    if "bh" not in params:  # a bias-free model: bh = by = 0 held fixed, their gradients dropped
+        full = model_in(with_biases(params), batch, dtype)
+        return Witness({n: v for n, v in full.grads.items() if n in params}, full.dhprev,
+                       full.hlast, full.loss)
     with np.errstate(all="ignore"):  # overflow in a low precision is what bars measure
         return _model_in(params, batch, dtype)
 

@@ -149,7 +149,9 @@ def render(report: Report, console: Console, fix: Sequence[RenderableType] = ())
     p = report.problem
     console.print(
         f"bpttcheck: {'' if p.cell == 'vanilla' else p.cell.upper() + ', '}"
-        f"hidden {p.hidden}, seq {p.batch.seq}, vocab {p.vocab} "
+        f"hidden {p.hidden}, seq {p.batch.seq}, "
+        f"{'' if p.batch.width is None else f'batch {p.batch.width} (loss summed), '}"
+        f"vocab {p.vocab} "
         f"({p.tokens.source}), {p.n_params} parameters, loss {report.loss:.6g}. "
         "Largest elementwise relative error per parameter:",
         highlight=False,

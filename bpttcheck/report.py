@@ -190,7 +190,7 @@ def error_document(exit_code: int, message: str) -> dict[str, Any]:
 
 def problem_dict(p: Problem, loss: float) -> dict[str, Any]:
     """The ``"problem"`` object: sizes, where the tokens came from, the loss."""
-    return {"hidden": p.hidden, "vocab": p.vocab, "seq": p.batch.seq,
+    return {"hidden": p.hidden, "vocab": p.vocab, "seq": p.batch.seq, "batch": p.batch.width,
             "parameters": p.n_params, "tokens": p.tokens.source, "loss": finite(loss)}
 
 

@@ -119,7 +119,8 @@ FIELDS: tuple[Field, ...] = (
           _positive),
     Field("hprev", "choice", "zeros", "Initial hidden state.", choices=HPREV_CHOICES),
     Field("batch", "int", None,
-          "Sequences per batch B (layer functions: N); unset: one sequence, as the tutorial.",
+          "Sequences per batch B: inputs and targets (T, B), hprev (H, B), the loss summed "
+          "over the batch (layer functions: N); unset: one sequence, as the tutorial.",
           _positive, optional=True),
     Field("biases", "bool", True,
           "Whether the model has the biases bh and by (false: a bias-free model, such as the "

@@ -197,13 +197,13 @@ def test_layer_runs_in_the_child_process_exit_and_print(run_cli: Callable[..., R
     assert result.exit_code == 0 and "debugging" not in result.output
 
 
-def test_batch_is_n_for_layers_and_refused_elsewhere(run_cli: Callable[..., Result]) -> None:
+def test_batch_is_n_for_layers_and_b_for_the_engines(run_cli: Callable[..., Result]) -> None:
     doc = json.loads(_run(run_cli, "coursera_ok", "--batch", "3", "--format", "json").stdout)
     assert doc["passed"] and doc["sizes"]["N"] == 3
     (x_ref,) = [c for c in doc["comparisons"] if c["parameter"] == "x" and c["b"] == "reference"]
     assert x_ref["compared"] == 3 * 6 * 4  # x: N x T x D, every element against the reference
-    result = run_cli("compare", "--hidden", "4", "--batch", "2")
-    assert result.exit_code == 2 and "layer functions" in result.stderr
+    result = run_cli("compare", "--hidden", "4", "--seq", "3", "--batch", "2")  # B sequences
+    assert result.exit_code == 0 and "batch 2" in result.stdout, result.output
 
 
 def test_text_vocabulary_gives_d(run_cli: Callable[..., Result]) -> None:

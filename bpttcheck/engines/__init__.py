@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from . import numeric, reference, tutorial
+from . import batched, numeric, reference, tutorial
 from .base import Engine, Gradients, Options
 
 ENGINES: dict[str, Engine] = {
     "tutorial": tutorial.gradients,
     "reference": reference.gradients,
-    "numeric": numeric.gradients,
+    "numeric": batched.numeric_gradients,  # per column for a batch
 }
 ANALYTIC = ("tutorial", "reference")  # engines that differentiate by hand, exactly
 
-__all__ = ["ANALYTIC", "ENGINES", "Engine", "Gradients", "Options"]
+__all__ = ["ANALYTIC", "ENGINES", "Engine", "Gradients", "Options", "batched", "numeric"]

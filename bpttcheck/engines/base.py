@@ -9,7 +9,7 @@ element by element and new ones (a user's own backward pass) slot in by name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 import numpy as np
@@ -61,3 +61,15 @@ class Gradients:
 
 class Engine(Protocol):
     def __call__(self, params: Params, batch: Batch, options: Options) -> Gradients: ...
+
+
+def restricted(g: Gradients, names: Iterable[str]) -> Gradients:
+    """``g`` with only the parameters ``names`` (a bias-free model's: no bh, no by)."""
+    keep = set(names)
+
+    def only(d: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+        return None if d is None else {n: v for n, v in d.items() if n in keep}
+
+    return dataclasses.replace(g, grads=only(g.grads) or {}, noise=only(g.noise),
+                               covered=only(g.covered), clipped=only(g.clipped),
+                               steps=only(g.steps))

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..model import Batch, Forward, Params, forward
-from .base import Gradients, Options
+from ..model import Batch, Forward, Params, forward, with_biases
+from .base import Gradients, Options, restricted
 
 
 def contributions(
@@ -49,6 +49,12 @@ def contributions(
 
 
 def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
+    if batch.width is not None:  # a batch: each column on its own, summed (.batched)
+        from .batched import per_column
+
+        return per_column(gradients, params, batch, options)
+    if "bh" not in params:  # a bias-free model: bh = by = 0 held fixed, their gradients dropped
+        return restricted(gradients(with_biases(params), batch, options), params)
     fw = forward(params, batch)
     Whh = params["Whh"]
     grads = {name: np.zeros_like(p) for name, p in params.items()}

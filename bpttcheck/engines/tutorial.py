@@ -21,11 +21,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import Batch, Params, softmax_would_overflow
-from .base import Gradients, Options
+from ..model import Batch, Params, softmax_would_overflow, with_biases
+from .base import Gradients, Options, restricted
 
 
 def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
+    if batch.width is not None:  # a batch: each column on its own, summed (.batched)
+        from .batched import per_column
+
+        return per_column(gradients, params, batch, options)
+    if "bh" not in params:  # a bias-free model: bh = by = 0 held fixed, their gradients dropped
+        return restricted(gradients(with_biases(params), batch, options), params)
     Wxh, Whh, Why, bh, by = (params[n] for n in ("Wxh", "Whh", "Why", "bh", "by"))
     inputs, targets, hprev = batch.inputs, batch.targets, batch.hprev
     vocab_size = Why.shape[0]

@@ -52,7 +52,7 @@ from ..engines import reference as reference_engine
 from ..engines import tutorial as tutorial_engine
 from ..errors import ImplError
 from ..findings import Finding
-from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, logsumexp, loss
+from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, loss, tempered_loss
 from ..model import second_point as second_spec
 from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
 from ..prose import plural
@@ -83,7 +83,7 @@ class DeclaredLoss:
     """The loss the user's function is meant to return (``--impl-loss``).
 
     ``sum`` (default): the model's summed cross-entropy. ``mean=T|B|TB``: that over
-    T, over the batch size B (one sequence here, so B = 1), or both. ``bits``: in
+    T, over the batch size B (``--batch``; one sequence is B = 1), or both. ``bits``: in
     bits (over ln 2). ``scale=C``: C times the sum. ``own``: whatever the function
     returns; its gradient must be that loss's gradient.
     """
@@ -106,11 +106,13 @@ class DeclaredLoss:
             return 1.0 / ((seq if "T" in self.over else 1) * (batch if "B" in self.over else 1))
         return {"sum": 1.0, "bits": 1 / math.log(2), "scale": self.value}[self.kind]
 
-    def describe(self, seq: int) -> str:
+    def describe(self, seq: int, batch: int | None = None) -> str:
+        """In words; ``batch`` is B (None: one sequence, which is B = 1)."""
         if self.kind == "mean":
             text = f"the model's loss x1/{'T' if self.over == 'T' else self.over}: " \
-                   f"{MEANS[self.over]} (T = {seq}, B = 1)"
-            return text + ("; B = 1 here, so it is the sum" if self.over == "B" else "")
+                   f"{MEANS[self.over]} (T = {seq}, B = {batch or 1})"
+            return text + ("; B = 1 here, so it is the sum" if self.over == "B"
+                           and (batch or 1) == 1 else "")
         return {"sum": "the model's summed loss", "bits": "the model's loss in bits (/ ln 2)",
                 "scale": f"the model's summed loss x{self.value:g}",
                 "own": "its own loss"}[self.kind]
@@ -238,7 +240,9 @@ class ImplReport:
 
 def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
-    sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq}
+    sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
+             **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
+             **({"biases": 0} if "bh" not in problem.params else {})}  # a bias-free model
     code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
@@ -280,7 +284,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     # even when the loss it comes with is rounded to float32.
     prec = lowest(first.dtypes, _gradient_resolution(code, problem))
     lprec = lowest(first.dtypes, measured)
-    factor = declared.factor(batch.seq)
+    factor = declared.factor(batch.seq, batch.width or 1)
     sample = _sample(code.options, options, problem)
     second = build(second_spec(spec))
     second_batch = second.batch
@@ -352,6 +356,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
     steps: tuple[int, ...] = ()
     if any(f.kind == "nondeterminism" for f in findings):
         notes.append(prose.impl_no_cause_nondeterministic())  # one call's difference: no cause
+    elif batch.width is not None:  # a batch: column by column, then the batch
+        causes = _batch_causes(code, ats[seen], points[seen], declared, factor)
     else:
         causes, steps = _causes(code, ats[seen], points[seen], factor, prec, independent, notes)
     failures: list[str] = []
@@ -363,7 +369,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
         failures.extend(f"{describe_failure(c)} [{pt.where}]" for c in shown.values())
     n_own = (0 if own1 is None else
              sum(len(i) for i in sample.values()) if sample is not None else problem.n_params)
-    truths = (f"{declared.describe(batch.seq)}'s gradient on every element ("
+    truths = (f"{declared.describe(batch.seq, batch.width)}'s gradient on every element ("
               f"{prose.join_names(list(results))} at the spec's point, the reference at the "
               "second), " if factor is not None else "")
     checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
@@ -452,6 +458,21 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
     return causes, steps
 
 
+def _batch_causes(code: Code, at: _At, p1: PointCheck, declared: DeclaredLoss,
+                  factor: float | None) -> list[Cause]:
+    """Causes for a batched function (:mod:`bpttcheck.diagnose_batch`), when its loss is the
+    declared one and its gradient is not; otherwise the loss's relation says what is wrong."""
+    from ..diagnose_batch import batch_causes
+
+    if factor is None or not p1.loss_ok or p1.gradient_ok is not False:
+        return []
+    pr = at.problem
+    one = declared.factor(pr.batch.seq, 1)
+    return batch_causes(lambda p, b: code.call(p, b).grads, pr.params, pr.batch,
+                        at.result.grads, factor, one if one is not None else 1.0,
+                        tolerance(pr.spec, "impl", "reference"), pr.spec.floor)
+
+
 def _own_causes(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem: Problem,
                 loss_value: float) -> list[Cause]:
     """Causes against the gradient of their own loss: a parameter that loss ignores first
@@ -506,7 +527,8 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
     own_ok = None if own is None else all(c.passed for c in cs)
     cs = against + cs
     where = ("the spec's point" if i == 0 else
-             f"a second point (seed {spec.seed}, biases {spec.bias_scale:g} x randn, "
+             f"a second point (seed {spec.seed}, "
+             f"{f'biases {spec.bias_scale:g} x randn' if spec.biases else 'no biases'}, "
              "random hprev)")
     return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
                       target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
@@ -602,7 +624,7 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
     if hlast is None:
         hlast = next((res.extras[k] for k in HLAST_KEYS if k in res.extras), None)
     if hlast is not None:
-        wrong = _state(hlast, fw.hs[-1][:, None], witness.hlast if witness else None, prec,
+        wrong = _state(hlast, fw.hlast, witness.hlast if witness else None, prec,
                        floor, "h_{T-1}", "the model's last hidden state")
         if wrong:
             out.append(prose.impl_hlast(where, wrong))
@@ -618,7 +640,7 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
 
 def _state(value: Any, truth: np.ndarray, rounded: np.ndarray | None, prec: Precision,
            floor: float, name: str, what: str) -> str | None:
-    """Why ``value`` is not ``truth`` (an (H, 1) column), or None when it is."""
+    """Why ``value`` is not ``truth`` (an (H, 1) column, (H, B) for a batch), or None."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -647,7 +669,7 @@ def _independent(code: Code, problem: Problem, prec: Precision, ltol: float,
     base = code.call(params, batch).loss
     size = min(PROBE_RANGE[1], max(PROBE_RANGE[0], 1e4 * ltol))
     out = []
-    for n in PARAM_NAMES:
+    for n in (n for n in PARAM_NAMES if n in params):  # a bias-free model has three
         p = params[n]
         moved = dict(params)
         moved[n] = p + size * (0.1 + float(np.abs(p).max())) * rng.standard_normal(p.shape)
@@ -675,7 +697,7 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
         return Relation("unrelated", "not finite")
     if fits(models):
         return Relation("equal", "the model's loss")
-    if len(independent) == len(PARAM_NAMES) or (
+    if len(independent) == len(problems[0].params) or (
             close(theirs[1], theirs[0]) and not close(models[1], models[0])):
         return Relation("constant", f"a constant ({theirs[0]:.10g}): it does not depend on "
                         "the weights", theirs[0])
@@ -691,7 +713,7 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
     if models[0] != 0:
         r = theirs[0] / models[0]
         if fits([r * m for m in models]):
-            return _ratio(r, T)
+            return _ratio(r, T, problems[0].batch.width or 1)
     c = theirs[0] - models[0]
     if fits([m + c for m in models]):
         return Relation("offset", f"the model's loss {c:+.6g} (a constant offset)", c)
@@ -722,9 +744,16 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
                     "temperature or partial sum over steps fits at both points")
 
 
-def _ratio(r: float, T: int) -> Relation:
+def _ratio(r: float, T: int, B: int = 1) -> Relation:
     def near(x: float) -> bool:
         return abs(r / x - 1) < 1e-6
+
+    if B > 1 and near(1.0 / B):
+        return Relation("mean-B", f"the mean of the model's loss over the B = {B} sequences "
+                        "of the batch (x1/B)", r, "mean=B")
+    if B > 1 and T > 1 and near(1.0 / (T * B)):
+        return Relation("mean-TB", f"the mean of the model's loss over the T = {T} steps and "
+                        f"the B = {B} sequences (x1/TB)", r, "mean=TB")
 
     if T > 1 and near(1.0 / T):
         return Relation("mean-T", f"the mean of the model's loss over the T = {T} steps "
@@ -739,9 +768,8 @@ def _ratio(r: float, T: int) -> Relation:
                     f"scale={r:.12g}")
 
 
-def _tempered(fw: Forward, targets: tuple[int, ...], tau: float) -> float:
-    ys = fw.ys / tau
-    return float((logsumexp(ys) - ys[np.arange(len(targets)), list(targets)]).sum())
+def _tempered(fw: Forward, targets: tuple[Any, ...], tau: float) -> float:
+    return tempered_loss(fw, targets, tau)  # one sequence or a batch (bpttcheck.model)
 
 
 def _temperature(theirs: list[float], fws: list[Forward], problems: list[Problem],
@@ -779,7 +807,8 @@ def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relatio
         if own_ok:
             return prose.impl_pass_own(where, relation.text), []
         return prose.impl_fail("gradient", "its own loss"), [prose.impl_own_fail()]
-    what = prose.impl_declared(declared.describe(seq), declared.flag)
+    what = prose.impl_declared(declared.describe(seq, ats[0].problem.batch.width),
+                               declared.flag)
     loss_ok = all(p.loss_ok for p in points)
     gradient_ok = all(p.gradient_ok for p in points)
     if loss_ok and gradient_ok and own_ok:
@@ -821,18 +850,19 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
     mask = {n: np.zeros(p.size, dtype=bool) for n, p in params.items()}
     for n in params:
         mask[n][covered[n] if covered is not None else slice(None)] = True
-    own_c = np.concatenate([own.grads[n].ravel()[mask[n]] for n in PARAM_NAMES])
-    ref_c = np.concatenate([ref.grads[n].ravel()[mask[n]] for n in PARAM_NAMES])
+    names = [n for n in PARAM_NAMES if n in params]  # a bias-free model has three
+    own_c = np.concatenate([own.grads[n].ravel()[mask[n]] for n in names])
+    ref_c = np.concatenate([ref.grads[n].ravel()[mask[n]] for n in names])
     scale = their_loss / ref.loss if ref.loss else 0.0
     if scale and norm_rel_error(own_c, scale * ref_c) <= SCALE_RTOL:
         # Their loss is a constant multiple of the spec's: the truth is known everywhere.
-        truth = {n: scale * ref.grads[n] for n in PARAM_NAMES}
+        truth = {n: scale * ref.grads[n] for n in names}
         return diagnose(g, truth, params, batch, scale)
     if covered is None:  # a different loss, but differentiated numerically everywhere
         return diagnose(g, own.grads, params, batch, float("nan"))
     # Only sampled elements are known: compare there, as flat vectors.
-    g_c = {n: g[n].ravel()[mask[n]] for n in PARAM_NAMES}
-    t_c = {n: own.grads[n].ravel()[mask[n]] for n in PARAM_NAMES}
+    g_c = {n: g[n].ravel()[mask[n]] for n in names}
+    t_c = {n: own.grads[n].ravel()[mask[n]] for n in names}
     return [c for c in diagnose(g_c, t_c, params, batch, float("nan"))
             if c.kind not in ("clip",)]
 
@@ -850,7 +880,7 @@ def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None
     prev = {n: np.zeros_like(p) for n, p in params.items()}
     theirs = {n: np.zeros((batch.seq, *p.shape)) for n, p in params.items()}
     for m in range(1, batch.seq + 1):
-        part = Batch(batch.inputs[:m], batch.targets[:m], batch.hprev)
+        part = dataclasses.replace(batch, inputs=batch.inputs[:m], targets=batch.targets[:m])
         try:
             r = code.call(params, part)
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length

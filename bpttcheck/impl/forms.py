@@ -84,7 +84,10 @@ class UserCode:
     def __init__(self, loaded: Loaded, options: ImplOptions, sizes: Mapping[str, int]) -> None:
         self.loaded = loaded
         self.options = options
-        self.sizes = dict(sizes)  # hidden, vocab, seq
+        self.sizes = dict(sizes)  # hidden, vocab, seq (and batch, for a batch)
+        # Our parameters the model has: all five, or a bias-free model's three (sizes
+        # carries "biases": 0 for it, from bpttcheck.impl.check.prepare_request).
+        self.params = PARAM_NAMES if self.sizes.pop("biases", 1) else PARAM_NAMES[:3]
         self.label = f"{loaded.name} in {loaded.path.name}"
         self.instance: Any = None
         self.slots: dict[str, str] = {}  # arguments form: parameter -> what it receives
@@ -113,8 +116,8 @@ class UserCode:
         the code reads (the convention most of whose names it reads first); never unset."""
         given = weight_names(self.options.names)
         ranked = sorted(CONVENTIONS, key=lambda c: -sum(t in reads for t in c))
-        names = dict(given)
-        for ours in PARAM_NAMES:
+        names = {t: o for t, o in given.items() if o in self.params}
+        for ours in self.params:
             if ours in given.values():
                 continue
             candidates = [t for c in ranked for t, o in c.items() if o == ours]
@@ -255,12 +258,15 @@ class UserCode:
             raise ImplError(f"--impl-factory {self.options.factory} returned a "
                             f"{type(instance).__name__}, not a {cls.__name__}")
         present = [t for t in self.names if hasattr(instance, t)]
-        if len(present) < len(PARAM_NAMES):
+        if len(present) < len(self.names):
             arrays = sorted(k for k, v in vars(instance).items() if isinstance(v, np.ndarray))
             missing = [t for t in self.names if t not in present]
+            biases = all(self.names[t] in ("bh", "by") for t in missing)
+            hint = ("; a model without biases (U, W, V only) is checked with --no-biases"
+                    if biases else " (map names with --impl-names)")
             raise ImplError(f"{self.loaded.path}: {cls.__name__} instance has no weight "
                             f"attribute {', '.join(missing)}; its array attributes: "
-                            f"{', '.join(arrays) or 'none'} (map names with --impl-names)")
+                            f"{', '.join(arrays) or 'none'}{hint}")
         return instance
 
     def output_notes(self) -> tuple[str, ...]:
@@ -318,7 +324,7 @@ class UserCode:
         """Call the user's code once with copies of ``params`` and ``batch``."""
         theirs = {t: np.array(params[o], dtype=np.float64) for t, o in self.names.items()}
         hprev = np.array(batch.hprev, dtype=np.float64)
-        inputs, targets = list(batch.inputs), list(batch.targets)
+        inputs, targets = batch.given()  # lists of ints; a batch: (T, B) int arrays
         ns = self.loaded.namespace
         values = self._values()
         values.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
@@ -353,7 +359,8 @@ class UserCode:
                              hprev, now)
         loss, grads, hlast, notes = unpack(out, params, self.loaded.name, self.names,
                                            self.options.order)
-        return Result(loss, grads, hlast, findings, notes, dtypes(out), extras(out, self.names))
+        return Result(loss, grads, hlast, findings, notes, dtypes(out, len(self.params)),
+                      extras(out, self.names))
 
 
 def prepare(target: str | Callable[..., Any], options: ImplOptions,

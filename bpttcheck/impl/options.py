@@ -20,6 +20,8 @@ DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes mi
 # keeps the default check to a few seconds. When the loss matches the spec's,
 # every element is compared with the reference BPTT as well.
 SAMPLE = 20
+# The U/W/V/b/c convention (Goodfellow et al., ch. 10), known to --impl-order by name.
+UVW = {"U": "Wxh", "W": "Whh", "V": "Why", "b": "bh", "c": "by"}
 # Sizes --impl-names may map a name of the user's to (``M=vocab,B=batch``).
 SIZE_KEYS = ("hidden", "vocab", "seq", "batch")
 
@@ -94,13 +96,15 @@ def parse_order(text: str | None, names: Mapping[str, str]) -> tuple[str, ...] |
     if not text:
         return None
     out = []
-    names = weight_names(names)
+    names = {**UVW, **weight_names(names)}  # U/W/V/b/c are recognised without --impl-names
     for raw in (s.strip() for s in text.split(",")):
         ours = our_name(raw, names)
         if ours is None:
             raise ImplError(f"--impl-order: unknown gradient {raw!r}; expected each of "
                             f"{', '.join('d' + n for n in PARAM_NAMES)} once")
         out.append(ours)
+    if sorted(out) == sorted(PARAM_NAMES[:3]) and len(out) == 3:
+        return tuple(out)  # a bias-free model's three (--no-biases)
     if sorted(out) != sorted(PARAM_NAMES):
         raise ImplError(f"--impl-order: expected each of {', '.join('d' + n for n in PARAM_NAMES)}"
                         f" exactly once, got {text!r}")

@@ -2,7 +2,9 @@
 
 Accepted: ``(loss, dWxh, dWhh, dWhy, dbh, dby, hlast)`` (another order with
 ``--impl-order``), ``(loss, grads)`` or ``(loss, grads, hlast)`` with ``grads``
-a dict keyed ``Wxh`` or ``dWxh`` (or the user's names). Anything else is an
+a dict keyed ``Wxh`` or ``dWxh`` (or the user's names). A bias-free model
+(``--no-biases``) has three gradients: ``(loss, dWxh, dWhh, dWhy, hlast)``
+(``(loss, dU, dW, dV, h)``), the hlast optional. Anything else is an
 :class:`ImplError` naming what came back.
 """
 
@@ -40,6 +42,8 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
     if not isinstance(out, tuple | list):
         raise ImplError(f"{name} returned a value of type {type(out).__name__}; expected "
                         f"{RETURN_HELP}")
+    model = [n for n in PARAM_NAMES if n in params]  # a bias-free model: no bh, no by
+    k = len(model)
     positional = not (len(out) in (2, 3) and isinstance(out[1], Mapping))
     if not positional:
         loss, raw, hlast = out[0], dict(out[1]), out[2] if len(out) == 3 else None
@@ -48,20 +52,31 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
             ours = our_name(str(key), names)
             if ours is not None:
                 grads[ours] = value
-        missing = [n for n in PARAM_NAMES if n not in grads]
+        missing = [n for n in model if n not in grads]
         if missing:
             raise ImplError(f"{name} returned a gradient dict without "
                             f"{', '.join('d' + m for m in missing)}; its keys: "
                             f"{', '.join(map(str, raw)) or 'none'} (map names with "
                             "--impl-names)")
-    elif len(out) in (6, 7):
-        order = order or PARAM_NAMES
-        loss, hlast = out[0], out[6] if len(out) == 7 else None
-        grads = dict(zip(order, out[1:6], strict=True))
+    elif len(out) in (k + 1, k + 2):
+        if order is not None and len(order) != k:
+            raise ImplError(f"--impl-order names {len(order)} gradients; this model has {k} "
+                            f"({', '.join('d' + n for n in model)})"
+                            + ("" if k == len(PARAM_NAMES) else ": it has no biases"))
+        order = tuple(n for n in (order or PARAM_NAMES) if n in model)
+        loss, hlast = out[0], out[k + 1] if len(out) == k + 2 else None
+        grads = dict(zip(order, out[1:k + 1], strict=True))
+    elif k == len(PARAM_NAMES) and len(out) in (4, 5):
+        raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}; "
+                        "a loss and three gradients is what a model without biases (U, W, V "
+                        "only) returns: check that with --no-biases")
     else:
-        raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}")
+        expected = "7" if k == len(PARAM_NAMES) else "(loss, dWxh, dWhh, dWhy[, hlast]) for a " \
+                   "bias-free model: 4 or 5"
+        raise ImplError(f"{name} returned {len(out)} values; expected {expected}: "
+                        f"{RETURN_HELP}")
     checked = {}
-    for n in PARAM_NAMES:
+    for n in model:
         try:
             checked[n] = _grad(n, grads[n], params[n], name, names)
         except ImplError as exc:
@@ -74,7 +89,7 @@ def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
                 names: Mapping[str, str]) -> str:
     """``; that is the shape of dWhy: ...--impl-order`` when a returned shape fits another slot."""
     shape = np.shape(grads[ours])
-    fits = [n for n in PARAM_NAMES if n != ours and params[n].shape == shape]
+    fits = [n for n in PARAM_NAMES if n != ours and n in params and params[n].shape == shape]
     if not fits:
         return ""
     theirs = {o: t for t, o in names.items()}
@@ -87,7 +102,7 @@ def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
 
 def _guess(grads: Mapping[str, Any], params: Params) -> list[str]:
     """The order the returned shapes suggest (each slot the first unused parameter that fits)."""
-    free = list(PARAM_NAMES)
+    free = [n for n in PARAM_NAMES if n in params]
     out = []
     for n in grads:  # the slots, in the order they were returned
         shape = np.shape(grads[n])
@@ -127,10 +142,13 @@ def _dtype_notes(grads: Mapping[str, Any], name: str) -> tuple[str, ...]:
             "compared as float64",) if odd else ()
 
 
-def dtypes(out: Any) -> tuple[str, ...]:
+def dtypes(out: Any, count: int = len(PARAM_NAMES)) -> tuple[str, ...]:
     """Floating dtypes among the returned gradients (a dict's values included; not the loss,
-    whose precision is measured, nor anything else returned)."""
-    values = list(out[1:6]) if len(out) >= 6 else list(dict(out[1]).values())
+    whose precision is measured, nor anything else returned); ``count`` gradients."""
+    if len(out) in (2, 3) and isinstance(out[1], Mapping):
+        values = list(dict(out[1]).values())
+    else:
+        values = list(out[1:count + 1])
     found = {np.asarray(v).dtype for v in values if hasattr(v, "dtype")}
     return tuple(sorted(d.name for d in found if np.issubdtype(d, np.floating)))
 

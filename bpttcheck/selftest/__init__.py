@@ -12,6 +12,7 @@ check must find::
     # selftest-names: U=Wxh,...         (optional: --impl-names)
     # selftest-factory: make_model      (optional: --impl-factory)
     # selftest-forward: rnn_forward     (optional: --impl-forward, for a layer's backward)
+    # selftest-flags: --batch 3         (optional: spec flags, --batch B and --no-biases)
 
 A target named ``X_backward`` whose partner ``X_forward`` is in the same file is
 a layer function (:mod:`bpttcheck.layers`), checked as ``compare --impl`` checks
@@ -67,6 +68,12 @@ class Case:
     order: str | None = None
     factory: str | None = None
     forward: str | None = None  # a layer's forward partner, when not X_forward
+    flags: str | None = None  # spec flags for this case: --batch B, --no-biases
+
+    @property
+    def spec(self) -> Spec:
+        """:data:`SPEC` with this case's ``selftest-flags``."""
+        return spec_with(SPEC, self.flags, self.name)
 
     @property
     def correct(self) -> bool:
@@ -143,6 +150,23 @@ class Result:
         }
 
 
+def spec_with(spec: Spec, flags: str | None, name: str) -> Spec:
+    """``spec`` with a case's flags applied (``--batch B``, ``--no-biases``); ValueError for
+    any other flag, naming the case."""
+    words = (flags or "").split()
+    changes: dict[str, Any] = {}
+    while words:
+        word = words.pop(0)
+        if word == "--batch" and words and words[0].isdigit() and int(words[0]) >= 1:
+            changes["batch"] = int(words.pop(0))
+        elif word == "--no-biases":
+            changes["biases"] = False
+        else:
+            raise ValueError(f"selftest case {name}: selftest-flags: expected --batch B or "
+                             f"--no-biases, got {word!r}")
+    return dataclasses.replace(spec, **changes)
+
+
 def corpus_dir() -> Path:
     return Path(str(resources.files("bpttcheck.selftest").joinpath("corpus")))
 
@@ -164,7 +188,8 @@ def read_case(path: Path) -> Case:
         else:
             break
     return Case(path.stem, path, meta["target"], meta["expect"], " ".join(description),
-                meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"))
+                meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"),
+                meta.get("flags"))
 
 
 def cases(directory: Path | None = None) -> list[Case]:
@@ -191,7 +216,7 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         names = parse_names(case.names)
         options = ImplOptions(names=names, order=parse_order(case.order, names),
                               factory=case.factory, timeout=timeout, sample=SAMPLE)
-        report = checker.run(SPEC, ("reference",),
+        report = checker.run(case.spec, ("reference",),
                              impl=ImplRequest(f"{case.path}:{case.target}", options))
     except BpttcheckError as exc:
         return Outcome(case, True, int(exc.exit_code), "error", str(exc),
@@ -205,8 +230,8 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         first = impl.findings[0]
         relation = getattr(impl, "relation", None)
         # a wrong loss is named by how it relates to the model's (loss:mean-T, loss:bits, ...)
-        cause = (f"{first.kind}:{relation.kind}" if first.kind == "loss" and relation is not None
-                 else first.kind)
+        cause = (f"{first.kind}:{relation.kind}" if first.kind in ("loss", "loss and gradient")
+                 and relation is not None else first.kind)
     elif not report.passed:
         message = "the gradient differs (no cause named)"
     return Outcome(case, not report.passed, int(report.exit_code), cause, message,
