@@ -1,0 +1,150 @@
+"""Name the likely cause of a wrong LSTM or GRU gradient, per gate, from measurements.
+
+Given the user's gradient g and the truth (the reference BPTT of the declared
+loss, times its factor), a cause is named only when bpttcheck's own backward
+pass *with that slip* (:func:`bpttcheck.gated_variants.walk`) reproduces g to
+:func:`bpttcheck.diagnose.fit_tolerance` on every parameter. In order, first
+fit wins:
+
+- **a constant ratio** c on every wrong parameter (a sign flip, a factor 2);
+- **one slip** of :data:`~bpttcheck.gated_variants.LSTM_SLIPS` /
+  :data:`~bpttcheck.gated_variants.GRU_SLIPS`: dc not carried to t-1, tanh'(c)
+  missing on the way to c, the output gate applied to c instead of tanh(c), the
+  forget gate's derivative against c_t, sigmoid' and tanh' exchanged at one
+  gate, the GRU's (1 - u) flipped, the reset gate misapplied, the recurrent
+  blocks not transposed, dhnext missing, ...;
+- **two slips** at once (each pair);
+- otherwise **which gates are wrong**, measured: each wrong parameter's
+  norm-wise error, grouped by the gate it belongs to, the largest first; and
+  whether the output layer (Why, by) is right, which clears dy and h.
+
+Each message says what was measured: how closely the slip reproduces the
+user's gradient and how far the correct gradient is from it. The loss steps
+whose share of the gradient is wrong (first and last) come from
+:func:`bpttcheck.impl.check._localise`, as for the vanilla cell.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+
+from .compare import norm_rel_error
+from .diagnose import DIAG_RTOL, FIT_SHARE, ROUNDING, WRONG_RTOL, Cause
+from .gated_variants import SLIPS, walk
+from .model import Batch, Params
+from .prose import join_names
+
+# Each parameter's gate, in words.
+GATES: dict[str, dict[str, str]] = {
+    "lstm": {"Wf": "forget gate", "bf": "forget gate", "Wi": "input gate", "bi": "input gate",
+             "Wc": "candidate g", "bc": "candidate g", "Wo": "output gate", "bo": "output gate",
+             "Why": "output layer", "by": "output layer"},
+    "gru": {"Wz": "update gate u", "bz": "update gate u", "Wr": "reset gate", "br": "reset gate",
+            "Wn": "candidate n", "bn": "candidate n", "Why": "output layer",
+            "by": "output layer"},
+}
+RATIOS = {-1.0: "the sign is flipped", 2.0: "doubled", 0.5: "halved"}
+
+
+def kind_of(slip: str) -> str:
+    """The cause kind of a slip (``dc_not_carried`` -> ``dc-not-carried``)."""
+    return slip.replace("_", "-")
+
+
+def _tolerance(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> float:
+    flat_g = np.concatenate([np.ravel(g[n]) for n in truth])
+    flat_t = np.concatenate([np.ravel(truth[n]) for n in truth])
+    return max(min(DIAG_RTOL, FIT_SHARE * norm_rel_error(flat_g, flat_t)), ROUNDING)
+
+
+def _worst(g: Mapping[str, np.ndarray], h: Mapping[str, np.ndarray]) -> float:
+    return max(norm_rel_error(np.asarray(g[n]), np.asarray(h[n])) for n in h)
+
+
+def wrong_parameters(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]
+                     ) -> tuple[str, ...]:
+    return tuple(n for n in truth if norm_rel_error(np.asarray(g[n]), truth[n]) > WRONG_RTOL)
+
+
+def gates_of(cell: str, names: tuple[str, ...]) -> list[str]:
+    """The gates these parameters belong to, in the cell's order, once each."""
+    return list(dict.fromkeys(GATES[cell][n] for n in names))
+
+
+def diagnose(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+             params: Params, batch: Batch, factor: float = 1.0) -> list[Cause]:
+    """Causes for a gated cell's wrong gradient g (see module docstring); [] when g is right."""
+    if not all(np.isfinite(g[n]).all() for n in truth):
+        return []
+    wrong = wrong_parameters(g, truth)
+    if not wrong:
+        return []
+    tol = _tolerance(g, truth)
+    gates = join_names(gates_of(cell, wrong))
+    ratio = _ratio(g, truth, wrong, tol)
+    if ratio is not None:
+        how = RATIOS.get(round(ratio, 12), "a constant factor")
+        return [Cause("ratio", f"the gradients of {_d(wrong)} ({gates}) are the true ones "
+                      f"times {ratio:.6g} ({how}), to {tol:.0e}", wrong, ratio)]
+    base = _worst(g, truth)
+    slips = tuple(SLIPS[cell])
+    tried: list[tuple[str, ...]] = [(s,) for s in slips]
+    tried += list(itertools.combinations(slips, 2))
+    for combo in tried:
+        w = walk(cell, params, batch, slips=combo)
+        h = {n: factor * w.grads[n] for n in truth}
+        err = _worst(g, h)
+        if err <= tol:
+            what = "; and ".join(SLIPS[cell][s] for s in combo)
+            kind = kind_of(combo[0]) if len(combo) == 1 else "+".join(map(kind_of, combo))
+            slip = "this slip" if len(combo) == 1 else "these two slips"
+            return [Cause(kind, f"{what}. Measured: your gradient equals bpttcheck's "
+                          f"{cell.upper()} backward pass with {slip} "
+                          f"to {err:.1e} (largest norm-wise relative error over the "
+                          "parameters); the correct gradient differs from yours by "
+                          f"{base:.1e}. "
+                          f"Wrong: {_d(wrong)} ({gates})", wrong, err)]
+    return [_measured(cell, g, truth, wrong)]
+
+
+def _ratio(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+           wrong: tuple[str, ...], tol: float) -> float | None:
+    """One constant c with g = c x truth on every wrong parameter, or None."""
+    flat_g = np.concatenate([np.ravel(g[n]) for n in wrong])
+    flat_t = np.concatenate([np.ravel(truth[n]) for n in wrong])
+    denom = float(flat_t @ flat_t)
+    if denom == 0:
+        return None
+    c = float(flat_g @ flat_t) / denom
+    if c == 0 or abs(c - 1) < 1e-9:
+        return None
+    return c if norm_rel_error(flat_g, c * flat_t) <= tol else None
+
+
+def _measured(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+              wrong: tuple[str, ...]) -> Cause:
+    """No slip fits: which gates are wrong, and by how much, largest first."""
+    errors = {n: norm_rel_error(np.asarray(g[n]), truth[n]) for n in wrong}
+    by_gate: dict[str, float] = {}
+    for n, e in errors.items():
+        by_gate[GATES[cell][n]] = max(by_gate.get(GATES[cell][n], 0.0), e)
+    ranked = sorted(by_gate.items(), key=lambda kv: -kv[1])
+    parts = ", ".join(f"{gate} {e:.1e}" for gate, e in ranked)
+    right = [n for n in truth if n not in wrong]
+    cleared = ""
+    if "Why" in right and "by" in right:
+        cleared = "; dWhy and dby are right, so dy and the hidden states are right"
+    gate_names = [gate for gate, _ in ranked]
+    only = "only the " + gate_names[0] if len(gate_names) == 1 else "the " + join_names(
+        gate_names)
+    return Cause("gates", f"{only} {'is' if len(gate_names) == 1 else 'are'} wrong "
+                 f"(largest norm-wise relative error per gate: {parts}){cleared}; no single "
+                 f"slip or pair of slips bpttcheck knows for the {cell.upper()} reproduces "
+                 "your gradient", wrong, max(errors.values()))
+
+
+def _d(names: tuple[str, ...]) -> str:
+    return join_names([f"d{n}" for n in names])
