@@ -12,6 +12,11 @@ check must find::
     # selftest-names: U=Wxh,...         (optional: --impl-names)
     # selftest-factory: make_model      (optional: --impl-factory)
     # selftest-forward: rnn_forward     (optional: --impl-forward, for a layer's backward)
+    # selftest-cell: lstm               (optional: --cell lstm or gru; default vanilla)
+
+A case with a cell header is checked on :data:`SPEC` with that cell
+(:func:`spec_for`); the summary counts the gated cells' cases apart, after the
+vanilla cell's.
 
 A target named ``X_backward`` whose partner ``X_forward`` is in the same file is
 a layer function (:mod:`bpttcheck.layers`), checked as ``compare --impl`` checks
@@ -67,6 +72,7 @@ class Case:
     order: str | None = None
     factory: str | None = None
     forward: str | None = None  # a layer's forward partner, when not X_forward
+    cell: str = "vanilla"  # --cell: the declared model the case is checked against
 
     @property
     def correct(self) -> bool:
@@ -120,16 +126,14 @@ class Result:
         return 0 if self.passed else 1
 
     def summary(self) -> str:
-        bugs = [o for o in self.outcomes if not o.case.correct]
-        good = [o for o in self.outcomes if o.case.correct]
-        caught = sum(o.caught for o in bugs)
-        named = sum(o.caught and o.cause_matches for o in bugs)
-        alarms = sum(o.flagged for o in good)
-        from ..prose import plural
-
-        return (f"{caught} of {plural(len(bugs), 'bug')} caught, {named} with the intended "
-                f"cause named; {len(good) - alarms} of {plural(len(good), 'correct variant')} "
-                f"passed ({plural(alarms, 'false alarm')}); {self.seconds:.1f} s")
+        """The vanilla cell's counts, then (when the corpus has any) the gated cells'."""
+        vanilla = [o for o in self.outcomes if o.case.cell == "vanilla"]
+        gated = [o for o in self.outcomes if o.case.cell != "vanilla"]
+        text = _counts(vanilla) if vanilla or not gated else ""
+        if gated:
+            cells = "/".join(sorted({o.case.cell.upper() for o in gated}))
+            text += ("; " if text else "") + f"gated cells ({cells}): {_counts(gated)}"
+        return f"{text}; {self.seconds:.1f} s"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +145,24 @@ class Result:
                        "exit_code": o.exit_code, "message": o.message,
                        "seconds": o.seconds} for o in self.outcomes],
         }
+
+
+def _counts(outcomes: list[Outcome]) -> str:
+    from ..prose import plural
+
+    bugs = [o for o in outcomes if not o.case.correct]
+    good = [o for o in outcomes if o.case.correct]
+    caught = sum(o.caught for o in bugs)
+    named = sum(o.caught and o.cause_matches for o in bugs)
+    alarms = sum(o.flagged for o in good)
+    return (f"{caught} of {plural(len(bugs), 'bug')} caught, {named} with the intended "
+            f"cause named; {len(good) - alarms} of {plural(len(good), 'correct variant')} "
+            f"passed ({plural(alarms, 'false alarm')})")
+
+
+def spec_for(case: Case) -> Spec:
+    """:data:`SPEC`, with the case's cell."""
+    return SPEC if case.cell == "vanilla" else dataclasses.replace(SPEC, cell=case.cell)
 
 
 def corpus_dir() -> Path:
@@ -164,7 +186,8 @@ def read_case(path: Path) -> Case:
         else:
             break
     return Case(path.stem, path, meta["target"], meta["expect"], " ".join(description),
-                meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"))
+                meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"),
+                meta.get("cell", "vanilla"))
 
 
 def cases(directory: Path | None = None) -> list[Case]:
@@ -191,7 +214,7 @@ def run_case(case: Case, timeout: float = TIMEOUT) -> Outcome:
         names = parse_names(case.names)
         options = ImplOptions(names=names, order=parse_order(case.order, names),
                               factory=case.factory, timeout=timeout, sample=SAMPLE)
-        report = checker.run(SPEC, ("reference",),
+        report = checker.run(spec_for(case), ("reference",),
                              impl=ImplRequest(f"{case.path}:{case.target}", options))
     except BpttcheckError as exc:
         return Outcome(case, True, int(exc.exit_code), "error", str(exc),
@@ -222,10 +245,11 @@ def _layer_outcome(case: Case, target: str, timeout: float, start: float) -> Out
     try:
         layer = RemoteLayer(target, case.forward, ImplOptions(timeout=timeout),
                             SPEC.time_budget)
+        spec = spec_for(case)
         try:
             if not layer.found:
                 return None
-            report = check_layer(layer.forward, layer.backward, SPEC, target=target,
+            report = check_layer(layer.forward, layer.backward, spec, target=target,
                                  label=layer.label, style=layer.style,
                                  batched=layer.batched_loss, sample=SAMPLE)
         finally:
