@@ -977,8 +977,9 @@ def ignored_parameters(g: Mapping[str, np.ndarray], own: Mapping[str, np.ndarray
     indices ``covered`` (None: everywhere), with per-element error bars ``noise``.
     """
     causes = []
-    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in PARAM_NAMES)
-    for n in PARAM_NAMES:
+    names = tuple(own)  # the cell's parameters (the vanilla cell's: PARAM_NAMES)
+    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in names)
+    for n in names:
         idx = covered[n] if covered is not None else np.arange(g[n].size)
         if len(idx) == 0:
             continue

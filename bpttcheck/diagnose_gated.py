@@ -146,5 +146,17 @@ def _measured(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.nda
                  "your gradient", wrong, max(errors.values()))
 
 
+def entry(cell: str, wrong: tuple[str, ...], step: int, params: tuple[str, ...]) -> Cause:
+    """Where the error enters: the gates wrong at the first loss step whose share dL_t/dtheta
+    is wrong (measured by :func:`bpttcheck.impl.check._localise` from calls on prefixes)."""
+    gates = gates_of(cell, wrong)
+    right = [g for g in gates_of(cell, params) if g not in gates]
+    only = "only " if right else ""
+    return Cause("enters", f"the error enters at the {join_names(gates)}: at loss step "
+                 f"t = {step}, the first whose share dL_t/dθ is wrong, {only}{_d(wrong)} "
+                 "differ from the reference" + (f" ({join_names(right)} right there)"
+                                                if right else ""), wrong, None, (step,))
+
+
 def _d(names: tuple[str, ...]) -> str:
     return join_names([f"d{n}" for n in names])

@@ -322,7 +322,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
         at_second = code.call(second.params, second_batch)
     except ImplError as exc:
         raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
-                        f"random hprev; bpttcheck checks every term there): {exc}") from None
+                        f"random {' and '.join(m.states)}; bpttcheck checks every term there): "
+                        f"{exc}") from None
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \
@@ -468,9 +469,12 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         # prefixes move the last step, so a bug at t = T-1 shows at every prefix.
         elif factor == 1.0 and p1.loss_ok and not (causes and (causes[0].kind == "clip"
                                                                or causes[0].steps)):
-            steps, why_not = _localise(code, problem)
+            steps, why_not, entry = _localise(code, problem)
             if why_not is not None:
                 notes.append(why_not)
+            if entry and problem.cell != "vanilla":
+                causes.append(diagnose_gated.entry(problem.cell, entry, min(steps),
+                                                   tuple(params)))
     elif own1 is not None and not p1.own_ok:
         # A gradient that is the declared loss's is right: against their own loss only a
         # parameter that loss ignores is a cause (a ratio would blame the right gradient).
@@ -545,9 +549,10 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
         for n in params]
     own_ok = None if own is None else all(c.passed for c in cs)
     cs = against + cs
+    states = " and ".join(_model(at.problem).states)
     where = ("the spec's point" if i == 0 else
              f"a second point (seed {spec.seed}, biases {spec.bias_scale:g} x randn, "
-             "random hprev)")
+             f"random {states})")
     return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
                       target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
 
@@ -896,13 +901,16 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
             if c.kind not in ("clip",)]
 
 
-def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None]:
+def _localise(code: Code, problem: Problem
+              ) -> tuple[tuple[int, ...], str | None, tuple[str, ...]]:
     """Loss steps t where their dL_t/dtheta differs, from calls on prefixes of the sequence.
 
     Their gradient on the first m steps minus that on the first m-1 is their
     dL_{m-1}/dtheta; the reference's comes from its (t, k) terms. Skipped (no
     steps named) when their code cannot run on a shorter sequence or its
-    prefix losses differ from the model's; the second value then says why.
+    prefix losses differ from the model's; the second value then says why. The
+    third is the parameters whose share is wrong at the first wrong step (for a
+    gated cell: the gate where the error enters, before later steps carry it on).
     """
     params, batch = problem.params, problem.batch
     model = _model(problem)
@@ -915,14 +923,18 @@ def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None
             r = code.call(params, part)
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
             return (), (f"not localised in time: {code.loaded.name} failed on the first "
-                        f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})")
+                        f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})"), ()
         if abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
             return (), (f"not localised in time: on the first {plural(m, 'step')} its loss differs "
-                        "from the model's")
+                        "from the model's"), ()
         for n in params:
             theirs[n][m - 1] = r.grads[n] - prev[n]
             prev[n] = r.grads[n]
     bad: set[int] = set()
     for n in params:
         bad.update(disagreeing_steps(theirs[n], ref_steps[n]))
-    return tuple(sorted(bad)), None
+    if not bad:
+        return (), None, ()
+    first = min(bad)
+    entry = tuple(n for n in params if first in disagreeing_steps(theirs[n], ref_steps[n]))
+    return tuple(sorted(bad)), None, entry
