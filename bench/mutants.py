@@ -76,8 +76,8 @@ sys.path.insert(0, str(ROOT))
 
 from bpttcheck import checker  # noqa: E402
 from bpttcheck.errors import BpttcheckError  # noqa: E402
-from bpttcheck.impl import ImplOptions, ImplRequest  # noqa: E402
 from bpttcheck.gated_variants import SLIPS  # noqa: E402
+from bpttcheck.impl import ImplOptions, ImplRequest  # noqa: E402
 from bpttcheck.model import build  # noqa: E402
 from bpttcheck.spec import CELL_PARAM_NAMES, Spec  # noqa: E402
 
@@ -394,8 +394,10 @@ def select(seed: int, per_op: int, sources: tuple[str, ...]) -> list[tuple[Site,
 
 
 # -- the independent verdict ----------------------------------------------------
-def point(second: bool, cell: str = "vanilla"
-          ) -> tuple[dict[str, np.ndarray], tuple[int, ...], tuple[int, ...], tuple[np.ndarray, ...]]:
+Point = tuple[dict[str, np.ndarray], tuple[int, ...], tuple[int, ...], tuple[np.ndarray, ...]]
+
+
+def point(second: bool, cell: str = "vanilla") -> Point:
     """Weights, inputs, targets and the initial states (hprev, and cprev for the LSTM)."""
     spec = spec_for(cell)
     problem = build(spec)
