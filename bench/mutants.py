@@ -48,8 +48,10 @@ ACCEPTABLE maps the operator to. The table is printed by ``--table``.
 ``--cell`` (``bench_call`` then takes the LSTM's ``cprev`` after ``hprev``), on
 :data:`GATED_SPEC`. Its first cause counts as specific and true when it is a slip
 of :mod:`bpttcheck.gated_variants` (one or two, which by construction reproduce
-the mutant's gradient exactly) or a constant ratio, naming every parameter the
-mutated line writes; the per-gate summary ("gates") and "enters" never count.
+the mutant's gradient exactly), a constant ratio, or one parameter's own line
+measured exactly (zero, another gate's gradient, one step's term), naming every
+parameter the mutated line writes; the per-gate summary ("gates") and "enters"
+never count.
 ``GATED_TUNING`` are the gated sources.
 """
 
@@ -124,7 +126,10 @@ ACCEPTABLE: dict[str, set[str]] = {
     "range-bound": {"single-step", "step-term", "step-weight", "skipped-steps"},
 }
 OPERATORS = tuple(ACCEPTABLE)
-GATED_KINDS = {k.replace("_", "-") for slips in SLIPS.values() for k in slips} | {"ratio"}
+# Measured explanations of a gated gradient (bpttcheck.diagnose_gated): the slips, a ratio,
+# and one parameter's own line (zero, another gate's term, one step's term).
+GATED_KINDS = {k.replace("_", "-") for slips in SLIPS.values() for k in slips} | {
+    "ratio", "zero", "other-param", "step-term", "param-line"}
 
 
 def spec_for(cell: str) -> Spec:

@@ -14,6 +14,10 @@ fit wins:
   gate, the GRU's (1 - u) flipped, the reset gate misapplied, the recurrent
   blocks not transposed, dhnext missing, ...;
 - **two slips** at once (each pair);
+- **each wrong parameter on its own** (its line is wrong, not what reaches it):
+  a constant multiple of its true gradient, zero, exactly another parameter's
+  true gradient (a line that uses the wrong gate's term), one backward step's
+  term alone, or every step's but one (the tutorial engine's per-step terms);
 - otherwise **which gates are wrong**, measured: each wrong parameter's
   norm-wise error, grouped by the gate it belongs to, the largest first; and
   whether the output layer (Why, by) is right, which clears dy and h.
@@ -101,13 +105,66 @@ def diagnose(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndar
             what = "; and ".join(SLIPS[cell][s] for s in combo)
             kind = kind_of(combo[0]) if len(combo) == 1 else "+".join(map(kind_of, combo))
             slip = "this slip" if len(combo) == 1 else "these two slips"
+            T = batch.seq
+            steps = tuple(sorted({0 for s in combo if s == "skip_first"}
+                                 | {T - 1 for s in combo if s == "skip_last"}))
             return [Cause(kind, f"{what}. Measured: your gradient equals bpttcheck's "
                           f"{cell.upper()} backward pass with {slip} "
                           f"to {err:.1e} (largest norm-wise relative error over the "
                           "parameters); the correct gradient differs from yours by "
                           f"{base:.1e}. "
-                          f"Wrong: {_d(wrong)} ({gates})", wrong, err)]
+                          f"Wrong: {_d(wrong)} ({gates})", wrong, err, steps)]
+    line = _per_parameter(cell, g, truth, wrong, params, batch, factor, tol)
+    if line is not None:
+        return [line]
     return [_measured(cell, g, truth, wrong)]
+
+
+def _per_parameter(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+                   wrong: tuple[str, ...], params: Params, batch: Batch, factor: float,
+                   tol: float) -> Cause | None:
+    """Each wrong parameter's gradient explained on its own (its line is wrong, not what
+    reaches it), or None: a constant multiple of its true value, zero, another parameter's
+    true gradient, one backward step's term alone, or every step's but one."""
+    from . import cells
+    from .engines.base import Options
+
+    terms = cells.get(cell).tutorial(params, batch, Options(record_steps=True)).steps
+    assert terms is not None
+    found: list[tuple[str, str, int | None]] = []  # (kind, sentence, step)
+    for n in wrong:
+        gn, tn = np.asarray(g[n]), np.asarray(truth[n])
+        each = factor * terms[n]
+        hit: tuple[str, str, int | None] | None = None
+        if not np.any(gn):
+            hit = ("zero", f"d{n} is zero", None)
+        elif float(tn.ravel() @ tn.ravel()) > 0:
+            c = float(gn.ravel() @ tn.ravel()) / float(tn.ravel() @ tn.ravel())
+            if c != 0 and norm_rel_error(gn, c * tn) <= tol:
+                hit = ("ratio", f"d{n} is its true value times {c:.6g}", None)
+        if hit is None:
+            other = next((m for m in truth if m != n and truth[m].shape == gn.shape
+                          and norm_rel_error(gn, truth[m]) <= tol), None)
+            if other is not None:
+                hit = ("other-param", f"d{n} is exactly d{other}'s gradient (the "
+                       f"{GATES[cell][other]}'s: the line uses the wrong gate's term)", None)
+        for k in range(each.shape[0]) if hit is None else ():
+            if norm_rel_error(gn, each[k]) <= tol:
+                hit = ("step-term", f"d{n} is the term of backward step t = {k} alone (= for "
+                       "+=, or the sum reset inside the loop)", k)
+                break
+            if each.shape[0] > 1 and norm_rel_error(gn, tn - each[k]) <= tol:
+                hit = ("step-term", f"d{n} leaves out the term of step t = {k}", k)
+                break
+        if hit is None:
+            return None
+        found.append(hit)
+    kinds = {k for k, _, _ in found}
+    kind = kinds.pop() if len(kinds) == 1 else "param-line"
+    steps = tuple(sorted({s for _, _, s in found if s is not None}))
+    right = [n for n in truth if n not in wrong]
+    return Cause(kind, "; ".join(text for _, text, _ in found) + f". Measured per parameter "
+                 f"(to {tol:.0e}); {_d(tuple(right))} are right", wrong, None, steps)
 
 
 def _ratio(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],

@@ -58,6 +58,13 @@ LSTM_SLIPS: dict[str, str] = {
     "recurrent_transposed": "dhnext multiplies by the recurrent blocks W[:, :H] instead of "
                             "their transposes",
 }
+LOOP_SLIPS: dict[str, str] = {
+    "loop_forwards": "the backward loop runs forwards in time (t = 0..T-1), so what dhnext "
+                     "carries comes from earlier steps instead of later ones",
+    "skip_first": "the backward loop stops before t = 0: step 0's terms are missing",
+    "skip_last": "the backward loop starts below t = T-1: the last step's terms are missing",
+}
+LSTM_SLIPS.update(LOOP_SLIPS)
 GRU_SLIPS: dict[str, str] = {
     "u_flipped": "the update gate is flipped in the backward pass: it is that of "
                  "h = (1 - u) * h_{t-1} + u * n",
@@ -74,6 +81,7 @@ GRU_SLIPS: dict[str, str] = {
     "sigmoid_prime_n": "the candidate uses sigmoid' n (1 - n) instead of tanh' (1 - n^2)",
     "recurrent_transposed": "dhnext multiplies by the recurrent blocks W[:, :H] instead of "
                             "their transposes",
+    **LOOP_SLIPS,
 }
 SLIPS: dict[str, dict[str, str]] = {"lstm": LSTM_SLIPS, "gru": GRU_SLIPS}
 
@@ -113,6 +121,14 @@ def walk(cell: str, params: Params, batch: Batch, dtype: str = "float64",
                                                    frozenset(slips))
 
 
+def _backward_steps(T: int, slips: frozenset[str]) -> list[int]:
+    """The steps the backward loop visits, in its order."""
+    order = list(range(T)) if "loop_forwards" in slips else list(reversed(range(T)))
+    lo = 1 if "skip_first" in slips else 0
+    hi = T - 2 if "skip_last" in slips else T - 1
+    return [t for t in order if lo <= t <= hi]
+
+
 def _softmax_step(Why: np.ndarray, by: np.ndarray, h: np.ndarray, target: int, f: Any
                   ) -> tuple[np.ndarray, Any]:
     y = Why @ h + by  # logits
@@ -146,7 +162,7 @@ def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
     g = {n: np.zeros_like(np.asarray(params[n], dtype=f)) for n in names}
     dhnext, dcnext = np.zeros(H, dtype=f), np.zeros(H, dtype=f)
     one = f(1)
-    for t in reversed(range(T)):
+    for t in _backward_steps(T, slips):
         dy = ps[t].copy()
         dy[batch.targets[t]] -= one  # backprop into y
         g["Why"] += np.outer(dy, hs[t + 1])
@@ -212,7 +228,7 @@ def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
     g = {n: np.zeros_like(np.asarray(params[n], dtype=f)) for n in names}
     dhnext = np.zeros(H, dtype=f)
     one = f(1)
-    for t in reversed(range(T)):
+    for t in _backward_steps(T, slips):
         dy = ps[t].copy()
         dy[batch.targets[t]] -= one  # backprop into y
         g["Why"] += np.outer(dy, hs[t + 1])
