@@ -313,3 +313,15 @@ def test_gated_corpus_size_and_variety() -> None:
     assert len(good) >= 2 and {c.cell for c in good} == {"lstm", "gru"}
     assert any("." in c.target for c in good)  # a method
     assert any("print '" in c.path.read_text(encoding="utf-8") for c in good)  # Python 2
+
+
+def test_returned_keys_match_ignoring_case_only_when_unambiguous() -> None:
+    from bpttcheck.impl.returns import our_name
+
+    lstm = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
+    assert our_name("dwf", {}, lstm) == "Wf"
+    assert our_name("DWhy", {}, lstm) == "Why"
+    assert our_name("dWg", {"Wg": "Wc"}, lstm) == "Wc"
+    assert our_name("dh", {}, lstm) is None
+    assert our_name("dX", {"x": "Wf", "X": "Wi"}, lstm) == "Wi"  # exact first
+    assert our_name("dx", {"X": "Wf", "Xx": "Wi"}, lstm) == "Wf"

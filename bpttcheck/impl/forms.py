@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import ImplError
 from ..model import Batch, Params
-from ..prose import plural
+from ..prose import join_names, plural
 from .declared import CONVENTIONS as CELL_CONVENTIONS
 from .declared import cell_params
 from .hygiene import mutations
@@ -213,7 +213,7 @@ class UserCode:
         else:
             weights = f"{', '.join(self.params)} (for --cell {self.cell}; "
         expected = (f"NAME({data}) with weights as module globals, "
-                    f"NAME(params, {data}), or {data} "
+                    f"NAME(params, {data}), or {join_names(list(self.data_slots))} "
                     f"with weights as arguments named {weights}"
                     "other names with --impl-names, other constants with --impl-set)")
         if self.instance is not None:
