@@ -13,6 +13,8 @@ fit wins:
   forget gate's derivative against c_t, sigmoid' and tanh' exchanged at one
   gate, the GRU's (1 - u) flipped, the reset gate misapplied, the recurrent
   blocks not transposed, dhnext missing, ...;
+- **a constant factor** (-1, 2 or 1/2) on what dhnext (or dcnext) carries, or on one
+  gate's gradient at every step (:data:`~bpttcheck.gated_variants.SCALED`);
 - **two slips** at once (each pair);
 - **each wrong parameter on its own** (its line is wrong, not what reaches it):
   a constant multiple of its true gradient, zero, exactly another parameter's
@@ -37,7 +39,7 @@ import numpy as np
 
 from .compare import norm_rel_error
 from .diagnose import DIAG_RTOL, FIT_SHARE, ROUNDING, WRONG_RTOL, Cause
-from .gated_variants import SLIPS, walk
+from .gated_variants import SCALED, SLIPS, walk
 from .model import Batch, Params
 from .prose import join_names
 
@@ -51,6 +53,7 @@ GATES: dict[str, dict[str, str]] = {
             "by": "output layer"},
 }
 RATIOS = {-1.0: "the sign is flipped", 2.0: "doubled", 0.5: "halved"}
+FACTORS = (-1.0, 2.0, 0.5)  # the constant factors tried on what SCALED names
 
 
 def kind_of(slip: str) -> str:
@@ -95,29 +98,51 @@ def diagnose(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndar
                       f"times {ratio:.6g} ({how}), to {tol:.0e}", wrong, ratio)]
     base = _worst(g, truth)
     slips = tuple(SLIPS[cell])
-    tried: list[tuple[str, ...]] = [(s,) for s in slips]
-    tried += list(itertools.combinations(slips, 2))
-    for combo in tried:
-        w = walk(cell, params, batch, slips=combo)
-        h = {n: factor * w.grads[n] for n in truth}
-        err = _worst(g, h)
-        if err <= tol:
-            what = "; and ".join(SLIPS[cell][s] for s in combo)
-            kind = kind_of(combo[0]) if len(combo) == 1 else "+".join(map(kind_of, combo))
-            slip = "this slip" if len(combo) == 1 else "these two slips"
-            T = batch.seq
-            steps = tuple(sorted({0 for s in combo if s == "skip_first"}
-                                 | {T - 1 for s in combo if s == "skip_last"}))
-            return [Cause(kind, f"{what}. Measured: your gradient equals bpttcheck's "
-                          f"{cell.upper()} backward pass with {slip} "
-                          f"to {err:.1e} (largest norm-wise relative error over the "
-                          "parameters); the correct gradient differs from yours by "
-                          f"{base:.1e}. "
-                          f"Wrong: {_d(wrong)} ({gates})", wrong, err, steps)]
+    singles: list[tuple[str, ...]] = [(s,) for s in slips]
+    for combo in singles:
+        found = _slips(cell, combo, g, truth, params, batch, factor, tol, base, wrong, gates)
+        if found is not None:
+            return [found]
+    for what, text in SCALED[cell].items():
+        for k in FACTORS:
+            w = walk(cell, params, batch, scales={what: k})
+            err = _worst(g, {n: factor * w.grads[n] for n in truth})
+            if err <= tol:
+                kind = "carry-scaled" if what.startswith("dhnext") or what == "dcnext" else \
+                    "gate-scaled"
+                return [Cause(kind, f"{text} is {k:g} times the right value at every step "
+                              f"({RATIOS[k]}). Measured: your gradient equals bpttcheck's "
+                              f"{cell.upper()} backward pass with that factor to {err:.1e}; "
+                              f"the correct gradient differs from yours by {base:.1e}. Wrong: "
+                              f"{_d(wrong)} ({gates})", wrong, k)]
+    for combo in itertools.combinations(slips, 2):
+        found = _slips(cell, combo, g, truth, params, batch, factor, tol, base, wrong, gates)
+        if found is not None:
+            return [found]
     line = _per_parameter(cell, g, truth, wrong, params, batch, factor, tol)
     if line is not None:
         return [line]
     return [_measured(cell, g, truth, wrong)]
+
+
+def _slips(cell: str, combo: tuple[str, ...], g: Mapping[str, np.ndarray],
+           truth: Mapping[str, np.ndarray], params: Params, batch: Batch, factor: float,
+           tol: float, base: float, wrong: tuple[str, ...], gates: str) -> Cause | None:
+    """The cause when bpttcheck's backward pass with the slips ``combo`` reproduces g."""
+    w = walk(cell, params, batch, slips=combo)
+    err = _worst(g, {n: factor * w.grads[n] for n in truth})
+    if err > tol:
+        return None
+    what = "; and ".join(SLIPS[cell][s] for s in combo)
+    kind = kind_of(combo[0]) if len(combo) == 1 else "+".join(map(kind_of, combo))
+    slip = "this slip" if len(combo) == 1 else "these two slips"
+    T = batch.seq
+    steps = tuple(sorted({0 for s in combo if s == "skip_first"}
+                         | {T - 1 for s in combo if s == "skip_last"}))
+    return Cause(kind, f"{what}. Measured: your gradient equals bpttcheck's {cell.upper()} "
+                 f"backward pass with {slip} to {err:.1e} (largest norm-wise relative error "
+                 "over the parameters); the correct gradient differs from yours by "
+                 f"{base:.1e}. Wrong: {_d(wrong)} ({gates})", wrong, err, steps)
 
 
 def _per_parameter(cell: str, g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],

@@ -33,7 +33,7 @@ GRU, per step t (h = u * h_{t-1} + (1 - u) * n, n = tanh(Wn [r * h_{t-1}; x] + b
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,15 @@ GRU_SLIPS: dict[str, str] = {
     **LOOP_SLIPS,
 }
 SLIPS: dict[str, dict[str, str]] = {"lstm": LSTM_SLIPS, "gru": GRU_SLIPS}
+# What a constant factor can scale (``walk(..., scales={name: k})``): the carried vectors,
+# and each gate's gradient through its activation at every step.
+SCALED: dict[str, dict[str, str]] = {
+    "lstm": {"dhnext": "what dhnext carries to step t-1", "dcnext": "what dcnext carries to "
+             "step t-1", "f": "the forget gate's gradient df", "i": "the input gate's gradient "
+             "di", "c": "the candidate's gradient dg", "o": "the output gate's gradient do"},
+    "gru": {"dhnext": "what dhnext carries to step t-1", "u": "the update gate's gradient du",
+            "r": "the reset gate's gradient dr", "n": "the candidate's gradient dn"},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,14 +120,15 @@ def _one_hot(k: int, n: int, f: Any) -> np.ndarray:
 
 
 def walk(cell: str, params: Params, batch: Batch, dtype: str = "float64",
-         slips: Collection[str] = ()) -> Walk:
-    """The cell's gradient computed in ``dtype`` with ``slips`` switched on."""
-    unknown = set(slips) - set(SLIPS[cell])
+         slips: Collection[str] = (), scales: Mapping[str, float] | None = None) -> Walk:
+    """The cell's gradient computed in ``dtype`` with ``slips`` switched on, and what
+    ``scales`` names (:data:`SCALED`) multiplied by its factor at every step."""
+    unknown = (set(slips) - set(SLIPS[cell])) | (set(scales or {}) - set(SCALED[cell]))
     if unknown:
         raise ValueError(f"unknown {cell} slips: {sorted(unknown)}")
     with np.errstate(all="ignore"):  # overflow in a low precision is what the bars measure
         return (_lstm if cell == "lstm" else _gru)(params, batch, np.dtype(dtype).type,
-                                                   frozenset(slips))
+                                                   frozenset(slips), dict(scales or {}))
 
 
 def _backward_steps(T: int, slips: frozenset[str]) -> list[int]:
@@ -137,7 +147,8 @@ def _softmax_step(Why: np.ndarray, by: np.ndarray, h: np.ndarray, target: int, f
     return p, -np.log(p[target])
 
 
-def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
+def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str],
+          scales: dict[str, float]) -> Walk:
     names = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
     Wf, Wi, Wc, Wo, bf, bi, bc, bo, Why, by = (np.asarray(params[n], dtype=f) for n in names)
     bf, bi, bc, bo, by = (b[:, 0] for b in (bf, bi, bc, bo, by))
@@ -181,6 +192,7 @@ def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
             "c": dc * is_[t] * _gate_prime(gs[t], "sigmoid_prime_g" in slips, False),
             "o": do * _gate_prime(o, "tanh_prime_o" in slips, True),
         }
+        raw = {k: r * f(scales.get(k, 1.0)) for k, r in raw.items()}
         for k in "fico":
             g["W" + k] += np.outer(raw[k], zs[t])
             g["b" + k][:, 0] += raw[k]
@@ -190,7 +202,8 @@ def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
         else:
             dz = Wf.T @ raw["f"] + Wi.T @ raw["i"] + Wc.T @ raw["c"] + Wo.T @ raw["o"]
             dhnext = dz[:H]  # to step t-1 through the gates
-        dcnext = fs[t] * dc  # to step t-1 along the cell state
+        dhnext = dhnext * f(scales.get("dhnext", 1.0))
+        dcnext = fs[t] * dc * f(scales.get("dcnext", 1.0))  # to step t-1 along the cell state
     return Walk({n: v.astype(np.float64) for n, v in g.items()},
                 np.asarray(dhnext, dtype=np.float64)[:, None],
                 hs[T].astype(np.float64)[:, None], float(loss),
@@ -204,7 +217,8 @@ def _gate_prime(a: np.ndarray, swapped: bool, sigmoid: bool) -> np.ndarray:
     return out
 
 
-def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
+def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str],
+         scales: dict[str, float]) -> Walk:
     names = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
     Wz, Wr, Wn, bz, br, bn, Why, by = (np.asarray(params[n], dtype=f) for n in names)
     bz, br, bn, by = (b[:, 0] for b in (bz, br, bn, by))
@@ -239,10 +253,12 @@ def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
         diff = n - hp if "u_flipped" in slips or "du_sign" in slips else hp - n
         du_raw = dh * diff * _gate_prime(u, "tanh_prime_u" in slips, True)  # update gate
         dn_raw = dh * take * _gate_prime(n, "sigmoid_prime_n" in slips, False)  # candidate
+        du_raw = du_raw * f(scales.get("u", 1.0))
+        dn_raw = dn_raw * f(scales.get("n", 1.0))
         transposed = "recurrent_transposed" in slips
         drh = Wn[:, :H] @ dn_raw if transposed else (Wn.T @ dn_raw)[:H]  # into r * h_{t-1}
         dr_raw = drh * (one if "reset_no_h" in slips else hp) * _gate_prime(
-            r, "tanh_prime_r" in slips, True)  # reset gate
+            r, "tanh_prime_r" in slips, True) * f(scales.get("r", 1.0))  # reset gate
         g["Wz"] += np.outer(du_raw, zs[t])
         g["Wr"] += np.outer(dr_raw, zs[t])
         g["Wn"] += np.outer(dn_raw, zs[t] if "reset_wrong_input" in slips else zns[t])
@@ -255,7 +271,7 @@ def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str]) -> Walk:
             through_gates = (Wz.T @ du_raw + Wr.T @ dr_raw)[:H]
         dhnext = ((0 if "direct_not_carried" in slips else dh * keep)  # h_{t-1} -> h_t
                   + (0 if "reset_not_carried" in slips else drh * r)  # through r * h_{t-1}
-                  + through_gates)  # through the gates' pre-activations
+                  + through_gates) * f(scales.get("dhnext", 1.0))  # through the gates
     return Walk({n: v.astype(np.float64) for n, v in g.items()},
                 np.asarray(dhnext, dtype=np.float64)[:, None],
                 hs[T].astype(np.float64)[:, None], float(loss))

@@ -325,3 +325,16 @@ def test_returned_keys_match_ignoring_case_only_when_unambiguous() -> None:
     assert our_name("dh", {}, lstm) is None
     assert our_name("dX", {"x": "Wf", "X": "Wi"}, lstm) == "Wi"  # exact first
     assert our_name("dx", {"X": "Wf", "Xx": "Wi"}, lstm) == "Wf"
+
+
+@pytest.mark.parametrize(("cell", "what", "k", "kind"), [("lstm", "dcnext", -1.0, "carry-scaled"),
+                                                         ("lstm", "f", 2.0, "gate-scaled"),
+                                                         ("gru", "dhnext", 0.5, "carry-scaled"),
+                                                         ("gru", "n", -1.0, "gate-scaled")])
+def test_a_constant_factor_on_a_carry_or_a_gate_is_measured(cell: str, what: str, k: float,
+                                                            kind: str) -> None:
+    problem = build(Spec(cell=cell, hprev="random", bias_scale=0.3, **SIZES))
+    truth = cells.get(cell).reference(problem.params, problem.batch, Options()).grads
+    g = walk(cell, problem.params, problem.batch, scales={what: k}).grads
+    causes = diagnose_gated.diagnose(cell, g, truth, problem.params, problem.batch)
+    assert (causes[0].kind, causes[0].value) == (kind, k)
