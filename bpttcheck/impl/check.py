@@ -254,11 +254,6 @@ def _model(problem: Problem) -> Declared:
     return declared(problem.cell)
 
 
-def loss(params: Params, batch: Batch, cell: str = "vanilla") -> float:
-    """The declared model's loss."""
-    return declared(cell).loss(params, batch)
-
-
 def _loss_rtol(m: Declared, params: Params, batch: Batch, exact: float,
                precision: Precision) -> float:
     """:func:`bpttcheck.precision.loss_rtol`, with the cell's model as the rounding witness."""
