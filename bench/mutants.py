@@ -43,6 +43,16 @@ names every parameter the mutated line writes (for a line that writes no
 parameter, every parameter whose gradient the harness saw change); for a
 mutation at a sequence boundary it names the step; and its kind is one that
 ACCEPTABLE maps the operator to. The table is printed by ``--table``.
+
+**Gated cells.** A source that sets ``CELL = "lstm"`` or ``"gru"`` is checked with
+``--cell`` (``bench_call`` then takes the LSTM's ``cprev`` after ``hprev``), on
+:data:`GATED_SPEC`. Its first cause counts as specific and true when it is a slip
+of :mod:`bpttcheck.gated_variants` (one or two, which by construction reproduce
+the mutant's gradient exactly), a constant ratio, or one parameter's own line
+measured exactly (zero, another gate's gradient, one step's term), naming every
+parameter the mutated line writes; the per-gate summary ("gates") and "enters"
+never count.
+``GATED_TUNING`` are the gated sources.
 """
 
 from __future__ import annotations
@@ -68,17 +78,22 @@ sys.path.insert(0, str(ROOT))
 
 from bpttcheck import checker  # noqa: E402
 from bpttcheck.errors import BpttcheckError  # noqa: E402
+from bpttcheck.gated_variants import SLIPS  # noqa: E402
 from bpttcheck.impl import ImplOptions, ImplRequest  # noqa: E402
-from bpttcheck.model import PARAM_NAMES, build  # noqa: E402
-from bpttcheck.spec import Spec  # noqa: E402
+from bpttcheck.model import build  # noqa: E402
+from bpttcheck.spec import CELL_PARAM_NAMES, Spec  # noqa: E402
 
 SOURCES = ROOT / "bench" / "mutant_sources"
 TUNING = ("globals_minchar", "class_rnn", "vectorised")
 HELD_OUT_SOURCES = ("goodfellow_heldout", "layers_heldout2")
+GATED_TUNING = ("lstm_explicit", "gru_class")
 # Tutorial-small: every element of 536 weights is differentiated through Python
 # code in a fraction of a second; init 0.5 keeps tanh away from saturation while
 # terms ten steps back still matter.
 SPEC = Spec(hidden=16, seq=10, vocab=8, seed=3, init_scale=0.5, hprev="random")
+# The gated cells: every element of 4 x 8 x 15 gate weights is differentiated by the
+# harness through Python code, so smaller than SPEC; terms 7 steps back still matter.
+GATED_SPEC = Spec(hidden=8, seq=8, vocab=6, seed=3, init_scale=0.5, hprev="random")
 SECOND_SEED = 1003  # the second point: other weights, non-zero biases
 FD_STEP = 1e-5  # central differences: error ~ h^2 |f'''| + eps/h, about 1e-10 here
 CHANGED = 1e-5  # norm-wise relative difference above which the gradient changed
@@ -111,6 +126,21 @@ ACCEPTABLE: dict[str, set[str]] = {
     "range-bound": {"single-step", "step-term", "step-weight", "skipped-steps"},
 }
 OPERATORS = tuple(ACCEPTABLE)
+# Measured explanations of a gated gradient (bpttcheck.diagnose_gated): the slips, a ratio,
+# and one parameter's own line (zero, another gate's term, one step's term).
+GATED_KINDS = {k.replace("_", "-") for slips in SLIPS.values() for k in slips} | {
+    "ratio", "zero", "other-param", "step-term", "param-line"}
+
+
+def spec_for(cell: str) -> Spec:
+    return SPEC if cell == "vanilla" else dataclasses.replace(GATED_SPEC, cell=cell)
+
+
+def acceptable(operator: str, kind: str, cell: str) -> bool:
+    """Is ``kind`` a specific and true first cause for a mutant by ``operator``?"""
+    if cell == "vanilla":
+        return kind in ACCEPTABLE[operator]
+    return all(part in GATED_KINDS for part in kind.split("+"))
 
 
 # -- sites -------------------------------------------------------------------
@@ -369,28 +399,35 @@ def select(seed: int, per_op: int, sources: tuple[str, ...]) -> list[tuple[Site,
 
 
 # -- the independent verdict ----------------------------------------------------
-def point(second: bool) -> tuple[dict[str, np.ndarray], tuple[int, ...], tuple[int, ...],
-                                 np.ndarray]:
-    problem = build(SPEC)
+Point = tuple[dict[str, np.ndarray], tuple[int, ...], tuple[int, ...], tuple[np.ndarray, ...]]
+
+
+def point(second: bool, cell: str = "vanilla") -> Point:
+    """Weights, inputs, targets and the initial states (hprev, and cprev for the LSTM)."""
+    spec = spec_for(cell)
+    problem = build(spec)
     params = {n: v.copy() for n, v in problem.params.items()}
-    hprev = problem.batch.hprev.copy()
+    states = [problem.batch.hprev.copy()]
+    if problem.batch.cprev is not None:
+        states.append(problem.batch.cprev.copy())
     if second:
         rng = np.random.default_rng(SECOND_SEED)
-        params = {n: rng.standard_normal(v.shape) * SPEC.init_scale for n, v in params.items()}
-        hprev = np.tanh(rng.standard_normal(hprev.shape))
-    return params, problem.batch.inputs, problem.batch.targets, hprev
+        params = {n: rng.standard_normal(v.shape) * spec.init_scale for n, v in params.items()}
+        states = [np.tanh(rng.standard_normal(s.shape)) for s in states]
+    return params, problem.batch.inputs, problem.batch.targets, tuple(states)
 
 
 def call(fn: Callable[..., Any], params: dict[str, np.ndarray], inputs: tuple[int, ...],
-         targets: tuple[int, ...], hprev: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+         targets: tuple[int, ...], states: tuple[np.ndarray, ...]
+         ) -> tuple[float, dict[str, np.ndarray]]:
     loss, grads = fn({n: v.copy() for n, v in params.items()}, list(inputs), list(targets),
-                     hprev.copy())
+                     *(s.copy() for s in states))
     return float(loss), {n: np.array(grads[n], dtype=np.float64).reshape(params[n].shape)
-                         for n in PARAM_NAMES}
+                         for n in params}
 
 
 def numeric(fn: Callable[..., Any], params: dict[str, np.ndarray], inputs: tuple[int, ...],
-            targets: tuple[int, ...], hprev: np.ndarray) -> dict[str, np.ndarray]:
+            targets: tuple[int, ...], hprev: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
     """Central differences of the mutant's own loss, every element."""
     out = {}
     for n, p in params.items():
@@ -455,7 +492,8 @@ def evaluate(site: Site, tree: ast.Module, workdir: Path) -> Outcome:
     try:
         exec(compile(tree, str(path), "exec"), ns)  # noqa: S102 - our own sources, mutated
         fn = ns["bench_call"]
-        params, inputs, targets, hprev = point(False)
+        cell = ns.get("CELL", "vanilla")
+        params, inputs, targets, hprev = point(False, cell)
         loss, g = call(fn, params, inputs, targets, hprev)
         if not all(np.isfinite(v).all() for v in g.values()) or not np.isfinite(loss):
             raise FloatingPointError("non-finite")
@@ -464,16 +502,17 @@ def evaluate(site: Site, tree: ast.Module, workdir: Path) -> Outcome:
         out = Outcome(site, "crash", message=f"{type(exc).__name__}: {exc}")
         out.flagged, out.exit_code = _bpttcheck_flags(site, path, ns)
         return out
-    errors = {n: rel(g[n], num[n]) for n in PARAM_NAMES}
+    names = CELL_PARAM_NAMES[cell]
+    errors = {n: rel(g[n], num[n]) for n in names}
     worst = max(errors.values())
-    changed = tuple(n for n in PARAM_NAMES if errors[n] > CHANGED)
+    changed = tuple(n for n in names if errors[n] > CHANGED)
     truth = "changes" if worst > CHANGED else "preserves" if worst < SAME else "uncertain"
-    if truth == "preserves" and _changes_at_second_point(fn):
+    if truth == "preserves" and _changes_at_second_point(fn, cell):
         truth = "elsewhere"
     out = Outcome(site, truth, changed)
     out.targets = written(site, original, ns["GRADS"]) or changed
     try:
-        report = checker.run(SPEC, ("reference",),
+        report = checker.run(spec_for(cell), ("reference",),
                              impl=ImplRequest(f"{path}:{ns['TARGET']}", ImplOptions(timeout=20)))
     except BpttcheckError as exc:
         out.flagged, out.exit_code, out.message = True, int(exc.exit_code), str(exc)
@@ -489,9 +528,10 @@ def evaluate(site: Site, tree: ast.Module, workdir: Path) -> Outcome:
         out.cause_kind = out.message.split(":", 1)[0]
     boundary_ok = True
     if site.boundary is not None:
-        step = SPEC.seq - 1 if site.boundary == -1 else site.boundary
-        boundary_ok = step in out.cause_steps
-    out.specific = (out.flagged and out.cause_kind in ACCEPTABLE[site.operator]
+        step = spec_for(cell).seq - 1 if site.boundary == -1 else site.boundary
+        boundary_ok = step in out.cause_steps or (cell != "vanilla" and any(
+            step in c.steps for c in (impl.causes if impl is not None else ())))
+    out.specific = (out.flagged and acceptable(site.operator, out.cause_kind, cell)
                     and set(out.targets) <= set(out.cause_params) and boundary_ok)
     return out
 
@@ -501,15 +541,15 @@ def _bpttcheck_flags(site: Site, path: Path, ns: dict[str, Any]) -> tuple[bool, 
     if target is None:
         return True, 2
     try:
-        report = checker.run(SPEC, ("reference",),
+        report = checker.run(spec_for(ns.get("CELL", "vanilla")), ("reference",),
                              impl=ImplRequest(f"{path}:{target}", ImplOptions(timeout=20)))
     except BpttcheckError as exc:
         return True, int(exc.exit_code)
     return not report.passed, int(report.exit_code)
 
 
-def _changes_at_second_point(fn: Callable[..., Any]) -> bool:
-    params, inputs, targets, hprev = point(True)
+def _changes_at_second_point(fn: Callable[..., Any], cell: str = "vanilla") -> bool:
+    params, inputs, targets, hprev = point(True, cell)
     _, g = call(fn, params, inputs, targets, hprev)
     rng = np.random.default_rng(SECOND_SEED + 1)
     for _ in range(DIRECTIONS):

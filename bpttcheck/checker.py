@@ -62,9 +62,6 @@ def run(
 
         cell = cells.get(spec.cell)
         registry = cell.engines if registry is None else registry
-        if impl is not None:
-            raise SpecError(f"--impl: checking your own code is not supported for --cell "
-                            f"{spec.cell} yet (only for the vanilla cell)")
         if "reference" in engines:
             cells.check_reference_time(cell, spec.hidden, spec.seq)
     registry = ENGINES if registry is None else registry
@@ -114,10 +111,13 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
-        if impl.fix and not impl_report.passed and (spec.batch is not None or bias_free):
+        if impl.fix and not impl_report.passed and (spec.batch is not None or bias_free
+                                                    or gated):
             why = ("the search runs on one sequence; it does not handle --batch yet"
                    if spec.batch is not None else
-                   "the search does not handle a bias-free model (--no-biases) yet")
+                   "the search does not handle a bias-free model (--no-biases) yet"
+                   if bias_free else
+                   f"the search handles the vanilla cell only, not --cell {spec.cell} yet")
             impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(why))
         elif impl.fix and not impl_report.passed:
             from .fix import attach

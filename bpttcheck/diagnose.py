@@ -993,8 +993,9 @@ def ignored_parameters(g: Mapping[str, np.ndarray], own: Mapping[str, np.ndarray
     indices ``covered`` (None: everywhere), with per-element error bars ``noise``.
     """
     causes = []
-    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in _present(g))
-    for n in _present(g):
+    names = tuple(n for n in own if n in g)  # the cell's parameters (bias-free: three)
+    scale = max(float(np.abs(g[n]).max(initial=0.0)) for n in names)
+    for n in names:
         idx = covered[n] if covered is not None else np.arange(g[n].size)
         if len(idx) == 0:
             continue

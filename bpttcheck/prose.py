@@ -767,3 +767,8 @@ def fix_skipped(why: str) -> str:
 
 def fix_written(path: str) -> str:
     return f"Patched copy written to {path} (your file is unchanged)."
+
+
+# --- i14-scripts: gated cells' --impl (bpttcheck.impl.check, bpttcheck.diagnose_gated) ---
+def impl_clast(point: str, detail: str) -> Finding:
+    return Finding("clast", f"at {point} the cell state you return {detail}")

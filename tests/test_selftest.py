@@ -17,7 +17,7 @@ from bpttcheck.engines.base import Options
 from bpttcheck.model import build
 
 Run = Callable[..., Result]
-CASES = selftest.cases()
+CASES = [c for c in selftest.cases() if c.cell == "vanilla"]  # gated: test_impl_gated
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -44,21 +44,22 @@ from typing import Any
 
 import numpy as np
 
-from .. import prose
+from .. import diagnose_gated, prose
 from ..compare import PairResult, compare, norm_rel_error, rel_error, tolerance
-from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters, per_step
+from ..diagnose import Cause, diagnose, disagreeing_steps, ignored_parameters
 from ..engines import Gradients, Options
-from ..engines import reference as reference_engine
-from ..engines import tutorial as tutorial_engine
 from ..errors import ImplError
 from ..findings import Finding
-from ..model import PARAM_NAMES, Batch, Forward, Problem, build, forward, loss, tempered_loss
+from ..gated_variants import walk
+from ..model import Batch, Forward, Params, Problem, build, tempered_loss
 from ..model import second_point as second_spec
-from ..precision import Precision, bars, error_bars, loss_rtol, lowest, model_in, resolution
+from ..precision import ROUNDING_SAFETY, Precision, bars, lowest, resolution
 from ..prose import plural
 from ..report import describe_failure, finite
 from . import numeric
 from .adapters import ImplOptions, Result, engine_gradients, nonfinite, same
+from .declared import Declared, declared
+from .options import check_order
 from .runner import Code, code_for, own_gradients
 
 LOSS_RTOL = 1e-9  # the same loss, summed in another order, agrees to far better than this
@@ -73,6 +74,7 @@ ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured roundin
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
+CLAST_KEYS = ("clast", "c_last", "cprev", "cnext", "c_next", "last_c", "c")
 DHPREV_KEYS = ("dhprev", "dh_prev", "dh0", "dhinit", "dh_init", "dhnext")
 MEANS = {"T": "the mean over the T steps", "B": "the mean over the B sequences of the batch",
          "TB": "the mean over the T steps and the B sequences"}
@@ -243,9 +245,36 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
              **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
              **({"biases": 0} if "bh" not in problem.params else {})}  # a bias-free model
-    code = code_for(request.target, request.options, sizes, problem.spec.time_budget)
+    options = dataclasses.replace(request.options, cell=problem.cell)
+    if options.order is not None:  # the model's parameters (a bias-free model has three)
+        check_order(options.order, tuple(n for n in _model(problem).params
+                                         if n in problem.params))
+    code = code_for(request.target, options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
+
+
+def _model(problem: Problem) -> Declared:
+    """The declared model of the problem's cell (:mod:`.declared`)."""
+    return declared(problem.cell)
+
+
+def _loss_rtol(m: Declared, params: Params, batch: Batch, exact: float,
+               precision: Precision) -> float:
+    """:func:`bpttcheck.precision.loss_rtol`, with the cell's model as the rounding witness."""
+    tol = precision.loss_rtol(batch.seq)
+    if precision.reduced:
+        rounded = m.witness(params, batch, precision.dtype).loss
+        measured = abs(rounded - exact) if np.isfinite(rounded) else np.inf
+        tol = max(tol, ROUNDING_SAFETY * float(measured) / max(1.0, abs(exact)))
+    return tol
+
+
+def _error_bars(m: Declared, params: Params, batch: Batch, exact: dict[str, np.ndarray],
+                precision: Precision, floor: float) -> dict[str, np.ndarray]:
+    """:func:`bpttcheck.precision.error_bars`, with the cell's model as the witness."""
+    rounded = m.witness(params, batch, precision.dtype).grads
+    return {n: bars(g, rounded[n], precision, floor) for n, g in exact.items()}
 
 
 @dataclasses.dataclass
@@ -265,6 +294,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     """Run the user's code as engines ``impl`` and ``impl-numeric`` and judge it (see above)."""
     declared = declared or DeclaredLoss()
     spec, params, batch = problem.spec, problem.params, problem.batch
+    m = _model(problem)
     first = code.call(params, batch)
     again = code.call(params, batch)
     findings = list(dict.fromkeys(first.findings + again.findings))
@@ -277,7 +307,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     notes: list[str] = []
     rng = np.random.default_rng([spec.seed, PROBE_STREAM])
     measured = resolution(lambda p: code.call(p, batch).loss, params, rng,
-                          lambda p: loss(p, batch))
+                          lambda p: m.loss(p, batch))
     # Two precisions: the gradients' (the dtypes of the arrays returned: their error bars)
     # and the loss's (those dtypes, or how finely the loss resolves changes: its tolerance
     # and the step its own finite differences take). A float64 gradient is judged as float64
@@ -292,22 +322,23 @@ def check_impl(code: Code, problem: Problem, options: Options,
         at_second = code.call(second.params, second_batch)
     except ImplError as exc:
         raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
-                        f"random hprev; bpttcheck checks every term there): {exc}") from None
+                        f"random {' and '.join(m.states)}; bpttcheck checks every term there): "
+                        f"{exc}") from None
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \
-            reference_engine.gradients(pr.params, pr.batch, Options())
+            m.reference(pr.params, pr.batch, Options())
         # At the second point the model's gradient is compared on every element; its own
         # loss is differentiated there only when that is the declared truth (``own``).
         # In float32 it is not differentiated at all when the model's gradient is the truth
         # (see prose.impl_precision_own_skipped for why).
         wanted = factor is None or (pr is problem and not lprec.reduced)
         own = _own_numeric(code, pr, options, sample, lprec, measured) if wanted else None
-        ats.append(_At(pr, res, forward(pr.params, pr.batch), ref, own))
+        ats.append(_At(pr, res, m.forward(pr.params, pr.batch), ref, own))
     findings.extend(Finding("non-finite", f"at the second point: {w}")
                     for w in nonfinite(ats[1].result)
                     if not nonfinite(first))
-    ltol = max([LOSS_RTOL, *(loss_rtol(a.problem.params, a.problem.batch, a.fw.loss, lprec)
+    ltol = max([LOSS_RTOL, *(_loss_rtol(m, a.problem.params, a.problem.batch, a.fw.loss, lprec)
                              for a in ats)])
     widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
     certified = [0]  # elements whose finite difference failed but moved as the model's does
@@ -326,7 +357,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
                if any(np.any(a.result.grads[n] != 0) for a in ats)
                and relation.kind != "constant"]
     findings = ignored + findings
-    unknown = sorted(k for k in first.extras if k not in HLAST_KEYS + DHPREV_KEYS)
+    unknown = sorted(k for k in first.extras if k not in HLAST_KEYS + DHPREV_KEYS
+                     + (CLAST_KEYS if "cprev" in m.states else ()))
     if unknown:
         notes.append(prose.impl_unchecked_keys(unknown))
     if first.hlast is None and not any(k in first.extras for k in HLAST_KEYS):
@@ -408,7 +440,7 @@ def _gradient_resolution(code: Code, problem: Problem) -> float:
         return float(sum(float(np.sum(w[n] * np.asarray(g[n], dtype=np.float64))) for n in w))
 
     return resolution(lambda p: projected(code.call(p, batch).grads), params, rng,
-                      lambda p: projected(tutorial_engine.gradients(p, batch, Options()).grads))
+                      lambda p: projected(_model(problem).tutorial(p, batch, Options()).grads))
 
 
 def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Precision,
@@ -427,7 +459,9 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
     if p1.gradient_ok is False or (not p1.own_ok and p1.gradient_ok is not True):
         if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
             f = factor if factor is not None else 1.0
-            causes = diagnose(g1, {n: f * v for n, v in ref1.grads.items()}, params, batch, f)
+            truth = {n: f * v for n, v in ref1.grads.items()}
+            causes = (diagnose(g1, truth, params, batch, f) if problem.cell == "vanilla" else
+                      diagnose_gated.diagnose(problem.cell, g1, truth, params, batch, f))
         elif own1 is not None:
             causes = _own_causes(g1, own1, ref1, problem, first.loss)
         if prec.reduced and factor == 1.0 and p1.loss_ok:
@@ -437,9 +471,12 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         # prefixes move the last step, so a bug at t = T-1 shows at every prefix.
         elif factor == 1.0 and p1.loss_ok and not (causes and (causes[0].kind == "clip"
                                                                or causes[0].steps)):
-            steps, why_not = _localise(code, problem)
+            steps, why_not, entry = _localise(code, problem)
             if why_not is not None:
                 notes.append(why_not)
+            if entry and problem.cell != "vanilla":
+                causes.append(diagnose_gated.entry(problem.cell, entry, min(steps),
+                                                   tuple(params)))
     elif own1 is not None and not p1.own_ok:
         # A gradient that is the declared loss's is right: against their own loss only a
         # parameter that loss ignores is a cause (a ratio would blame the right gradient).
@@ -478,6 +515,8 @@ def _own_causes(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, proble
     """Causes against the gradient of their own loss: a parameter that loss ignores first
     (the truth-based patterns cannot see it), then the measured patterns for the rest."""
     causes = ignored_parameters(g, own.grads, own.covered, own.noise)
+    if problem.cell != "vanilla":  # the measured patterns below are the vanilla cell's
+        return causes
     ignored = {p for c in causes for p in c.params}
     return causes + [c for c in _diagnose(g, own, ref, problem, False, loss_value)
                      if not set(c.params) <= ignored]
@@ -494,7 +533,8 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
     truth = {n: (factor if factor is not None else 1.0) * v for n, v in at.ref.grads.items()}
     noise = None
     if prec.reduced:
-        noise = error_bars(params, at.problem.batch, truth, prec, spec.floor)
+        noise = _error_bars(_model(at.problem), params, at.problem.batch, truth, prec,
+                            spec.floor)
         for n, b in noise.items():
             top = float(np.abs(truth[n]).max(initial=0.0))
             widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)
@@ -526,10 +566,11 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
         for n in params]
     own_ok = None if own is None else all(c.passed for c in cs)
     cs = against + cs
+    states = " and ".join(_model(at.problem).states)
     where = ("the spec's point" if i == 0 else
              f"a second point (seed {spec.seed}, "
              f"{f'biases {spec.bias_scale:g} x randn' if spec.biases else 'no biases'}, "
-             "random hprev)")
+             f"random {states})")
     return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
                       target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
 
@@ -555,7 +596,9 @@ def _certify(own: Gradients, impl: Gradients, problem: Problem, factor: float,
         return own
     sample = {n: (own.covered[n] if own.covered is not None else np.arange(params[n].size))
               if n in bad else np.zeros(0, dtype=np.intp) for n in params}
-    model = numeric.gradients(lambda p, b: factor * loss(p, b), params, batch, options, sample)
+    m = _model(problem)
+    model = numeric.gradients(lambda p, b: factor * m.loss(p, b), params, batch, options,
+                              sample)
     noise = {n: np.array(v, dtype=np.float64) for n, v in (own.noise or {}).items()}
     for n in bad:
         flat = sample[n]
@@ -619,10 +662,23 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
     """hlast (the tuple's last value or a dict key) and dhprev (a dict key), if returned."""
     out = []
     res, fw = at.result, at.fw
-    witness = model_in(at.problem.params, at.problem.batch, prec.dtype) if prec.reduced else None
+    m = _model(at.problem)
+    params, batch = at.problem.params, at.problem.batch
+    witness = m.witness(params, batch, prec.dtype) if prec.reduced else None
     hlast = res.hlast
+    clast = None
+    if isinstance(hlast, tuple):  # the LSTM's (hlast, clast)
+        hlast, clast = hlast if len(hlast) == 2 else (hlast[0], None)
     if hlast is None:
         hlast = next((res.extras[k] for k in HLAST_KEYS if k in res.extras), None)
+    if clast is None and "cprev" in m.states:
+        clast = next((res.extras[k] for k in CLAST_KEYS if k in res.extras), None)
+    if clast is not None:
+        rounded = (walk(m.cell, params, batch, prec.dtype).clast if prec.reduced else None)
+        wrong = _state(clast, m.last_states(params, batch)["clast"], rounded, prec, floor,
+                       "c_{T-1}", "the model's last cell state")
+        if wrong:
+            out.append(prose.impl_clast(where, wrong))
     if hlast is not None:
         wrong = _state(hlast, fw.hlast, witness.hlast if witness else None, prec,
                        floor, "h_{T-1}", "the model's last hidden state")
@@ -666,10 +722,11 @@ def _independent(code: Code, problem: Problem, prec: Precision, ltol: float,
     """Parameters their loss does not depend on: moving one leaves the loss unchanged
     (to rounding) while the model's loss moves by far more."""
     params, batch = problem.params, problem.batch
+    loss = _model(problem).loss
     base = code.call(params, batch).loss
     size = min(PROBE_RANGE[1], max(PROBE_RANGE[0], 1e4 * ltol))
     out = []
-    for n in (n for n in PARAM_NAMES if n in params):  # a bias-free model has three
+    for n in params:  # the model's parameters (a bias-free model has three)
         p = params[n]
         moved = dict(params)
         moved[n] = p + size * (0.1 + float(np.abs(p).max())) * rng.standard_normal(p.shape)
@@ -686,6 +743,8 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
     """How their losses at the two points relate to the model's (see module docstring)."""
     models = [fw.loss for fw in fws]
     T = problems[0].batch.seq
+    m = _model(problems[0])
+    loss = m.loss
 
     def close(a: float, b: float) -> bool:
         return abs(a - b) <= tol * max(1.0, abs(b))
@@ -727,11 +786,11 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
         if fits(without):
             return Relation("without", f"the model's loss without {names} (it does not depend "
                             f"on {names})")
-    no_hprev = [loss(pr.params, dataclasses.replace(pr.batch, hprev=np.zeros_like(pr.batch.hprev)))
-                for pr in problems]
+    no_hprev = [loss(pr.params, m.without_states(pr.batch)) for pr in problems]
     if fits(no_hprev):
-        return Relation("no-hprev", "the model's loss with hprev taken as zero: it ignores "
-                        "the hprev it is given")
+        states = " and ".join(m.states)
+        return Relation("no-hprev", f"the model's loss with {states} taken as zero: it "
+                        f"ignores the {states} it is given")
     tau = _temperature(theirs, fws, problems, tol)
     if tau is not None:
         return Relation("temperature", f"the model's loss at temperature {tau:.6g} (softmax "
@@ -844,13 +903,13 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
               loss_match: bool, their_loss: float) -> list[Cause]:
     """The truth is the gradient of their own loss; find what turns it into theirs."""
     params, batch = problem.params, problem.batch
+    names = tuple(params)  # the model's parameters (a bias-free model has three)
     if loss_match:
         return diagnose(g, ref.grads, params, batch)
     covered = own.covered
     mask = {n: np.zeros(p.size, dtype=bool) for n, p in params.items()}
     for n in params:
         mask[n][covered[n] if covered is not None else slice(None)] = True
-    names = [n for n in PARAM_NAMES if n in params]  # a bias-free model has three
     own_c = np.concatenate([own.grads[n].ravel()[mask[n]] for n in names])
     ref_c = np.concatenate([ref.grads[n].ravel()[mask[n]] for n in names])
     scale = their_loss / ref.loss if ref.loss else 0.0
@@ -867,16 +926,20 @@ def _diagnose(g: dict[str, np.ndarray], own: Gradients, ref: Gradients, problem:
             if c.kind not in ("clip",)]
 
 
-def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None]:
+def _localise(code: Code, problem: Problem
+              ) -> tuple[tuple[int, ...], str | None, tuple[str, ...]]:
     """Loss steps t where their dL_t/dtheta differs, from calls on prefixes of the sequence.
 
     Their gradient on the first m steps minus that on the first m-1 is their
     dL_{m-1}/dtheta; the reference's comes from its (t, k) terms. Skipped (no
     steps named) when their code cannot run on a shorter sequence or its
-    prefix losses differ from the model's; the second value then says why.
+    prefix losses differ from the model's; the second value then says why. The
+    third is the parameters whose share is wrong at the first wrong step (for a
+    gated cell: the gate where the error enters, before later steps carry it on).
     """
     params, batch = problem.params, problem.batch
-    ref_steps = per_step(params, batch)
+    model = _model(problem)
+    ref_steps = model.per_step(params, batch)
     prev = {n: np.zeros_like(p) for n, p in params.items()}
     theirs = {n: np.zeros((batch.seq, *p.shape)) for n, p in params.items()}
     for m in range(1, batch.seq + 1):
@@ -885,14 +948,18 @@ def _localise(code: Code, problem: Problem) -> tuple[tuple[int, ...], str | None
             r = code.call(params, part)
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
             return (), (f"not localised in time: {code.loaded.name} failed on the first "
-                        f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})")
-        if abs(r.loss - loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
+                        f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})"), ()
+        if abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
             return (), (f"not localised in time: on the first {plural(m, 'step')} its loss differs "
-                        "from the model's")
+                        "from the model's"), ()
         for n in params:
             theirs[n][m - 1] = r.grads[n] - prev[n]
             prev[n] = r.grads[n]
     bad: set[int] = set()
     for n in params:
         bad.update(disagreeing_steps(theirs[n], ref_steps[n]))
-    return tuple(sorted(bad)), None
+    if not bad:
+        return (), None, ()
+    first = min(bad)
+    entry = tuple(n for n in params if first in disagreeing_steps(theirs[n], ref_steps[n]))
+    return tuple(sorted(bad)), None, entry

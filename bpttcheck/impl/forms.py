@@ -45,8 +45,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImplError
-from ..model import PARAM_NAMES, Batch, Params
-from ..prose import plural
+from ..model import Batch, Params
+from ..prose import join_names, plural
+from .declared import CONVENTIONS as CELL_CONVENTIONS
+from .declared import cell_params
 from .hygiene import mutations
 from .loader import Loaded, from_callable, load
 from .options import ImplOptions, Result, size_names, weight_names
@@ -54,11 +56,9 @@ from .returns import dtypes, extras, unpack
 from .source import place, where
 
 TIMER_REPEAT = 0.5  # seconds between further alarms once the time limit has passed
-# Conventions recognised without --impl-names (their name -> ours).
-CONVENTIONS: tuple[dict[str, str], ...] = (
-    {"Wxh": "Wxh", "Whh": "Whh", "Why": "Why", "bh": "bh", "by": "by"},
-    {"U": "Wxh", "W": "Whh", "V": "Why", "b": "bh", "c": "by"},  # Goodfellow et al., ch. 10
-)
+# Conventions recognised without --impl-names (their name -> ours): the vanilla cell's;
+# each cell's are in :data:`bpttcheck.impl.declared.CONVENTIONS`.
+CONVENTIONS: tuple[dict[str, str], ...] = CELL_CONVENTIONS["vanilla"]
 # Sizes a constructor or a script may ask for, by name.
 SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "hidden": ("hidden_size", "hidden", "n_hidden", "num_hidden", "hidden_dim", "H", "n_h"),
@@ -68,6 +68,7 @@ SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "learning_rate": ("learning_rate", "lr"),
 }
 DATA_SLOTS = ("inputs", "targets", "hprev")  # the arguments that are not weights, in order
+# The LSTM's loss function also takes its initial cell state, after hprev.
 # A NameError on a name like these is a size the script sets from argparse or elsewhere.
 SIZE_WORDS = ("size", "dim", "len", "num", "count")
 LEARNING_RATE = 0.1  # passed to constructors that require one; never used by a gradient check
@@ -87,10 +88,16 @@ class UserCode:
         self.sizes = dict(sizes)  # hidden, vocab, seq (and batch, for a batch)
         # Our parameters the model has: all five, or a bias-free model's three (sizes
         # carries "biases": 0 for it, from bpttcheck.impl.check.prepare_request).
-        self.params = PARAM_NAMES if self.sizes.pop("biases", 1) else PARAM_NAMES[:3]
+        biases = self.sizes.pop("biases", 1)
         self.label = f"{loaded.name} in {loaded.path.name}"
         self.instance: Any = None
         self.slots: dict[str, str] = {}  # arguments form: parameter -> what it receives
+        self.cell = options.cell
+        self.params = cell_params(options.cell)
+        if not biases:  # checker.py allows --no-biases for the vanilla cell only
+            self.params = self.params[:3]
+        self.conventions = CELL_CONVENTIONS[options.cell]
+        self.data_slots = DATA_SLOTS + (("cprev",) if options.cell == "lstm" else ())
         method = "." in loaded.name
         self.names = self._names(loaded.reads)
         if method:
@@ -103,11 +110,12 @@ class UserCode:
             self.form = "arguments"
             return
         n = self._arity()
+        d = len(self.data_slots)
         if not method:
-            self.form = "explicit" if n == 4 else "globals"
+            self.form = "explicit" if n == d + 1 else "globals"
             if self.form == "explicit":  # the dict's keys: those the function indexes
                 self.names = self._names(frozenset(_string_constants(self.func)))
-        elif n != 3:
+        elif n != d:
             raise self._signature_error(n)
 
     # -- setting up ---------------------------------------------------------
@@ -115,7 +123,7 @@ class UserCode:
         """Their weight names -> ours: --impl-names, else per weight the convention's name
         the code reads (the convention most of whose names it reads first); never unset."""
         given = weight_names(self.options.names)
-        ranked = sorted(CONVENTIONS, key=lambda c: -sum(t in reads for t in c))
+        ranked = sorted(self.conventions, key=lambda c: -sum(t in reads for t in c))
         names = {t: o for t, o in given.items() if o in self.params}
         for ours in self.params:
             if ours in given.values():
@@ -139,13 +147,13 @@ class UserCode:
         params = [p for p in sig.parameters.values()
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         given = weight_names(self.options.names)
-        known = {t for c in CONVENTIONS for t in c} | set(given)
+        known = {t for c in self.conventions for t in c} | set(given)
         bound = [p.name for p in params if p.name in known]
         if not (len(bound) >= 3 or set(bound) & set(given)):
             return False
         self.names = self._names(frozenset(p.name for p in params))
         values = self._values()
-        data = iter(DATA_SLOTS)
+        data = iter(self.data_slots)
         for p in params:
             if p.name in self.names:
                 self.slots[p.name] = "weight"
@@ -182,19 +190,20 @@ class UserCode:
         return out
 
     def _arity(self) -> int:
+        d = len(self.data_slots)  # 3: inputs, targets, hprev; the LSTM's 4 add cprev
         try:
             sig = inspect.signature(self.func)
         except (TypeError, ValueError):
-            return 3  # a builtin or C function: trust it
+            return d  # a builtin or C function: trust it
         params = [p for p in sig.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         required = [p for p in params if p.default is p.empty]
         if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
-            return 3 if len(required) <= 3 else len(required)
-        if len(required) <= 3 <= len(params):
-            return 3
-        if len(required) == 4:
-            return 4
+            return d if len(required) <= d else len(required)
+        if len(required) <= d <= len(params):
+            return d
+        if len(required) == d + 1:
+            return d + 1
         raise self._signature_error(len(required))
 
     def _signature_error(self, n: int) -> ImplError:
@@ -203,12 +212,17 @@ class UserCode:
         except (TypeError, ValueError):
             sig = "(...)"
         line = getattr(getattr(self.func, "__code__", None), "co_firstlineno", "?")
-        expected = ("NAME(inputs, targets, hprev) with weights as module globals, "
-                    "NAME(params, inputs, targets, hprev), or inputs, targets and hprev "
-                    "with weights as arguments named Wxh, Whh, Why, bh, by (or U, W, V, b, c; "
+        data = ", ".join(self.data_slots)
+        if self.cell == "vanilla":
+            weights = "Wxh, Whh, Why, bh, by (or U, W, V, b, c; "
+        else:
+            weights = f"{', '.join(self.params)} (for --cell {self.cell}; "
+        expected = (f"NAME({data}) with weights as module globals, "
+                    f"NAME(params, {data}), or {join_names(list(self.data_slots))} "
+                    f"with weights as arguments named {weights}"
                     "other names with --impl-names, other constants with --impl-set)")
         if self.instance is not None:
-            expected = "method(self, inputs, targets, hprev) with weights as attributes"
+            expected = f"method(self, {data}) with weights as attributes"
         return ImplError(f"{where(self.loaded.path, line)}: wrong signature: "
                          f"{self.loaded.name}{sig} "
                          f"takes {plural(n, 'required argument')}; expected {expected}")
@@ -324,19 +338,22 @@ class UserCode:
         """Call the user's code once with copies of ``params`` and ``batch``."""
         theirs = {t: np.array(params[o], dtype=np.float64) for t, o in self.names.items()}
         hprev = np.array(batch.hprev, dtype=np.float64)
+        cprev = None if batch.cprev is None else np.array(batch.cprev, dtype=np.float64)
+        states: tuple[Any, ...] = (hprev,) if cprev is None or self.cell != "lstm" else (
+            hprev, cprev)
         inputs, targets = batch.given()  # lists of ints; a batch: (T, B) int arrays
         ns = self.loaded.namespace
         values = self._values()
         values.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
-            params["Whh"].shape[0]), seq_length=batch.seq)
+            batch.hprev.shape[0]), seq_length=batch.seq)
         ns.update(values)
         kwargs: dict[str, Any] = {}
         if self.form == "globals":
             ns.update(theirs)
-            args: tuple[Any, ...] = (inputs, targets, hprev)
+            args: tuple[Any, ...] = (inputs, targets, *states)
         elif self.form == "arguments":
             ns.update({t: v for t, v in theirs.items() if t not in self.slots})
-            data = {"inputs": inputs, "targets": targets, "hprev": hprev}
+            data = {"inputs": inputs, "targets": targets, "hprev": hprev, "cprev": cprev}
             args = ()
             for p, slot in self.slots.items():
                 kwargs[p] = theirs[p] if slot == "weight" else (
@@ -344,9 +361,9 @@ class UserCode:
         elif self.form == "method":
             for t, value in theirs.items():
                 setattr(self.instance, t, value)
-            args = (inputs, targets, hprev)
+            args = (inputs, targets, *states)
         else:
-            args = (dict(theirs), inputs, targets, hprev)
+            args = (dict(theirs), inputs, targets, *states)
         with self.guard(self.loaded.name):
             out = self.func(*args, **kwargs)
         if self.form == "globals":
@@ -356,11 +373,11 @@ class UserCode:
         else:
             now = dict(theirs)
         findings = mutations(self.loaded.name, self.form, self.names, params, batch, theirs,
-                             hprev, now)
+                             hprev, now, cprev if self.cell == "lstm" else None)
         loss, grads, hlast, notes = unpack(out, params, self.loaded.name, self.names,
                                            self.options.order)
         return Result(loss, grads, hlast, findings, notes, dtypes(out, len(self.params)),
-                      extras(out, self.names))
+                      extras(out, self.names, self.params))
 
 
 def prepare(target: str | Callable[..., Any], options: ImplOptions,
@@ -370,7 +387,8 @@ def prepare(target: str | Callable[..., Any], options: ImplOptions,
     if callable(target):
         return UserCode(from_callable(target), options, sizes)
     supplied = frozenset(options.names) | frozenset(
-        t for c in CONVENTIONS for t in c) | {"vocab_size", "hidden_size", "seq_length"}
+        t for c in CELL_CONVENTIONS[options.cell] for t in c) | {"vocab_size", "hidden_size",
+                                                                 "seq_length"}
     loaded = load(target, supplied)
     return UserCode(loaded, options, sizes)
 

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding as Finding  # re-exported: defined once, NumPy-free
-from ..model import PARAM_NAMES, Batch, Params
+from ..model import Batch, Params
 
 
 def mutations(name: str, form: str, names: Mapping[str, str], params: Params, batch: Batch,
           given: dict[str, np.ndarray], hprev: np.ndarray,
-          now: Mapping[str, Any]) -> tuple[Finding, ...]:
-    """What the call did to its arguments: weights changed in place or rebound, hprev."""
+          now: Mapping[str, Any], cprev: np.ndarray | None = None) -> tuple[Finding, ...]:
+    """What the call did to its arguments: weights changed in place or rebound, hprev
+    (and cprev, given for the LSTM)."""
     where = {"globals": "global ", "method": "attribute self.", "explicit": "params key ",
              "arguments": "argument "}
     in_place, rebound = [], []
@@ -41,6 +42,8 @@ def mutations(name: str, form: str, names: Mapping[str, str], params: Params, ba
                                "function must leave them alone"))
     if not np.array_equal(hprev, batch.hprev):
         out.append(Finding("mutation", f"{name} changes hprev in place"))
+    if cprev is not None and batch.cprev is not None and not np.array_equal(cprev, batch.cprev):
+        out.append(Finding("mutation", f"{name} changes cprev in place"))
     return tuple(out)
 
 
@@ -49,7 +52,7 @@ def same(a: Any, b: Any) -> list[str]:
     out = []
     if not (a.loss == b.loss or (math.isnan(a.loss) and math.isnan(b.loss))):
         out.append(f"loss ({a.loss!r} then {b.loss!r})")
-    for n in (n for n in PARAM_NAMES if n in a.grads):  # a bias-free model has three
+    for n in a.grads:  # the cell's parameters, in its order (a bias-free model has three)
         if not np.array_equal(a.grads[n], b.grads[n], equal_nan=True):
             with np.errstate(invalid="ignore"):
                 diff = float(np.nanmax(np.abs(a.grads[n] - b.grads[n]), initial=0.0))

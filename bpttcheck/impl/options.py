@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import ImplError
 from ..findings import Finding
 from ..model import PARAM_NAMES
+from ..spec import ALL_PARAM_NAMES, CELL_PARAM_NAMES
 from .returns import our_name
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes milliseconds
@@ -36,6 +37,7 @@ class ImplOptions:
     factory: str | None = None  # NAME of a function in the same file that builds the instance
     timeout: float = DEFAULT_TIMEOUT
     sample: int | None = SAMPLE  # elements per parameter for the numeric check (None: all)
+    cell: str = "vanilla"  # the declared model's cell (set from the spec by the check)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,17 +60,18 @@ def parse_names(text: str | None) -> dict[str, str]:
         return out
     for part in text.split(","):
         theirs, sep, ours = (s.strip() for s in part.partition("="))
-        if not sep or not theirs.isidentifier() or ours not in (*PARAM_NAMES, *SIZE_KEYS):
+        if not sep or not theirs.isidentifier() or ours not in (*ALL_PARAM_NAMES, *SIZE_KEYS):
             raise ImplError(f"--impl-names: expected THEIRS=OURS pairs with OURS a weight "
-                            f"({', '.join(PARAM_NAMES)}) or a size ({', '.join(SIZE_KEYS)}), "
-                            f"got {part.strip()!r}")
+                            f"({', '.join(PARAM_NAMES)}; gated cells: "
+                            f"{', '.join(n for n in ALL_PARAM_NAMES if n not in PARAM_NAMES)}) "
+                            f"or a size ({', '.join(SIZE_KEYS)}), got {part.strip()!r}")
         out[theirs] = ours
     return out
 
 
 def weight_names(names: Mapping[str, str]) -> dict[str, str]:
     """The weight pairs of ``--impl-names`` (theirs -> ours)."""
-    return {t: o for t, o in names.items() if o in PARAM_NAMES}
+    return {t: o for t, o in names.items() if o in ALL_PARAM_NAMES}
 
 
 def size_names(names: Mapping[str, str]) -> dict[str, str]:
@@ -91,23 +94,41 @@ def parse_values(pairs: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def parse_order(text: str | None, names: Mapping[str, str]) -> tuple[str, ...] | None:
-    """``dWhh,dWxh,...`` (ours or theirs, with or without ``d``) -> our names."""
+def parse_order(text: str | None, names: Mapping[str, str],
+                cell: str | None = None) -> tuple[str, ...] | None:
+    """``dWhh,dWxh,...`` (ours or theirs, with or without ``d``) -> our names.
+
+    ``cell`` None: the cell whose parameters the list names (vanilla if none fits, for the
+    message); the check refuses an order that is not its cell's (:func:`check_order`).
+    """
     if not text:
         return None
+    raws = [s.strip() for s in text.split(",")]
+    if cell is None:
+        cell = next((c for c, ps in CELL_PARAM_NAMES.items()
+                     if all(our_name(r, weight_names(names), ps) is not None for r in raws)),
+                    "vanilla")
+    params = CELL_PARAM_NAMES[cell]
     out = []
-    names = {**UVW, **weight_names(names)}  # U/W/V/b/c are recognised without --impl-names
-    for raw in (s.strip() for s in text.split(",")):
-        ours = our_name(raw, names)
+    names = {**UVW, **weight_names(names)} if cell == "vanilla" else weight_names(names)
+    for raw in raws:
+        ours = our_name(raw, names, params)
         if ours is None:
             raise ImplError(f"--impl-order: unknown gradient {raw!r}; expected each of "
-                            f"{', '.join('d' + n for n in PARAM_NAMES)} once")
+                            f"{', '.join('d' + n for n in params)} once")
         out.append(ours)
-    if sorted(out) == sorted(PARAM_NAMES[:3]) and len(out) == 3:
+    if cell == "vanilla" and len(out) == 3 and sorted(out) == sorted(params[:3]):
         return tuple(out)  # a bias-free model's three (--no-biases)
-    if sorted(out) != sorted(PARAM_NAMES):
-        raise ImplError(f"--impl-order: expected each of {', '.join('d' + n for n in PARAM_NAMES)}"
-                        f" exactly once, got {text!r}")
+    check_order(tuple(out), params, text)
     return tuple(out)
+
+
+def check_order(order: tuple[str, ...], params: tuple[str, ...], text: str | None = None
+                ) -> None:
+    """Refuse an --impl-order that does not name each of ``params`` exactly once."""
+    if sorted(order) != sorted(params):
+        given = text if text is not None else ",".join("d" + n for n in order)
+        raise ImplError(f"--impl-order: expected each of {', '.join('d' + n for n in params)}"
+                        f" exactly once, got {given!r}")
 
 

@@ -6,6 +6,12 @@ a dict keyed ``Wxh`` or ``dWxh`` (or the user's names). A bias-free model
 (``--no-biases``) has three gradients: ``(loss, dWxh, dWhh, dWhy, hlast)``
 (``(loss, dU, dW, dV, h)``), the hlast optional. Anything else is an
 :class:`ImplError` naming what came back.
+
+For a gated cell the gradients are the cell's parameters, in its order
+(``dWf dWi dWc dWo dbf dbi dbc dbo dWhy dby``, then ``hlast`` and, for the
+LSTM, ``clast``), or a dict as above (``clast`` among its other values, or
+the tuple's last after the dict). A key matches ignoring case when no key
+matches exactly (``dwf``, ``DWf``).
 """
 
 from __future__ import annotations
@@ -22,61 +28,76 @@ RETURN_HELP = ("(loss, dWxh, dWhh, dWhy, dbh, dby, hlast), (loss, grads) or "
                "(loss, grads, hlast) with grads a dict")
 
 
-def our_name(key: str, names: Mapping[str, str]) -> str | None:
-    """Our parameter name for a returned key (``dWxh``, ``Wxh``, ``dLdWxh``, or theirs)."""
+def our_name(key: str, names: Mapping[str, str],
+             params: tuple[str, ...] = PARAM_NAMES) -> str | None:
+    """Our parameter name for a returned key (``dWxh``, ``Wxh``, ``dLdWxh``, or theirs);
+    failing those, the same ignoring case, when exactly one name fits."""
     for candidate in (key, key[1:] if key.startswith("d") else None,
                       key[4:] if key.startswith("dLd") else None):
         if candidate is None:
             continue
         if candidate in names:
             return names[candidate]
-        if candidate in PARAM_NAMES:
+        if candidate in params:
             return candidate
-    return None
+    low = key.lower()
+    fits = {o for t, o in [*names.items(), *((p, p) for p in params)]
+            if low in (t.lower(), "d" + t.lower(), "dld" + t.lower()) and o in params}
+    return fits.pop() if len(fits) == 1 else None
 
 
 def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
            order: tuple[str, ...] | None) -> tuple[float, dict[str, np.ndarray], Any,
                                                    tuple[str, ...]]:
-    """(loss, gradients under our names, hlast, notes) from what ``name`` returned."""
+    """(loss, gradients under our names, hlast, notes) from what ``name`` returned.
+
+    For the LSTM, ``hlast`` is the pair (hlast, clast) when both were returned."""
+    ours_all = tuple(params)
+    n_p = len(ours_all)
+    lstm = "Wf" in ours_all
+    bias_free = ours_all == PARAM_NAMES[:3]  # --no-biases: Wxh, Whh, Why only
     if not isinstance(out, tuple | list):
         raise ImplError(f"{name} returned a value of type {type(out).__name__}; expected "
-                        f"{RETURN_HELP}")
-    model = [n for n in PARAM_NAMES if n in params]  # a bias-free model: no bh, no by
-    k = len(model)
-    positional = not (len(out) in (2, 3) and isinstance(out[1], Mapping))
+                        f"{_help(ours_all)}")
+    positional = not (len(out) in ((2, 3, 4) if lstm else (2, 3))
+                      and isinstance(out[1], Mapping))
     if not positional:
-        loss, raw, hlast = out[0], dict(out[1]), out[2] if len(out) == 3 else None
+        loss, raw = out[0], dict(out[1])
+        hlast = out[2] if len(out) >= 3 else None
+        if len(out) == 4:
+            hlast = (out[2], out[3])
         grads: dict[str, Any] = {}
         for key, value in raw.items():
-            ours = our_name(str(key), names)
+            ours = our_name(str(key), names, ours_all)
             if ours is not None:
                 grads[ours] = value
-        missing = [n for n in model if n not in grads]
+        missing = [n for n in ours_all if n not in grads]
         if missing:
             raise ImplError(f"{name} returned a gradient dict without "
                             f"{', '.join('d' + m for m in missing)}; its keys: "
                             f"{', '.join(map(str, raw)) or 'none'} (map names with "
                             "--impl-names)")
-    elif len(out) in (k + 1, k + 2):
-        if order is not None and len(order) != k:
-            raise ImplError(f"--impl-order names {len(order)} gradients; this model has {k} "
-                            f"({', '.join('d' + n for n in model)})"
-                            + ("" if k == len(PARAM_NAMES) else ": it has no biases"))
-        order = tuple(n for n in (order or PARAM_NAMES) if n in model)
-        loss, hlast = out[0], out[k + 1] if len(out) == k + 2 else None
-        grads = dict(zip(order, out[1:k + 1], strict=True))
-    elif k == len(PARAM_NAMES) and len(out) in (4, 5):
+    elif len(out) in range(n_p + 1, n_p + (4 if lstm else 3)):
+        if order is not None and len(order) != n_p:
+            raise ImplError(f"--impl-order names {len(order)} gradients; this model has {n_p} "
+                            f"({', '.join('d' + n for n in ours_all)})"
+                            + (": it has no biases" if bias_free else ""))
+        order = order or ours_all
+        loss = out[0]
+        states = list(out[n_p + 1:])
+        hlast = None if not states else states[0] if len(states) == 1 else tuple(states)
+        grads = dict(zip(order, out[1:n_p + 1], strict=True))
+    elif ours_all == PARAM_NAMES and len(out) in (4, 5):
         raise ImplError(f"{name} returned {len(out)} values; expected 7: {RETURN_HELP}; "
                         "a loss and three gradients is what a model without biases (U, W, V "
                         "only) returns: check that with --no-biases")
     else:
-        expected = "7" if k == len(PARAM_NAMES) else "(loss, dWxh, dWhh, dWhy[, hlast]) for a " \
-                   "bias-free model: 4 or 5"
+        expected = ("(loss, dWxh, dWhh, dWhy[, hlast]) for a bias-free model: 4 or 5"
+                    if bias_free else str(n_p + 2))
         raise ImplError(f"{name} returned {len(out)} values; expected {expected}: "
-                        f"{RETURN_HELP}")
+                        f"{_help(ours_all)}")
     checked = {}
-    for n in model:
+    for n in ours_all:
         try:
             checked[n] = _grad(n, grads[n], params[n], name, names)
         except ImplError as exc:
@@ -85,11 +106,20 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
     return _loss(loss, name), checked, hlast, _dtype_notes(grads, name)
 
 
+def _help(params: tuple[str, ...]) -> str:
+    """The accepted returns, in the cell's names."""
+    if params == PARAM_NAMES:
+        return RETURN_HELP
+    states = "hlast, clast" if "Wf" in params else "hlast"
+    return (f"(loss, {', '.join('d' + n for n in params)}, {states}), (loss, grads) or "
+            f"(loss, grads, {states}) with grads a dict")
+
+
 def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
                 names: Mapping[str, str]) -> str:
     """``; that is the shape of dWhy: ...--impl-order`` when a returned shape fits another slot."""
     shape = np.shape(grads[ours])
-    fits = [n for n in PARAM_NAMES if n != ours and n in params and params[n].shape == shape]
+    fits = [n for n in params if n != ours and params[n].shape == shape]
     if not fits:
         return ""
     theirs = {o: t for t, o in names.items()}
@@ -102,7 +132,7 @@ def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
 
 def _guess(grads: Mapping[str, Any], params: Params) -> list[str]:
     """The order the returned shapes suggest (each slot the first unused parameter that fits)."""
-    free = [n for n in PARAM_NAMES if n in params]
+    free = list(params)
     out = []
     for n in grads:  # the slots, in the order they were returned
         shape = np.shape(grads[n])
@@ -142,19 +172,19 @@ def _dtype_notes(grads: Mapping[str, Any], name: str) -> tuple[str, ...]:
             "compared as float64",) if odd else ()
 
 
-def dtypes(out: Any, count: int = len(PARAM_NAMES)) -> tuple[str, ...]:
+def dtypes(out: Any, n_params: int = len(PARAM_NAMES)) -> tuple[str, ...]:
     """Floating dtypes among the returned gradients (a dict's values included; not the loss,
-    whose precision is measured, nor anything else returned); ``count`` gradients."""
-    if len(out) in (2, 3) and isinstance(out[1], Mapping):
-        values = list(dict(out[1]).values())
-    else:
-        values = list(out[1:count + 1])
+    whose precision is measured, nor anything else returned); ``n_params`` gradients."""
+    values = (list(out[1:n_params + 1]) if len(out) > n_params
+              else list(dict(out[1]).values()))
     found = {np.asarray(v).dtype for v in values if hasattr(v, "dtype")}
     return tuple(sorted(d.name for d in found if np.issubdtype(d, np.floating)))
 
 
-def extras(out: Any, names: Mapping[str, str]) -> dict[str, Any]:
-    """Keys of a returned gradient dict that are not one of the five parameters."""
-    if len(out) in (2, 3) and isinstance(out[1], Mapping):
-        return {str(k): v for k, v in out[1].items() if our_name(str(k), names) is None}
+def extras(out: Any, names: Mapping[str, str],
+           params: tuple[str, ...] = PARAM_NAMES) -> dict[str, Any]:
+    """Keys of a returned gradient dict that are not one of the parameters."""
+    if len(out) in (2, 3, 4) and isinstance(out[1], Mapping):
+        return {str(k): v for k, v in out[1].items()
+                if our_name(str(k), names, params) is None}
     return {}

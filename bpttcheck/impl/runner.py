@@ -429,7 +429,9 @@ def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -
         r = code.call(params, batch)
         if type(r.loss) is not float:
             r = dataclasses.replace(r, loss=float(r.loss))
-        hlast = np.asarray(r.hlast) if isinstance(r.hlast, np.ndarray) else None
+        hlast: Any = np.asarray(r.hlast) if isinstance(r.hlast, np.ndarray) else None
+        if isinstance(r.hlast, tuple):  # the LSTM's (hlast, clast)
+            hlast = tuple(np.asarray(v) if isinstance(v, np.ndarray) else None for v in r.hlast)
         return dataclasses.replace(r, hlast=hlast)
     if kind == "base":
         _, params, batch = message

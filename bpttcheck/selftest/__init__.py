@@ -13,6 +13,10 @@ check must find::
     # selftest-factory: make_model      (optional: --impl-factory)
     # selftest-forward: rnn_forward     (optional: --impl-forward, for a layer's backward)
     # selftest-flags: --batch 3         (optional: spec flags, --batch B and --no-biases)
+    # selftest-cell: lstm               (optional: --cell lstm or gru; default vanilla)
+
+A case is checked on :data:`SPEC` with its cell and flags (:attr:`Case.spec`); the
+summary counts the gated cells' cases apart, after the vanilla cell's.
 
 A target named ``X_backward`` whose partner ``X_forward`` is in the same file is
 a layer function (:mod:`bpttcheck.layers`), checked as ``compare --impl`` checks
@@ -69,11 +73,13 @@ class Case:
     factory: str | None = None
     forward: str | None = None  # a layer's forward partner, when not X_forward
     flags: str | None = None  # spec flags for this case: --batch B, --no-biases
+    cell: str = "vanilla"  # --cell: the declared model the case is checked against
 
     @property
     def spec(self) -> Spec:
-        """:data:`SPEC` with this case's ``selftest-flags``."""
-        return spec_with(SPEC, self.flags, self.name)
+        """:data:`SPEC` with this case's cell and ``selftest-flags``."""
+        base = SPEC if self.cell == "vanilla" else dataclasses.replace(SPEC, cell=self.cell)
+        return spec_with(base, self.flags, self.name)
 
     @property
     def correct(self) -> bool:
@@ -127,16 +133,14 @@ class Result:
         return 0 if self.passed else 1
 
     def summary(self) -> str:
-        bugs = [o for o in self.outcomes if not o.case.correct]
-        good = [o for o in self.outcomes if o.case.correct]
-        caught = sum(o.caught for o in bugs)
-        named = sum(o.caught and o.cause_matches for o in bugs)
-        alarms = sum(o.flagged for o in good)
-        from ..prose import plural
-
-        return (f"{caught} of {plural(len(bugs), 'bug')} caught, {named} with the intended "
-                f"cause named; {len(good) - alarms} of {plural(len(good), 'correct variant')} "
-                f"passed ({plural(alarms, 'false alarm')}); {self.seconds:.1f} s")
+        """The vanilla cell's counts, then (when the corpus has any) the gated cells'."""
+        vanilla = [o for o in self.outcomes if o.case.cell == "vanilla"]
+        gated = [o for o in self.outcomes if o.case.cell != "vanilla"]
+        text = _counts(vanilla) if vanilla or not gated else ""
+        if gated:
+            cells = "/".join(sorted({o.case.cell.upper() for o in gated}))
+            text += ("; " if text else "") + f"gated cells ({cells}): {_counts(gated)}"
+        return f"{text}; {self.seconds:.1f} s"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,6 +171,19 @@ def spec_with(spec: Spec, flags: str | None, name: str) -> Spec:
     return dataclasses.replace(spec, **changes)
 
 
+def _counts(outcomes: list[Outcome]) -> str:
+    from ..prose import plural
+
+    bugs = [o for o in outcomes if not o.case.correct]
+    good = [o for o in outcomes if o.case.correct]
+    caught = sum(o.caught for o in bugs)
+    named = sum(o.caught and o.cause_matches for o in bugs)
+    alarms = sum(o.flagged for o in good)
+    return (f"{caught} of {plural(len(bugs), 'bug')} caught, {named} with the intended "
+            f"cause named; {len(good) - alarms} of {plural(len(good), 'correct variant')} "
+            f"passed ({plural(alarms, 'false alarm')})")
+
+
 def corpus_dir() -> Path:
     return Path(str(resources.files("bpttcheck.selftest").joinpath("corpus")))
 
@@ -189,7 +206,7 @@ def read_case(path: Path) -> Case:
             break
     return Case(path.stem, path, meta["target"], meta["expect"], " ".join(description),
                 meta.get("names"), meta.get("order"), meta.get("factory"), meta.get("forward"),
-                meta.get("flags"))
+                meta.get("flags"), meta.get("cell", "vanilla"))
 
 
 def cases(directory: Path | None = None) -> list[Case]:
@@ -247,10 +264,11 @@ def _layer_outcome(case: Case, target: str, timeout: float, start: float) -> Out
     try:
         layer = RemoteLayer(target, case.forward, ImplOptions(timeout=timeout),
                             SPEC.time_budget)
+        spec = case.spec
         try:
             if not layer.found:
                 return None
-            report = check_layer(layer.forward, layer.backward, SPEC, target=target,
+            report = check_layer(layer.forward, layer.backward, spec, target=target,
                                  label=layer.label, style=layer.style,
                                  batched=layer.batched_loss, sample=SAMPLE)
         finally:
