@@ -43,8 +43,9 @@ from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function, generic_causes
 from ..probes import BatchedLoss
 from ..spec import Spec
-from . import reference
-from .styles import COURSERA, STYLES, Style, call_backward, call_forward, recognise
+from . import lstm_reference, reference
+from .gates import GateVerdict, gate_verdicts, gated_variants
+from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward, recognise
 
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
@@ -64,6 +65,7 @@ class LayerReport:
     witness: tuple[PairResult, ...]  # reference ↔ numeric
     findings: tuple[str, ...] = ()
     steps: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    gates: tuple[GateVerdict, ...] = ()  # a gated layer: each gate's parameters, in ours
 
     @property
     def comparisons(self) -> tuple[PairResult, ...]:
@@ -83,10 +85,18 @@ class LayerReport:
         return tuple(dict.fromkeys(c.parameter for c in (*self.function.comparisons,
                                                           *self.reference) if not c.passed))
 
+    def place(self, name: str, index: tuple[int, ...]) -> Place:
+        """Their element among ours (our parameter, index and, for a gated layer, gate)."""
+        return self.style.place(name, index, self.sizes["H"])
+
     def ours(self, name: str, index: tuple[int, ...]) -> str:
         """Their element as ours: ``Wxh[2, 0]`` for cs231n's ``Wx[0, 2]``."""
-        arg = self.style.arg(name)
-        return prose.format_index(arg.ours, arg.our_index(index))
+        where = self.place(name, index)
+        return prose.format_index(where.ours, where.index)
+
+    @property
+    def wrong_gates(self) -> tuple[str, ...]:
+        return tuple(g.gate for g in self.gates if g.wrong)
 
     def headline(self) -> str:
         return prose.layer_headline(self)
@@ -99,11 +109,16 @@ class LayerReport:
             from ..report import _pair_dict as pair_dict
 
             out: dict[str, Any] = pair_dict(c)
-            arg = self.style.arg(c.parameter)
-            out["ours"] = {"parameter": arg.ours,
-                           "worst_index": list(arg.our_index(c.worst.index)) if c.worst
-                           else None,
-                           "failures": [list(arg.our_index(e.index)) for e in c.failures]}
+            worst = self.place(c.parameter, c.worst.index) if c.worst else None
+            failures = [self.place(c.parameter, e.index) for e in c.failures]
+            out["ours"] = {"parameter": worst.ours if worst else
+                           self.style.arg(c.parameter).sources[0],
+                           "worst_index": list(worst.index) if worst else None,
+                           "failures": [list(f.index) for f in failures]}
+            if self.style.cell != "rnn":  # a stacked array's elements are in several of ours
+                out["ours"]["gate"] = worst.gate if worst else None
+                out["ours"]["failure_parameters"] = [f.ours for f in failures]
+                out["ours"]["failure_gates"] = [f.gate for f in failures]
             out["loss_steps"] = list(self.steps.get(c.parameter, ()))
             return out
 
@@ -112,8 +127,10 @@ class LayerReport:
         return {
             **header(), "command": "compare --impl (layer)",
             "passed": self.passed, "exit_code": int(self.exit_code), "target": self.target,
-            "label": self.label, "style": self.style.name, "sizes": self.sizes,
-            "names": {a.name: a.ours for a in self.style.args},
+            "label": self.label, "style": self.style.name, "cell": self.style.cell,
+            "sizes": self.sizes,
+            "names": {a.name: "|".join(a.sources) for a in self.style.args},
+            "gates": [g.to_dict() for g in self.gates],
             "screen": self.function.screen.to_dict() if self.function.screen else None,
             "method": self.function.method,
             "comparisons": [pair(c) for c in self.comparisons],
@@ -203,11 +220,17 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
     return ours, G, out_layer
 
 
+def point_for(style: Style, sizes: dict[str, int], seed: int
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """The point of a style's cell: our parameters, G and the output layer."""
+    return lstm_reference.point(sizes, seed) if style.cell == "lstm" else point(sizes, seed)
+
+
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
                 batch: int | None = None, target: str = "", label: str | None = None,
                 style: str | None = None, batched: Callable[..., BatchedLoss] | None = None,
                 sample: int | None = None) -> LayerReport:
-    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
+    """Check a forward/backward pair of a vanilla or LSTM layer (see the module docstring).
 
     ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
     not at hand (functions running in a child process); else it is recognised.
@@ -227,8 +250,10 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
            batch: int | None, target: str, label: str,
            batched: Callable[..., BatchedLoss] | None, sample: int | None) -> LayerReport:
     sizes = sizes_of(spec, batch)
-    ours, G, out_layer = point(sizes, spec.seed)
+    ours, G, out_layer = point_for(style, sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
+    model: Any = lstm_reference if style.cell == "lstm" else reference
+    extra: set[str] = set()
 
     def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         h, cache = _guard(lambda: call_forward(style, forward, theirs, out_layer, label),
@@ -244,8 +269,8 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
 
     def grad(theirs: dict[str, np.ndarray], upstream: np.ndarray = G_theirs) -> Any:
         _, cache = run_forward(theirs)
-        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label),
-                      label, "backward")
+        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label,
+                                            extra), label, "backward")
 
     theirs = style.to_theirs(ours)
     if spec.method == "difference":
@@ -264,7 +289,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     findings = []
     h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
-    h_ref = reference.forward(ours)
+    h_ref = model.forward(ours)
     bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
     if bad.any():
         i = int(np.argmax(np.where(bad, np.abs(h_ours - h_ref), -1.0)))
@@ -273,8 +298,9 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         their_index = tuple(int(v) for v in np.argwhere(where == i)[0])
         findings.append(prose.layer_forward_differs(
             style.state_name, their_index, t, int(bad.sum()), h_ref.size,
-            float(h_ours[n, t, j]), float(h_ref[n, t, j])))
-    ref_ours, per = reference.gradients(ours, G, steps=True)
+            float(h_ours[n, t, j]), float(h_ref[n, t, j]),
+            **({"equation": model.EQUATION} if style.cell != "rnn" else {})))
+    ref_ours, per = model.gradients(ours, G, steps=True)
     ref = Gradients("reference", float(np.sum(G * h_ref)), style.to_theirs(ref_ours))
     yours = fn.yours
     assert yours is not None  # check_function always evaluates their gradient
@@ -289,29 +315,44 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     if wrong and yours is not None:
         # With our forward computed, the reference is the truth on every element (the
         # numeric witness may have sampled): causes are measured against it.
-        named = _variant(style, ours, G, yours.grads)
+        named = _variant(style, ours, G, yours.grads) if style.cell == "rnn" else \
+            _gated_variant(style, ours, G, yours.grads)
         causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
         fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
-    steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
-        if wrong and per is not None else {}
+    if extra:
+        fn = dataclasses.replace(fn, notes=(*fn.notes, prose.layer_extra_keys(sorted(extra))))
+    steps: dict[str, tuple[int, ...]] = {}
+    gates: tuple[GateVerdict, ...] = ()
+    if wrong and per is not None:
+        at_step = _per_step(style, theirs, G, grad)
+        steps = _localise(style, at_step, per, list(dict.fromkeys(wrong)), spec)
+        if style.cell != "rnn":
+            gates = gate_verdicts(style, yours.grads, ref_ours, at_step, per, spec)
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,
-                       tuple(findings), steps)
+                       tuple(findings), steps, gates)
 
 
-def _localise(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
-              per: dict[str, np.ndarray], grad: Callable[..., Any], wrong: list[str],
-              spec: Spec) -> dict[str, tuple[int, ...]]:
-    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
-    T = G.shape[1]
-    out: dict[str, list[int]] = {n: [] for n in wrong}
-    for t in range(T):
+def _per_step(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
+              grad: Callable[..., Any]) -> list[dict[str, np.ndarray]]:
+    """Their dL_t/dtheta for every loss step t: their backward with G kept at step t only."""
+    out = []
+    for t in range(G.shape[1]):
         only = np.zeros_like(G)
         only[:, t] = G[:, t]
         mine = grad({n: v.copy() for n, v in theirs.items()}, style.states_to_theirs(only))
+        out.append({n: np.asarray(v, dtype=np.float64) for n, v in mine.items()})
+    return out
+
+
+def _localise(style: Style, at_step: list[dict[str, np.ndarray]], per: dict[str, np.ndarray],
+              wrong: list[str], spec: Spec) -> dict[str, tuple[int, ...]]:
+    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
+    out: dict[str, list[int]] = {n: [] for n in wrong}
+    for t, mine in enumerate(at_step):
+        truth_t = style.to_theirs({n: v[t] for n, v in per.items()})
         for n in wrong:
-            arg = style.arg(n)
-            truth = arg.to_theirs(per[arg.ours][t])
-            got = np.asarray(mine[n], dtype=np.float64)
+            truth = truth_t[n]
+            got = mine[n]
             if got.shape != truth.shape or np.any(rel_error(got, truth, spec.floor)
                                                   > spec.rtol_analytic):
                 out[n].append(t)
@@ -345,6 +386,21 @@ def _variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
                for n in as_theirs):
             wrong = tuple(n for n in as_theirs if not close(as_theirs[n], style.to_theirs(
                 reference.gradients(ours, G)[0])[n], 1e-10))
+            return dataclasses.replace(cause, params=wrong)
+    return None
+
+
+def _gated_variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
+                   theirs: dict[str, np.ndarray]) -> Cause | None:
+    """A named gated bug (:func:`.gates.gated_variants`) that reproduces their whole
+    gradient exactly, or None."""
+    exact = style.to_theirs(lstm_reference.gradients(ours, G)[0])
+    for variant, cause in gated_variants(style, G.shape[1]):
+        v, _ = lstm_reference.gradients(ours, G, variant=variant)
+        as_theirs = style.to_theirs(v)
+        if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
+               for n in as_theirs):
+            wrong = tuple(n for n in as_theirs if not close(as_theirs[n], exact[n], 1e-10))
             return dataclasses.replace(cause, params=wrong)
     return None
 
