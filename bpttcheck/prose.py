@@ -703,13 +703,15 @@ def layer_lines(report: Any) -> list[str]:
            "against numerical differentiation through your forward and the explicit sum over "
            "k ≤ t."]
     out.append(f"Names: {report.style.names_text}.")
-    out.extend(function_lines(report.function)[:-1])
+    failing = {describe_failure(c): c for c in report.function.comparisons if not c.passed}
+    out.extend(gated_failure(report, failing[line]) if line in failing else line
+               for line in function_lines(report.function)[:-1])
     numeric = sum(c.compared for c in report.function.comparisons)
     every = sum(c.compared for c in report.reference)
     if report.function.comparisons and numeric < every:
         out.append(f"Numerical differentiation checked {numeric} of {plural(every, 'element')} "
                    "(--impl-sample K per parameter; 0 for all); the explicit sum, all of them.")
-    out.extend(describe_failure(c) for c in (*report.reference, *report.witness)
+    out.extend(gated_failure(report, c) for c in (*report.reference, *report.witness)
                if not c.passed)
     for name, steps in report.steps.items():
         out.append(f"In time: d{name} is wrong for the loss at steps "
@@ -818,6 +820,19 @@ def gated_gate_lines(report: Any) -> list[str]:
                    f"{join_names([f'd{n}' for n in g.wrong])}{when}; worst {g.worst} (our "
                    f"{g.worst_ours}), relative error {sci(g.worst_error)}.")
     return out
+
+
+def gated_failure(report: Any, c: Any) -> str:
+    """A failing comparison of a layer's gradient; for a gated layer its worst element is
+    named with its gate and as ours: ``worst Wx[2, 12] (gate o, our Wo[0, 7]):``."""
+    line = describe_failure(c)
+    if report.style.cell == "rnn" or c.worst is None:
+        return line
+    where = report.place(c.parameter, c.worst.index)
+    name = format_index(c.parameter, c.worst.index)
+    gate = f"gate {where.gate}, " if where.gate else ""
+    return line.replace(f"worst {name}:", f"worst {name} ({gate}our "
+                        f"{format_index(where.ours, where.index)}):", 1)
 
 
 def gated_cause_no_c_carry() -> str:
