@@ -781,6 +781,11 @@ def layer_extra_keys(keys: Sequence[str]) -> str:
             "use (c0 = 0 is not an input of the layer)")
 
 
+def layer_gate_order(order: Sequence[str], usual: Sequence[str]) -> str:
+    return (f"your forward reads the stacked gates in the order {', '.join(order)} (cs231n's "
+            f"is {', '.join(usual)}): your arrays are checked in your order")
+
+
 def gated_wrong_gates(report: Any) -> str:
     """``; gate f (forget) wrong first, at loss step 0, then i, g (from step 1)`` for a
     gated layer's headline ("" otherwise): the gates wrong at the first wrong loss step

@@ -273,3 +273,26 @@ def test_point_for_picks_the_cell() -> None:
     sizes = {"N": 1, "T": 2, "D": 3, "H": 2}
     assert "Wf" in point_for(CS231N_LSTM, sizes, 0)[0]
     assert "Wxh" in point_for(CS231N, sizes, 0)[0]
+
+
+def test_pytorch_gate_order_is_read_from_the_forward(run_cli: Callable[..., Result],
+                                                     tmp_path: Path) -> None:
+    """A forward that stacks i, f, g, o (PyTorch's order) is checked in its own order."""
+    text = (CORPUS / "ok_layer_lstm_cs231n.py").read_text(encoding="utf-8")
+    swaps = [("o = sigmoid(a[:, 2 * H:3 * H])", "o = sigmoid(a[:, 3 * H:4 * H])"),
+             ("g = np.tanh(a[:, 3 * H:4 * H])", "g = np.tanh(a[:, 2 * H:3 * H])"),
+             ("do * o * (1 - o), dg * (1 - g * g)", "dg * (1 - g * g), do * o * (1 - o)")]
+    for old, new in swaps:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    path = tmp_path / "ifgo.py"
+    path.write_text(text, encoding="utf-8")
+    result = _run(run_cli, path)
+    assert result.exit_code == 0, result.output
+    assert "reads the stacked gates in the order i, f, g, o" in result.stdout
+    bug = tmp_path / "ifgo_bug.py"  # and a bug in that order is still named in it
+    bug.write_text(text.replace("dc = dnext_c + dnext_h * o * (1 - tc * tc)",
+                                "dc = dnext_c + dnext_h * o"), encoding="utf-8")
+    doc = json.loads(_run(run_cli, bug, "--format", "json").stdout)
+    assert doc["exit_code"] == 1 and doc["causes"][0]["kind"] == "lstm-no-tanh-prime"
+    assert "Wx" in doc["names"] and doc["names"]["Wx"] == "Wi|Wf|Wc|Wo"

@@ -28,6 +28,7 @@ functions) in this process, as for ``bpttcheck.check(impl=f)``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -273,6 +274,13 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
                                             extra), label, "backward")
 
     theirs = style.to_theirs(ours)
+    order_notes: tuple[str, ...] = ()
+    if style.gate_order:
+        found = _stack_order(style, ours, model.forward(ours), run_forward, spec)
+        if found is not None and found is not style:
+            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order),)
+            style = found
+            theirs = style.to_theirs(ours)
     if spec.method == "difference":
         raise ImplError("--method difference: needs a loss in difference form, which a layer "
                         "function is not; use complex, central, forward or richardson")
@@ -320,7 +328,9 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
         fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
     if extra:
-        fn = dataclasses.replace(fn, notes=(*fn.notes, prose.layer_extra_keys(sorted(extra))))
+        order_notes += (prose.layer_extra_keys(sorted(extra)),)
+    if order_notes:
+        fn = dataclasses.replace(fn, notes=(*order_notes, *fn.notes))
     steps: dict[str, tuple[int, ...]] = {}
     gates: tuple[GateVerdict, ...] = ()
     if wrong and per is not None:
@@ -330,6 +340,28 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
             gates = gate_verdicts(style, yours.grads, ref_ours, at_step, per, spec)
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,
                        tuple(findings), steps, gates)
+
+
+def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
+                 run_forward: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, Any]],
+                 spec: Spec) -> Style | None:
+    """The order in which their forward reads the stacked gates: ``style`` when it computes
+    our h in cs231n's order, else the first other order in which it does (PyTorch stacks
+    i, f, g, o), else None (their forward differs in every order: a finding)."""
+    def computes(s: Style) -> bool:
+        h, _ = run_forward(s.to_theirs(ours))
+        h = np.asarray(h)
+        if h.shape != s.states_to_theirs(h_ref).shape:
+            return False
+        got = s.states_to_ours(h.astype(np.float64))
+        return not bool(np.any(rel_error(got, h_ref, spec.floor) > FORWARD_RTOL))
+
+    if computes(style):
+        return style
+    for order in itertools.permutations(style.gate_order):
+        if order != style.gate_order and computes(style.with_order(order)):
+            return style.with_order(order)
+    return None
 
 
 def _per_step(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,

@@ -165,14 +165,17 @@ class Style:
     def to_ours(self, theirs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         stacked: dict[str, np.ndarray] = {}
+        gates: tuple[str, ...] = CS231N_GATES
         for a in self.args:
             if isinstance(a, Arg):
-                out[a.ours] = a.to_ours(np.asarray(theirs[a.name]))
+                if a.name in theirs:
+                    out[a.ours] = a.to_ours(np.asarray(theirs[a.name]))
             else:
                 stacked[a.part] = np.asarray(theirs[a.name])
+                gates = a.gates
         if stacked:
             H = stacked["h"].shape[0]
-            for n, q in enumerate(CS231N_GATES):
+            for n, q in enumerate(gates):
                 cols = slice(n * H, (n + 1) * H)
                 out[_LSTM_WEIGHT[q]] = np.concatenate(
                     [stacked["h"][:, cols].T, stacked["x"][:, cols].T], axis=1)
@@ -183,6 +186,19 @@ class Style:
         """Their element ``name[index]`` among ours (H: the hidden size)."""
         a = self.arg(name)
         return a.place(index) if isinstance(a, Arg) else a.place_in(index, H)
+
+    @property
+    def gate_order(self) -> tuple[str, ...]:
+        """The order of the gates in a stacked array (() when none is stacked)."""
+        return next((a.gates for a in self.args if isinstance(a, Stacked)), ())
+
+    def with_order(self, order: tuple[str, ...]) -> Style:
+        """The same style with the gates stacked in ``order``."""
+        args = tuple(dataclasses.replace(a, gates=order) if isinstance(a, Stacked) else a
+                     for a in self.args)
+        describe = self.describe.replace(f"the gates stacked {', '.join(self.gate_order)}",
+                                         f"the gates stacked {', '.join(order)}")
+        return dataclasses.replace(self, args=args, describe=describe)
 
     def states_to_ours(self, h: np.ndarray) -> np.ndarray:
         return np.transpose(h, np.argsort(self.state_axes))
