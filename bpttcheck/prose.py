@@ -781,6 +781,12 @@ def layer_extra_keys(keys: Sequence[str]) -> str:
             "use (c0 = 0 is not an input of the layer)")
 
 
+def layer_left_out(grads: Sequence[str], arrays: Sequence[str]) -> str:
+    return (f"its backward does not return {join_names(list(grads))}: "
+            f"{join_names(list(arrays))} {'is' if len(arrays) == 1 else 'are'} held fixed and "
+            "not checked")
+
+
 def layer_gate_order(order: Sequence[str], usual: Sequence[str]) -> str:
     return (f"your forward reads the stacked gates in the order {', '.join(order)} (cs231n's "
             f"is {', '.join(usual)}): your arrays are checked in your order")

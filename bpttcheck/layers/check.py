@@ -255,6 +255,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     G_theirs = style.states_to_theirs(G)
     model: Any = lstm_reference if style.cell == "lstm" else reference
     extra: set[str] = set()
+    fixed: dict[str, np.ndarray] = {}  # their arrays whose gradient they leave out
 
     def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         h, cache = _guard(lambda: call_forward(style, forward, theirs, out_layer, label),
@@ -262,14 +263,14 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         return h, cache
 
     def loss(theirs: dict[str, np.ndarray]) -> Any:
-        h, _ = run_forward(theirs)
+        h, _ = run_forward({**fixed, **theirs})
         if h.shape != G_theirs.shape:
             raise ImplError(f"{label}: its forward returned {style.state_name} of shape "
                             f"{h.shape}; expected {G_theirs.shape}")
         return np.sum(G_theirs * h)
 
     def grad(theirs: dict[str, np.ndarray], upstream: np.ndarray = G_theirs) -> Any:
-        _, cache = run_forward(theirs)
+        _, cache = run_forward({**fixed, **theirs})
         return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label,
                                             extra), label, "backward")
 
@@ -281,6 +282,12 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
             order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order),)
             style = found
             theirs = style.to_theirs(ours)
+    if style.optional:  # which gradients they return decides what is differentiated
+        answer = grad({n: v.copy() for n, v in theirs.items()})
+        fixed = {n: theirs.pop(n) for n in style.optional if n not in answer}
+        if fixed:
+            order_notes += (prose.layer_left_out([style.arg(n).grad for n in fixed],
+                                                 list(fixed)),)
     if spec.method == "difference":
         raise ImplError("--method difference: needs a loss in difference form, which a layer "
                         "function is not; use complex, central, forward or richardson")
@@ -290,12 +297,12 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     many = None
     if batched is not None:
         def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
-            return batched(base, G_theirs, out_layer, accepts_complex)
+            return batched({**fixed, **base}, G_theirs, out_layer, accepts_complex)
     fn = check_function(loss, grad, theirs, method=method, step=spec.step,
                         rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many,
                         sample=sample, seed=spec.seed)
     findings = []
-    h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
+    h_theirs, _ = run_forward({n: v.copy() for n, v in {**fixed, **theirs}.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
     h_ref = model.forward(ours)
     bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
@@ -309,16 +316,18 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
             float(h_ours[n, t, j]), float(h_ref[n, t, j]),
             **({"equation": model.EQUATION} if style.cell != "rnn" else {})))
     ref_ours, per = model.gradients(ours, G, steps=True)
-    ref = Gradients("reference", float(np.sum(G * h_ref)), style.to_theirs(ref_ours))
+    ref = Gradients("reference", float(np.sum(G * h_ref)),
+                    {n: v for n, v in style.to_theirs(ref_ours).items() if n in theirs})
     yours = fn.yours
     assert yours is not None  # check_function always evaluates their gradient
+    checked = [a for a in style.args if a.name in theirs]
     compared = tuple(compare(a.name, yours, ref, spec.rtol_analytic, spec.floor)
-                     for a in style.args)
+                     for a in checked)
     witness = fn.witness
     checks: tuple[PairResult, ...] = ()
     if witness is not None:
         checks = tuple(compare(a.name, ref, witness, spec.rtol_numeric, spec.floor)
-                       for a in style.args)
+                       for a in checked)
     wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
     if wrong and yours is not None:
         # With our forward computed, the reference is the truth on every element (the
@@ -431,8 +440,8 @@ def _gated_variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
         v, _ = lstm_reference.gradients(ours, G, variant=variant)
         as_theirs = style.to_theirs(v)
         if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
-               for n in as_theirs):
-            wrong = tuple(n for n in as_theirs if not close(as_theirs[n], exact[n], 1e-10))
+               for n in theirs):
+            wrong = tuple(n for n in theirs if not close(as_theirs[n], exact[n], 1e-10))
             return dataclasses.replace(cause, params=wrong)
     return None
 

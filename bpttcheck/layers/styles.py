@@ -155,6 +155,7 @@ class Style:
     cell: str = "rnn"  # "rnn" (vanilla tanh) or "lstm"
     loose: bool = True  # forward(x, h0, W..., b) (cs231n) or forward(x, a0, parameters)
     returns: tuple[str, ...] = ("h", "cache")  # what their forward returns
+    optional: tuple[str, ...] = ()  # arrays whose gradient their backward may leave out
 
     def arg(self, name: str) -> Arg | Stacked:
         return next(a for a in self.args if a.name == name)
@@ -257,7 +258,7 @@ COURSERA_LSTM = Style(
     "Coursera style LSTM: lstm_forward(x, a0, parameters) -> (a, y, c, caches), "
     "lstm_backward(da, caches) -> {dx, da0, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}, "
     "column-major (x is (n_x, m, T_x), Wf is (n_a, n_a + n_x) on [a_prev; x_t]), c0 = 0",
-    cell="lstm", loose=False, returns=("a", "y", "c", "caches"))
+    cell="lstm", loose=False, returns=("a", "y", "c", "caches"), optional=("a0",))
 STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM)
 CELL_WORDS = {"lstm": "lstm", "rnn": "rnn"}  # a word in the pair's names -> the cell
 
@@ -338,7 +339,9 @@ def call_backward(style: Style, backward: Callable[..., Any], dh: np.ndarray, ca
     """Their backward: their gradients by their argument names (x, h0, Wx, ...).
 
     A dict answer may hold more keys than the style's (``dc_prev``, ``dc0``): they
-    are added to ``extra`` when given, and otherwise ignored.
+    are added to ``extra`` when given, and otherwise ignored. It may leave out the
+    gradients of ``style.optional`` (Coursera's LSTM ``da0``): those are then not in
+    the answer.
     """
     out = backward(dh, cache)
     names = [a.grad for a in style.args]
@@ -350,6 +353,8 @@ def call_backward(style: Style, backward: Callable[..., Any], dh: np.ndarray, ca
         if not isinstance(out, Mapping):
             raise ImplError(f"{label}: expected a dict with {', '.join(names)}, got "
                             f"{_kind(out)}")
+        left_out = {a.grad for a in style.args if a.name in style.optional} - set(out)
+        names = [n for n in names if n not in left_out]
         missing = [n for n in names if n not in out]
         if missing:
             raise ImplError(f"{label}: its gradients dict has no {', '.join(missing)} "
@@ -357,7 +362,7 @@ def call_backward(style: Style, backward: Callable[..., Any], dh: np.ndarray, ca
         values = {n: out[n] for n in names}
         if extra is not None:
             extra.update(str(k) for k in out if k not in values)
-    return {a.name: np.asarray(values[a.grad]) for a in style.args}
+    return {a.name: np.asarray(values[a.grad]) for a in style.args if a.grad in values}
 
 
 def _kind(out: Any) -> str:
