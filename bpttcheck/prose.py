@@ -827,9 +827,10 @@ def gated_gate_lines(report: Any) -> list[str]:
         if g.steps:
             when = (f", for the loss at steps {format_steps(g.steps).replace('k =', 't =')} "
                     f"(of 0..{T - 1}; first {g.steps[0]}, last {g.steps[-1]})")
+        also = f" (our {g.worst_ours})" if g.worst_ours != g.worst else ""
         out.append(f"Gate {g.gate} ({g.label}; our {ours}): wrong in "
-                   f"{join_names([f'd{n}' for n in g.wrong])}{when}; worst {g.worst} (our "
-                   f"{g.worst_ours}), relative error {sci(g.worst_error)}.")
+                   f"{join_names([f'd{n}' for n in g.wrong])}{when}; worst {g.worst}{also}, "
+                   f"relative error {sci(g.worst_error)}.")
     return out
 
 
@@ -842,6 +843,8 @@ def gated_failure(report: Any, c: Any) -> str:
     where = report.place(c.parameter, c.worst.index)
     name = format_index(c.parameter, c.worst.index)
     gate = f"gate {where.gate}, " if where.gate else ""
+    if not gate and format_index(where.ours, where.index) == name:
+        return line
     return line.replace(f"worst {name}:", f"worst {name} ({gate}our "
                         f"{format_index(where.ours, where.index)}):", 1)
 
