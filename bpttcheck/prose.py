@@ -874,6 +874,22 @@ def gated_cause_no_carry() -> str:
             "gradient (neither dh nor dc reaches the previous step)")
 
 
+def gated_cause_gru_flipped() -> str:
+    return ("the update gate's roles are swapped in the backward pass: your gradient equals "
+            "the explicit sum for h_t = (1 - u) h_(t-1) + u n, while the forward computes "
+            "h_t = u h_(t-1) + (1 - u) n")
+
+
+def gated_cause_gru_no_reset() -> str:
+    return ("nothing reaches the reset gate: your gradient equals the explicit sum with "
+            "dL/da_r = 0 (the path through r * h_(t-1) in the candidate is dropped)")
+
+
+def gated_cause_no_carry_gru() -> str:
+    return ("nothing is carried back in time: each step's error sees only its own upstream "
+            "gradient (dh does not reach the previous step)")
+
+
 def gated_cause_truncated(window: int) -> str:
     return (f"truncated BPTT with a window of {window} steps: each loss step reaches only "
             f"{window - 1} steps back")

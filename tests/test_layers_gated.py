@@ -18,10 +18,19 @@ from hypothesis import strategies as st
 
 import bpttcheck
 from bpttcheck.errors import ImplError
+from bpttcheck.layers import gru_reference as gru
 from bpttcheck.layers import lstm_reference as ref
 from bpttcheck.layers.check import point_for
 from bpttcheck.layers.gates import gated_variants, their_index
-from bpttcheck.layers.styles import COURSERA, COURSERA_LSTM, CS231N, CS231N_LSTM, STYLES, recognise
+from bpttcheck.layers.styles import (
+    COURSERA,
+    COURSERA_LSTM,
+    CS231N,
+    CS231N_GRU,
+    CS231N_LSTM,
+    STYLES,
+    recognise,
+)
 from bpttcheck.spec import resolve
 
 CORPUS = Path(__file__).parent.parent / "bpttcheck" / "selftest" / "corpus"
@@ -160,7 +169,7 @@ def test_probe_names_what_it_tried() -> None:
     def backward(dh: Any, cache: Any) -> Any:
         return None
 
-    with pytest.raises(ImplError, match="neither a vanilla nor an LSTM layer"):
+    with pytest.raises(ImplError, match="not a vanilla, LSTM or GRU layer"):
         recognise(forward, backward, "x")
 
 
@@ -186,6 +195,7 @@ def test_api_checks_live_functions() -> None:
 # ----------------------------------------------------------------- the check, CLI
 
 
+@pytest.mark.slow  # the selftest corpus runs both files by default (tests/test_selftest.py)
 @pytest.mark.parametrize("name", ["ok_layer_lstm_cs231n", "ok_layer_lstm_coursera"])
 def test_correct_lstm_layers_pass(run_cli: Callable[..., Result], name: str) -> None:
     result = _run(run_cli, CORPUS / f"{name}.py")
@@ -223,6 +233,8 @@ def test_lstm_bugs_fail_naming_gate_element_step_and_cause(
     if doc["style"] == "cs231n-lstm":  # a stacked element is named with its gate and ours
         (c,) = [c for c in doc["comparisons"] if c["parameter"] == "Wx" and c["b"] == "reference"]
         assert c["ours"]["gate"] in "figo" and c["ours"]["parameter"] in ("Wf", "Wi", "Wc", "Wo")
+    if name != "bug_layer_lstm_tanh_prime":  # the text report, once
+        return
     text = _run(run_cli, CORPUS / f"{name}.py")
     assert text.exit_code == 1
     assert any(line.startswith("Gate ") and "first" in line for line in text.stdout.splitlines())
@@ -310,3 +322,67 @@ def test_coursera_without_da0_checks_the_rest(run_cli: Callable[..., Result],
                         "")
     doc = json.loads(_run(run_cli, bug, "--format", "json").stdout)
     assert doc["exit_code"] == 1 and doc["causes"][0]["kind"] == "lstm-no-c-carry"
+
+
+# ----------------------------------------------------------------- the GRU layer (cs231n-like)
+
+
+def _autograd_gru(P: dict[str, Any], G: Any) -> Any:
+    """<G, h> of the GRU layer, from the issue's equations, with autograd.numpy."""
+    x, h = P["x"], P["h0"]
+    total = 0.0
+    for t in range(x.shape[1]):
+        zx = anp.concatenate([h, x[:, t]], axis=1)
+        u = 1 / (1 + anp.exp(-(anp.dot(zx, P["Wz"].T) + P["bz"])))
+        r = 1 / (1 + anp.exp(-(anp.dot(zx, P["Wr"].T) + P["br"])))
+        n = anp.tanh(anp.dot(anp.concatenate([r * h, x[:, t]], axis=1), P["Wn"].T) + P["bn"])
+        h = u * h + (1 - u) * n
+        total = total + anp.sum(G[:, t] * h)
+    return total
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 3), st.integers(1, 4),
+       st.integers(0, 10**6))
+def test_gru_reference_matches_autograd(N: int, T: int, D: int, H: int, seed: int) -> None:
+    ours, G, _ = gru.point({"N": N, "T": T, "D": D, "H": H}, seed)
+    truth = autograd.grad(_autograd_gru)(ours, G)
+    mine, per = gru.gradients(ours, G, steps=True)
+    assert per is not None
+    for n in gru.OURS:
+        np.testing.assert_allclose(mine[n], truth[n], rtol=1e-10, atol=1e-13, err_msg=n)
+        np.testing.assert_allclose(per[n].sum(axis=0), mine[n], rtol=1e-12, atol=1e-14)
+
+
+def test_gru_variants_change_the_gradient_and_elements_are_placed() -> None:
+    ours, G, _ = gru.point(SMALL, seed=6)
+    exact, _ = gru.gradients(ours, G)
+    for variant, cause in gated_variants(CS231N_GRU, SMALL["T"]):
+        got, _ = gru.gradients(ours, G, variant=variant)
+        assert any(not np.allclose(got[n], exact[n], rtol=1e-6) for n in exact), cause.kind
+    theirs = CS231N_GRU.to_theirs(ours)
+    assert theirs["Wx"].shape == (SMALL["D"], 3 * SMALL["H"])
+    for name, arr in theirs.items():
+        for index in np.ndindex(arr.shape):
+            where = CS231N_GRU.place(name, index, SMALL["H"])
+            assert arr[index] == ours[where.ours][where.index]
+    fwd, bwd = _pair("ok_layer_gru_cs231n", "gru_forward", "gru_backward")
+    assert recognise(fwd, bwd, "x") is CS231N_GRU
+
+
+@pytest.mark.parametrize(("name", "kind", "lead"), [
+    ("ok_layer_gru_cs231n", "", ""),
+    ("bug_layer_gru_flipped", "gru-flipped-update", "gates z (update), r (reset) and n"),
+    ("bug_layer_gru_no_reset", "gru-no-reset-grad", "gate r (reset)"),
+])
+def test_gru_layers(run_cli: Callable[..., Result], name: str, kind: str, lead: str) -> None:
+    result = run_cli("compare", "--impl", f"{CORPUS / name}.py:gru_backward", *SIZES,
+                     "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["cell"] == "gru"
+    if not kind:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1
+    assert doc["causes"][0]["kind"] == kind
+    assert f"{lead}" in doc["headline"] and "wrong first, at loss step" in doc["headline"]

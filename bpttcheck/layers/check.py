@@ -44,7 +44,7 @@ from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function, generic_causes
 from ..probes import BatchedLoss
 from ..spec import Spec
-from . import lstm_reference, reference
+from . import gru_reference, lstm_reference, reference
 from .gates import GateVerdict, gate_verdicts, gated_variants
 from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward, recognise
 
@@ -221,10 +221,17 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
     return ours, G, out_layer
 
 
+MODELS: dict[str, Any] = {"rnn": reference, "lstm": lstm_reference, "gru": gru_reference}
+
+
 def point_for(style: Style, sizes: dict[str, int], seed: int
               ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     """The point of a style's cell: our parameters, G and the output layer."""
-    return lstm_reference.point(sizes, seed) if style.cell == "lstm" else point(sizes, seed)
+    if style.cell == "rnn":
+        return point(sizes, seed)
+    out: tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]] = \
+        MODELS[style.cell].point(sizes, seed)
+    return out
 
 
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
@@ -253,7 +260,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     sizes = sizes_of(spec, batch)
     ours, G, out_layer = point_for(style, sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
-    model: Any = lstm_reference if style.cell == "lstm" else reference
+    model = MODELS[style.cell]
     extra: set[str] = set()
     fixed: dict[str, np.ndarray] = {}  # their arrays whose gradient they leave out
 
@@ -333,7 +340,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         # With our forward computed, the reference is the truth on every element (the
         # numeric witness may have sampled): causes are measured against it.
         named = _variant(style, ours, G, yours.grads) if style.cell == "rnn" else \
-            _gated_variant(style, ours, G, yours.grads)
+            _gated_variant(style, model, ours, G, yours.grads)
         causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
         fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
     if extra:
@@ -346,7 +353,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         at_step = _per_step(style, theirs, G, grad)
         steps = _localise(style, at_step, per, list(dict.fromkeys(wrong)), spec)
         if style.cell != "rnn":
-            gates = gate_verdicts(style, yours.grads, ref_ours, at_step, per, spec)
+            gates = gate_verdicts(style, model, yours.grads, ref_ours, at_step, per, spec)
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,
                        tuple(findings), steps, gates)
 
@@ -431,13 +438,13 @@ def _variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
     return None
 
 
-def _gated_variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
-                   theirs: dict[str, np.ndarray]) -> Cause | None:
+def _gated_variant(style: Style, model: Any, ours: dict[str, np.ndarray], G: np.ndarray,
+                    theirs: dict[str, np.ndarray]) -> Cause | None:
     """A named gated bug (:func:`.gates.gated_variants`) that reproduces their whole
     gradient exactly, or None."""
-    exact = style.to_theirs(lstm_reference.gradients(ours, G)[0])
+    exact = style.to_theirs(model.gradients(ours, G)[0])
     for variant, cause in gated_variants(style, G.shape[1]):
-        v, _ = lstm_reference.gradients(ours, G, variant=variant)
+        v, _ = model.gradients(ours, G, variant=variant)
         as_theirs = style.to_theirs(v)
         if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
                for n in theirs):

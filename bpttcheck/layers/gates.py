@@ -30,7 +30,9 @@ from .. import prose
 from ..compare import rel_error
 from ..diagnose import Cause
 from ..spec import Spec
-from .lstm_reference import BIAS, GATE_LABEL, GATES, WEIGHT, Variant
+from . import gru_reference
+from .lstm_reference import GATE_LABEL as LSTM_LABEL
+from .lstm_reference import Variant
 from .styles import CS231N_GATES, Stacked, Style
 
 
@@ -48,7 +50,7 @@ class GateVerdict:
 
     @property
     def label(self) -> str:
-        return GATE_LABEL[self.gate]
+        return {**LSTM_LABEL, **gru_reference.GATE_LABEL}[self.gate]
 
     def to_dict(self) -> dict[str, Any]:
         return {"gate": self.gate, "label": self.label, "params": list(self.params),
@@ -82,16 +84,17 @@ def their_index(style: Style, ours: Mapping[str, np.ndarray], name: str,
     raise KeyError(f"{name}{list(index)} is none of the style's arrays")  # pragma: no cover
 
 
-def gate_verdicts(style: Style, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
-                  at_step: list[dict[str, np.ndarray]], per: Mapping[str, np.ndarray],
-                  spec: Spec) -> tuple[GateVerdict, ...]:
+def gate_verdicts(style: Style, model: Any, yours: Mapping[str, np.ndarray],
+                  truth: Mapping[str, np.ndarray], at_step: list[dict[str, np.ndarray]],
+                  per: Mapping[str, np.ndarray], spec: Spec) -> tuple[GateVerdict, ...]:
     """Each gate's verdict: ``yours`` and ``at_step`` in their layout, ``truth`` and ``per``
-    (the reference's total and per-loss-step gradients) in ours."""
+    (the reference's total and per-loss-step gradients) in ours; ``model`` the cell's
+    reference module (its GATES, WEIGHT and BIAS)."""
     mine = style.to_ours(yours)
     mine_at = [style.to_ours(g) for g in at_step]
     out = []
-    for q in GATES:
-        params = (WEIGHT[q], BIAS[q])
+    for q in model.GATES:
+        params = (model.WEIGHT[q], model.BIAS[q])
         bad = {n: _differs(mine[n], truth[n], spec) for n in params}
         wrong = tuple(n for n in params if bad[n].any())
         steps = tuple(t for t, g in enumerate(mine_at)
@@ -110,9 +113,11 @@ def gate_verdicts(style: Style, yours: Mapping[str, np.ndarray], truth: Mapping[
     return tuple(out)
 
 
-def gated_variants(style: Style, T: int) -> list[tuple[Variant, Cause]]:
+def gated_variants(style: Style, T: int) -> list[tuple[Any, Cause]]:
     """The sums known bugs compute, each with the cause it names, most common first."""
-    tries = [
+    if style.cell == "gru":
+        return _gru_variants(style, T)
+    tries: list[tuple[Any, Cause]] = [
         (Variant(carry_c=False), Cause("lstm-no-c-carry", prose.gated_cause_no_c_carry())),
         (Variant(tanh_prime=False), Cause("lstm-no-tanh-prime",
                                           prose.gated_cause_no_tanh_prime())),
@@ -133,6 +138,18 @@ def gated_variants(style: Style, T: int) -> list[tuple[Variant, Cause]]:
             pair = tuple((q, s) for q, s in zip(order, slots, strict=True) if q != s)
             tries.append((Variant(pair=pair), Cause(
                 "lstm-stack-order", prose.gated_cause_stack_order(order, slots, pair))))
+    return tries
+
+
+def _gru_variants(style: Style, T: int) -> list[tuple[Any, Cause]]:
+    G = gru_reference.Variant
+    tries: list[tuple[Any, Cause]] = [
+        (G(flip_u=True), Cause("gru-flipped-update", prose.gated_cause_gru_flipped())),
+        (G(reset_grad=False), Cause("gru-no-reset-grad", prose.gated_cause_gru_no_reset())),
+        (G(window=1), Cause("no-carry", prose.gated_cause_no_carry_gru(), value=1.0)),
+    ]
+    tries += [(G(window=w), Cause("truncated", prose.gated_cause_truncated(w), value=float(w)))
+              for w in range(2, T)]
     return tries
 
 

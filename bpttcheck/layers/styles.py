@@ -52,8 +52,10 @@ from ..errors import ImplError
 
 # cs231n's order of the gates in its stacked matrices (ours: f, i, g, o; g's parameters Wc, bc)
 CS231N_GATES = ("i", "f", "o", "g")
-_LSTM_WEIGHT = {"f": "Wf", "i": "Wi", "g": "Wc", "o": "Wo"}
-_LSTM_BIAS = {"f": "bf", "i": "bi", "g": "bc", "o": "bo"}
+# our parameters of each gate: the LSTM's f, i, g, o and the GRU's z, r, n (no letter shared)
+_LSTM_WEIGHT = {"f": "Wf", "i": "Wi", "g": "Wc", "o": "Wo", "z": "Wz", "r": "Wr", "n": "Wn"}
+_LSTM_BIAS = {"f": "bf", "i": "bi", "g": "bc", "o": "bo", "z": "bz", "r": "br", "n": "bn"}
+GRU_GATES = ("z", "r", "n")  # the order of a cs231n-like GRU's stacked blocks
 _GATE_OF = {**{w: q for q, w in _LSTM_WEIGHT.items()}, **{b: q for q, b in _LSTM_BIAS.items()}}
 
 
@@ -259,8 +261,17 @@ COURSERA_LSTM = Style(
     "lstm_backward(da, caches) -> {dx, da0, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}, "
     "column-major (x is (n_x, m, T_x), Wf is (n_a, n_a + n_x) on [a_prev; x_t]), c0 = 0",
     cell="lstm", loose=False, returns=("a", "y", "c", "caches"), optional=("a0",))
-STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM)
-CELL_WORDS = {"lstm": "lstm", "rnn": "rnn"}  # a word in the pair's names -> the cell
+CS231N_GRU = Style(
+    "cs231n-gru",
+    (Arg("x", "x", (0, 1, 2), grad="dx"), Arg("h0", "h0", (0, 1), grad="dh0"),
+     Stacked("Wx", "x", GRU_GATES, grad="dWx"), Stacked("Wh", "h", GRU_GATES, grad="dWh"),
+     Stacked("b", "b", GRU_GATES, grad="db")),
+    (0, 1, 2), "h",
+    "cs231n-like GRU: gru_forward(x, h0, Wx, Wh, b) -> (h, cache), gru_backward(dh, cache) -> "
+    "(dx, dh0, dWx, dWh, db), row-major (x is (N, T, D), Wx is (D, 3H)), the gates stacked "
+    "z, r, n (Wh's n block multiplies r * h), h = z * h_prev + (1 - z) * n", cell="gru")
+STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU)
+CELL_WORDS = {"lstm": "lstm", "gru": "gru", "rnn": "rnn"}  # a word in the names -> the cell
 
 
 def recognise(forward: Callable[..., Any], backward: Callable[..., Any], label: str) -> Style:
@@ -283,7 +294,12 @@ def recognise(forward: Callable[..., Any], backward: Callable[..., Any], label: 
     names = " ".join(str(getattr(f, "__name__", "")).lower() for f in (forward, backward))
     for word, cell in CELL_WORDS.items():
         if word in names:
-            return next(s for s in candidates if s.cell == cell)
+            found = [s for s in candidates if s.cell == cell]
+            if not found:
+                raise ImplError(f"{label}: a {cell.upper()} layer is checked in the cs231n "
+                                f"style only ({cell}_forward(x, h0, Wx, Wh, b)); this forward "
+                                f"takes {len(fwd)} argument(s) ({', '.join(fwd)})")
+            return found[0]
     return _probe(candidates, forward, label)
 
 
@@ -305,9 +321,9 @@ def _probe(candidates: list[Style], forward: Callable[..., Any], label: str) -> 
         if h.shape == style.states_to_theirs(G).shape:
             return style
         tried.append(f"{style.cell}: states of shape {h.shape}")
-    raise ImplError(f"{label}: neither a vanilla nor an LSTM layer (its names say neither, and "
+    raise ImplError(f"{label}: not a vanilla, LSTM or GRU layer (its names say none, and "
                     f"its forward on a tiny input of each gave {'; '.join(tried)}); name the "
-                    "pair rnn_* or lstm_*")
+                    "pair rnn_*, lstm_* or gru_*")
 
 
 def _positional(fn: Callable[..., Any]) -> list[str]:
