@@ -146,9 +146,10 @@ def _pair(name: str, fwd: str = "lstm_forward", bwd: str = "lstm_backward"
 
 @pytest.mark.parametrize(("name", "style"), [
     ("ok_layer_lstm_cs231n", CS231N_LSTM), ("ok_layer_lstm_coursera", COURSERA_LSTM),
-    ("ok_layer_cs231n", CS231N), ("ok_layer_coursera", COURSERA)])
+    ("ok_layer_cs231n", CS231N), ("ok_layer_coursera", COURSERA),
+    ("ok_layer_gru_cs231n", CS231N_GRU)])
 def test_styles_recognised_by_name_and_by_probe(name: str, style: Any) -> None:
-    prefix = "lstm" if style.cell == "lstm" else "rnn"
+    prefix = style.cell
     fwd, bwd = _pair(name, f"{prefix}_forward", f"{prefix}_backward")
     assert recognise(fwd, bwd, "x") is style
 
@@ -386,3 +387,14 @@ def test_gru_layers(run_cli: Callable[..., Result], name: str, kind: str, lead: 
     assert result.exit_code == 1
     assert doc["causes"][0]["kind"] == kind
     assert f"{lead}" in doc["headline"] and "wrong first, at loss step" in doc["headline"]
+
+
+def test_gru_in_the_coursera_form_is_refused_in_one_line() -> None:
+    def gru_forward(x: Any, a0: Any, parameters: Any) -> Any:
+        return x, None
+
+    def gru_backward(da: Any, caches: Any) -> Any:
+        return None
+
+    with pytest.raises(ImplError, match="GRU layer is checked in the cs231n style only"):
+        recognise(gru_forward, gru_backward, "x")
