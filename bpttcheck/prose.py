@@ -787,8 +787,9 @@ def layer_left_out(grads: Sequence[str], arrays: Sequence[str]) -> str:
             "not checked")
 
 
-def layer_gate_order(order: Sequence[str], usual: Sequence[str]) -> str:
-    return (f"your forward reads the stacked gates in the order {', '.join(order)} (cs231n's "
+def layer_gate_order(order: Sequence[str], usual: Sequence[str], cell: str = "lstm") -> str:
+    whose = "cs231n's" if cell == "lstm" else "the usual"
+    return (f"your forward reads the stacked gates in the order {', '.join(order)} ({whose} "
             f"is {', '.join(usual)}): your arrays are checked in your order")
 
 

@@ -398,3 +398,23 @@ def test_gru_in_the_coursera_form_is_refused_in_one_line() -> None:
 
     with pytest.raises(ImplError, match="GRU layer is checked in the cs231n style only"):
         recognise(gru_forward, gru_backward, "x")
+
+
+def test_gru_read_in_its_own_gate_order() -> None:
+    text = (CORPUS / "ok_layer_gru_cs231n.py").read_text(encoding="utf-8")
+    swaps = [("z = _sig(ax[:, :H] + prev_h @ Wh[:, :H])",
+              "z = _sig(ax[:, H:2 * H] + prev_h @ Wh[:, H:2 * H])"),
+             ("r = _sig(ax[:, H:2 * H] + prev_h @ Wh[:, H:2 * H])",
+              "r = _sig(ax[:, :H] + prev_h @ Wh[:, :H])"),
+             ("da = np.hstack([dz, dr, dn])", "da = np.hstack([dr, dz, dn])"),
+             ("dz @ Wh[:, :H].T + dr @ Wh[:, H:2 * H].T", "dz @ Wh[:, H:2 * H].T + dr @ Wh[:, :H].T"),
+             ("np.hstack([prev_h.T @ dz, prev_h.T @ dr,", "np.hstack([prev_h.T @ dr, prev_h.T @ dz,")]
+    for old, new in swaps:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    space: dict[str, Any] = {}
+    exec(compile(text, "gru_rzn", "exec"), space)
+    spec = resolve(overrides={"hidden": 3, "vocab": 3, "seq": 4})
+    report = bpttcheck.layers.check_layer(space["gru_forward"], space["gru_backward"], spec)
+    assert report.passed and report.style.gate_order == ("r", "z", "n")
+    assert any("in the order r, z, n (the usual is z, r, n)" in n for n in report.function.notes)

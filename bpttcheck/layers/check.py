@@ -286,7 +286,8 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     if style.gate_order:
         found = _stack_order(style, ours, model.forward(ours), run_forward, spec)
         if found is not None and found is not style:
-            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order),)
+            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
+                                                  style.cell),)
             style = found
             theirs = style.to_theirs(ours)
     if style.optional:  # which gradients they return decides what is differentiated
