@@ -407,8 +407,10 @@ def test_gru_read_in_its_own_gate_order() -> None:
              ("r = _sig(ax[:, H:2 * H] + prev_h @ Wh[:, H:2 * H])",
               "r = _sig(ax[:, :H] + prev_h @ Wh[:, :H])"),
              ("da = np.hstack([dz, dr, dn])", "da = np.hstack([dr, dz, dn])"),
-             ("dz @ Wh[:, :H].T + dr @ Wh[:, H:2 * H].T", "dz @ Wh[:, H:2 * H].T + dr @ Wh[:, :H].T"),
-             ("np.hstack([prev_h.T @ dz, prev_h.T @ dr,", "np.hstack([prev_h.T @ dr, prev_h.T @ dz,")]
+             ("dz @ Wh[:, :H].T + dr @ Wh[:, H:2 * H].T",
+              "dz @ Wh[:, H:2 * H].T + dr @ Wh[:, :H].T"),
+             ("np.hstack([prev_h.T @ dz, prev_h.T @ dr,",
+              "np.hstack([prev_h.T @ dr, prev_h.T @ dz,")]
     for old, new in swaps:
         assert text.count(old) == 1
         text = text.replace(old, new)
