@@ -15,7 +15,11 @@ spec's sizes (``hidden`` -> H, ``vocab`` -> D, ``batch`` -> N, default 2,
 - **reference ↔ numeric**: the witness and the reference must agree whenever
   their forward computes our h (checked too: a wrong forward is a finding);
 - a wrong parameter is localised in time: their backward called with G kept at
-  one loss step t only gives their dL_t/dtheta, compared with the reference's.
+  one loss step t only gives their dL_t/dtheta, compared with the reference's;
+- for a gated layer (LSTM, GRU: :mod:`.gates`), the same gate by gate in our
+  names (which gate's parameters are wrong, first and last wrong loss step),
+  and a cause when their gradient equals a known bug's sum exactly; a cs231n
+  forward that reads the stacked gates in another order is checked in its order.
 
 Every element is named in *their* layout and names (cs231n's dWx[i, j] is our
 dWxh[j, i]); the JSON gives our name alongside.
