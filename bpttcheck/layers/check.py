@@ -242,7 +242,7 @@ def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec:
                 batch: int | None = None, target: str = "", label: str | None = None,
                 style: str | None = None, batched: Callable[..., BatchedLoss] | None = None,
                 sample: int | None = None) -> LayerReport:
-    """Check a forward/backward pair of a vanilla or LSTM layer (see the module docstring).
+    """Check a forward/backward pair of a vanilla, LSTM or GRU layer (see the module docstring).
 
     ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
     not at hand (functions running in a child process); else it is recognised.
