@@ -855,6 +855,11 @@ def gated_cause_no_c_carry() -> str:
             "gradient equals the explicit sum with the path back through c_(t-1) removed)")
 
 
+def gated_cause_carry_without_f() -> str:
+    return ("dc is carried to step t-1 without the forget gate: your gradient equals the "
+            "explicit sum with dc_t/dc_(t-1) = 1 instead of f_t (dc_prev = dc, not dc * f)")
+
+
 def gated_cause_no_tanh_prime() -> str:
     return ("tanh'(c) missing in the path from h to c: your gradient equals the explicit sum "
             "with dh_t/dc_t = o instead of o (1 - tanh(c_t)^2)")

@@ -213,6 +213,8 @@ def test_correct_lstm_layers_pass(run_cli: Callable[..., Result], name: str) -> 
     ("bug_layer_lstm_forget_c_t", "lstm-forget-against-c-t", "gate f (forget)", "dWf",
      "t = 0..4"),
     ("bug_layer_lstm_output_on_c", "lstm-output-on-c", "gate o (output)", "dWo", "t = 0..4"),
+    ("bug_layer_lstm_carry_no_f", "lstm-c-carry-without-f", "gates i (input) and g (candidate)",
+     "dWx", "t = 1..4"),
     ("bug_layer_lstm_stack_order", "lstm-stack-order", "gates g (candidate) and o (output)",
      "dWx", "t = 0..4"),
 ])

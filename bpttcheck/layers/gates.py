@@ -119,6 +119,8 @@ def gated_variants(style: Style, T: int) -> list[tuple[Any, Cause]]:
         return _gru_variants(style, T)
     tries: list[tuple[Any, Cause]] = [
         (Variant(carry_c=False), Cause("lstm-no-c-carry", prose.gated_cause_no_c_carry())),
+        (Variant(carry_f=False), Cause("lstm-c-carry-without-f",
+                                       prose.gated_cause_carry_without_f())),
         (Variant(tanh_prime=False), Cause("lstm-no-tanh-prime",
                                           prose.gated_cause_no_tanh_prime())),
         (Variant(forget_state="c_t"), Cause("lstm-forget-against-c-t",

@@ -66,10 +66,12 @@ class Variant:
     of c_{k-1}; ``output_on_c``: dh/da_o against c instead of tanh(c); ``pair``:
     gate q's pre-activation gradient stored in (and carried back through) the
     parameters of gate ``pair[q]`` (a stacked matrix sliced in the wrong order);
-    ``window`` w: only the terms with t - k < w.
+    ``window`` w: only the terms with t - k < w; ``carry_f`` False: the error
+    reaches c_{k-1} unscaled by the forget gate (dc_k/dc_{k-1} = 1, not f).
     """
 
     carry_c: bool = True
+    carry_f: bool = True
     tanh_prime: bool = True
     forget_state: str = "c_prev"
     output_on_c: bool = False
@@ -189,8 +191,9 @@ def jacobians(p: Mapping[str, np.ndarray], fw: LSTMLayerForward, k: int, v: Vari
         dx[:, H:] += dc[q][:, :, None] * W[None, :, H:]
     if v.carry_c:
         eye = np.eye(H)
-        J[:, H:, H:] = f[:, :, None] * eye  # dc_k/dc_{k-1} = f*
-        J[:, :H, H:] = (dh_dc * f)[:, :, None] * eye  # dh_k/dc_{k-1} = dh_k/dc_k f*
+        carry = f if v.carry_f else np.ones_like(f)
+        J[:, H:, H:] = carry[:, :, None] * eye  # dc_k/dc_{k-1} = f*
+        J[:, :H, H:] = (dh_dc * carry)[:, :, None] * eye  # dh_k/dc_{k-1} = dh_k/dc_k f*
     return J, dx
 
 
