@@ -196,7 +196,6 @@ def test_api_checks_live_functions() -> None:
 # ----------------------------------------------------------------- the check, CLI
 
 
-@pytest.mark.slow  # the selftest corpus runs both files by default (tests/test_selftest.py)
 @pytest.mark.parametrize("name", ["ok_layer_lstm_cs231n", "ok_layer_lstm_coursera"])
 def test_correct_lstm_layers_pass(run_cli: Callable[..., Result], name: str) -> None:
     result = _run(run_cli, CORPUS / f"{name}.py")
