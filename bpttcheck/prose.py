@@ -648,8 +648,9 @@ def function_lines(report: Any) -> list[str]:
 # ---------------------------------------------------------------- layer functions
 
 def layer_forward_differs(state: str, index: tuple[int, ...], t: int, count: int, size: int,
-                          theirs: float, ours: float) -> str:
-    return (f"the forward pass differs from h_t = tanh(W_xh x_t + W_hh h_(t-1) + b): "
+                          theirs: float, ours: float,
+                          equation: str = "h_t = tanh(W_xh x_t + W_hh h_(t-1) + b)") -> str:
+    return (f"the forward pass differs from {equation}: "
             f"{count} of {size} entries of {state}, worst {format_index(state, index)} (step "
             f"t = {t}): yours {theirs:.6g}, the layer's {ours:.6g}")
 
@@ -664,7 +665,9 @@ def _layer_worst(report: Any) -> str:
         return ""
     steps = report.steps.get(c.parameter, ())
     at = f" at loss steps {format_steps(steps).replace('k =', 't =')}" if steps else ""
-    return (f"; worst d{format_index(c.parameter, c.worst.index)} (our "
+    gate = report.place(c.parameter, c.worst.index).gate  # i14-layers: a gated layer's gate
+    return (f"; worst d{format_index(c.parameter, c.worst.index)} ("
+            f"{f'gate {gate}, ' if gate else ''}our "
             f"d{report.ours(c.parameter, c.worst.index)}){at}")
 
 
@@ -685,7 +688,8 @@ def layer_headline(report: Any) -> str:
         return f"{FAIL_MARK} {label}: {report.findings[0]}{also}"
     if wrong:
         names = join_names([f"d{n}" for n in wrong])
-        return f"{FAIL_MARK} {label} is wrong in {names}{_layer_worst(report)}{cause}"
+        gates = gated_wrong_gates(report)  # i14-layers
+        return f"{FAIL_MARK} {label} is wrong in {names}{_layer_worst(report)}{gates}{cause}"
     if report.findings:
         return f"{FAIL_MARK} {label}: {report.findings[0]}"
     return f"{FAIL_MARK} the reference and numerical differentiation disagree: {PLEASE_REPORT}"
@@ -698,20 +702,21 @@ def layer_lines(report: Any) -> list[str]:
            f"gradient G, dense inputs N = {s['N']}, T = {s['T']}, D = {s['D']}, H = {s['H']}; "
            "against numerical differentiation through your forward and the explicit sum over "
            "k ≤ t."]
-    names = ", ".join(f"{a.name} = our {a.ours}" + ("ᵀ" if a.axes == (1, 0) else "")
-                      for a in report.style.args)
-    out.append(f"Names: {names}.")
-    out.extend(function_lines(report.function)[:-1])
+    out.append(f"Names: {report.style.names_text}.")
+    failing = {describe_failure(c): c for c in report.function.comparisons if not c.passed}
+    out.extend(gated_failure(report, failing[line]) if line in failing else line
+               for line in function_lines(report.function)[:-1])
     numeric = sum(c.compared for c in report.function.comparisons)
     every = sum(c.compared for c in report.reference)
     if report.function.comparisons and numeric < every:
         out.append(f"Numerical differentiation checked {numeric} of {plural(every, 'element')} "
                    "(--impl-sample K per parameter; 0 for all); the explicit sum, all of them.")
-    out.extend(describe_failure(c) for c in (*report.reference, *report.witness)
+    out.extend(gated_failure(report, c) for c in (*report.reference, *report.witness)
                if not c.passed)
     for name, steps in report.steps.items():
         out.append(f"In time: d{name} is wrong for the loss at steps "
                    f"{format_steps(steps).replace('k =', 't =')} (of 0..{s['T'] - 1}).")
+    out.extend(gated_gate_lines(report))  # i14-layers
     out.extend(f"{FAIL_MARK} {f}" for f in report.findings)
     out.append(layer_headline(report))
     return out
@@ -772,3 +777,138 @@ def fix_written(path: str) -> str:
 # --- i14-scripts: gated cells' --impl (bpttcheck.impl.check, bpttcheck.diagnose_gated) ---
 def impl_clast(point: str, detail: str) -> Finding:
     return Finding("clast", f"at {point} the cell state you return {detail}")
+
+
+# ---------------------------------------------------------------- i14-layers: gated layers
+
+def layer_extra_keys(keys: Sequence[str]) -> str:
+    return (f"its backward also returns {join_names(list(keys))}, which the check does not "
+            "use (c0 = 0 is not an input of the layer)")
+
+
+def layer_left_out(grads: Sequence[str], arrays: Sequence[str]) -> str:
+    return (f"its backward does not return {join_names(list(grads))}: "
+            f"{join_names(list(arrays))} {'is' if len(arrays) == 1 else 'are'} held fixed and "
+            "not checked")
+
+
+def layer_gate_order(order: Sequence[str], usual: Sequence[str], cell: str = "lstm") -> str:
+    whose = "cs231n's" if cell == "lstm" else "the usual"
+    return (f"your forward reads the stacked gates in the order {', '.join(order)} ({whose} "
+            f"is {', '.join(usual)}): your arrays are checked in your order")
+
+
+def gated_wrong_gates(report: Any) -> str:
+    """``; gate f (forget) wrong first, at loss step 0, then i, g (from step 1)`` for a
+    gated layer's headline ("" otherwise): the gates wrong at the first wrong loss step
+    are where the error starts; the others may only receive it, carried back."""
+    wrong = [g for g in report.gates if g.wrong]
+    if not wrong:
+        return ""
+    timed = [g for g in wrong if g.steps]
+    if not timed:
+        return "; " + ("gate" if len(wrong) == 1 else "gates") + " wrong: " + ", ".join(
+            f"{g.gate} ({g.label})" for g in wrong)
+    first = min(g.steps[0] for g in timed)
+    lead = [g for g in timed if g.steps[0] == first]
+    rest = [g for g in wrong if g not in lead]
+    names = join_names([f"{g.gate} ({g.label})" for g in lead])
+    out = f"; {'gate' if len(lead) == 1 else 'gates'} {names} wrong first, at loss step {first}"
+    if rest:
+        later = min((g.steps[0] for g in rest if g.steps), default=first)
+        out += f", then {join_names([g.gate for g in rest])} (from step {later})"
+    return out
+
+
+def gated_gate_lines(report: Any) -> list[str]:
+    """One line per gate of a gated layer: right, or wrong in which parameters and when."""
+    out = []
+    T = report.sizes["T"]
+    for g in report.gates:
+        ours = join_names(list(g.params))
+        if not g.wrong:
+            out.append(f"Gate {g.gate} ({g.label}; our {ours}): right.")
+            continue
+        when = ""
+        if g.steps:
+            when = (f", for the loss at steps {format_steps(g.steps).replace('k =', 't =')} "
+                    f"(of 0..{T - 1}; first {g.steps[0]}, last {g.steps[-1]})")
+        also = f" (our {g.worst_ours})" if g.worst_ours != g.worst else ""
+        out.append(f"Gate {g.gate} ({g.label}; our {ours}): wrong in "
+                   f"{join_names([f'd{n}' for n in g.wrong])}{when}; worst {g.worst}{also}, "
+                   f"relative error {sci(g.worst_error)}.")
+    return out
+
+
+def gated_failure(report: Any, c: Any) -> str:
+    """A failing comparison of a layer's gradient; for a gated layer its worst element is
+    named with its gate and as ours: ``worst Wx[2, 12] (gate o, our Wo[0, 7]):``."""
+    line = describe_failure(c)
+    if report.style.cell == "rnn" or c.worst is None:
+        return line
+    where = report.place(c.parameter, c.worst.index)
+    name = format_index(c.parameter, c.worst.index)
+    gate = f"gate {where.gate}, " if where.gate else ""
+    if not gate and format_index(where.ours, where.index) == name:
+        return line
+    return line.replace(f"worst {name}:", f"worst {name} ({gate}our "
+                        f"{format_index(where.ours, where.index)}):", 1)
+
+
+def gated_cause_no_c_carry() -> str:
+    return ("dc is not carried to step t-1: only the loss at the same step reaches c (your "
+            "gradient equals the explicit sum with the path back through c_(t-1) removed)")
+
+
+def gated_cause_carry_without_f() -> str:
+    return ("dc is carried to step t-1 without the forget gate: your gradient equals the "
+            "explicit sum with dc_t/dc_(t-1) = 1 instead of f_t (dc_prev = dc, not dc * f)")
+
+
+def gated_cause_no_tanh_prime() -> str:
+    return ("tanh'(c) missing in the path from h to c: your gradient equals the explicit sum "
+            "with dh_t/dc_t = o instead of o (1 - tanh(c_t)^2)")
+
+
+def gated_cause_forget_against_c_t() -> str:
+    return ("the forget gate's derivative is taken against c_t instead of c_(t-1): your "
+            "gradient equals the explicit sum with dc_t/da_f = c_t f (1 - f)")
+
+
+def gated_cause_output_on_c() -> str:
+    return ("the output gate's derivative is taken against c_t instead of tanh(c_t): your "
+            "gradient equals the explicit sum with dh_t/da_o = c_t o (1 - o)")
+
+
+def gated_cause_no_carry() -> str:
+    return ("nothing is carried back in time: each step's error sees only its own upstream "
+            "gradient (neither dh nor dc reaches the previous step)")
+
+
+def gated_cause_gru_flipped() -> str:
+    return ("the update gate's roles are swapped in the backward pass: your gradient equals "
+            "the explicit sum for h_t = (1 - u) h_(t-1) + u n, while the forward computes "
+            "h_t = u h_(t-1) + (1 - u) n")
+
+
+def gated_cause_gru_no_reset() -> str:
+    return ("nothing reaches the reset gate: your gradient equals the explicit sum with "
+            "dL/da_r = 0 (the path through r * h_(t-1) in the candidate is dropped)")
+
+
+def gated_cause_no_carry_gru() -> str:
+    return ("nothing is carried back in time: each step's error sees only its own upstream "
+            "gradient (dh does not reach the previous step)")
+
+
+def gated_cause_truncated(window: int) -> str:
+    return (f"truncated BPTT with a window of {window} steps: each loss step reaches only "
+            f"{window - 1} steps back")
+
+
+def gated_cause_stack_order(order: Sequence[str], slots: Sequence[str],
+                            pair: Sequence[tuple[str, str]]) -> str:
+    moved = join_names([f"gate {q}'s in gate {s}'s" for q, s in pair])
+    return (f"the stacked gradient's blocks are in the order {', '.join(order)} while the "
+            f"forward slices {', '.join(slots)}: {moved} columns (your gradient equals the "
+            "explicit sum with the gates so paired with the parameters)")

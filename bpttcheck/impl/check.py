@@ -244,7 +244,7 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
     sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
              **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
-             **({"biases": 0} if "bh" not in problem.params else {})}  # a bias-free model
+             **({"biases": 0} if not problem.spec.biases else {})}  # a bias-free model
     options = dataclasses.replace(request.options, cell=problem.cell)
     if options.order is not None:  # the model's parameters (a bias-free model has three)
         check_order(options.order, tuple(n for n in _model(problem).params
@@ -680,7 +680,8 @@ def _returned_states(at: _At, factor: float | None, prec: Precision, floor: floa
         if wrong:
             out.append(prose.impl_clast(where, wrong))
     if hlast is not None:
-        wrong = _state(hlast, fw.hlast, witness.hlast if witness else None, prec,
+        truth = fw.hlast if isinstance(fw, Forward) else m.last_states(params, batch)["hlast"]
+        wrong = _state(hlast, truth, witness.hlast if witness else None, prec,
                        floor, "h_{T-1}", "the model's last hidden state")
         if wrong:
             out.append(prose.impl_hlast(where, wrong))

@@ -15,7 +15,11 @@ spec's sizes (``hidden`` -> H, ``vocab`` -> D, ``batch`` -> N, default 2,
 - **reference ↔ numeric**: the witness and the reference must agree whenever
   their forward computes our h (checked too: a wrong forward is a finding);
 - a wrong parameter is localised in time: their backward called with G kept at
-  one loss step t only gives their dL_t/dtheta, compared with the reference's.
+  one loss step t only gives their dL_t/dtheta, compared with the reference's;
+- for a gated layer (LSTM, GRU: :mod:`.gates`), the same gate by gate in our
+  names (which gate's parameters are wrong, first and last wrong loss step),
+  and a cause when their gradient equals a known bug's sum exactly; a cs231n
+  forward that reads the stacked gates in another order is checked in its order.
 
 Every element is named in *their* layout and names (cs231n's dWx[i, j] is our
 dWxh[j, i]); the JSON gives our name alongside.
@@ -28,6 +32,7 @@ functions) in this process, as for ``bpttcheck.check(impl=f)``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -43,8 +48,9 @@ from ..errors import ExitCode, ImplError
 from ..function import FunctionReport, check_function, generic_causes
 from ..probes import BatchedLoss
 from ..spec import Spec
-from . import reference
-from .styles import COURSERA, STYLES, Style, call_backward, call_forward, recognise
+from . import gru_reference, lstm_reference, reference
+from .gates import GateVerdict, gate_verdicts, gated_variants
+from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward, recognise
 
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
@@ -64,6 +70,7 @@ class LayerReport:
     witness: tuple[PairResult, ...]  # reference ↔ numeric
     findings: tuple[str, ...] = ()
     steps: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    gates: tuple[GateVerdict, ...] = ()  # a gated layer: each gate's parameters, in ours
 
     @property
     def comparisons(self) -> tuple[PairResult, ...]:
@@ -83,10 +90,18 @@ class LayerReport:
         return tuple(dict.fromkeys(c.parameter for c in (*self.function.comparisons,
                                                           *self.reference) if not c.passed))
 
+    def place(self, name: str, index: tuple[int, ...]) -> Place:
+        """Their element among ours (our parameter, index and, for a gated layer, gate)."""
+        return self.style.place(name, index, self.sizes["H"])
+
     def ours(self, name: str, index: tuple[int, ...]) -> str:
         """Their element as ours: ``Wxh[2, 0]`` for cs231n's ``Wx[0, 2]``."""
-        arg = self.style.arg(name)
-        return prose.format_index(arg.ours, arg.our_index(index))
+        where = self.place(name, index)
+        return prose.format_index(where.ours, where.index)
+
+    @property
+    def wrong_gates(self) -> tuple[str, ...]:
+        return tuple(g.gate for g in self.gates if g.wrong)
 
     def headline(self) -> str:
         return prose.layer_headline(self)
@@ -99,11 +114,16 @@ class LayerReport:
             from ..report import _pair_dict as pair_dict
 
             out: dict[str, Any] = pair_dict(c)
-            arg = self.style.arg(c.parameter)
-            out["ours"] = {"parameter": arg.ours,
-                           "worst_index": list(arg.our_index(c.worst.index)) if c.worst
-                           else None,
-                           "failures": [list(arg.our_index(e.index)) for e in c.failures]}
+            worst = self.place(c.parameter, c.worst.index) if c.worst else None
+            failures = [self.place(c.parameter, e.index) for e in c.failures]
+            out["ours"] = {"parameter": worst.ours if worst else
+                           self.style.arg(c.parameter).sources[0],
+                           "worst_index": list(worst.index) if worst else None,
+                           "failures": [list(f.index) for f in failures]}
+            if self.style.cell != "rnn":  # a stacked array's elements are in several of ours
+                out["ours"]["gate"] = worst.gate if worst else None
+                out["ours"]["failure_parameters"] = [f.ours for f in failures]
+                out["ours"]["failure_gates"] = [f.gate for f in failures]
             out["loss_steps"] = list(self.steps.get(c.parameter, ()))
             return out
 
@@ -112,8 +132,10 @@ class LayerReport:
         return {
             **header(), "command": "compare --impl (layer)",
             "passed": self.passed, "exit_code": int(self.exit_code), "target": self.target,
-            "label": self.label, "style": self.style.name, "sizes": self.sizes,
-            "names": {a.name: a.ours for a in self.style.args},
+            "label": self.label, "style": self.style.name, "cell": self.style.cell,
+            "sizes": self.sizes,
+            "names": {a.name: "|".join(a.sources) for a in self.style.args},
+            "gates": [g.to_dict() for g in self.gates],
             "screen": self.function.screen.to_dict() if self.function.screen else None,
             "method": self.function.method,
             "comparisons": [pair(c) for c in self.comparisons],
@@ -203,11 +225,24 @@ def point(sizes: dict[str, int], seed: int) -> tuple[dict[str, np.ndarray], np.n
     return ours, G, out_layer
 
 
+MODELS: dict[str, Any] = {"rnn": reference, "lstm": lstm_reference, "gru": gru_reference}
+
+
+def point_for(style: Style, sizes: dict[str, int], seed: int
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """The point of a style's cell: our parameters, G and the output layer."""
+    if style.cell == "rnn":
+        return point(sizes, seed)
+    out: tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]] = \
+        MODELS[style.cell].point(sizes, seed)
+    return out
+
+
 def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, *,
                 batch: int | None = None, target: str = "", label: str | None = None,
                 style: str | None = None, batched: Callable[..., BatchedLoss] | None = None,
                 sample: int | None = None) -> LayerReport:
-    """Check a forward/backward pair of a vanilla RNN layer (see the module docstring).
+    """Check a forward/backward pair of a vanilla, LSTM or GRU layer (see the module docstring).
 
     ``style`` (a name in :data:`.styles.STYLES`) when the pair's signatures are
     not at hand (functions running in a child process); else it is recognised.
@@ -227,8 +262,11 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
            batch: int | None, target: str, label: str,
            batched: Callable[..., BatchedLoss] | None, sample: int | None) -> LayerReport:
     sizes = sizes_of(spec, batch)
-    ours, G, out_layer = point(sizes, spec.seed)
+    ours, G, out_layer = point_for(style, sizes, spec.seed)
     G_theirs = style.states_to_theirs(G)
+    model = MODELS[style.cell]
+    extra: set[str] = set()
+    fixed: dict[str, np.ndarray] = {}  # their arrays whose gradient they leave out
 
     def run_forward(theirs: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         h, cache = _guard(lambda: call_forward(style, forward, theirs, out_layer, label),
@@ -236,18 +274,32 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         return h, cache
 
     def loss(theirs: dict[str, np.ndarray]) -> Any:
-        h, _ = run_forward(theirs)
+        h, _ = run_forward({**fixed, **theirs})
         if h.shape != G_theirs.shape:
             raise ImplError(f"{label}: its forward returned {style.state_name} of shape "
                             f"{h.shape}; expected {G_theirs.shape}")
         return np.sum(G_theirs * h)
 
     def grad(theirs: dict[str, np.ndarray], upstream: np.ndarray = G_theirs) -> Any:
-        _, cache = run_forward(theirs)
-        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label),
-                      label, "backward")
+        _, cache = run_forward({**fixed, **theirs})
+        return _guard(lambda: call_backward(style, backward, upstream.copy(), cache, label,
+                                            extra), label, "backward")
 
     theirs = style.to_theirs(ours)
+    order_notes: tuple[str, ...] = ()
+    if style.gate_order:
+        found = _stack_order(style, ours, model.forward(ours), run_forward, spec)
+        if found is not None and found is not style:
+            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
+                                                  style.cell),)
+            style = found
+            theirs = style.to_theirs(ours)
+    if style.optional:  # which gradients they return decides what is differentiated
+        answer = grad({n: v.copy() for n, v in theirs.items()})
+        fixed = {n: theirs.pop(n) for n in style.optional if n not in answer}
+        if fixed:
+            order_notes += (prose.layer_left_out([style.arg(n).grad for n in fixed],
+                                                 list(fixed)),)
     if spec.method == "difference":
         raise ImplError("--method difference: needs a loss in difference form, which a layer "
                         "function is not; use complex, central, forward or richardson")
@@ -257,14 +309,14 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     many = None
     if batched is not None:
         def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
-            return batched(base, G_theirs, out_layer, accepts_complex)
+            return batched({**fixed, **base}, G_theirs, out_layer, accepts_complex)
     fn = check_function(loss, grad, theirs, method=method, step=spec.step,
                         rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many,
                         sample=sample, seed=spec.seed)
     findings = []
-    h_theirs, _ = run_forward({n: v.copy() for n, v in theirs.items()})
+    h_theirs, _ = run_forward({n: v.copy() for n, v in {**fixed, **theirs}.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
-    h_ref = reference.forward(ours)
+    h_ref = model.forward(ours)
     bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
     if bad.any():
         i = int(np.argmax(np.where(bad, np.abs(h_ours - h_ref), -1.0)))
@@ -273,45 +325,87 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         their_index = tuple(int(v) for v in np.argwhere(where == i)[0])
         findings.append(prose.layer_forward_differs(
             style.state_name, their_index, t, int(bad.sum()), h_ref.size,
-            float(h_ours[n, t, j]), float(h_ref[n, t, j])))
-    ref_ours, per = reference.gradients(ours, G, steps=True)
-    ref = Gradients("reference", float(np.sum(G * h_ref)), style.to_theirs(ref_ours))
+            float(h_ours[n, t, j]), float(h_ref[n, t, j]),
+            **({"equation": model.EQUATION} if style.cell != "rnn" else {})))
+    ref_ours, per = model.gradients(ours, G, steps=True)
+    ref = Gradients("reference", float(np.sum(G * h_ref)),
+                    {n: v for n, v in style.to_theirs(ref_ours).items() if n in theirs})
     yours = fn.yours
     assert yours is not None  # check_function always evaluates their gradient
+    checked = [a for a in style.args if a.name in theirs]
     compared = tuple(compare(a.name, yours, ref, spec.rtol_analytic, spec.floor)
-                     for a in style.args)
+                     for a in checked)
     witness = fn.witness
     checks: tuple[PairResult, ...] = ()
     if witness is not None:
         checks = tuple(compare(a.name, ref, witness, spec.rtol_numeric, spec.floor)
-                       for a in style.args)
+                       for a in checked)
     wrong = [c.parameter for c in (*fn.comparisons, *compared) if not c.passed]
     if wrong and yours is not None:
         # With our forward computed, the reference is the truth on every element (the
         # numeric witness may have sampled): causes are measured against it.
-        named = _variant(style, ours, G, yours.grads)
+        named = _variant(style, ours, G, yours.grads) if style.cell == "rnn" else \
+            _gated_variant(style, model, ours, G, yours.grads)
         causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
         fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
-    steps = _localise(style, theirs, G, per, grad, list(dict.fromkeys(wrong)), spec) \
-        if wrong and per is not None else {}
+    if extra:
+        order_notes += (prose.layer_extra_keys(sorted(extra)),)
+    if order_notes:
+        fn = dataclasses.replace(fn, notes=(*order_notes, *fn.notes))
+    steps: dict[str, tuple[int, ...]] = {}
+    gates: tuple[GateVerdict, ...] = ()
+    if wrong and per is not None:
+        at_step = _per_step(style, theirs, G, grad)
+        steps = _localise(style, at_step, per, list(dict.fromkeys(wrong)), spec)
+        if style.cell != "rnn":
+            gates = gate_verdicts(style, model, yours.grads, ref_ours, at_step, per, spec)
     return LayerReport(target or label, label, style, sizes, fn, compared, checks,
-                       tuple(findings), steps)
+                       tuple(findings), steps, gates)
 
 
-def _localise(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
-              per: dict[str, np.ndarray], grad: Callable[..., Any], wrong: list[str],
-              spec: Spec) -> dict[str, tuple[int, ...]]:
-    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
-    T = G.shape[1]
-    out: dict[str, list[int]] = {n: [] for n in wrong}
-    for t in range(T):
+def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
+                 run_forward: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, Any]],
+                 spec: Spec) -> Style | None:
+    """The order in which their forward reads the stacked gates: ``style`` when it computes
+    our h in cs231n's order, else the first other order in which it does (PyTorch stacks
+    i, f, g, o), else None (their forward differs in every order: a finding)."""
+    def computes(s: Style) -> bool:
+        h, _ = run_forward(s.to_theirs(ours))
+        h = np.asarray(h)
+        if h.shape != s.states_to_theirs(h_ref).shape:
+            return False
+        got = s.states_to_ours(h.astype(np.float64))
+        return not bool(np.any(rel_error(got, h_ref, spec.floor) > FORWARD_RTOL))
+
+    if computes(style):
+        return style
+    for order in itertools.permutations(style.gate_order):
+        if order != style.gate_order and computes(style.with_order(order)):
+            return style.with_order(order)
+    return None
+
+
+def _per_step(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
+              grad: Callable[..., Any]) -> list[dict[str, np.ndarray]]:
+    """Their dL_t/dtheta for every loss step t: their backward with G kept at step t only."""
+    out = []
+    for t in range(G.shape[1]):
         only = np.zeros_like(G)
         only[:, t] = G[:, t]
         mine = grad({n: v.copy() for n, v in theirs.items()}, style.states_to_theirs(only))
+        out.append({n: np.asarray(v, dtype=np.float64) for n, v in mine.items()})
+    return out
+
+
+def _localise(style: Style, at_step: list[dict[str, np.ndarray]], per: dict[str, np.ndarray],
+              wrong: list[str], spec: Spec) -> dict[str, tuple[int, ...]]:
+    """Loss steps t whose dL_t/dtheta (their backward with G at step t only) is wrong."""
+    out: dict[str, list[int]] = {n: [] for n in wrong}
+    for t, mine in enumerate(at_step):
+        truth_t = style.to_theirs({n: v[t] for n, v in per.items()})
         for n in wrong:
-            arg = style.arg(n)
-            truth = arg.to_theirs(per[arg.ours][t])
-            got = np.asarray(mine[n], dtype=np.float64)
+            truth = truth_t[n]
+            got = mine[n]
             if got.shape != truth.shape or np.any(rel_error(got, truth, spec.floor)
                                                   > spec.rtol_analytic):
                 out[n].append(t)
@@ -345,6 +439,21 @@ def _variant(style: Style, ours: dict[str, np.ndarray], G: np.ndarray,
                for n in as_theirs):
             wrong = tuple(n for n in as_theirs if not close(as_theirs[n], style.to_theirs(
                 reference.gradients(ours, G)[0])[n], 1e-10))
+            return dataclasses.replace(cause, params=wrong)
+    return None
+
+
+def _gated_variant(style: Style, model: Any, ours: dict[str, np.ndarray], G: np.ndarray,
+                    theirs: dict[str, np.ndarray]) -> Cause | None:
+    """A named gated bug (:func:`.gates.gated_variants`) that reproduces their whole
+    gradient exactly, or None."""
+    exact = style.to_theirs(model.gradients(ours, G)[0])
+    for variant, cause in gated_variants(style, G.shape[1]):
+        v, _ = model.gradients(ours, G, variant=variant)
+        as_theirs = style.to_theirs(v)
+        if all(close(np.asarray(theirs[n], dtype=np.float64), as_theirs[n], DIAG_RTOL)
+               for n in theirs):
+            wrong = tuple(n for n in theirs if not close(as_theirs[n], exact[n], 1e-10))
             return dataclasses.replace(cause, params=wrong)
     return None
 

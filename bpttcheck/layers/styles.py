@@ -18,8 +18,25 @@ with ``parameters`` also holding the output layer Wya (n_y, n_a), by (n_y, 1),
 which the forward pass uses for ``y_pred`` and the layer's gradient does not.
 
 Each of their arrays is one of ours with its axes permuted (``axes``: theirs =
-ours.transpose(axes)), and ba is our bh as a column. The style is recognised
-from the forward function's parameters (five arrays, or three with a dict).
+ours.transpose(axes)), and ba is our bh as a column.
+
+The same two courses write an LSTM layer (:mod:`.lstm_reference` is ours)::
+
+    lstm_forward(x, h0, Wx, Wh, b) -> (h, cache)                       cs231n
+    lstm_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)
+    Wx (D, 4H), Wh (H, 4H), b (4H,): the gates stacked i, f, o, g in column blocks
+
+    lstm_forward(x, a0, parameters) -> (a, y, c, caches)               Coursera
+    lstm_backward(da, caches) -> {dx, da0, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}
+    Wf Wi Wc Wo (n_a, n_a + n_x) on [a_prev; x_t], bf ... (n_a, 1); also Wy, by
+
+A cs231n stacked matrix is four of ours at once (:class:`Stacked`): the block of
+gate q in Wx is our Wq's x columns transposed, in Wh its h columns transposed.
+
+The style is recognised from the forward function's parameters (five arrays,
+or three with a dict) and the cell from the pair's names (``lstm_*``); when the
+names say neither (``forward``/``backward``), from a call of the forward on a
+tiny input shaped for each cell: the one it answers with the right shape.
 """
 
 from __future__ import annotations
@@ -32,6 +49,23 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImplError
+
+# cs231n's order of the gates in its stacked matrices (ours: f, i, g, o; g's parameters Wc, bc)
+CS231N_GATES = ("i", "f", "o", "g")
+# our parameters of each gate: the LSTM's f, i, g, o and the GRU's z, r, n (no letter shared)
+_LSTM_WEIGHT = {"f": "Wf", "i": "Wi", "g": "Wc", "o": "Wo", "z": "Wz", "r": "Wr", "n": "Wn"}
+_LSTM_BIAS = {"f": "bf", "i": "bi", "g": "bc", "o": "bo", "z": "bz", "r": "br", "n": "bn"}
+GRU_GATES = ("z", "r", "n")  # the order of a cs231n-like GRU's stacked blocks
+_GATE_OF = {**{w: q for q, w in _LSTM_WEIGHT.items()}, **{b: q for q, b in _LSTM_BIAS.items()}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    """Where one of their elements is among ours: our parameter, our index, the gate."""
+
+    ours: str
+    index: tuple[int, ...]
+    gate: str = ""  # "f", "i", "g", "o" for a gated layer's gate parameters
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,31 +94,134 @@ class Arg:
             out[axis] = idx[i]
         return tuple(out)
 
+    def theirs_from(self, ours: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self.to_theirs(ours[self.ours])
+
+    def place(self, index: tuple[int, ...]) -> Place:
+        return Place(self.ours, self.our_index(index), _GATE_OF.get(self.ours, ""))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Our parameters this array is made of."""
+        return (self.ours,)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stacked:
+    """A cs231n stacked array: the four gates' blocks side by side, in ``gates`` order.
+
+    ``part`` says which of our arrays a block comes from: "x" (our Wq's last D
+    columns, transposed), "h" (its first H columns, transposed) or "b" (our bq).
+    """
+
+    name: str
+    part: str
+    gates: tuple[str, ...] = CS231N_GATES
+    grad: str = ""
+
+    def _block(self, q: str, ours: Mapping[str, np.ndarray]) -> np.ndarray:
+        if self.part == "b":
+            return ours[_LSTM_BIAS[q]]
+        W = ours[_LSTM_WEIGHT[q]]
+        H = W.shape[0]
+        return (W[:, H:] if self.part == "x" else W[:, :H]).T
+
+    def theirs_from(self, ours: Mapping[str, np.ndarray]) -> np.ndarray:
+        blocks = [self._block(q, ours) for q in self.gates]
+        return np.concatenate(blocks, axis=-1)
+
+    def place_in(self, index: tuple[int, ...], H: int) -> Place:
+        """Their element ``index`` of an array with blocks of width H."""
+        q = self.gates[index[-1] // H]
+        j = index[-1] % H
+        if self.part == "b":
+            return Place(_LSTM_BIAS[q], (j,), q)
+        row = index[0]
+        return Place(_LSTM_WEIGHT[q], (j, H + row) if self.part == "x" else (j, row), q)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        table = _LSTM_BIAS if self.part == "b" else _LSTM_WEIGHT
+        return tuple(table[q] for q in self.gates)
+
 
 @dataclasses.dataclass(frozen=True)
 class Style:
     """A layer style: its arguments in call order and the layout of h and G."""
 
     name: str
-    args: tuple[Arg, ...]
+    args: tuple[Arg | Stacked, ...]
     state_axes: tuple[int, ...]  # their h (and dh) = our (N, T, H) h transposed by this
     state_name: str  # what they call the hidden states
     describe: str
+    cell: str = "rnn"  # "rnn" (vanilla tanh) or "lstm"
+    loose: bool = True  # forward(x, h0, W..., b) (cs231n) or forward(x, a0, parameters)
+    returns: tuple[str, ...] = ("h", "cache")  # what their forward returns
+    optional: tuple[str, ...] = ()  # arrays whose gradient their backward may leave out
 
-    def arg(self, name: str) -> Arg:
+    def arg(self, name: str) -> Arg | Stacked:
         return next(a for a in self.args if a.name == name)
 
     def to_theirs(self, ours: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {a.name: a.to_theirs(ours[a.ours]) for a in self.args}
+        return {a.name: a.theirs_from(ours) for a in self.args}
 
     def to_ours(self, theirs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {a.ours: a.to_ours(theirs[a.name]) for a in self.args}
+        out: dict[str, np.ndarray] = {}
+        stacked: dict[str, np.ndarray] = {}
+        gates: tuple[str, ...] = CS231N_GATES
+        for a in self.args:
+            if isinstance(a, Arg):
+                if a.name in theirs:
+                    out[a.ours] = a.to_ours(np.asarray(theirs[a.name]))
+            else:
+                stacked[a.part] = np.asarray(theirs[a.name])
+                gates = a.gates
+        if stacked:
+            H = stacked["h"].shape[0]
+            for n, q in enumerate(gates):
+                cols = slice(n * H, (n + 1) * H)
+                out[_LSTM_WEIGHT[q]] = np.concatenate(
+                    [stacked["h"][:, cols].T, stacked["x"][:, cols].T], axis=1)
+                out[_LSTM_BIAS[q]] = stacked["b"][cols]
+        return out
+
+    def place(self, name: str, index: tuple[int, ...], H: int) -> Place:
+        """Their element ``name[index]`` among ours (H: the hidden size)."""
+        a = self.arg(name)
+        return a.place(index) if isinstance(a, Arg) else a.place_in(index, H)
+
+    @property
+    def gate_order(self) -> tuple[str, ...]:
+        """The order of the gates in a stacked array (() when none is stacked)."""
+        return next((a.gates for a in self.args if isinstance(a, Stacked)), ())
+
+    def with_order(self, order: tuple[str, ...]) -> Style:
+        """The same style with the gates stacked in ``order``."""
+        args = tuple(dataclasses.replace(a, gates=order) if isinstance(a, Stacked) else a
+                     for a in self.args)
+        describe = self.describe.replace(f"the gates stacked {', '.join(self.gate_order)}",
+                                         f"the gates stacked {', '.join(order)}")
+        return dataclasses.replace(self, args=args, describe=describe)
 
     def states_to_ours(self, h: np.ndarray) -> np.ndarray:
         return np.transpose(h, np.argsort(self.state_axes))
 
     def states_to_theirs(self, h: np.ndarray) -> np.ndarray:
         return np.transpose(h, self.state_axes)
+
+    @property
+    def names_text(self) -> str:
+        """How their arrays are ours, for people: ``Wx = our Wxhᵀ``."""
+        out = []
+        for a in self.args:
+            if isinstance(a, Arg):
+                out.append(f"{a.name} = our {a.ours}" + ("ᵀ" if a.axes == (1, 0) else ""))
+            else:
+                what = {"x": "x columns", "h": "h columns", "b": "biases"}[a.part]
+                blocks = " | ".join(f"{q}: {s}" for q, s in zip(a.gates, a.sources, strict=True))
+                out.append(f"{a.name} = [{blocks}] ({what}"
+                           + (", each transposed)" if a.part != "b" else ")"))
+        return ", ".join(out)
 
 
 CS231N = Style(
@@ -102,24 +239,91 @@ COURSERA = Style(
      Arg("ba", "bh", (0,), column=True, grad="dba")),
     (2, 0, 1), "a",
     "Coursera style: rnn_forward(x, a0, parameters) -> (a, y_pred, caches), "
-    "rnn_backward(da, caches) -> {dx, da0, dWax, dWaa, dba}, column-major (x is (n_x, m, T_x))")
-STYLES = (CS231N, COURSERA)
+    "rnn_backward(da, caches) -> {dx, da0, dWax, dWaa, dba}, column-major (x is (n_x, m, T_x))",
+    loose=False, returns=("a", "y_pred", "caches"))
+CS231N_LSTM = Style(
+    "cs231n-lstm",
+    (Arg("x", "x", (0, 1, 2), grad="dx"), Arg("h0", "h0", (0, 1), grad="dh0"),
+     Stacked("Wx", "x", grad="dWx"), Stacked("Wh", "h", grad="dWh"),
+     Stacked("b", "b", grad="db")),
+    (0, 1, 2), "h",
+    "cs231n style LSTM: lstm_forward(x, h0, Wx, Wh, b) -> (h, cache), lstm_backward(dh, cache) "
+    "-> (dx, dh0, dWx, dWh, db), row-major (x is (N, T, D), Wx is (D, 4H)), the gates stacked "
+    "i, f, o, g, c0 = 0", cell="lstm")
+COURSERA_LSTM = Style(
+    "coursera-lstm",
+    (Arg("x", "x", (2, 0, 1), grad="dx"), Arg("a0", "h0", (1, 0), grad="da0"),
+     *(a for q in ("f", "i", "c", "o") for a in (
+         Arg(f"W{q}", f"W{q}", (0, 1), grad=f"dW{q}"),
+         Arg(f"b{q}", f"b{q}", (0,), column=True, grad=f"db{q}")))),
+    (2, 0, 1), "a",
+    "Coursera style LSTM: lstm_forward(x, a0, parameters) -> (a, y, c, caches), "
+    "lstm_backward(da, caches) -> {dx, da0, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}, "
+    "column-major (x is (n_x, m, T_x), Wf is (n_a, n_a + n_x) on [a_prev; x_t]), c0 = 0",
+    cell="lstm", loose=False, returns=("a", "y", "c", "caches"), optional=("a0",))
+CS231N_GRU = Style(
+    "cs231n-gru",
+    (Arg("x", "x", (0, 1, 2), grad="dx"), Arg("h0", "h0", (0, 1), grad="dh0"),
+     Stacked("Wx", "x", GRU_GATES, grad="dWx"), Stacked("Wh", "h", GRU_GATES, grad="dWh"),
+     Stacked("b", "b", GRU_GATES, grad="db")),
+    (0, 1, 2), "h",
+    "cs231n-like GRU: gru_forward(x, h0, Wx, Wh, b) -> (h, cache), gru_backward(dh, cache) -> "
+    "(dx, dh0, dWx, dWh, db), row-major (x is (N, T, D), Wx is (D, 3H)), the gates stacked "
+    "z, r, n (Wh's n block multiplies r * h), h = z * h_prev + (1 - z) * n", cell="gru")
+STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU)
+CELL_WORDS = {"lstm": "lstm", "gru": "gru", "rnn": "rnn"}  # a word in the names -> the cell
 
 
 def recognise(forward: Callable[..., Any], backward: Callable[..., Any], label: str) -> Style:
-    """The style of a forward/backward pair, from their parameters (ImplError if neither)."""
+    """The style of a forward/backward pair, from their parameters (ImplError if neither),
+    and its cell from their names, else from a probing call of the forward."""
     fwd = _positional(forward)
     bwd = _positional(backward)
     if len(bwd) != 2:
         raise ImplError(f"{label}: a layer backward takes (upstream gradient, cache); this one "
                         f"takes {len(bwd)} argument(s) ({', '.join(bwd)})")
     if len(fwd) == 5:
-        return CS231N
-    if len(fwd) == 3:
-        return COURSERA
-    raise ImplError(f"{label}: its forward partner takes {len(fwd)} argument(s) "
-                    f"({', '.join(fwd)}); expected (x, h0, Wx, Wh, b) as in cs231n or "
-                    "(x, a0, parameters) as in Coursera")
+        loose = True
+    elif len(fwd) == 3:
+        loose = False
+    else:
+        raise ImplError(f"{label}: its forward partner takes {len(fwd)} argument(s) "
+                        f"({', '.join(fwd)}); expected (x, h0, Wx, Wh, b) as in cs231n or "
+                        "(x, a0, parameters) as in Coursera")
+    candidates = [s for s in STYLES if s.loose is loose]
+    names = " ".join(str(getattr(f, "__name__", "")).lower() for f in (forward, backward))
+    for word, cell in CELL_WORDS.items():
+        if word in names:
+            found = [s for s in candidates if s.cell == cell]
+            if not found:
+                raise ImplError(f"{label}: a {cell.upper()} layer is checked in the cs231n "
+                                f"style only ({cell}_forward(x, h0, Wx, Wh, b)); this forward "
+                                f"takes {len(fwd)} argument(s) ({', '.join(fwd)})")
+            return found[0]
+    return _probe(candidates, forward, label)
+
+
+PROBE_SIZES = {"N": 1, "T": 2, "D": 3, "H": 2}  # tiny, and 4H != H, H + D != D
+
+
+def _probe(candidates: list[Style], forward: Callable[..., Any], label: str) -> Style:
+    """The candidate whose tiny input the forward answers with states of the right shape."""
+    from .check import point_for
+
+    tried = []
+    for style in candidates:
+        ours, G, out_layer = point_for(style, PROBE_SIZES, 0)
+        try:
+            h, _ = call_forward(style, forward, style.to_theirs(ours), out_layer, label)
+        except Exception as exc:  # noqa: BLE001 - the answer is which input it accepts
+            tried.append(f"{style.cell}: {type(exc).__name__}")
+            continue
+        if h.shape == style.states_to_theirs(G).shape:
+            return style
+        tried.append(f"{style.cell}: states of shape {h.shape}")
+    raise ImplError(f"{label}: not a vanilla, LSTM or GRU layer (its names say none, and "
+                    f"its forward on a tiny input of each gave {'; '.join(tried)}); name the "
+                    "pair rnn_*, lstm_* or gru_*")
 
 
 def _positional(fn: Callable[..., Any]) -> list[str]:
@@ -134,40 +338,47 @@ def _positional(fn: Callable[..., Any]) -> list[str]:
 def call_forward(style: Style, forward: Callable[..., Any], theirs: Mapping[str, np.ndarray],
                  out_layer: Mapping[str, np.ndarray], label: str) -> tuple[np.ndarray, Any]:
     """Their forward on their arrays: (their h, their cache)."""
-    if style is CS231N:
-        out = forward(theirs["x"], theirs["h0"], theirs["Wx"], theirs["Wh"], theirs["b"])
-        want = 2
+    if style.loose:
+        out = forward(*(theirs[a.name] for a in style.args))
     else:
-        parameters = {"Wax": theirs["Wax"], "Waa": theirs["Waa"], "ba": theirs["ba"],
-                      **out_layer}
-        out = forward(theirs["x"], theirs["a0"], parameters)
-        want = 3
+        parameters = {a.name: theirs[a.name] for a in style.args[2:]}
+        out = forward(theirs["x"], theirs["a0"], {**parameters, **out_layer})
+    want = len(style.returns)
     if not isinstance(out, tuple) or len(out) != want:
-        what = "(h, cache)" if style is CS231N else "(a, y_pred, caches)"
-        raise ImplError(f"{label}: expected its forward to return {what}, got "
-                        f"{_kind(out)}")
+        raise ImplError(f"{label}: expected its forward to return ({', '.join(style.returns)}), "
+                        f"got {_kind(out)}")
     return np.asarray(out[0]), out[-1]
 
 
 def call_backward(style: Style, backward: Callable[..., Any], dh: np.ndarray, cache: Any,
-                  label: str) -> dict[str, np.ndarray]:
-    """Their backward: their gradients by their argument names (x, h0, Wx, ...)."""
+                  label: str, extra: set[str] | None = None) -> dict[str, np.ndarray]:
+    """Their backward: their gradients by their argument names (x, h0, Wx, ...).
+
+    A dict answer may hold more keys than the style's (``dc_prev``, ``dc0``): they
+    are added to ``extra`` when given, and otherwise ignored. It may leave out the
+    gradients of ``style.optional`` (Coursera's LSTM ``da0``): those are then not in
+    the answer.
+    """
     out = backward(dh, cache)
     names = [a.grad for a in style.args]
-    if style is CS231N:
+    if style.loose:
         if not isinstance(out, tuple | list) or len(out) != len(names):
-            raise ImplError(f"{label}: expected (dx, dh0, dWx, dWh, db), got {_kind(out)}")
+            raise ImplError(f"{label}: expected ({', '.join(names)}), got {_kind(out)}")
         values = dict(zip(names, out, strict=True))
     else:
         if not isinstance(out, Mapping):
-            raise ImplError(f"{label}: expected a dict with dx, da0, dWax, dWaa, dba, got "
+            raise ImplError(f"{label}: expected a dict with {', '.join(names)}, got "
                             f"{_kind(out)}")
+        left_out = {a.grad for a in style.args if a.name in style.optional} - set(out)
+        names = [n for n in names if n not in left_out]
         missing = [n for n in names if n not in out]
         if missing:
             raise ImplError(f"{label}: its gradients dict has no {', '.join(missing)} "
                             f"(keys: {', '.join(map(str, out))})")
         values = {n: out[n] for n in names}
-    return {a.name: np.asarray(values[a.grad]) for a in style.args}
+        if extra is not None:
+            extra.update(str(k) for k in out if k not in values)
+    return {a.name: np.asarray(values[a.grad]) for a in style.args if a.grad in values}
 
 
 def _kind(out: Any) -> str:
