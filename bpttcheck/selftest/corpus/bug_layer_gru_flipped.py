@@ -1,5 +1,6 @@
 # selftest-expect: gru-flipped-update
 # selftest-target: gru_backward
+# selftest-cell: gru
 # A cs231n-like GRU layer whose backward swaps the update gate's roles ((1 - z) flipped).
 """A GRU layer in the cs231n manner: step functions, stacked weights, a cache list."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: gru-no-reset-grad
 # selftest-target: gru_backward
+# selftest-cell: gru
 # A cs231n-like GRU layer whose backward never reaches the reset gate.
 """A GRU layer in the cs231n manner: step functions, stacked weights, a cache list."""
 import numpy as np

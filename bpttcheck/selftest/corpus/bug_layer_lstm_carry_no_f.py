@@ -1,5 +1,6 @@
 # selftest-expect: lstm-c-carry-without-f
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A cs231n-style LSTM layer that passes dc back to the previous step without the forget gate.
 """An LSTM layer, row-major, the four gates stacked in one matrix (cs231n style)."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: lstm-forget-against-c-t
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A Coursera-style LSTM layer that takes the forget gate's derivative against c_t.
 """An LSTM layer, column-major, a parameters dict, step by step (Coursera style)."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: lstm-no-c-carry
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A Coursera-style LSTM layer whose loop never passes the cell state's gradient back.
 """An LSTM layer, column-major, a parameters dict, step by step (Coursera style)."""
 import numpy as np

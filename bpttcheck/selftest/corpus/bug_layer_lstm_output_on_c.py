@@ -1,5 +1,6 @@
 # selftest-expect: lstm-output-on-c
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A Coursera-style LSTM layer that takes the output gate's derivative against c, not tanh(c).
 """An LSTM layer, column-major, a parameters dict, step by step (Coursera style)."""
 import numpy as np

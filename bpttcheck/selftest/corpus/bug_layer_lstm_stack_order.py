@@ -1,5 +1,6 @@
 # selftest-expect: lstm-stack-order
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A cs231n-style LSTM layer whose backward stacks the gates i, f, g, o (the forward: i, f, o, g).
 """An LSTM layer, row-major, the four gates stacked in one matrix (cs231n style)."""
 import numpy as np

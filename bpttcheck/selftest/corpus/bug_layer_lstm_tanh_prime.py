@@ -1,5 +1,6 @@
 # selftest-expect: lstm-no-tanh-prime
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A cs231n-style LSTM layer that forgets tanh'(c) on the way from h to c.
 """An LSTM layer, row-major, the four gates stacked in one matrix (cs231n style)."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: ok
 # selftest-target: gru_backward
+# selftest-cell: gru
 # A cs231n-like GRU layer (row-major, the gates stacked z, r, n in Wx (D, 3H); Wh's n block acts on r * h).
 """A GRU layer in the cs231n manner: step functions, stacked weights, a cache list."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: ok
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A Coursera-style LSTM layer (column-major, x is (n_x, m, T_x)), one cell function per step.
 """An LSTM layer, column-major, a parameters dict, step by step (Coursera style)."""
 import numpy as np

@@ -1,5 +1,6 @@
 # selftest-expect: ok
 # selftest-target: lstm_backward
+# selftest-cell: lstm
 # A cs231n-style LSTM layer (row-major, the gates stacked i, f, o, g in Wx (D, 4H)).
 """An LSTM layer, row-major, the four gates stacked in one matrix (cs231n style)."""
 import numpy as np
