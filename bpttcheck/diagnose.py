@@ -309,8 +309,12 @@ def _swapped(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
 
 
 def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], params: Params,
-             batch: Batch, scale: float = 1.0) -> list[Cause]:
+             batch: Batch, scale: float = 1.0, rounding: float = 0.0) -> list[Cause]:
     """Likely causes, best first ([] when g matches the truth).
+
+    ``rounding``: the norm-wise relative error that rounding alone leaves in a correct
+    gradient computed as theirs is (float32 code: measured on the model run in float32;
+    0 for float64). A hypothesis fits to within it, and a parameter is wrong beyond it.
 
     ``truth`` is the gradient of the user's own loss; ``scale`` is that loss
     over the spec loss, so the model-based hypotheses are ``scale`` times the
@@ -322,10 +326,10 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
     params = with_biases(params) if len(names) < len(PARAM_NAMES) else params
     if not all(np.isfinite(g[n]).all() for n in names):
         return [Cause("nonfinite", "the gradient contains NaN or inf")]
-    wrong = tuple(n for n in names if not close(g[n], truth[n], WRONG_RTOL))
+    wrong = tuple(n for n in names if not close(g[n], truth[n], max(WRONG_RTOL, rounding)))
     if not wrong:
         return []
-    tol = fit_tolerance(g, truth)
+    tol = max(fit_tolerance(g, truth), rounding)
     T = batch.seq
     swapped = _swapped(g, truth, wrong, tol)
     if swapped is not None:

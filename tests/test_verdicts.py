@@ -281,6 +281,16 @@ def test_buggy_float32_still_fails(tmp_path: Path, old: str, new: str) -> None:
     assert report.impl.precision == "float32"
 
 
+def test_float32_bug_gets_the_cause_its_float64_twin_gets(tmp_path: Path) -> None:
+    """Causes are fitted to what float32 rounding allows, not to float64's 1e-6."""
+    edit = ("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy")
+    twin = check(user_file(tmp_path, edit, name="f64.py"))
+    report = check(user_file(tmp_path, ("FLOAT = np.float64", "FLOAT = np.float32"), edit))
+    assert twin.impl.causes[0].kind == "no-dhnext"
+    assert report.impl.precision == "float32"
+    assert [c.kind for c in report.impl.causes][:1] == ["no-dhnext"]
+
+
 @pytest.mark.parametrize(("edit", "exit_code"), [
     (None, 0), (("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy"), 1)])
 def test_float32_against_its_own_loss(tmp_path: Path, edit: tuple[str, str] | None,

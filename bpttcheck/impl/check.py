@@ -72,6 +72,7 @@ PROBE_STREAM = 3  # seed word for the loss-resolution direction and the independ
 PROBE_RANGE = (1e-3, 0.5)
 ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured rounding noise
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
+ROUNDING_FIT = 10.0  # float32 causes: fit to this x the rounding of a correct float32 gradient
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
 CLAST_KEYS = ("clast", "c_last", "cprev", "cnext", "c_next", "last_c", "c")
@@ -460,7 +461,8 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
             f = factor if factor is not None else 1.0
             truth = {n: f * v for n, v in ref1.grads.items()}
-            causes = (diagnose(g1, truth, params, batch, f) if problem.cell == "vanilla" else
+            causes = (diagnose(g1, truth, params, batch, f, _rounding(at, prec))
+                      if problem.cell == "vanilla" else
                       diagnose_gated.diagnose(problem.cell, g1, truth, params, batch, f))
         elif own1 is not None:
             causes = _own_causes(g1, own1, ref1, problem, first.loss)
@@ -493,6 +495,18 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         causes[0] = dataclasses.replace(
             causes[0], message=f"{causes[0].message}; {prose.impl_clip_hint(causes[0].value)}")
     return causes, steps
+
+
+def _rounding(at: _At, prec: Precision) -> float:
+    """What rounding alone does to a correct gradient computed in ``prec`` (0 for float64):
+    the model's own gradient run in that dtype, against the reference, worst parameter,
+    times ROUNDING_FIT. A cause for float32 code is then a pattern that reproduces their
+    gradient as closely as float32 can, not to float64's 1e-6."""
+    if not prec.reduced:
+        return 0.0
+    rounded = _model(at.problem).witness(at.problem.params, at.problem.batch, prec.dtype)
+    return ROUNDING_FIT * max(norm_rel_error(rounded.grads[n], at.ref.grads[n])
+                              for n in at.ref.grads if n in rounded.grads)
 
 
 def _batch_causes(code: Code, at: _At, p1: PointCheck, declared: DeclaredLoss,
