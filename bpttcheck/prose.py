@@ -379,7 +379,9 @@ def _impl_headline(report: Report) -> str:
     if report.passed:
         against = [c for c in mine if {c.a, c.b} == {"impl", "reference"}] or \
             [c for c in mine if {c.a, c.b} & {"tutorial", "reference", "numeric"}] or mine
-        elements = sum(c.compared for c in against)
+        # Each element once, however many truths it was compared with (numeric: two).
+        elements = sum(max(c.compared for c in against if c.parameter == n)
+                       for n in dict.fromkeys(c.parameter for c in against))
         worst = max((c.max_rel_error for c in against), default=0.0)
         what = ("this RNN's gradient" if impl.loss_match
                 else "the gradient of its own loss (which is not this RNN's loss)")

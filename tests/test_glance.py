@@ -279,3 +279,15 @@ def test_a_terminal_with_no_color_gets_no_trailing_spaces() -> None:
     text = out.getvalue()
     assert text and not any(line.endswith(" ") for line in text.splitlines())
     assert "\x1b[" not in text
+
+
+@pytest.mark.parametrize("command", ["compare", "numeric"])
+def test_impl_pass_headline_counts_each_element_once(run_cli: Callable[..., Result],
+                                                     command: str) -> None:
+    # numeric compares the user's gradient with two truths; the headline counts elements,
+    # not comparisons: H = 5, V = 4 has 20 + 25 + 20 + 5 + 4 = 74.
+    result = run_cli(command, "--impl",
+                     "bpttcheck/selftest/corpus/ok_class.py:CharRNN.loss_and_grads",
+                     "--hidden", "5", "--vocab", "4", "--seq", "4")
+    assert result.exit_code == 0, result.output
+    assert "(all 74 elements," in result.stdout.strip().splitlines()[-1]
