@@ -136,13 +136,14 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=3.0,
                      show_default=True, metavar="SECONDS",
                      help="When your code is wrong, search this long for a one-line edit "
-                          "that makes it exact (verified at two points; shown as a diff)."),
+                          "that makes it exact (verified by the whole check at two points; "
+                          "shown as a diff)."),
         click.option("--no-fix", is_flag=True, envvar="BPTTCHECK_NO_FIX",
                      help="Do not search for a fix when your code is wrong (or set "
                           "BPTTCHECK_NO_FIX=1)."),
         click.option("--fix-out", metavar="PATH",
                      help="Write a copy of your file with the verified fix applied (never "
-                          "over your file)."),
+                          "over your file; a notebook's copy is a notebook, PATH.ipynb)."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -576,6 +577,9 @@ def _check_fix_out(path: str, impl: Any) -> None:
     check_writable("--fix-out", path)
     if isinstance(impl.target, str):
         where = impl.target.rpartition(":")[0]
+        if where.lower().endswith(".ipynb") and not path.lower().endswith(".ipynb"):
+            raise SpecError(f"--fix-out {path}: the fix is written as a patched copy of the "
+                            "notebook, so give a path ending in .ipynb")
         with contextlib.suppress(OSError):
             if os.path.exists(where) and os.path.samefile(where, path):
                 raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "

@@ -44,6 +44,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import json
 import re
 import tempfile
 import time
@@ -55,9 +56,11 @@ import numpy as np
 
 from . import prose
 from .compare import rel_error, tolerance
-from .engines import Options
+from .engines import Gradients, Options
 from .engines import reference as reference_engine
 from .errors import ImplError
+from .impl import notebook
+from .impl.check import DeclaredLoss, ImplReport, check_impl
 from .impl.loader import read_source, resolve_path, split_target
 from .impl.options import ImplOptions
 from .impl.runner import RemoteCode
@@ -70,6 +73,7 @@ CALL_TIMEOUT = 2.0  # seconds a candidate may take per call (an edit can make a 
 LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
 LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
 MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
+MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
 MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
 CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
                      re.IGNORECASE)
@@ -83,16 +87,27 @@ PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "ind
 @dataclasses.dataclass(frozen=True)
 class Edit:
     """Replace line ``line`` (1-based) of ``path``, whose text is ``before``, by ``after``
-    (which may be empty: the line is deleted)."""
+    (which may be empty: the line is deleted). In a notebook, ``cell`` is the code cell's
+    number as the loader's messages count cells (every cell, markdown too, from 1) and
+    ``line`` counts lines within that cell."""
 
     path: str
     line: int
     before: str
     after: str
+    cell: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "before": self.before,
-                "after": self.after}
+        out: dict[str, Any] = {"path": self.path}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        out.update(line=self.line, before=self.before, after=self.after)
+        return out
+
+    @property
+    def place(self) -> str:
+        """``line 41``, or ``cell 5, line 23`` in a notebook."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell}, line {self.line}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,10 +144,13 @@ class Outcome:
     fix: Fix | None
     tried: int  # candidate sources run
     generated: int  # candidates generated
-    lines: tuple[int, ...]  # the lines searched
+    lines: tuple[int, ...]  # the lines searched (of the joined code cells, in a notebook)
     seconds: float
     wrong: tuple[str, ...]  # what was wrong before any edit
     why: str = ""  # why nothing was searched (when nothing was)
+    where: str = ""  # the lines searched, as the user counts them ("lines 3-9", "cell 5, ...")
+    rejected: int = 0  # edits exact at both points that the full check then refused
+    checking: float = 0.0  # of ``seconds``, those spent in full --impl checks of edits
 
 
 # -- candidates --------------------------------------------------------------------------
@@ -147,6 +165,98 @@ def apply(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
         ending = old[len(old.rstrip("\r\n")):] or "\n"
         lines[e.line - 1] = e.after + ending if e.after else ""
     return "".join(lines)
+
+
+def apply_cells(doc: dict[str, Any], edits: tuple[Edit, ...] | list[Edit]) -> dict[str, Any]:
+    """Notebook ``doc`` with each edit's line of its cell replaced (a new document; the
+    cells not edited, their outputs and the metadata are shared, unchanged)."""
+    cells = list(doc["cells"])
+    for number in sorted({e.cell for e in edits if e.cell is not None}):
+        cell = dict(cells[number - 1])
+        if cell.get("cell_type") != "code":
+            raise ValueError(f"cell {number} is not a code cell")
+        lines = notebook.cell_text(cell).splitlines(keepends=True)
+        for e in edits:
+            if e.cell != number:
+                continue
+            old = lines[e.line - 1]
+            if old.rstrip("\r\n") != e.before:
+                raise ValueError(f"cell {number}, line {e.line} is not {e.before!r}")
+            ending = old[len(old.rstrip("\r\n")):]
+            lines[e.line - 1] = e.after + (ending or ("\n" if "\n" in e.after else "")) \
+                if e.after else ""
+        text = "".join(lines)
+        # nbformat stores the source as a list of lines (each with its newline) or a string
+        cell["source"] = text.splitlines(keepends=True) if isinstance(cell.get("source"), list) \
+            else text
+        cells[number - 1] = cell
+    if any(e.cell is None for e in edits):
+        raise ValueError("an edit of a notebook names no cell")
+    return {**doc, "cells": cells}
+
+
+def notebook_json(doc: dict[str, Any], like: str = "") -> str:
+    """``doc`` as notebook JSON, indented as ``like`` (the original text) is, or as Jupyter
+    writes notebooks (one space) when that cannot be told."""
+    second = like.split("\n", 2)[1] if like.count("\n") >= 2 else " "
+    indent = len(second) - len(second.lstrip(" ")) or 1
+    return json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
+
+
+class _Document:
+    """The user's file as the search edits it: a .py file's text, or a notebook's code
+    cells joined as the loader joins them (edits are made on that text's lines, and named
+    by cell and line within the cell)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notebook = notebook.is_notebook(path)
+        self.doc: dict[str, Any] = {}
+        self.starts: list[tuple[int, int]] = []
+        if self.notebook:
+            self.raw = path.read_bytes().decode("utf-8")
+            self.doc = notebook.load(path)
+            self.text, _, self.starts = notebook.join(self.doc, path)
+            # the copies run in the search need no outputs (the loader reads only sources)
+            self.bare = {**self.doc, "cells": [
+                {**c, "outputs": []} if isinstance(c, dict) and "outputs" in c else c
+                for c in self.doc["cells"]]}
+        else:
+            self.text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader
+        self.lines = self.text.splitlines()
+
+    def locate(self, line: int) -> tuple[int | None, int]:
+        """(cell, line within it) of line ``line`` of the text searched; (None, line) in a
+        .py file."""
+        if not self.notebook:
+            return None, line
+        cell, first = [c for c in self.starts if c[1] <= line][-1]
+        return cell, line - first + 1
+
+    def edit(self, line: int, after: str) -> Edit:
+        cell, within = self.locate(line)
+        return Edit(str(self.path), within, self.lines[line - 1], after, cell)
+
+    def content(self, edits: tuple[Edit, ...] | list[Edit], bare: bool = True) -> str:
+        """The file with ``edits`` applied: Python text, or notebook JSON."""
+        if not self.notebook:
+            return apply(self.text, edits)
+        return notebook_json(apply_cells(self.bare if bare else self.doc, edits), self.raw)
+
+    def where(self, lines: tuple[int, ...]) -> str:
+        """The lines searched, as the user counts them."""
+        if not lines:
+            return ""
+        def span(ls: list[int] | tuple[int, ...]) -> str:
+            return f"line{'s' * (len(ls) > 1)} {prose.line_ranges(ls)}"
+
+        if not self.notebook:
+            return span(lines)
+        cells: dict[int, list[int]] = {}
+        for k in lines:
+            cell, within = self.locate(k)
+            cells.setdefault(int(cell or 0), []).append(within)
+        return "; ".join(f"cell {c}, {span(ls)}" for c, ls in cells.items())
 
 
 def _target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
@@ -777,12 +887,14 @@ class _Score:
 
 
 class _Trials:
-    """Edited copies of the user's file, run in one child process at both points."""
+    """Edited copies of the user's file, run in one child process: screened at both points
+    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`)."""
 
-    def __init__(self, target: str, options: ImplOptions, problems: list[Problem],
-                 factor: float, deadline: float) -> None:
-        where, self.name = split_target(target)
-        self.original = resolve_path(where)
+    def __init__(self, doc: _Document, name: str, options: ImplOptions,
+                 problems: list[Problem], declared: DeclaredLoss, deadline: float,
+                 results: Mapping[str, Gradients] | None, engine_options: Options) -> None:
+        self.original = doc.path
+        self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
         self.copy = Path(self.dir.name) / self.original.name
         self.options = options
@@ -791,8 +903,13 @@ class _Trials:
         self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
                       "seq": problems[0].batch.seq}
         self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
-        self.factor = factor
+        self.declared = declared
+        self.factor = declared.factor(problems[0].batch.seq) or 1.0
+        # the spec's point is problems[-1]: its engines' answers, as the --impl check has them
+        self.results = dict(results) if results is not None else {"reference": self.refs[-1]}
+        self.engine_options = engine_options
         self.code: RemoteCode | None = None
+        self.checking = 0.0  # seconds spent in full checks
 
     def close(self) -> None:
         if self.code is not None:
@@ -802,24 +919,31 @@ class _Trials:
     def _left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def score(self, text: str, points: int | None = None,
-              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
-        """Load ``text`` as the user's file and call it at each point in turn; None when it
-        fails to load or raises. ``keep`` decides, after each point, whether to go on."""
-        left = self._left()
-        if left <= 0:
-            return None
-        self.copy.write_text(text, encoding="utf-8")
+    def _load(self, content: str, timeout: float) -> RemoteCode | None:
+        """Write ``content`` as the copy and load it in the child (started if need be)."""
+        self.copy.write_text(content, encoding="utf-8")
         target = f"{self.copy}:{self.name}"
         extra = (str(self.original.parent.resolve()),)
         try:
             if self.code is None or not self.code.alive:
                 self.code = RemoteCode(target, dataclasses.replace(
-                    self.options, timeout=min(CALL_TIMEOUT, left)), self.sizes,
+                    self.options, timeout=min(CALL_TIMEOUT, timeout)), self.sizes,
                     extra_path=extra)
             else:
-                self.code.reload(target, min(LOAD_TIMEOUT, left), extra)
+                self.code.reload(target, min(LOAD_TIMEOUT, timeout), extra)
         except ImplError:
+            return None
+        return self.code
+
+    def score(self, content: str, points: int | None = None,
+              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
+        """Load ``content`` as the user's file and call it at each point in turn; None when
+        it fails to load or raises. ``keep`` decides, after each point, whether to go on."""
+        left = self._left()
+        if left <= 0:
+            return None
+        code = self._load(content, left)
+        if code is None:
             return None
         errors: list[dict[str, float]] = []
         losses: list[bool] = []
@@ -829,10 +953,9 @@ class _Trials:
             left = self._left()
             if left <= 0:
                 return None
-            self.code.options = dataclasses.replace(self.code.options,
-                                                    timeout=min(CALL_TIMEOUT, left))
+            code.options = dataclasses.replace(code.options, timeout=min(CALL_TIMEOUT, left))
             try:
-                r = self.code.call(pr.params, pr.batch)
+                r = code.call(pr.params, pr.batch)
             except ImplError:
                 return None
             errs = {}
@@ -854,24 +977,73 @@ class _Trials:
                 return s
         return _Score(tuple(errors), tuple(losses))
 
+    def full(self, content: str) -> ImplReport | None:
+        """The whole ``--impl`` check of ``content`` (:func:`~.impl.check.check_impl`, with
+        the user's options and the spec's engines): the same verdict, on both points, as the
+        user's own file got; None when the copy does not load or the check stops on it."""
+        start = time.monotonic()
+        try:
+            code = self._load(content, LOAD_TIMEOUT)
+            if code is None:
+                return None
+            code.options = self.options
+            try:
+                return check_impl(code, self.problems[-1], self.engine_options, self.results,
+                                  self.declared)[2]
+            except ImplError:
+                return None
+        finally:
+            self.checking += time.monotonic() - start
+
+
+def _failing(report: ImplReport) -> tuple[str, ...]:
+    """What the ``--impl`` check found wrong: parameters with a failing comparison at either
+    point (against any truth), and the loss when it is not the declared one."""
+    bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
+    out = [n for n in PARAM_NAMES if n in bad]
+    return (*out, "loss") if not report.loss_match else tuple(out)
+
+
+def _engine_options(spec: Spec) -> Options:
+    """The engines' options for a spec, as the checker builds them (no sample, no progress)."""
+    return Options(clip=spec.clip, method=spec.method, step=spec.step,
+                   max_memory=int(spec.max_memory * 2**20), time_budget=spec.time_budget)
+
 
 def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
-           factor: float = 1.0, theirs: Mapping[str, str] | None = None) -> Outcome:
-    """Search single (then paired) edits of ``target``'s source that make it exact."""
+           declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None) -> Outcome:
+    """Search single (then paired) edits of ``target``'s source that make it exact.
+
+    ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
+    default). ``results`` and ``engine_options``: the engines' answers at the spec's point and
+    their options, as the ``--impl`` check had them (the reference engine's, and options
+    from ``spec``, when not given), so that an edit is judged by the same check."""
     start = time.monotonic()
     deadline = start + budget
+    declared = declared or DeclaredLoss()
+    if declared.factor(spec.seq) is None:
+        raise ValueError("the fix search needs a declared loss (not --impl-loss own)")
     where, name = split_target(target)
-    path = resolve_path(where)
-    text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader reads it
+    doc = _Document(resolve_path(where))
+    text = doc.text
     problems = [build(second_point(spec)), build(spec)]  # the stricter point first
     rtol = tolerance(spec, "impl", "reference")
     if theirs is None:  # our name -> theirs, from --impl-names
         theirs = {ours: mine for mine, ours in options.names.items()}
-    trials = _Trials(target, options, problems, factor, deadline)
+    trials = _Trials(doc, name, options, problems, declared, deadline, results,
+                     engine_options or _engine_options(spec))
     elements = sum(p.size for p in problems[0].params.values())
-    tried = 0
+    tried = rejected = 0
+
+    def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
+        lines = tuple(sorted({c.line for c in cands}))
+        return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong,
+                       where=doc.where(lines), rejected=rejected, checking=trials.checking)
+
     try:
-        base = trials.score(text)
+        base = trials.score(doc.content([]))
         if base is None:
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_unrunnable(budget))
@@ -879,8 +1051,8 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = candidates(text, path, name, tuple(w for w in wrong if w != "loss"), theirs)
-        lines = tuple(sorted({c.line for c in cands}))
+        cands = candidates(text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                           theirs)
 
         def no_worse(s: _Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
@@ -897,78 +1069,99 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                         better = True
             return better or (all(s.loss_ok) and not all(base.loss_ok))
 
+        def verified(edits: tuple[Edit, ...], s: _Score) -> Fix | None:
+            """The fix, if the whole --impl check passes the edited copy (None otherwise)."""
+            nonlocal rejected
+            report = trials.full(doc.content(edits))
+            if report is None or not report.passed:
+                rejected += 1
+                return None
+            return Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
+
         partials: list[tuple[Candidate, _Score]] = []
         for c in cands:
             if time.monotonic() >= deadline:
                 break
-            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-            s = trials.score(apply(text, [edit]), keep=no_worse)
+            edit = doc.edit(c.line, c.after)
+            s = trials.score(doc.content([edit]), keep=no_worse)
             tried += 1
             if s is None or len(s.errors) < len(problems):
                 continue
             if not s.wrong(rtol):
-                fix = Fix(True, False, (), s.worst, len(problems), (edit,), elements, wrong)
-                return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
+                fix = verified((edit,), s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
+                continue
             if no_worse(s):
                 partials.append((c, s))
         # pairs: a partial fix and one more edit on another line, with the budget left
         partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
         pairs = 0
         for first, _ in partials[:3]:
-            e1 = Edit(str(path), first.line, text.splitlines()[first.line - 1], first.after)
+            e1 = doc.edit(first.line, first.after)
             for c in cands:
                 if time.monotonic() >= deadline or pairs >= MAX_PAIRS:
                     break
                 if c.line == first.line:
                     continue
-                e2 = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-                edits = tuple(sorted((e1, e2), key=lambda e: e.line))
-                s = trials.score(apply(text, list(edits)),
-                                 keep=lambda s: not s.wrong(rtol))
+                edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
+                                     key=lambda e: (e.cell or 0, e.line)))
+                s = trials.score(doc.content(edits), keep=lambda s: not s.wrong(rtol))
                 pairs += 1
                 tried += 1
                 if s is not None and len(s.errors) == len(problems) and not s.wrong(rtol):
-                    fix = Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
-                    return Outcome(fix, tried, len(cands), lines, time.monotonic() - start,
-                                   wrong)
-        if partials:
-            c, s = partials[0]
-            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-            fix = Fix(False, True, s.wrong(rtol), s.worst, len(problems), (edit,), elements,
-                      wrong)
-            return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
-        return Outcome(None, tried, len(cands), lines, time.monotonic() - start, wrong)
+                    fix = verified(edits, s)
+                    if fix is not None:
+                        return outcome(fix, cands, wrong)
+        # a partial fix: the --impl check, on both points, names what remains wrong
+        for c, s in partials[:MAX_PARTIAL_CHECKS]:
+            if time.monotonic() >= deadline and c is not partials[0][0]:
+                break
+            edit = doc.edit(c.line, c.after)
+            report = trials.full(doc.content([edit]))
+            if report is None:
+                continue
+            remaining = _failing(report)
+            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
+                fix = Fix(False, True, remaining, s.worst, len(problems), (edit,), elements,
+                          wrong)
+                return outcome(fix, cands, wrong)
+            rejected += 1
+        return outcome(None, cands, wrong)
     finally:
         with contextlib.suppress(OSError):
             trials.close()
 
 
 def unified(fix: Fix, label: str) -> list[str]:
-    """The edits as a unified diff: ``--- file``, ``+++ file (fixed)``, ``@@ line N @@``."""
+    """The edits as a unified diff: ``--- file``, ``+++ file (fixed)``, then ``@@ line N @@``
+    (``@@ cell C, line N @@`` in a notebook) before each edit."""
     out = [f"--- {label}", f"+++ {label} (fixed)"]
     for e in fix.edits:
-        out.append(f"@@ line {e.line} @@")
+        out.append(f"@@ {e.place} @@")
         out.append(f"-{e.before}")
         out.extend(f"+{a}" for a in e.after.split("\n") if e.after)
     return out
 
 
-def attach(report: Any, request: Any, spec: Spec) -> Any:
+def attach(report: Any, request: Any, spec: Spec,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None) -> Any:
     """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
-    ``request`` (an ImplRequest with ``fix=True``)."""
+    ``request`` (an ImplRequest with ``fix=True``); ``results`` and ``engine_options``: the
+    check's engines at the spec's point, against which each edit is judged again."""
 
     if not isinstance(request.target, str):
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "the function was passed in from Python, not read from a file"))
-    if request.target.split(":", 1)[0].endswith(".ipynb"):
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
-            "the search edits .py files; it does not edit notebooks yet"))
-    factor = request.loss.factor(spec.seq)
-    if factor is None:
+    if request.loss.factor(spec.seq) is None:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "with --impl-loss own there is no reference gradient to verify an edit against"))
+    if engine_options is not None:
+        engine_options = dataclasses.replace(engine_options, progress=None)
     try:
-        out = search(request.target, request.options, spec, request.fix_budget, factor)
+        out = search(request.target, request.options, spec, request.fix_budget, request.loss,
+                     results=results, engine_options=engine_options)
     except (ImplError, OSError, UnicodeDecodeError) as exc:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(str(exc)))
     if out.fix is not None:
@@ -976,7 +1169,7 @@ def attach(report: Any, request: Any, spec: Spec) -> Any:
     if out.why:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
     return dataclasses.replace(report, fix_reason=prose.fix_none(out.tried, out.generated,
-                                                                  out.lines, out.seconds))
+                                                                  out.where, out.seconds))
 
 
 def heading(fix: Fix) -> str:
@@ -989,6 +1182,9 @@ def heading(fix: Fix) -> str:
 
 
 def patched(fix: Fix) -> str:
-    """The user's file with the fix applied (read again: it is never written)."""
+    """The user's file with the fix applied (read again: it is never written); for a
+    notebook, the whole notebook (outputs and metadata kept) as JSON."""
     path = Path(fix.edits[0].path)
+    if notebook.is_notebook(path):
+        return _Document(path).content(fix.edits, bare=False)
     return apply(path.read_bytes().decode("utf-8"), list(fix.edits))

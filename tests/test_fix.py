@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -207,12 +208,78 @@ def test_a_file_importing_a_sibling_module_is_searched(transpose_bug: Path) -> N
     assert "Whh.T" in out.fix.edits[0].after
 
 
-def test_a_notebook_is_not_searched_and_the_report_says_why() -> None:
-    import bpttcheck
-    from bpttcheck.impl import ImplRequest
+@pytest.fixture
+def notebook_bug(tmp_path: Path) -> Path:
+    """A notebook whose lossFun carries dh back instead of dhraw (cell 5)."""
+    path = tmp_path / "rnn.ipynb"
+    shutil.copy(CORPUS / "bug_notebook.ipynb", path)
+    return path
 
-    root = Path(__file__).resolve().parent
-    report = bpttcheck.check(impl=ImplRequest(f"{root}/forms/notebook_bug.ipynb:lossFun",
-                                              fix=True), hidden=6, seq=5)
-    assert report.exit_code == 1
-    assert report.impl.fix is None and "notebooks" in report.impl.fix_reason
+
+def _apply_to_notebook(doc: dict[str, Any], edits: list[dict[str, Any]]) -> dict[str, Any]:
+    """impl.fix.edits applied as documented: in cell ``cell`` (every cell counted from 1),
+    line ``line`` (within the cell, 1-based) is ``before`` and becomes ``after``."""
+    for e in edits:
+        cell = doc["cells"][e["cell"] - 1]
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        assert lines[e["line"] - 1].rstrip("\n") == e["before"]
+        lines[e["line"] - 1] = e["after"] + "\n" if e["after"] else ""
+        cell["source"] = "".join(lines).splitlines(keepends=True)
+    return doc
+
+
+def test_notebook_fix_names_the_cell_and_its_edits_give_exact_gradients(
+        run_cli: Run, notebook_bug: Path, tmp_path: Path, searching: None) -> None:
+    before = notebook_bug.read_bytes()
+    patched = tmp_path / "patched.ipynb"
+    r = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-budget", "30",
+                "--fix-out", str(patched), "--format", "json")
+    assert r.exit_code == 1, r.output
+    report = json.loads(r.stdout)
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    f = report["impl"]["fix"]
+    assert f["verified"] and not f["partial"] and f["specs"] == 2
+    (edit,) = f["edits"]
+    assert edit["cell"] == 5 and edit["before"] == "        carry = Whh.T @ dh"
+    assert edit["after"] == "        carry = Whh.T @ dhraw"
+    assert notebook_bug.read_bytes() == before  # never written
+    fixed_doc = _apply_to_notebook(json.loads(before), f["edits"])
+    written = json.loads(patched.read_text())  # --fix-out: the same notebook, patched
+    assert written == fixed_doc
+    assert set(written) == {"cells", "metadata", "nbformat", "nbformat_minor"}
+    assert all(isinstance(c["source"], list) for c in written["cells"])
+    fixed = tmp_path / "fixed.ipynb"
+    fixed.write_text(json.dumps(fixed_doc))
+    again = run_cli("compare", "--impl", f"{fixed}:lossFun", *TINY, "--no-fix")
+    assert again.exit_code == 0, again.output
+    text = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-budget", "30")
+    assert f"@@ cell 5, line {edit['line']} @@" in text.stdout
+    assert "-        carry = Whh.T @ dh\n" in text.stdout
+
+
+def test_notebook_fix_out_must_be_a_notebook(run_cli: Run, notebook_bug: Path, tmp_path: Path,
+                                             searching: None) -> None:
+    r = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-out",
+                str(tmp_path / "fixed.py"))
+    assert r.exit_code == 2
+    assert "--fix-out" in r.stderr and ".ipynb" in r.stderr
+
+
+def test_notebook_edits_keep_the_cells_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "nb.ipynb"
+    doc = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# t\n"]},
+                     {"cell_type": "code", "metadata": {}, "outputs": [{"x": 1}],
+                      "execution_count": 1, "source": "%time\na = 1\nb = a.T"}],
+           "metadata": {"k": "é"}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    d = fix._Document(path)
+    assert d.lines == ["", "a = 1", "b = a.T"]  # the magic blanked, as the loader reads it
+    e = d.edit(3, "b = a")
+    assert (e.cell, e.line, e.before) == (2, 3, "b = a.T")
+    out = json.loads(d.content([e], bare=False))
+    assert out["cells"][1]["source"] == "%time\na = 1\nb = a"  # a string stays a string
+    assert out["cells"][1]["outputs"] == [{"x": 1}] and out["metadata"] == {"k": "é"}
+    assert json.loads(d.content([e]))["cells"][1]["outputs"] == []  # the search's copies
+    assert d.content([], bare=False).startswith('{\n  "cells"')  # indented as written
+
+
