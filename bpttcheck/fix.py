@@ -27,16 +27,34 @@ that feed only right ones last; when exactly Wxh, Whh and bh are wrong, the line
 that writes the carried gradient gets a bonus; common bug kinds come before rare
 ones.
 
-**Verification** (:func:`search`): each candidate source is written to a
-temporary directory (never over the user's file) and loaded in a child process
-through the same loader as any user code (:meth:`RemoteCode.reload`). It is
-called at :func:`bpttcheck.model.second_point` first (non-zero biases, random
-hprev: the stricter screen), then at the spec's own point; a fix is *verified*
-when, at both points, its loss is the declared loss and every element of its
-gradient agrees with the reference engine within the analytic tolerance. When
-no single edit does that, the best *partial* fix makes some wrong parameters
-exact and no parameter worse at both points; pairs of edits are tried only with
-the budget that is left. Nothing unverified is ever returned.
+**Verification** (:func:`search`), in two stages, both in a child process through
+the same loader as any user code (:meth:`RemoteCode.reload`), on a copy written to a
+temporary directory (never over the user's file; a notebook's copy is a notebook,
+without its outputs):
+
+1. *screen*: the copy is called at :func:`bpttcheck.model.second_point` first (other
+   seed, non-zero biases, random hprev: the stricter point), then at the spec's own;
+   it passes when, at both, its loss is the declared loss and every element of its
+   gradient agrees with the reference engine within the analytic tolerance.
+2. *the whole check*: a copy that passes the screen is checked exactly as ``--impl``
+   checks the user's file (:func:`bpttcheck.impl.check.check_impl`, with the run's own
+   engines at the spec's point, the user's ``--impl-*`` options and declared loss):
+   loss and gradient on every element at both points, numerical differentiation of
+   its own loss, determinism, returned states. Only a copy that gets the passing
+   verdict there is a *verified* fix.
+
+When no single edit does that, the best *partial* fix makes some wrong parameters
+exact and no parameter worse at both points (screen), and the whole check of its copy
+names what remains wrong (``remaining``: the parameters with a failing comparison at
+either point, and the loss); pairs of edits are tried only with the budget that is
+left. A whole check starts only within ``--fix-budget`` (the first partial fix's
+excepted) but is never cut short: it takes as long as the user's own check took.
+Nothing unverified is ever returned.
+
+**Notebooks** are searched as the loader reads them, their code cells joined (magics
+blanked out); each edit is named by the code cell's number, as the loader's messages
+count cells, and the line within that cell; ``--fix-out`` writes the whole notebook
+with only those lines changed (:func:`patched`).
 """
 
 from __future__ import annotations
@@ -1168,8 +1186,8 @@ def attach(report: Any, request: Any, spec: Spec,
         return dataclasses.replace(report, fix=out.fix, fix_reason=None)
     if out.why:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
-    return dataclasses.replace(report, fix_reason=prose.fix_none(out.tried, out.generated,
-                                                                  out.where, out.seconds))
+    return dataclasses.replace(report, fix_reason=prose.fix_none(
+        out.tried, out.generated, out.where, out.seconds, out.rejected))
 
 
 def heading(fix: Fix) -> str:

@@ -283,3 +283,16 @@ def test_notebook_edits_keep_the_cells_as_written(tmp_path: Path) -> None:
     assert d.content([], bare=False).startswith('{\n  "cells"')  # indented as written
 
 
+
+
+def test_an_edit_exact_in_loss_and_gradient_must_pass_the_whole_check(transpose_bug: Path
+                                                                     ) -> None:
+    """Whh.T makes loss and gradient exact, but the returned hidden state is wrong too: the
+    --impl check fails the copy, so the edit is not proposed as a verified fix."""
+    text = transpose_bug.read_text()
+    transpose_bug.write_text(text.replace("hs[len(inputs) - 1]", "hs[0]"))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=2.0)
+    assert out.rejected >= 1
+    assert out.fix is None or not out.fix.verified
+    assert "failed the rest of the check" in fix.prose.fix_none(
+        out.tried, out.generated, out.where, out.seconds, out.rejected)
