@@ -385,7 +385,23 @@ def _names(func: ast.FunctionDef) -> tuple[set[str], set[str]]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             assigned.add(node.id)
     carried = {n for n in assigned if CARRIED.search(n) and n not in ("hprev", "h_prev")}
-    return assigned - MODULES, carried
+    return assigned - MODULES, carried | _unread_in_loop(func)
+
+
+def _unread_in_loop(func: ast.FunctionDef) -> set[str]:
+    """Names a loop assigns (``name = ...``) that nothing in the loop reads: a value made for
+    the next step that no step uses, as a carried gradient whose ``+ dhnext`` was forgotten
+    is, whatever it is called."""
+    out: set[str] = set()
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        stored = {t.id for s in _statements(loop.body) if isinstance(s, ast.Assign)
+                  for t in s.targets if isinstance(t, ast.Name)}
+        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        out |= stored - read
+    return out
 
 
 def _same_role(a: str, b: str) -> bool:
@@ -405,7 +421,7 @@ def _same_role(a: str, b: str) -> bool:
 
 
 def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set[str],
-              in_loop: bool) -> Iterator[tuple[int, str, str | None]]:
+              in_loop: bool, spaced: bool = True) -> Iterator[tuple[int, str, str | None]]:
     """(line, kind, new line text) for every single-node edit of ``stmt``; a node spanning
     one physical line is edited on that line, even inside a statement that spans several."""
     cache: dict[int, _Line] = {}
@@ -460,7 +476,9 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
 
     written, _ = _defs_uses(stmt)  # `dbh += dbh` is never the fix
     gradients = {f"d{p}" for p in PARAM_NAMES}  # dWxh for dWhh: a wrong accumulator, rare
-    sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""
+    # operators spaced as this statement spaces them, or (when it shows neither) as the file
+    here = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+    sp = " " if _spaced(here) or (spaced and not re.search(r"\w[-+*/]\w", here)) else ""
     single = _one_line(stmt)
     # whole-statement edits
     if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) and single:
@@ -525,6 +543,21 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             if len(group) > 1:
                 yield kinds("scale", splice(group[0], [
                     (_c0(d), _c1(d), seg(d.left)) for d in group]))
+        # a scale on one side only (`return loss / n, dW, db`): applied to the others too
+        items: list[ast.expr] = []
+        if isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Tuple):
+            items = list(root.value.elts)
+        elif isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Dict):
+            items = list(root.value.values)
+        ops = {ast.dump(e.op) + ast.dump(e.right) for e in items
+               if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div | ast.Mult)}
+        plain = [e for e in items if not isinstance(e, ast.BinOp) and not isinstance(
+            e, ast.Starred) and _one_line(e)]
+        if len(ops) == 1 and plain and len(plain) < len(items) and same_line(*items):
+            sc = next(e for e in items if isinstance(e, ast.BinOp))
+            assert isinstance(sc, ast.BinOp)
+            how = at(sc).raw[_c1(sc.left):_c1(sc)].decode("utf-8")  # ` / n`
+            yield kinds("scale", splice(plain[0], [(_c1(e), _c1(e), how) for e in plain]))
         for n in ast.walk(root):
             if not _one_line(n) or n is stmt:
                 continue
@@ -628,6 +661,15 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 text = f"{one}{sp}-{sp}{h}{sp}*{sp}{h}"
                 yield kinds("tanh", replace(n, text if isinstance(parent, ast.Return | ast.Assign)
                                             or wrapped(n) else f"({text})"))
+            # h * (1 - h) (the logistic function's derivative) for tanh's 1 - h*h
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for hv, rest in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(rest, ast.BinOp) and isinstance(rest.op, ast.Sub) \
+                            and isinstance(rest.left, ast.Constant) and rest.left.value == 1 \
+                            and _atom(hv) and ast.dump(rest.right) == ast.dump(hv):
+                        form = f"{seg(rest.left)}{sp}-{sp}{seg(hv)}{sp}*{sp}{seg(hv)}"
+                        yield kinds("tanh", replace(n, form if wrapped(n) or isinstance(
+                            parent, ast.Return | ast.Assign) else f"({form})"))
             # constant scales
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult) \
                     and not in_index(n):
@@ -727,6 +769,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     out: dict[tuple[int, str], Candidate] = {}
     defs = _target_defs(nodes, name)
     first = defs[0] if defs else None
+    spaced = len(re.findall(r"\w [-+*/] \w", text)) >= len(re.findall(r"\w[-+*/]\w", text))
     for func in defs:
         assigned, carried = _names(func)
         flows = _flows(func, lines, bad, good)
@@ -744,7 +787,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    everything)
             relevance += _flow_score(stmt, flows)
             for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
-                                                 id(stmt) in loops or func is not first):
+                                                 id(stmt) in loops or func is not first,
+                                                 spaced):
                 if after is None or (lineno, after) in out:
                     continue
                 if kind == "delete" and _only_statement(func, stmt):

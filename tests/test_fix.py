@@ -296,3 +296,88 @@ def test_an_edit_exact_in_loss_and_gradient_must_pass_the_whole_check(transpose_
     assert out.fix is None or not out.fix.verified
     assert "failed the rest of the check" in fix.prose.fix_none(
         out.tried, out.generated, out.where, out.seconds, out.rejected)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _loop(*lines: str, head: str = "for t in reversed(range(n)):",
+          ret: str = "return dWxh, dWhh, dWhy") -> str:
+    return ("import numpy as np\n\n\n"
+            "def f(inputs, targets, hprev, Wxh, Whh, Why, hs, xs, ps):\n"
+            "    dWxh, dWhh, dWhy = 0, 0, 0\n"
+            "    dhnext = 0\n"
+            "    n = len(inputs)\n"
+            f"    {head}\n"
+            "        dy = ps[t]\n"
+            + "".join(f"        {line}\n" for line in lines)
+            + f"    {ret}\n")
+
+
+# Each operator of the issue's list, run backwards: (source, line with the bug, its fix, kind).
+OPERATORS = {
+    "add a transpose": (_loop("dhnext = np.dot(Whh, dy)"), 10, "dhnext = np.dot(Whh.T, dy)",
+                        "transpose"),
+    "remove a transpose": (_loop("dWhh += np.dot(dy, hs[t - 1].T).T"), 10,
+                           "dWhh += np.dot(dy, hs[t - 1].T)", "transpose"),
+    "index t for t-1": (_loop("dWhh += np.dot(dy, hs[t].T)"), 10,
+                        "dWhh += np.dot(dy, hs[t-1].T)", "index"),
+    "index t-1 for t": (_loop("dWhy += np.dot(dy, hs[t - 1].T)"), 10,
+                        "dWhy += np.dot(dy, hs[t].T)", "index"),
+    "missing carried term": (_loop("dh = np.dot(Why.T, dy)", "dhnext = np.dot(Whh.T, dh)"), 10,
+                             "dh = np.dot(Why.T, dy) + dhnext", "carry"),
+    "missing term, any name": (_loop("dh = Why.T @ dy", "dWhh += dh", "back = Whh.T @ dh"), 10,
+                               "dh = Why.T @ dy + back", "carry"),
+    "= for +=": (_loop("dWxh = np.dot(dy, xs[t].T)"), 10, "dWxh += np.dot(dy, xs[t].T)",
+                 "accumulate"),
+    "+= for =": (_loop("dhnext += np.dot(Whh.T, dy)"), 10, "dhnext = np.dot(Whh.T, dy)",
+                 "accumulate"),
+    "sign of a term": (_loop("dy[targets[t]] += 1"), 10, "dy[targets[t]] -= 1", "sign"),
+    "sign of a product": (_loop("dhnext = -np.dot(Whh.T, dy)"), 10,
+                          "dhnext = np.dot(Whh.T, dy)", "sign"),
+    "a scale removed": (_loop("dWhy += np.dot(dy, hs[t].T) / len(inputs)"), 10,
+                        "dWhy += np.dot(dy, hs[t].T)", "scale"),
+    "a scale on the other side": (_loop("dWhy += dy", ret="return dWhy / n, dWxh, dWhh"), 11,
+                                  "return dWhy / n, dWxh / n, dWhh / n", "scale"),
+    "swap same-shape variables": (_loop("dh = dy", "dhraw = (1 - hs[t] * hs[t]) * dh",
+                                        "dhnext = np.dot(Whh.T, dh)"), 12,
+                                  "dhnext = np.dot(Whh.T, dhraw)", "swap"),
+    "loop direction": (_loop("dWhy += dy", head="for t in range(n):"), 8,
+                       "for t in reversed(range(n)):", "loop"),
+    "loop bound": (_loop("dWhy += dy", head="for t in reversed(range(1, n)):"), 8,
+                   "for t in reversed(range(0, n)):", "bound"),
+    "tanh derivative (1 - h)": (_loop("dWhh += (1 - hs[t]) * dy"), 10,
+                                "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative (1 - h)**2": (_loop("dWhh += (1 - hs[t]) ** 2 * dy"), 10,
+                                   "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative h * (1 - h)": (_loop("dWhh += hs[t] * (1 - hs[t]) * dy"), 10,
+                                    "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative 1 - tanh(a)": (_loop("dWhh += (1 - np.tanh(xs[t])) * dy"), 10,
+                                    "dWhh += (1 - np.tanh(xs[t]) * np.tanh(xs[t])) * dy",
+                                    "tanh"),
+    "a stray clip": (_loop("dy = np.clip(dy, -1, 1)", "dWhy += dy"), 10, "dy = dy", "clip"),
+    "delete a statement": (_loop("dy[targets[t]] += 1", "dWhy += dy"), 10, "", "delete"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPERATORS))
+def test_each_operator_of_the_issue_is_a_candidate(case: str, tmp_path: Path) -> None:
+    text, line, after, kind = OPERATORS[case]
+    assert text.splitlines()[line - 1].strip()  # the line named is the one with the bug
+    cands = fix.candidates(text, tmp_path / "f.py", "f", ("Wxh", "Whh", "bh"))
+    found = [c for c in cands if c.line == line and _squash(c.after) == _squash(after)]
+    assert found, f"{case}: no candidate {after!r} on line {line}"
+    assert any(c.kind == kind for c in found)
+
+
+def test_a_forgotten_carry_of_any_name_is_fixed(transpose_bug: Path) -> None:
+    """The carried gradient is called `back` here (no 'next' in it): the loop writes it and
+    nothing reads it, which is what makes it a candidate for the missing term."""
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    text = text.replace("dhnext", "back").replace(" + back\n", "\n", 1)
+    assert "np.dot(Why.T, dy)\n" in text
+    transpose_bug.write_text(text)
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    assert out.fix.edits[0].after.strip().startswith("dh = np.dot(Why.T, dy) + back")
