@@ -62,6 +62,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import json
 import re
 import tempfile
@@ -134,6 +135,17 @@ class Candidate:
     after: str
     kind: str
     score: float
+    parse: bool = False  # the new line must parse as a statement (see :meth:`runnable`)
+
+    def runnable(self) -> bool:
+        """Whether the edited line is still Python (parsed only for candidates tried)."""
+        if not self.parse:
+            return True
+        try:
+            ast.parse(self.after.strip())
+        except SyntaxError:
+            return False
+        return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -404,6 +416,7 @@ def _unread_in_loop(func: ast.FunctionDef) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def _same_role(a: str, b: str) -> bool:
     if a == b:
         return False
@@ -794,14 +807,11 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 if kind == "delete" and _only_statement(func, stmt):
                     old = lines[lineno - 1]
                     after = old[:len(old) - len(old.lstrip())] + "pass"
-                if _one_line(stmt) and after.strip() and not isinstance(
-                        stmt, ast.For | ast.While | ast.If):
-                    try:  # an edit must leave the line a statement
-                        ast.parse(after.strip())
-                    except SyntaxError:
-                        continue
+                # an edit must leave the line a statement: checked only when it is tried
+                parse = _one_line(stmt) and bool(after.strip()) and not isinstance(
+                    stmt, ast.For | ast.While | ast.If)
                 out[(lineno, after)] = Candidate(lineno, after, kind,
-                                                 PRIORITY[kind] + relevance)
+                                                 PRIORITY[kind] + relevance, parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
 
 
@@ -1144,6 +1154,8 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
         for c in cands:
             if time.monotonic() >= deadline:
                 break
+            if not c.runnable():
+                continue
             edit = doc.edit(c.line, c.after)
             s = trials.score(doc.content([edit]), keep=no_worse)
             tried += 1
@@ -1164,7 +1176,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
             for c in cands:
                 if time.monotonic() >= deadline or pairs >= MAX_PAIRS:
                     break
-                if c.line == first.line:
+                if c.line == first.line or not c.runnable():
                     continue
                 edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
                                      key=lambda e: (e.cell or 0, e.line)))
