@@ -452,9 +452,11 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
-def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any]) -> int:
+def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any],
+               impl: Any = None, forward: str | None = None, fix_out: str | None = None) -> int:
     """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers), its
-    functions running in a child process (``layer``, a RemoteLayer)."""
+    functions running in a child process (``layer``, a RemoteLayer); when it is wrong, the
+    fix search (``impl.fix``) on a copy of its file."""
     from .errors import SpecError
     from .layers import check_layer
 
@@ -467,11 +469,30 @@ def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, 
     report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
                          style=layer.style, batched=layer.batched_loss,
                          sample=layer.options.sample)
+    found, reason = None, None
+    if impl is not None and impl.fix and not report.passed:
+        from .fix import for_layer, patched
+
+        layer.close()
+        found, reason = for_layer(target, forward, impl, spec)
+        if fix_out is not None and found is not None:
+            from .outputs import write_text
+
+            write_text("--fix-out", fix_out, patched(found))
     if fmt == "json":
-        click.echo(report.to_json())
+        import json
+
+        out = report.to_dict()
+        if impl is not None and impl.fix:
+            out.update(fix=found.to_dict() if found is not None else None, fix_reason=reason)
+        click.echo(json.dumps(out, indent=2))
     else:
+        from .fix import section
+
         console = _console()
-        for line in report.lines():
+        lines = report.lines()
+        fix_lines = section(found, reason, fix_out if found is not None else None)
+        for line in [*lines[:-1], *fix_lines, *lines[-1:]]:  # the fix just above the headline
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     return int(report.exit_code)
 
@@ -508,8 +529,8 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
                                        "--impl-names": impl.options.names,
                                        "--impl-order": impl.options.order,
                                        "--impl-factory": impl.options.factory,
-                                       "--impl-loss": impl.loss.flag,
-                                       "--fix-out": fix_out})
+                                       "--impl-loss": impl.loss.flag},
+                                      impl, forward, fix_out)
             finally:
                 layer.close()
     from .outputs import check_writable

@@ -51,6 +51,13 @@ left. A whole check starts only within ``--fix-budget`` (the first partial fix's
 excepted) but is never cut short: it takes as long as the user's own check took.
 Nothing unverified is ever returned.
 
+**Layer functions** (``--impl FILE.py:rnn_backward``, :func:`search_layer`) are searched
+the same way: the backward and the helpers it calls are edited, each copy is screened at
+two points (the layer check's seeded point for the spec's seed and for another seed: their
+forward against ours, every element of their backward's gradient of L = <G, h> against
+the layer reference) and then judged by the whole layer check
+(:func:`bpttcheck.layers.check_layer`) at both.
+
 **Notebooks** are searched as the loader reads them, their code cells joined (magics
 blanked out); each edit is named by the code cell's number, as the loader's messages
 count cells, and the line within that cell; ``--fix-out`` writes the whole notebook
@@ -64,7 +71,9 @@ import contextlib
 import dataclasses
 import functools
 import json
+import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -82,9 +91,9 @@ from .impl import notebook
 from .impl.check import DeclaredLoss, ImplReport, check_impl
 from .impl.loader import read_source, resolve_path, split_target
 from .impl.options import ImplOptions
-from .impl.runner import RemoteCode
+from .impl.runner import MEMORY_LIMIT, RemoteCode
 from .impl.source import read as read_source_nodes
-from .model import HIDDEN_PARAMS, PARAM_NAMES, Problem, build, second_point
+from .model import HIDDEN_PARAMS, PARAM_NAMES, SECOND_SEED, Problem, build, second_point
 from .spec import Spec
 
 BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is well below
@@ -517,6 +526,10 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         spots = [value] + [n for n in ast.walk(value) if n is not value and _one_line(n)
                            and isinstance(n, ast.BinOp | ast.Name | ast.Subscript | ast.Call)
                            and wrapped(n)]
+        # or in a call's first argument (`step_backward(dh[:, t] + dprev, cache[t])`)
+        spots += [n.args[0] for n in ast.walk(value) if isinstance(n, ast.Call) and n.args
+                  and _one_line(n.args[0]) and not isinstance(n.args[0], ast.Starred)
+                  and n.args[0] not in spots]
         for cv in sorted(carried):
             if cv == tname or any(isinstance(n, ast.Name) and n.id == cv
                                   for n in ast.walk(value)):
@@ -782,7 +795,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     out: dict[tuple[int, str], Candidate] = {}
     defs = _target_defs(nodes, name)
     first = defs[0] if defs else None
-    spaced = len(re.findall(r"\w [-+*/] \w", text)) >= len(re.findall(r"\w[-+*/]\w", text))
+    spaced = _spaced_style(defs, lines)
     for func in defs:
         assigned, carried = _names(func)
         flows = _flows(func, lines, bad, good)
@@ -813,6 +826,19 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 out[(lineno, after)] = Candidate(lineno, after, kind,
                                                  PRIORITY[kind] + relevance, parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
+
+
+def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:
+    """Whether these functions mostly write ``a + b`` rather than ``a+b`` (their arithmetic
+    operators, read from the code itself: comments and strings do not count)."""
+    votes = 0
+    for func in defs:
+        for n in ast.walk(func):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult
+                                                         | ast.Div) and _one_line(n):
+                raw = lines[n.lineno - 1].encode("utf-8")[_c1(n.left):_c0(n.right)]
+                votes += 1 if raw.startswith(b" ") else -1
+    return votes >= 0
 
 
 def _defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
@@ -948,7 +974,7 @@ class _Score:
     loss_ok: tuple[bool, ...]
 
     def wrong(self, rtol: float) -> tuple[str, ...]:
-        out = [n for n in PARAM_NAMES if any(e[n] > rtol for e in self.errors)]
+        out = [n for n in self.errors[0] if any(e[n] > rtol for e in self.errors)]
         if not all(self.loss_ok):
             out.append("loss")
         return tuple(out)
@@ -982,6 +1008,7 @@ class _Trials:
         self.engine_options = engine_options
         self.code: RemoteCode | None = None
         self.checking = 0.0  # seconds spent in full checks
+        self.points = len(problems)
 
     def close(self) -> None:
         if self.code is not None:
@@ -1049,10 +1076,11 @@ class _Trials:
                 return s
         return _Score(tuple(errors), tuple(losses))
 
-    def full(self, content: str) -> ImplReport | None:
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
         """The whole ``--impl`` check of ``content`` (:func:`~.impl.check.check_impl`, with
-        the user's options and the spec's engines): the same verdict, on both points, as the
-        user's own file got; None when the copy does not load or the check stops on it."""
+        the user's options and the spec's engines): whether it passes, as the user's own file
+        was judged, on both points, and what it finds wrong (:func:`_failing`); None when
+        the copy does not load or the check stops on it."""
         start = time.monotonic()
         try:
             code = self._load(content, LOAD_TIMEOUT)
@@ -1060,12 +1088,158 @@ class _Trials:
                 return None
             code.options = self.options
             try:
-                return check_impl(code, self.problems[-1], self.engine_options, self.results,
-                                  self.declared)[2]
+                report = check_impl(code, self.problems[-1], self.engine_options,
+                                    self.results, self.declared)[2]
             except ImplError:
                 return None
+            return report.passed, _failing(report)
         finally:
             self.checking += time.monotonic() - start
+
+
+class _LayerTrials:
+    """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
+    screened at both points (their forward against ours, their backward's gradients of
+    L = <G, h> against the layer reference, every element), then judged by the whole layer
+    check (:func:`bpttcheck.layers.check_layer`) at both."""
+
+    def __init__(self, doc: _Document, name: str, forward: str | None, options: ImplOptions,
+                 spec: Spec, deadline: float) -> None:
+        from .layers.check import point, sizes_of
+        from .layers.reference import forward as ref_forward
+        from .layers.reference import gradients as ref_gradients
+
+        self.original = doc.path
+        self.name, self.forward = name, forward
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+        self.options = options
+        self.deadline = deadline
+        self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
+        sizes = sizes_of(spec)
+        self.points_at = [point(sizes, sp.seed) for sp in self.specs]
+        self.truths = [(ref_forward(ours), ref_gradients(ours, G)[0])
+                       for ours, G, _ in self.points_at]
+        self.floor = spec.floor
+        self.rtol = spec.rtol_analytic
+        self.layer: Any = None
+        self.style: Any = None
+        self.checking = 0.0
+        self.points = len(self.specs)
+
+    def close(self) -> None:
+        if self.layer is not None:
+            self.layer.close()
+        self.dir.cleanup()
+
+    def _load(self, content: str, timeout: float) -> Any:
+        from .layers.remote import RemoteLayer
+        from .layers.styles import STYLES
+
+        self.copy.write_text(content, encoding="utf-8")
+        target = f"{self.copy}:{self.name}"
+        extra = [str(self.original.parent.resolve())]
+        try:
+            if self.layer is None or not self.layer.alive:  # started on their own file
+                self.layer = RemoteLayer(f"{self.original}:{self.name}", self.forward,
+                                         dataclasses.replace(self.options, timeout=timeout))
+            meta = self.layer._request(("layer-init", [*sys.path, *extra], os.getcwd(), target,
+                                        self.forward, MEMORY_LIMIT), min(LOAD_TIMEOUT, timeout),
+                                       f"loading {target}")
+        except ImplError:
+            return None
+        if meta is None:
+            return None
+        self.layer.label, self.layer.style = meta["label"], meta["style"]
+        self.style = next(st for st in STYLES if st.name == meta["style"])
+        return self.layer
+
+    def score(self, content: str,
+              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
+        from .layers.check import FORWARD_RTOL
+        from .layers.styles import call_backward, call_forward
+
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        layer = self._load(content, min(CALL_TIMEOUT, left))
+        if layer is None:
+            return None
+        style = self.style
+        errors: list[dict[str, float]] = []
+        forwards: list[bool] = []
+        for (ours, G, out_layer), (h_ref, g_ref) in zip(self.points_at, self.truths,
+                                                        strict=True):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return None
+            layer.options = dataclasses.replace(layer.options, timeout=min(CALL_TIMEOUT, left))
+            theirs = style.to_theirs(ours)
+            try:
+                h, cache = call_forward(style, layer.forward, theirs, out_layer, layer.label)
+                grads = call_backward(style, layer.backward,
+                                      style.states_to_theirs(G).copy(), cache, layer.label)
+            except ImplError:
+                return None
+            try:
+                h_ours = style.states_to_ours(np.asarray(h, dtype=np.float64))
+                ok = h_ours.shape == h_ref.shape and bool(np.all(
+                    rel_error(h_ours, h_ref, self.floor) <= FORWARD_RTOL))
+            except (TypeError, ValueError):
+                ok = False
+            forwards.append(ok)
+            errs: dict[str, float] = {}
+            for a in style.args:
+                truth = a.to_theirs(g_ref[a.ours])
+                try:
+                    g = np.asarray(grads[a.name], dtype=np.float64)
+                    errs[a.ours] = float(rel_error(g.reshape(truth.shape), truth,
+                                                   self.floor).max(initial=0.0))
+                except (KeyError, TypeError, ValueError):
+                    errs[a.ours] = float("inf")
+            errors.append(errs)
+            s = _Score(tuple(errors), tuple(forwards))
+            if keep is not None and not keep(s):
+                return s
+        return _Score(tuple(errors), tuple(forwards))
+
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
+        """The whole layer check (``--impl`` on a layer) of ``content`` at both points."""
+        from .layers.check import check_layer
+
+        start = time.monotonic()
+        try:
+            layer = self._load(content, LOAD_TIMEOUT)
+            if layer is None:
+                return None
+            layer.options = self.options
+            passed, wrong = True, []
+            for sp in self.specs:
+                try:
+                    report = check_layer(layer.forward, layer.backward, sp, label=layer.label,
+                                         style=layer.style, batched=layer.batched_loss,
+                                         sample=self.options.sample)
+                except ImplError:
+                    return None
+                passed = passed and report.passed
+                wrong += [self.style.arg(n).ours for n in report.wrong]
+                if report.findings:
+                    wrong.append("loss")  # their forward is not ours: L = <G, h> differs
+            return passed, tuple(dict.fromkeys(wrong))
+        finally:
+            self.checking += time.monotonic() - start
+
+
+def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
+                 budget: float = BUDGET) -> Outcome:
+    """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
+    the helpers it calls, judged by the layer check at two points (other seeds)."""
+    start = time.monotonic()
+    where, name = split_target(target)
+    doc = _Document(resolve_path(where))
+    trials = _LayerTrials(doc, name, forward, options, spec, start + budget)
+    elements = sum(int(g.size) for g in trials.truths[0][1].values())
+    return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
 
 
 def _failing(report: ImplReport) -> tuple[str, ...]:
@@ -1093,20 +1267,27 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     their options, as the ``--impl`` check had them (the reference engine's, and options
     from ``spec``, when not given), so that an edit is judged by the same check."""
     start = time.monotonic()
-    deadline = start + budget
     declared = declared or DeclaredLoss()
     if declared.factor(spec.seq) is None:
         raise ValueError("the fix search needs a declared loss (not --impl-loss own)")
     where, name = split_target(target)
     doc = _Document(resolve_path(where))
-    text = doc.text
     problems = [build(second_point(spec)), build(spec)]  # the stricter point first
-    rtol = tolerance(spec, "impl", "reference")
     if theirs is None:  # our name -> theirs, from --impl-names
         theirs = {ours: mine for mine, ours in options.names.items()}
-    trials = _Trials(doc, name, options, problems, declared, deadline, results,
+    trials = _Trials(doc, name, options, problems, declared, start + budget, results,
                      engine_options or _engine_options(spec))
     elements = sum(p.size for p in problems[0].params.values())
+    return _drive(doc, name, trials, tolerance(spec, "impl", "reference"), theirs, start,
+                  budget, elements)
+
+
+def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: float,
+           theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
+    """The search itself: screen candidates best first, pairs with the budget left, then
+    the best partial fix; every proposal passes the whole check (``trials.full``)."""
+    deadline = start + budget
+    points = trials.points
     tried = rejected = 0
 
     def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
@@ -1123,7 +1304,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = candidates(text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+        cands = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
                            theirs)
 
         def no_worse(s: _Score) -> bool:
@@ -1132,7 +1313,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                 return False
             better = False
             for e, b in zip(s.errors, base.errors, strict=False):
-                for n in PARAM_NAMES:
+                for n in b:
                     if b[n] <= rtol and e[n] > rtol:
                         return False
                     if b[n] > rtol and e[n] > b[n] * (1 + 1e-6):
@@ -1142,13 +1323,13 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
             return better or (all(s.loss_ok) and not all(base.loss_ok))
 
         def verified(edits: tuple[Edit, ...], s: _Score) -> Fix | None:
-            """The fix, if the whole --impl check passes the edited copy (None otherwise)."""
+            """The fix, if the whole check passes the edited copy (None otherwise)."""
             nonlocal rejected
-            report = trials.full(doc.content(edits))
-            if report is None or not report.passed:
+            judged = trials.full(doc.content(edits))
+            if judged is None or not judged[0]:
                 rejected += 1
                 return None
-            return Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
+            return Fix(True, False, (), s.worst, points, edits, elements, wrong)
 
         partials: list[tuple[Candidate, _Score]] = []
         for c in cands:
@@ -1159,7 +1340,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
             edit = doc.edit(c.line, c.after)
             s = trials.score(doc.content([edit]), keep=no_worse)
             tried += 1
-            if s is None or len(s.errors) < len(problems):
+            if s is None or len(s.errors) < points:
                 continue
             if not s.wrong(rtol):
                 fix = verified((edit,), s)
@@ -1183,22 +1364,21 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                 s = trials.score(doc.content(edits), keep=lambda s: not s.wrong(rtol))
                 pairs += 1
                 tried += 1
-                if s is not None and len(s.errors) == len(problems) and not s.wrong(rtol):
+                if s is not None and len(s.errors) == points and not s.wrong(rtol):
                     fix = verified(edits, s)
                     if fix is not None:
                         return outcome(fix, cands, wrong)
-        # a partial fix: the --impl check, on both points, names what remains wrong
+        # a partial fix: the whole check, on both points, names what remains wrong
         for c, s in partials[:MAX_PARTIAL_CHECKS]:
             if time.monotonic() >= deadline and c is not partials[0][0]:
                 break
             edit = doc.edit(c.line, c.after)
-            report = trials.full(doc.content([edit]))
-            if report is None:
+            judged = trials.full(doc.content([edit]))
+            if judged is None:
                 continue
-            remaining = _failing(report)
+            remaining = judged[1]
             if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
-                fix = Fix(False, True, remaining, s.worst, len(problems), (edit,), elements,
-                          wrong)
+                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong)
                 return outcome(fix, cands, wrong)
             rejected += 1
         return outcome(None, cands, wrong)
@@ -1233,17 +1413,38 @@ def attach(report: Any, request: Any, spec: Spec,
             "with --impl-loss own there is no reference gradient to verify an edit against"))
     if engine_options is not None:
         engine_options = dataclasses.replace(engine_options, progress=None)
+    found, reason = _found(lambda: search(request.target, request.options, spec,
+                                          request.fix_budget, request.loss, results=results,
+                                          engine_options=engine_options))
+    return dataclasses.replace(report, fix=found, fix_reason=reason)
+
+
+def for_layer(target: str, forward: str | None, request: Any,
+              spec: Spec) -> tuple[Fix | None, str | None]:
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none."""
+    return _found(lambda: search_layer(target, forward, request.options, spec,
+                                       request.fix_budget))
+
+
+def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:
     try:
-        out = search(request.target, request.options, spec, request.fix_budget, request.loss,
-                     results=results, engine_options=engine_options)
+        out = run()
     except (ImplError, OSError, UnicodeDecodeError) as exc:
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(str(exc)))
+        return None, prose.fix_skipped(str(exc))
     if out.fix is not None:
-        return dataclasses.replace(report, fix=out.fix, fix_reason=None)
+        return out.fix, None
     if out.why:
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
-    return dataclasses.replace(report, fix_reason=prose.fix_none(
-        out.tried, out.generated, out.where, out.seconds, out.rejected))
+        return None, prose.fix_skipped(out.why)
+    return None, prose.fix_none(out.tried, out.generated, out.where, out.seconds,
+                                out.rejected)
+
+
+def section(fix: Fix | None, reason: str | None, written: str | None = None) -> list[str]:
+    """The fix as plain lines (the layer report's text): sentence, diff, where written."""
+    if fix is None:
+        return [reason] if reason else []
+    out = [heading(fix), *unified(fix, fix.edits[0].path)]
+    return [*out, prose.fix_written(written)] if written else out
 
 
 def heading(fix: Fix) -> str:

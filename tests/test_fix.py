@@ -381,3 +381,31 @@ def test_a_forgotten_carry_of_any_name_is_fixed(transpose_bug: Path) -> None:
     out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
     assert out.fix is not None and out.fix.verified
     assert out.fix.edits[0].after.strip().startswith("dh = np.dot(Why.T, dy) + back")
+
+
+def test_a_layer_function_gets_a_fix_and_fix_out(run_cli: Run, tmp_path: Path,
+                                                 searching: None) -> None:
+    """--impl FILE.py:rnn_backward (a layer): the same search, judged by the layer check at
+    two points; --fix-out writes the patched copy, whose check then passes."""
+    path = tmp_path / "layer.py"
+    shutil.copy(CORPUS / "bug_layer_carry_transpose.py", path)
+    before = path.read_bytes()
+    out = tmp_path / "fixed.py"
+    r = run_cli("compare", "--impl", f"{path}:rnn_backward", *TINY, "--fix-budget", "30",
+                "--fix-out", str(out), "--format", "json")
+    assert r.exit_code == 1, r.output
+    f = json.loads(r.stdout)["fix"]
+    assert f["verified"] and f["specs"] == 2
+    (edit,) = f["edits"]
+    assert "parameters[\"Waa\"].T" in edit["after"] and "cell" not in edit
+    assert path.read_bytes() == before
+    lines = before.decode().splitlines(keepends=True)
+    lines[edit["line"] - 1] = edit["after"] + "\n"
+    assert out.read_text() == "".join(lines)
+    again = run_cli("compare", "--impl", f"{out}:rnn_backward", *TINY, "--no-fix")
+    assert again.exit_code == 0, again.output
+    text = run_cli("compare", "--impl", f"{path}:rnn_backward", *TINY, "--fix-budget", "30")
+    shown = text.stdout.rstrip().splitlines()
+    at = next(k for k, line in enumerate(shown) if line.startswith(f"--- {path}"))
+    assert shown[at - 1].startswith("Fix found (verified")
+    assert shown[at + 2] == f"@@ line {edit['line']} @@" and at + 4 < len(shown) - 1
