@@ -67,14 +67,19 @@ with only those lines changed (:func:`patched`).
 from __future__ import annotations
 
 import ast
+import collections
+import concurrent.futures
 import contextlib
+import copy
 import dataclasses
 import functools
 import json
 import os
+import queue
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -102,6 +107,11 @@ LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
 LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
 MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
 MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
+# Child processes screening at once: the parent only waits on their pipes, so two use two
+# cores; more would compete with whatever else the machine runs (one where only one core is).
+WORKERS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1))
+_STARTING = threading.Lock()  # one child started at a time (runner hides __main__ meanwhile)
 MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
 CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
                      re.IGNORECASE)
@@ -1015,6 +1025,14 @@ class _Trials:
             self.code.close()
         self.dir.cleanup()
 
+    def sibling(self) -> _Trials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.code, other.checking = None, 0.0
+        return other
+
     def _left(self) -> float:
         return self.deadline - time.monotonic()
 
@@ -1025,9 +1043,10 @@ class _Trials:
         extra = (str(self.original.parent.resolve()),)
         try:
             if self.code is None or not self.code.alive:
-                self.code = RemoteCode(target, dataclasses.replace(
-                    self.options, timeout=min(CALL_TIMEOUT, timeout)), self.sizes,
-                    extra_path=extra)
+                with _STARTING:
+                    self.code = RemoteCode(target, dataclasses.replace(
+                        self.options, timeout=min(CALL_TIMEOUT, timeout)), self.sizes,
+                        extra_path=extra)
             else:
                 self.code.reload(target, min(LOAD_TIMEOUT, timeout), extra)
         except ImplError:
@@ -1132,6 +1151,14 @@ class _LayerTrials:
             self.layer.close()
         self.dir.cleanup()
 
+    def sibling(self) -> _LayerTrials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.layer, other.style, other.checking = None, None, 0.0
+        return other
+
     def _load(self, content: str, timeout: float) -> Any:
         from .layers.remote import RemoteLayer
         from .layers.styles import STYLES
@@ -1141,8 +1168,9 @@ class _LayerTrials:
         extra = [str(self.original.parent.resolve())]
         try:
             if self.layer is None or not self.layer.alive:  # started on their own file
-                self.layer = RemoteLayer(f"{self.original}:{self.name}", self.forward,
-                                         dataclasses.replace(self.options, timeout=timeout))
+                with _STARTING:
+                    self.layer = RemoteLayer(f"{self.original}:{self.name}", self.forward,
+                                             dataclasses.replace(self.options, timeout=timeout))
             meta = self.layer._request(("layer-init", [*sys.path, *extra], os.getcwd(), target,
                                         self.forward, MEMORY_LIMIT), min(LOAD_TIMEOUT, timeout),
                                        f"loading {target}")
@@ -1282,6 +1310,81 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                   budget, elements)
 
 
+class _Workers:
+    """Trials run by up to WORKERS child processes at once, in threads (the parent mostly
+    waits on pipes), so that screening does not wait for one child at a time."""
+
+    def __init__(self, first: _Trials | _LayerTrials, count: int) -> None:
+        self.all: list[_Trials | _LayerTrials] = [first]
+        self.count = max(1, count)
+        self.free: queue.SimpleQueue[_Trials | _LayerTrials] = queue.SimpleQueue()
+        self.free.put(first)
+        self.started = 1
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[_Trials | _LayerTrials]:
+        """A worker of one's own for a while (one more is started if the pool allows)."""
+        with self.lock:
+            grow = self.free.empty() and self.started < self.count
+            if grow:
+                self.started += 1
+        if grow:
+            w = self.all[0].sibling()
+            with self.lock:
+                self.all.append(w)
+        else:
+            w = self.free.get()
+        try:
+            yield w
+        finally:
+            self.free.put(w)
+
+    @property
+    def checking(self) -> float:
+        return sum(w.checking for w in self.all)
+
+    def close(self) -> None:
+        for w in self.all:
+            with contextlib.suppress(OSError):
+                w.close()
+
+    def screen(self, jobs: Iterator[tuple[Candidate, tuple[Edit, ...], str]],
+               keep: Callable[[_Score], bool], deadline: float
+               ) -> Iterator[tuple[Candidate, tuple[Edit, ...], _Score | None]]:
+        """Score each job's content, yielding results in the order of ``jobs`` (best
+        first), a few jobs ahead on the free workers."""
+        def run(content: str) -> _Score | None:
+            with self.hold() as w:
+                return w.score(content, keep=keep)
+
+        if self.count == 1:
+            for c, edits, content in jobs:
+                if time.monotonic() >= deadline:
+                    return
+                yield c, edits, run(content)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self.count,
+                                                   thread_name_prefix="bpttcheck-fix") as ex:
+            window: collections.deque[tuple[Candidate, tuple[Edit, ...],
+                                            concurrent.futures.Future[_Score | None]]]
+            window = collections.deque()
+            try:
+                while True:
+                    while len(window) < 2 * self.count and time.monotonic() < deadline:
+                        job = next(jobs, None)
+                        if job is None:
+                            break
+                        window.append((job[0], job[1], ex.submit(run, job[2])))
+                    if not window:
+                        return
+                    c, edits, fut = window.popleft()
+                    yield c, edits, fut.result()
+            finally:
+                for _, _, f in window:
+                    f.cancel()
+
+
 def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: float,
            theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
     """The search itself: screen candidates best first, pairs with the budget left, then
@@ -1289,11 +1392,12 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
     deadline = start + budget
     points = trials.points
     tried = rejected = 0
+    workers = _Workers(trials, WORKERS)
 
     def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
         lines = tuple(sorted({c.line for c in cands}))
         return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong,
-                       where=doc.where(lines), rejected=rejected, checking=trials.checking)
+                       where=doc.where(lines), rejected=rejected, checking=workers.checking)
 
     try:
         base = trials.score(doc.content([]))
@@ -1325,25 +1429,22 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
         def verified(edits: tuple[Edit, ...], s: _Score) -> Fix | None:
             """The fix, if the whole check passes the edited copy (None otherwise)."""
             nonlocal rejected
-            judged = trials.full(doc.content(edits))
+            with workers.hold() as w:
+                judged = w.full(doc.content(edits))
             if judged is None or not judged[0]:
                 rejected += 1
                 return None
             return Fix(True, False, (), s.worst, points, edits, elements, wrong)
 
         partials: list[tuple[Candidate, _Score]] = []
-        for c in cands:
-            if time.monotonic() >= deadline:
-                break
-            if not c.runnable():
-                continue
-            edit = doc.edit(c.line, c.after)
-            s = trials.score(doc.content([edit]), keep=no_worse)
+        singles = ((c, (e,), doc.content([e])) for c in cands if c.runnable()
+                   for e in (doc.edit(c.line, c.after),))
+        for c, edits, s in workers.screen(singles, no_worse, deadline):
             tried += 1
             if s is None or len(s.errors) < points:
                 continue
             if not s.wrong(rtol):
-                fix = verified((edit,), s)
+                fix = verified(edits, s)
                 if fix is not None:
                     return outcome(fix, cands, wrong)
                 continue
@@ -1351,29 +1452,34 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
                 partials.append((c, s))
         # pairs: a partial fix and one more edit on another line, with the budget left
         partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
-        pairs = 0
-        for first, _ in partials[:3]:
-            e1 = doc.edit(first.line, first.after)
-            for c in cands:
-                if time.monotonic() >= deadline or pairs >= MAX_PAIRS:
-                    break
-                if c.line == first.line or not c.runnable():
-                    continue
-                edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
-                                     key=lambda e: (e.cell or 0, e.line)))
-                s = trials.score(doc.content(edits), keep=lambda s: not s.wrong(rtol))
-                pairs += 1
-                tried += 1
-                if s is not None and len(s.errors) == points and not s.wrong(rtol):
-                    fix = verified(edits, s)
-                    if fix is not None:
-                        return outcome(fix, cands, wrong)
+
+        def pairs() -> Iterator[tuple[Candidate, tuple[Edit, ...], str]]:
+            n = 0
+            for first, _ in partials[:3]:
+                e1 = doc.edit(first.line, first.after)
+                for c in cands:
+                    if n >= MAX_PAIRS:
+                        return
+                    if c.line == first.line or not c.runnable():
+                        continue
+                    edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
+                                         key=lambda e: (e.cell or 0, e.line)))
+                    n += 1
+                    yield c, edits, doc.content(edits)
+
+        for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
+            tried += 1
+            if s is not None and len(s.errors) == points and not s.wrong(rtol):
+                fix = verified(edits, s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
         # a partial fix: the whole check, on both points, names what remains wrong
         for c, s in partials[:MAX_PARTIAL_CHECKS]:
             if time.monotonic() >= deadline and c is not partials[0][0]:
                 break
             edit = doc.edit(c.line, c.after)
-            judged = trials.full(doc.content([edit]))
+            with workers.hold() as w:
+                judged = w.full(doc.content([edit]))
             if judged is None:
                 continue
             remaining = judged[1]
@@ -1383,8 +1489,7 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
             rejected += 1
         return outcome(None, cands, wrong)
     finally:
-        with contextlib.suppress(OSError):
-            trials.close()
+        workers.close()
 
 
 def unified(fix: Fix, label: str) -> list[str]:
