@@ -783,11 +783,16 @@ def _mentions(text: str, names: set[str]) -> bool:
 
 
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
-               theirs: Mapping[str, str] | None = None) -> list[Candidate]:
+               theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
+               second_only: bool = False) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
-    user's name for each of bpttcheck's (from ``--impl-names`` or the loader).
+    user's name for each of bpttcheck's (from ``--impl-names`` or the loader). What else
+    was measured, when known: ``loss``, whether the loss is wrong (the lines that write
+    it come first when it is, last when it is right); ``second_only``, whether everything
+    is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
+    second: then the lines that read the biases or the initial state come first.
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -805,6 +810,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     out: dict[tuple[int, str], Candidate] = {}
     defs = _target_defs(nodes, name)
     first = defs[0] if defs else None
+    biases = set().union(*(aliases[p] for p in ("bh", "by")))
     spaced = _spaced_style(defs, lines)
     for func in defs:
         assigned, carried = _names(func)
@@ -822,6 +828,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    {a for a in good if a.startswith("d")}, carried, recursion,
                                    everything)
             relevance += _flow_score(stmt, flows)
+            relevance += _measured(stmt, text, loss, second_only, biases)
             for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
                                                  id(stmt) in loops or func is not first,
                                                  spaced):
@@ -963,6 +970,26 @@ def _relevance(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carried
     if mentions_good and not mentions_bad:
         return -1.0
     return 0.0
+
+
+LOSS_NAME = re.compile(r"^(loss|cost|nll|xent|ce|L|J|E)$|loss|cost", re.IGNORECASE)
+INITIAL = re.compile(r"(?<![A-Za-z0-9])(hprev|h_prev|h0|h_0|h_init|hinit|init_h|h_start)"
+                     r"(?![A-Za-z0-9])|\[\s*-\s*1\s*\]")
+
+
+def _measured(stmt: ast.stmt, text: str, loss: bool | None, second_only: bool,
+              biases: set[str]) -> float:
+    """What the measurement says of this line beyond which gradients are wrong: whether the
+    loss is (lines writing it), and whether only the second point fails (lines reading the
+    biases or the initial hidden state, which are zero at the spec's point)."""
+    score = 0.0
+    if loss is not None and not isinstance(stmt, ast.For | ast.While | ast.If):
+        defs, _ = _defs_uses(stmt)
+        if defs and all(LOSS_NAME.search(d) for d in defs):
+            score += 3.0 if loss else -2.0
+    if second_only and (INITIAL.search(text) or _mentions(text, biases)):
+        score += 2.0
+    return score
 
 
 def _only_statement(func: ast.FunctionDef, stmt: ast.stmt) -> bool:
@@ -1408,8 +1435,11 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
+        at_spec = len(base.errors) > 1 and all(
+            v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
         cands = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
-                           theirs)
+                           theirs, loss="loss" in wrong,
+                           second_only=at_spec and isinstance(trials, _Trials))
 
         def no_worse(s: _Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""

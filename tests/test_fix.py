@@ -409,3 +409,22 @@ def test_a_layer_function_gets_a_fix_and_fix_out(run_cli: Run, tmp_path: Path,
     at = next(k for k, line in enumerate(shown) if line.startswith(f"--- {path}"))
     assert shown[at - 1].startswith("Fix found (verified")
     assert shown[at + 2] == f"@@ line {edit['line']} @@" and at + 4 < len(shown) - 1
+
+
+def test_ranking_uses_what_was_measured_beyond_the_wrong_gradients(tmp_path: Path) -> None:
+    """Wrong only at the second point (the spec's has zero biases): lines reading a bias or
+    hprev come first. The loss right: the lines writing it come last; wrong: first."""
+    text = _loop("dWhy += dy", "loss = -np.log(dy)", "dWhh += np.dot(dy, hprev.T)")
+    path = tmp_path / "f.py"
+    plain = fix.candidates(text, path, "f", ("Whh",))
+    second = fix.candidates(text, path, "f", ("Whh",), second_only=True)
+    uses_hprev = 12
+
+    def best(cands: list[fix.Candidate], line: int) -> int:
+        return next(k for k, c in enumerate(cands) if c.line == line)
+
+    assert best(second, uses_hprev) == 0 and best(plain, uses_hprev) >= 0
+    writes_loss = 11
+    right = fix.candidates(text, path, "f", (), loss=False)
+    wrong = fix.candidates(text, path, "f", (), loss=True)
+    assert best(wrong, writes_loss) == 0 < best(right, writes_loss)
