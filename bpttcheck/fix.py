@@ -1412,6 +1412,34 @@ class _Workers:
                     f.cancel()
 
 
+def _ranked(doc: _Document, name: str, base: _Score, rtol: float,
+            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+    """The candidates, ranked by what the unedited copy measured (``base``)."""
+    wrong = base.wrong(rtol)
+    at_spec = len(base.errors) > 1 and all(
+        v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
+    return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+
+
+def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
+    """The candidates the search would try for ``target``, in its order (the unedited copy
+    run once, nothing else): the ranking measured apart from speed (bench/fixes.py)."""
+    where, name = split_target(target)
+    doc = _Document(resolve_path(where))
+    problems = [build(second_point(spec)), build(spec)]
+    trials = _Trials(doc, name, options, problems, DeclaredLoss(), time.monotonic() + 60.0,
+                     None, _engine_options(spec))
+    try:
+        base = trials.score(doc.content([]))
+        theirs = {ours: mine for mine, ours in options.names.items()}
+        rtol = tolerance(spec, "impl", "reference")
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
+                                        if c.runnable()]
+    finally:
+        trials.close()
+
+
 def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: float,
            theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
     """The search itself: screen candidates best first, pairs with the budget left, then
@@ -1435,11 +1463,7 @@ def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: floa
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        at_spec = len(base.errors) > 1 and all(
-            v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
-        cands = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
-                           theirs, loss="loss" in wrong,
-                           second_only=at_spec and isinstance(trials, _Trials))
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, _Trials))
 
         def no_worse(s: _Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
