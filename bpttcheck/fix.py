@@ -249,7 +249,8 @@ def notebook_json(doc: dict[str, Any], like: str = "") -> str:
     writes notebooks (one space) when that cannot be told."""
     second = like.split("\n", 2)[1] if like.count("\n") >= 2 else " "
     indent = len(second) - len(second.lstrip(" ")) or 1
-    return json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
+    end = "" if like and not like.endswith("\n") else "\n"
+    return json.dumps(doc, indent=indent, ensure_ascii=False) + end
 
 
 class _Document:
