@@ -73,12 +73,14 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import itertools
 import json
 import os
 import queue
 import re
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -118,7 +120,7 @@ CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|a
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
             "operands": 3.0, "delete": 2.0, "swap": 1.5}
 
 
@@ -161,7 +163,7 @@ class Candidate:
         if not self.parse:
             return True
         try:
-            ast.parse(self.after.strip())
+            ast.parse(textwrap.dedent(self.after))
         except SyntaxError:
             return False
         return True
@@ -813,6 +815,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     first = defs[0] if defs else None
     biases = set().union(*(aliases[p] for p in ("bh", "by")))
     spaced = _spaced_style(defs, lines)
+    picks = _picked(nodes, lines)
     for func in defs:
         assigned, carried = _names(func)
         flows = _flows(func, lines, bad, good)
@@ -830,9 +833,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    everything)
             relevance += _flow_score(stmt, flows)
             relevance += _measured(stmt, text, loss, second_only, biases)
-            for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
-                                                 id(stmt) in loops or func is not first,
-                                                 spaced):
+            edits = _edits_of(stmt, lines, assigned, carried,
+                              id(stmt) in loops or func is not first, spaced)
+            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
                 if after is None or (lineno, after) in out:
                     continue
                 if kind == "delete" and _only_statement(func, stmt):
@@ -844,6 +847,49 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 out[(lineno, after)] = Candidate(lineno, after, kind,
                                                  PRIORITY[kind] + relevance, parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
+
+
+def _picked(nodes: list[ast.stmt], lines: list[str]) -> dict[str, str]:
+    """The probabilities the loss takes the log of, and the index it picks them at: from
+    ``np.log(ps[t][targets[t], 0])`` or ``-np.log(probs[np.arange(T), ys])``, the text of
+    ``ps[t]`` (as its AST) -> ``targets[t], 0``."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if not (isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Subscript)
+                    and _one_line(n.args[0])):
+                continue
+            f = n.func
+            if (isinstance(f, ast.Attribute) and f.attr == "log") or (
+                    isinstance(f, ast.Name) and f.id == "log"):
+                sub = n.args[0]
+                raw = lines[sub.lineno - 1].encode("utf-8")
+                index = raw[_c0(sub.slice):_c1(sub.slice)].decode("utf-8")
+                out.setdefault(ast.dump(sub.value), index)
+    return out
+
+
+def _minus_one(stmt: ast.stmt, lines: list[str],
+               picks: Mapping[str, str]) -> Iterator[tuple[int, str, str | None]]:
+    """Softmax with cross-entropy's derivative is p - onehot(target): after a line that
+    copies the probabilities the loss picks from (``dy = np.copy(ps[t])``), the forgotten
+    ``dy[targets[t], 0] -= 1``, as a second line (the only edit that inserts one)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _one_line(stmt)
+            and isinstance(stmt.targets[0], ast.Name)):
+        return
+    v = stmt.value
+    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy" \
+            and not v.args:
+        v = v.func.value  # p.copy()
+    elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+            and v.func.attr in ("copy", "array") and len(v.args) == 1:
+        v = v.args[0]  # np.copy(p), np.array(p)
+    index = picks.get(ast.dump(v))
+    if index is None:
+        return
+    line = lines[stmt.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]
+    yield stmt.lineno, "insert", f"{line}\n{indent}{stmt.targets[0].id}[{index}] -= 1"
 
 
 def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:

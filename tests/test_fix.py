@@ -428,3 +428,19 @@ def test_ranking_uses_what_was_measured_beyond_the_wrong_gradients(tmp_path: Pat
     right = fix.candidates(text, path, "f", (), loss=False)
     wrong = fix.candidates(text, path, "f", (), loss=True)
     assert best(wrong, writes_loss) == 0 < best(right, writes_loss)
+
+
+def test_a_forgotten_minus_one_is_inserted_and_fixed(transpose_bug: Path) -> None:
+    """Softmax with cross-entropy: the copied probabilities without `dy[targets[t]] -= 1`;
+    the loss's own index (`ps[t][targets[t], 0]`) is used, as a second line."""
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    assert "        dy[targets[t]] -= 1" in text
+    transpose_bug.write_text(text.replace("        dy[targets[t]] -= 1", "        pass"))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    (edit,) = out.fix.edits
+    assert edit.before.strip() == "dy = np.copy(ps[t])"
+    assert edit.after.split("\n") == [edit.before, "        dy[targets[t], 0] -= 1"]
+    lines = transpose_bug.read_text().splitlines()
+    assert fix.apply("\n".join(lines) + "\n", [edit]).splitlines()[edit.line] == \
+        "        dy[targets[t], 0] -= 1"
