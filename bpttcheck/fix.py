@@ -596,7 +596,12 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             sc = next(e for e in items if isinstance(e, ast.BinOp))
             assert isinstance(sc, ast.BinOp)
             how = at(sc).raw[_c1(sc.left):_c1(sc)].decode("utf-8")  # ` / n`
-            yield kinds("scale", splice(plain[0], [(_c1(e), _c1(e), how) for e in plain]))
+            # to every other element; or not to a returned state (`hs[-1]`, the last one)
+            names: list[ast.expr] = [e for e in plain if isinstance(e, ast.Name)]
+            for part in (plain, names, [e for e in plain if e is not items[-1]]):
+                if part:
+                    yield kinds("scale", splice(part[0], [(_c1(e), _c1(e), how)
+                                                          for e in part]))
         for n in ast.walk(root):
             if not _one_line(n) or n is stmt:
                 continue

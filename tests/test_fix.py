@@ -444,3 +444,23 @@ def test_a_forgotten_minus_one_is_inserted_and_fixed(transpose_bug: Path) -> Non
     lines = transpose_bug.read_text().splitlines()
     assert fix.apply("\n".join(lines) + "\n", [edit]).splitlines()[edit.line] == \
         "        dy[targets[t], 0] -= 1"
+
+
+def test_a_declared_mean_loss_gets_its_scale_applied_to_the_gradients(transpose_bug: Path
+                                                                      ) -> None:
+    """--impl-loss mean=T, the loss divided by T and the gradients not: the scale goes on
+    the gradients of the same return line, not on the returned hidden state (an edit that
+    scales that too is exact in loss and gradient, and the whole check refuses it)."""
+    from bpttcheck.impl.check import parse_loss
+
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    old = "    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]"
+    assert old in text
+    transpose_bug.write_text(text.replace(old, "    n = len(inputs)\n" + old.replace(
+        "loss,", "loss / n,")))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0,
+                     declared=parse_loss("mean=T"))
+    assert out.fix is not None and out.fix.verified
+    (edit,) = out.fix.edits
+    assert _squash(edit.after) == _squash(
+        "return loss / n, dWxh / n, dWhh / n, dWhy / n, dbh / n, dby / n, hs[len(inputs) - 1]")
