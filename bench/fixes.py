@@ -93,6 +93,30 @@ def heldout(budget: float, verbose: bool) -> dict[str, Any]:
             "median_seconds": statistics.median(times) if times else 0.0}
 
 
+def ranks(corpus_entries: list[dict[str, Any]], root: Path) -> dict[str, Any]:
+    """Where the manifest's own inverse edit stands in the search's order (machine-free:
+    the unedited file is run once, nothing else is): how many candidates a search must
+    screen before it, whatever the machine's speed."""
+    out: list[int | None] = []
+    for e in corpus_entries:
+        spec = resolve(None, _sizes(e["flags"]))
+        cands = fix.ranking(f"{root / e['file']}:{e['function']}", _options(e["flags"]), spec)
+        rank = next((k + 1 for k, c in enumerate(cands) if c.line == e["line"]
+                     and _squash(c.after) == _squash(e["inverse"])), None)
+        out.append(rank)
+    found = sorted(r for r in out if r is not None)
+    return {"files": len(out), "generated": len(found),
+            **{f"within_{k}": sum(r <= k for r in found) for k in (10, 25, 50, 100)},
+            "median_rank": statistics.median(found) if found else None}
+
+
+def _changes(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The held-out bugs made by changing one line: where the inverse is one candidate."""
+    return [{"file": e["file"], "function": e["function"], "flags": e["cli_flags"],
+             "line": e["line"], "inverse": e["before"]} for e in manifest
+            if not e["correct"] and e["edit"] == "change"]
+
+
 def harness(budget: float, seed: int, per_op: int, verbose: bool) -> dict[str, Any]:
     spec = resolve(None, dict(SIZES))
     fixed = changed = 0
@@ -125,9 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-op", type=int, default=1)
     parser.add_argument("--skip-mutants", action="store_true")
+    parser.add_argument("--ranks", action="store_true",
+                        help="only where each held-out inverse edit is ranked (no timing)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.ranks:
+        r = ranks(_changes(json.loads((CORPUS / "manifest.json").read_text())), CORPUS)
+        print(f"held-out one-line changes: the inverse edit is a candidate for "
+              f"{r['generated']}/{r['files']}; ranked within the first 10 / 25 / 50 / 100: "
+              f"{r['within_10']} / {r['within_25']} / {r['within_50']} / {r['within_100']}; "
+              f"median rank {r['median_rank']}")
+        return 0
     h = heldout(args.budget, args.verbose)
     print(f"held-out corpus: verified fix for {h['fixed']}/{h['files']} buggy files "
           f"({100 * h['fixed'] / max(1, h['files']):.0f}%); the manifest's inverse edit for "

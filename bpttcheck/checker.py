@@ -107,6 +107,7 @@ def run(
     if user_code is not None:
         from .impl.check import check_impl
 
+        engines_only = dict(results)  # what an edited copy is judged against (bpttcheck.fix)
         more, pairs, impl_report = check_impl(user_code, problem, options, results,
                                                impl.loss)
         results.update(more)
@@ -122,7 +123,7 @@ def run(
         elif impl.fix and not impl_report.passed:
             from .fix import attach
 
-            impl_report = attach(impl_report, impl, spec)
+            impl_report = attach(impl_report, impl, spec, engines_only, options)
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
                   sample=sample, impl=impl_report, directions=screened,
                   warnings=(skipped,) if skipped else ())

@@ -136,13 +136,14 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=3.0,
                      show_default=True, metavar="SECONDS",
                      help="When your code is wrong, search this long for a one-line edit "
-                          "that makes it exact (verified at two points; shown as a diff)."),
+                          "that makes it exact (verified by the whole check at two points; "
+                          "shown as a diff)."),
         click.option("--no-fix", is_flag=True, envvar="BPTTCHECK_NO_FIX",
                      help="Do not search for a fix when your code is wrong (or set "
                           "BPTTCHECK_NO_FIX=1)."),
         click.option("--fix-out", metavar="PATH",
                      help="Write a copy of your file with the verified fix applied (never "
-                          "over your file)."),
+                          "over your file; a notebook's copy is a notebook, PATH.ipynb)."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -451,9 +452,11 @@ def selftest(timeout: float, **kwargs: Any) -> int:
     return result.exit_code
 
 
-def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any]) -> int:
+def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, Any],
+               impl: Any = None, forward: str | None = None, fix_out: str | None = None) -> int:
     """``--impl FILE.py:rnn_backward``: a layer's backward pass (bpttcheck.layers), its
-    functions running in a child process (``layer``, a RemoteLayer)."""
+    functions running in a child process (``layer``, a RemoteLayer); when it is wrong, the
+    fix search (``impl.fix``) on a copy of its file."""
     from .errors import SpecError
     from .layers import check_layer
 
@@ -466,11 +469,30 @@ def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, 
     report = check_layer(layer.forward, layer.backward, spec, target=target, label=layer.label,
                          style=layer.style, batched=layer.batched_loss,
                          sample=layer.options.sample)
+    found, reason = None, None
+    if impl is not None and impl.fix and not report.passed:
+        from .fix import for_layer, patched
+
+        layer.close()
+        found, reason = for_layer(target, forward, impl, spec)
+        if fix_out is not None and found is not None:
+            from .outputs import write_text
+
+            write_text("--fix-out", fix_out, patched(found))
     if fmt == "json":
-        click.echo(report.to_json())
+        import json
+
+        out = report.to_dict()
+        if impl is not None and impl.fix:
+            out.update(fix=found.to_dict() if found is not None else None, fix_reason=reason)
+        click.echo(json.dumps(out, indent=2))
     else:
+        from .fix import section
+
         console = _console()
-        for line in report.lines():
+        lines = report.lines()
+        fix_lines = section(found, reason, fix_out if found is not None else None)
+        for line in [*lines[:-1], *fix_lines, *lines[-1:]]:  # the fix just above the headline
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     return int(report.exit_code)
 
@@ -507,8 +529,8 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
                                        "--impl-names": impl.options.names,
                                        "--impl-order": impl.options.order,
                                        "--impl-factory": impl.options.factory,
-                                       "--impl-loss": impl.loss.flag,
-                                       "--fix-out": fix_out})
+                                       "--impl-loss": impl.loss.flag},
+                                      impl, forward, fix_out)
             finally:
                 layer.close()
     from .outputs import check_writable
@@ -576,6 +598,9 @@ def _check_fix_out(path: str, impl: Any) -> None:
     check_writable("--fix-out", path)
     if isinstance(impl.target, str):
         where = impl.target.rpartition(":")[0]
+        if where.lower().endswith(".ipynb") and not path.lower().endswith(".ipynb"):
+            raise SpecError(f"--fix-out {path}: the fix is written as a patched copy of the "
+                            "notebook, so give a path ending in .ipynb")
         with contextlib.suppress(OSError):
             if os.path.exists(where) and os.path.samefile(where, path):
                 raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "

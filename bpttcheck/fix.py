@@ -27,25 +27,61 @@ that feed only right ones last; when exactly Wxh, Whh and bh are wrong, the line
 that writes the carried gradient gets a bonus; common bug kinds come before rare
 ones.
 
-**Verification** (:func:`search`): each candidate source is written to a
-temporary directory (never over the user's file) and loaded in a child process
-through the same loader as any user code (:meth:`RemoteCode.reload`). It is
-called at :func:`bpttcheck.model.second_point` first (non-zero biases, random
-hprev: the stricter screen), then at the spec's own point; a fix is *verified*
-when, at both points, its loss is the declared loss and every element of its
-gradient agrees with the reference engine within the analytic tolerance. When
-no single edit does that, the best *partial* fix makes some wrong parameters
-exact and no parameter worse at both points; pairs of edits are tried only with
-the budget that is left. Nothing unverified is ever returned.
+**Verification** (:func:`search`), in two stages, both in a child process through
+the same loader as any user code (:meth:`RemoteCode.reload`), on a copy written to a
+temporary directory (never over the user's file; a notebook's copy is a notebook,
+without its outputs):
+
+1. *screen*: the copy is called at :func:`bpttcheck.model.second_point` first (other
+   seed, non-zero biases, random hprev: the stricter point), then at the spec's own;
+   it passes when, at both, its loss is the declared loss and every element of its
+   gradient agrees with the reference engine within the analytic tolerance.
+2. *the whole check*: a copy that passes the screen is checked exactly as ``--impl``
+   checks the user's file (:func:`bpttcheck.impl.check.check_impl`, with the run's own
+   engines at the spec's point, the user's ``--impl-*`` options and declared loss):
+   loss and gradient on every element at both points, numerical differentiation of
+   its own loss, determinism, returned states. Only a copy that gets the passing
+   verdict there is a *verified* fix.
+
+When no single edit does that, the best *partial* fix makes some wrong parameters
+exact and no parameter worse at both points (screen), and the whole check of its copy
+names what remains wrong (``remaining``: the parameters with a failing comparison at
+either point, and the loss); pairs of edits are tried only with the budget that is
+left. A whole check starts only within ``--fix-budget`` (the first partial fix's
+excepted) but is never cut short: it takes as long as the user's own check took.
+Nothing unverified is ever returned.
+
+**Layer functions** (``--impl FILE.py:rnn_backward``, :func:`search_layer`) are searched
+the same way: the backward and the helpers it calls are edited, each copy is screened at
+two points (the layer check's seeded point for the spec's seed and for another seed: their
+forward against ours, every element of their backward's gradient of L = <G, h> against
+the layer reference) and then judged by the whole layer check
+(:func:`bpttcheck.layers.check_layer`) at both.
+
+**Notebooks** are searched as the loader reads them, their code cells joined (magics
+blanked out); each edit is named by the code cell's number, as the loader's messages
+count cells, and the line within that cell; ``--fix-out`` writes the whole notebook
+with only those lines changed (:func:`patched`).
 """
 
 from __future__ import annotations
 
 import ast
+import collections
+import concurrent.futures
 import contextlib
+import copy
 import dataclasses
+import functools
+import itertools
+import json
+import os
+import queue
 import re
+import sys
 import tempfile
+import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -55,14 +91,16 @@ import numpy as np
 
 from . import prose
 from .compare import rel_error, tolerance
-from .engines import Options
+from .engines import Gradients, Options
 from .engines import reference as reference_engine
 from .errors import ImplError
+from .impl import notebook
+from .impl.check import DeclaredLoss, ImplReport, check_impl
 from .impl.loader import read_source, resolve_path, split_target
 from .impl.options import ImplOptions
-from .impl.runner import RemoteCode
+from .impl.runner import MEMORY_LIMIT, RemoteCode
 from .impl.source import read as read_source_nodes
-from .model import HIDDEN_PARAMS, PARAM_NAMES, Problem, build, second_point
+from .model import HIDDEN_PARAMS, PARAM_NAMES, SECOND_SEED, Problem, build, second_point
 from .spec import Spec
 
 BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is well below
@@ -70,29 +108,46 @@ CALL_TIMEOUT = 2.0  # seconds a candidate may take per call (an edit can make a 
 LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
 LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
 MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
+MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
+# Child processes screening at once: the parent only waits on their pipes, so two use two
+# cores; more would compete with whatever else the machine runs (one where only one core is).
+WORKERS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1))
+_STARTING = threading.Lock()  # one child started at a time (runner hides __main__ meanwhile)
 MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
 CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
                      re.IGNORECASE)
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
             "operands": 3.0, "delete": 2.0, "swap": 1.5}
 
 
 @dataclasses.dataclass(frozen=True)
 class Edit:
     """Replace line ``line`` (1-based) of ``path``, whose text is ``before``, by ``after``
-    (which may be empty: the line is deleted)."""
+    (which may be empty: the line is deleted). In a notebook, ``cell`` is the code cell's
+    number as the loader's messages count cells (every cell, markdown too, from 1) and
+    ``line`` counts lines within that cell."""
 
     path: str
     line: int
     before: str
     after: str
+    cell: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "before": self.before,
-                "after": self.after}
+        out: dict[str, Any] = {"path": self.path}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        out.update(line=self.line, before=self.before, after=self.after)
+        return out
+
+    @property
+    def place(self) -> str:
+        """``line 41``, or ``cell 5, line 23`` in a notebook."""
+        return f"line {self.line}" if self.cell is None else f"cell {self.cell}, line {self.line}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +156,17 @@ class Candidate:
     after: str
     kind: str
     score: float
+    parse: bool = False  # the new line must parse as a statement (see :meth:`runnable`)
+
+    def runnable(self) -> bool:
+        """Whether the edited line is still Python (parsed only for candidates tried)."""
+        if not self.parse:
+            return True
+        try:
+            ast.parse(textwrap.dedent(self.after))
+        except SyntaxError:
+            return False
+        return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,10 +195,13 @@ class Outcome:
     fix: Fix | None
     tried: int  # candidate sources run
     generated: int  # candidates generated
-    lines: tuple[int, ...]  # the lines searched
+    lines: tuple[int, ...]  # the lines searched (of the joined code cells, in a notebook)
     seconds: float
     wrong: tuple[str, ...]  # what was wrong before any edit
     why: str = ""  # why nothing was searched (when nothing was)
+    where: str = ""  # the lines searched, as the user counts them ("lines 3-9", "cell 5, ...")
+    rejected: int = 0  # edits exact at both points that the full check then refused
+    checking: float = 0.0  # of ``seconds``, those spent in full --impl checks of edits
 
 
 # -- candidates --------------------------------------------------------------------------
@@ -147,6 +216,99 @@ def apply(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
         ending = old[len(old.rstrip("\r\n")):] or "\n"
         lines[e.line - 1] = e.after + ending if e.after else ""
     return "".join(lines)
+
+
+def apply_cells(doc: dict[str, Any], edits: tuple[Edit, ...] | list[Edit]) -> dict[str, Any]:
+    """Notebook ``doc`` with each edit's line of its cell replaced (a new document; the
+    cells not edited, their outputs and the metadata are shared, unchanged)."""
+    cells = list(doc["cells"])
+    for number in sorted({e.cell for e in edits if e.cell is not None}):
+        cell = dict(cells[number - 1])
+        if cell.get("cell_type") != "code":
+            raise ValueError(f"cell {number} is not a code cell")
+        lines = notebook.cell_text(cell).splitlines(keepends=True)
+        for e in edits:
+            if e.cell != number:
+                continue
+            old = lines[e.line - 1]
+            if old.rstrip("\r\n") != e.before:
+                raise ValueError(f"cell {number}, line {e.line} is not {e.before!r}")
+            ending = old[len(old.rstrip("\r\n")):]
+            lines[e.line - 1] = e.after + (ending or ("\n" if "\n" in e.after else "")) \
+                if e.after else ""
+        text = "".join(lines)
+        # nbformat stores the source as a list of lines (each with its newline) or a string
+        cell["source"] = text.splitlines(keepends=True) if isinstance(cell.get("source"), list) \
+            else text
+        cells[number - 1] = cell
+    if any(e.cell is None for e in edits):
+        raise ValueError("an edit of a notebook names no cell")
+    return {**doc, "cells": cells}
+
+
+def notebook_json(doc: dict[str, Any], like: str = "") -> str:
+    """``doc`` as notebook JSON, indented as ``like`` (the original text) is, or as Jupyter
+    writes notebooks (one space) when that cannot be told."""
+    second = like.split("\n", 2)[1] if like.count("\n") >= 2 else " "
+    indent = len(second) - len(second.lstrip(" ")) or 1
+    end = "" if like and not like.endswith("\n") else "\n"
+    return json.dumps(doc, indent=indent, ensure_ascii=False) + end
+
+
+class _Document:
+    """The user's file as the search edits it: a .py file's text, or a notebook's code
+    cells joined as the loader joins them (edits are made on that text's lines, and named
+    by cell and line within the cell)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notebook = notebook.is_notebook(path)
+        self.doc: dict[str, Any] = {}
+        self.starts: list[tuple[int, int]] = []
+        if self.notebook:
+            self.raw = path.read_bytes().decode("utf-8")
+            self.doc = notebook.load(path)
+            self.text, _, self.starts = notebook.join(self.doc, path)
+            # the copies run in the search need no outputs (the loader reads only sources)
+            self.bare = {**self.doc, "cells": [
+                {**c, "outputs": []} if isinstance(c, dict) and "outputs" in c else c
+                for c in self.doc["cells"]]}
+        else:
+            self.text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader
+        self.lines = self.text.splitlines()
+
+    def locate(self, line: int) -> tuple[int | None, int]:
+        """(cell, line within it) of line ``line`` of the text searched; (None, line) in a
+        .py file."""
+        if not self.notebook:
+            return None, line
+        cell, first = [c for c in self.starts if c[1] <= line][-1]
+        return cell, line - first + 1
+
+    def edit(self, line: int, after: str) -> Edit:
+        cell, within = self.locate(line)
+        return Edit(str(self.path), within, self.lines[line - 1], after, cell)
+
+    def content(self, edits: tuple[Edit, ...] | list[Edit], bare: bool = True) -> str:
+        """The file with ``edits`` applied: Python text, or notebook JSON."""
+        if not self.notebook:
+            return apply(self.text, edits)
+        return notebook_json(apply_cells(self.bare if bare else self.doc, edits), self.raw)
+
+    def where(self, lines: tuple[int, ...]) -> str:
+        """The lines searched, as the user counts them."""
+        if not lines:
+            return ""
+        def span(ls: list[int] | tuple[int, ...]) -> str:
+            return f"line{'s' * (len(ls) > 1)} {prose.line_ranges(ls)}"
+
+        if not self.notebook:
+            return span(lines)
+        cells: dict[int, list[int]] = {}
+        for k in lines:
+            cell, within = self.locate(k)
+            cells.setdefault(int(cell or 0), []).append(within)
+        return "; ".join(f"cell {c}, {span(ls)}" for c, ls in cells.items())
 
 
 def _target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
@@ -257,9 +419,26 @@ def _names(func: ast.FunctionDef) -> tuple[set[str], set[str]]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             assigned.add(node.id)
     carried = {n for n in assigned if CARRIED.search(n) and n not in ("hprev", "h_prev")}
-    return assigned - MODULES, carried
+    return assigned - MODULES, carried | _unread_in_loop(func)
 
 
+def _unread_in_loop(func: ast.FunctionDef) -> set[str]:
+    """Names a loop assigns (``name = ...``) that nothing in the loop reads: a value made for
+    the next step that no step uses, as a carried gradient whose ``+ dhnext`` was forgotten
+    is, whatever it is called."""
+    out: set[str] = set()
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        stored = {t.id for s in _statements(loop.body) if isinstance(s, ast.Assign)
+                  for t in s.targets if isinstance(t, ast.Name)}
+        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        out |= stored - read
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
 def _same_role(a: str, b: str) -> bool:
     if a == b:
         return False
@@ -277,7 +456,7 @@ def _same_role(a: str, b: str) -> bool:
 
 
 def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set[str],
-              in_loop: bool) -> Iterator[tuple[int, str, str | None]]:
+              in_loop: bool, spaced: bool = True) -> Iterator[tuple[int, str, str | None]]:
     """(line, kind, new line text) for every single-node edit of ``stmt``; a node spanning
     one physical line is edited on that line, even inside a statement that spans several."""
     cache: dict[int, _Line] = {}
@@ -332,7 +511,9 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
 
     written, _ = _defs_uses(stmt)  # `dbh += dbh` is never the fix
     gradients = {f"d{p}" for p in PARAM_NAMES}  # dWxh for dWhh: a wrong accumulator, rare
-    sp = " " if _spaced("\n".join(lines[stmt.lineno - 1:stmt.end_lineno])) else ""
+    # operators spaced as this statement spaces them, or (when it shows neither) as the file
+    here = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+    sp = " " if _spaced(here) or (spaced and not re.search(r"\w[-+*/]\w", here)) else ""
     single = _one_line(stmt)
     # whole-statement edits
     if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) and single:
@@ -358,6 +539,10 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         spots = [value] + [n for n in ast.walk(value) if n is not value and _one_line(n)
                            and isinstance(n, ast.BinOp | ast.Name | ast.Subscript | ast.Call)
                            and wrapped(n)]
+        # or in a call's first argument (`step_backward(dh[:, t] + dprev, cache[t])`)
+        spots += [n.args[0] for n in ast.walk(value) if isinstance(n, ast.Call) and n.args
+                  and _one_line(n.args[0]) and not isinstance(n.args[0], ast.Starred)
+                  and n.args[0] not in spots]
         for cv in sorted(carried):
             if cv == tname or any(isinstance(n, ast.Name) and n.id == cv
                                   for n in ast.walk(value)):
@@ -397,6 +582,26 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             if len(group) > 1:
                 yield kinds("scale", splice(group[0], [
                     (_c0(d), _c1(d), seg(d.left)) for d in group]))
+        # a scale on one side only (`return loss / n, dW, db`): applied to the others too
+        items: list[ast.expr] = []
+        if isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Tuple):
+            items = list(root.value.elts)
+        elif isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Dict):
+            items = list(root.value.values)
+        ops = {ast.dump(e.op) + ast.dump(e.right) for e in items
+               if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div | ast.Mult)}
+        plain = [e for e in items if not isinstance(e, ast.BinOp) and not isinstance(
+            e, ast.Starred) and _one_line(e)]
+        if len(ops) == 1 and plain and len(plain) < len(items) and same_line(*items):
+            sc = next(e for e in items if isinstance(e, ast.BinOp))
+            assert isinstance(sc, ast.BinOp)
+            how = at(sc).raw[_c1(sc.left):_c1(sc)].decode("utf-8")  # ` / n`
+            # to every other element; or not to a returned state (`hs[-1]`, the last one)
+            names: list[ast.expr] = [e for e in plain if isinstance(e, ast.Name)]
+            for part in (plain, names, [e for e in plain if e is not items[-1]]):
+                if part:
+                    yield kinds("scale", splice(part[0], [(_c1(e), _c1(e), how)
+                                                          for e in part]))
         for n in ast.walk(root):
             if not _one_line(n) or n is stmt:
                 continue
@@ -500,6 +705,15 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 text = f"{one}{sp}-{sp}{h}{sp}*{sp}{h}"
                 yield kinds("tanh", replace(n, text if isinstance(parent, ast.Return | ast.Assign)
                                             or wrapped(n) else f"({text})"))
+            # h * (1 - h) (the logistic function's derivative) for tanh's 1 - h*h
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for hv, rest in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(rest, ast.BinOp) and isinstance(rest.op, ast.Sub) \
+                            and isinstance(rest.left, ast.Constant) and rest.left.value == 1 \
+                            and _atom(hv) and ast.dump(rest.right) == ast.dump(hv):
+                        form = f"{seg(rest.left)}{sp}-{sp}{seg(hv)}{sp}*{sp}{seg(hv)}"
+                        yield kinds("tanh", replace(n, form if wrapped(n) or isinstance(
+                            parent, ast.Return | ast.Assign) else f"({form})"))
             # constant scales
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult) \
                     and not in_index(n):
@@ -577,11 +791,16 @@ def _mentions(text: str, names: set[str]) -> bool:
 
 
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
-               theirs: Mapping[str, str] | None = None) -> list[Candidate]:
+               theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
+               second_only: bool = False) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
-    user's name for each of bpttcheck's (from ``--impl-names`` or the loader).
+    user's name for each of bpttcheck's (from ``--impl-names`` or the loader). What else
+    was measured, when known: ``loss``, whether the loss is wrong (the lines that write
+    it come first when it is, last when it is right); ``second_only``, whether everything
+    is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
+    second: then the lines that read the biases or the initial state come first.
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -599,6 +818,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     out: dict[tuple[int, str], Candidate] = {}
     defs = _target_defs(nodes, name)
     first = defs[0] if defs else None
+    biases = set().union(*(aliases[p] for p in ("bh", "by")))
+    spaced = _spaced_style(defs, lines)
+    picks = _picked(nodes, lines)
     for func in defs:
         assigned, carried = _names(func)
         flows = _flows(func, lines, bad, good)
@@ -615,22 +837,77 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    {a for a in good if a.startswith("d")}, carried, recursion,
                                    everything)
             relevance += _flow_score(stmt, flows)
-            for lineno, kind, after in _edits_of(stmt, lines, assigned, carried,
-                                                 id(stmt) in loops or func is not first):
+            relevance += _measured(stmt, text, loss, second_only, biases)
+            edits = _edits_of(stmt, lines, assigned, carried,
+                              id(stmt) in loops or func is not first, spaced)
+            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
                 if after is None or (lineno, after) in out:
                     continue
                 if kind == "delete" and _only_statement(func, stmt):
                     old = lines[lineno - 1]
                     after = old[:len(old) - len(old.lstrip())] + "pass"
-                if _one_line(stmt) and after.strip() and not isinstance(
-                        stmt, ast.For | ast.While | ast.If):
-                    try:  # an edit must leave the line a statement
-                        ast.parse(after.strip())
-                    except SyntaxError:
-                        continue
+                # an edit must leave the line a statement: checked only when it is tried
+                parse = _one_line(stmt) and bool(after.strip()) and not isinstance(
+                    stmt, ast.For | ast.While | ast.If)
                 out[(lineno, after)] = Candidate(lineno, after, kind,
-                                                 PRIORITY[kind] + relevance)
+                                                 PRIORITY[kind] + relevance, parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
+
+
+def _picked(nodes: list[ast.stmt], lines: list[str]) -> dict[str, str]:
+    """The probabilities the loss takes the log of, and the index it picks them at: from
+    ``np.log(ps[t][targets[t], 0])`` or ``-np.log(probs[np.arange(T), ys])``, the text of
+    ``ps[t]`` (as its AST) -> ``targets[t], 0``."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if not (isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Subscript)
+                    and _one_line(n.args[0])):
+                continue
+            f = n.func
+            if (isinstance(f, ast.Attribute) and f.attr == "log") or (
+                    isinstance(f, ast.Name) and f.id == "log"):
+                sub = n.args[0]
+                raw = lines[sub.lineno - 1].encode("utf-8")
+                index = raw[_c0(sub.slice):_c1(sub.slice)].decode("utf-8")
+                out.setdefault(ast.dump(sub.value), index)
+    return out
+
+
+def _minus_one(stmt: ast.stmt, lines: list[str],
+               picks: Mapping[str, str]) -> Iterator[tuple[int, str, str | None]]:
+    """Softmax with cross-entropy's derivative is p - onehot(target): after a line that
+    copies the probabilities the loss picks from (``dy = np.copy(ps[t])``), the forgotten
+    ``dy[targets[t], 0] -= 1``, as a second line (the only edit that inserts one)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _one_line(stmt)
+            and isinstance(stmt.targets[0], ast.Name)):
+        return
+    v = stmt.value
+    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy" \
+            and not v.args:
+        v = v.func.value  # p.copy()
+    elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+            and v.func.attr in ("copy", "array") and len(v.args) == 1:
+        v = v.args[0]  # np.copy(p), np.array(p)
+    index = picks.get(ast.dump(v))
+    if index is None:
+        return
+    line = lines[stmt.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]
+    yield stmt.lineno, "insert", f"{line}\n{indent}{stmt.targets[0].id}[{index}] -= 1"
+
+
+def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:
+    """Whether these functions mostly write ``a + b`` rather than ``a+b`` (their arithmetic
+    operators, read from the code itself: comments and strings do not count)."""
+    votes = 0
+    for func in defs:
+        for n in ast.walk(func):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult
+                                                         | ast.Div) and _one_line(n):
+                raw = lines[n.lineno - 1].encode("utf-8")[_c1(n.left):_c0(n.right)]
+                votes += 1 if raw.startswith(b" ") else -1
+    return votes >= 0
 
 
 def _defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
@@ -747,6 +1024,26 @@ def _relevance(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carried
     return 0.0
 
 
+LOSS_NAME = re.compile(r"^(loss|cost|nll|xent|ce|L|J|E)$|loss|cost", re.IGNORECASE)
+INITIAL = re.compile(r"(?<![A-Za-z0-9])(hprev|h_prev|h0|h_0|h_init|hinit|init_h|h_start)"
+                     r"(?![A-Za-z0-9])|\[\s*-\s*1\s*\]")
+
+
+def _measured(stmt: ast.stmt, text: str, loss: bool | None, second_only: bool,
+              biases: set[str]) -> float:
+    """What the measurement says of this line beyond which gradients are wrong: whether the
+    loss is (lines writing it), and whether only the second point fails (lines reading the
+    biases or the initial hidden state, which are zero at the spec's point)."""
+    score = 0.0
+    if loss is not None and not isinstance(stmt, ast.For | ast.While | ast.If):
+        defs, _ = _defs_uses(stmt)
+        if defs and all(LOSS_NAME.search(d) for d in defs):
+            score += 3.0 if loss else -2.0
+    if second_only and (INITIAL.search(text) or _mentions(text, biases)):
+        score += 2.0
+    return score
+
+
 def _only_statement(func: ast.FunctionDef, stmt: ast.stmt) -> bool:
     for node in ast.walk(func):
         for field in ("body", "orelse", "finalbody"):
@@ -766,7 +1063,7 @@ class _Score:
     loss_ok: tuple[bool, ...]
 
     def wrong(self, rtol: float) -> tuple[str, ...]:
-        out = [n for n in PARAM_NAMES if any(e[n] > rtol for e in self.errors)]
+        out = [n for n in self.errors[0] if any(e[n] > rtol for e in self.errors)]
         if not all(self.loss_ok):
             out.append("loss")
         return tuple(out)
@@ -777,12 +1074,14 @@ class _Score:
 
 
 class _Trials:
-    """Edited copies of the user's file, run in one child process at both points."""
+    """Edited copies of the user's file, run in one child process: screened at both points
+    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`)."""
 
-    def __init__(self, target: str, options: ImplOptions, problems: list[Problem],
-                 factor: float, deadline: float) -> None:
-        where, self.name = split_target(target)
-        self.original = resolve_path(where)
+    def __init__(self, doc: _Document, name: str, options: ImplOptions,
+                 problems: list[Problem], declared: DeclaredLoss, deadline: float,
+                 results: Mapping[str, Gradients] | None, engine_options: Options) -> None:
+        self.original = doc.path
+        self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
         self.copy = Path(self.dir.name) / self.original.name
         self.options = options
@@ -791,35 +1090,57 @@ class _Trials:
         self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
                       "seq": problems[0].batch.seq}
         self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
-        self.factor = factor
+        self.declared = declared
+        self.factor = declared.factor(problems[0].batch.seq) or 1.0
+        # the spec's point is problems[-1]: its engines' answers, as the --impl check has them
+        self.results = dict(results) if results is not None else {"reference": self.refs[-1]}
+        self.engine_options = engine_options
         self.code: RemoteCode | None = None
+        self.checking = 0.0  # seconds spent in full checks
+        self.points = len(problems)
 
     def close(self) -> None:
         if self.code is not None:
             self.code.close()
         self.dir.cleanup()
 
+    def sibling(self) -> _Trials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.code, other.checking = None, 0.0
+        return other
+
     def _left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def score(self, text: str, points: int | None = None,
-              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
-        """Load ``text`` as the user's file and call it at each point in turn; None when it
-        fails to load or raises. ``keep`` decides, after each point, whether to go on."""
-        left = self._left()
-        if left <= 0:
-            return None
-        self.copy.write_text(text, encoding="utf-8")
+    def _load(self, content: str, timeout: float) -> RemoteCode | None:
+        """Write ``content`` as the copy and load it in the child (started if need be)."""
+        self.copy.write_text(content, encoding="utf-8")
         target = f"{self.copy}:{self.name}"
         extra = (str(self.original.parent.resolve()),)
         try:
             if self.code is None or not self.code.alive:
-                self.code = RemoteCode(target, dataclasses.replace(
-                    self.options, timeout=min(CALL_TIMEOUT, left)), self.sizes,
-                    extra_path=extra)
+                with _STARTING:
+                    self.code = RemoteCode(target, dataclasses.replace(
+                        self.options, timeout=min(CALL_TIMEOUT, timeout)), self.sizes,
+                        extra_path=extra)
             else:
-                self.code.reload(target, min(LOAD_TIMEOUT, left), extra)
+                self.code.reload(target, min(LOAD_TIMEOUT, timeout), extra)
         except ImplError:
+            return None
+        return self.code
+
+    def score(self, content: str, points: int | None = None,
+              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
+        """Load ``content`` as the user's file and call it at each point in turn; None when
+        it fails to load or raises. ``keep`` decides, after each point, whether to go on."""
+        left = self._left()
+        if left <= 0:
+            return None
+        code = self._load(content, left)
+        if code is None:
             return None
         errors: list[dict[str, float]] = []
         losses: list[bool] = []
@@ -829,10 +1150,9 @@ class _Trials:
             left = self._left()
             if left <= 0:
                 return None
-            self.code.options = dataclasses.replace(self.code.options,
-                                                    timeout=min(CALL_TIMEOUT, left))
+            code.options = dataclasses.replace(code.options, timeout=min(CALL_TIMEOUT, left))
             try:
-                r = self.code.call(pr.params, pr.batch)
+                r = code.call(pr.params, pr.batch)
             except ImplError:
                 return None
             errs = {}
@@ -854,24 +1174,340 @@ class _Trials:
                 return s
         return _Score(tuple(errors), tuple(losses))
 
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
+        """The whole ``--impl`` check of ``content`` (:func:`~.impl.check.check_impl`, with
+        the user's options and the spec's engines): whether it passes, as the user's own file
+        was judged, on both points, and what it finds wrong (:func:`_failing`); None when
+        the copy does not load or the check stops on it."""
+        start = time.monotonic()
+        try:
+            code = self._load(content, LOAD_TIMEOUT)
+            if code is None:
+                return None
+            code.options = self.options
+            try:
+                report = check_impl(code, self.problems[-1], self.engine_options,
+                                    self.results, self.declared)[2]
+            except ImplError:
+                return None
+            return report.passed, _failing(report)
+        finally:
+            self.checking += time.monotonic() - start
+
+
+class _LayerTrials:
+    """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
+    screened at both points (their forward against ours, their backward's gradients of
+    L = <G, h> against the layer reference, every element), then judged by the whole layer
+    check (:func:`bpttcheck.layers.check_layer`) at both."""
+
+    def __init__(self, doc: _Document, name: str, forward: str | None, options: ImplOptions,
+                 spec: Spec, deadline: float) -> None:
+        from .layers.check import point, sizes_of
+        from .layers.reference import forward as ref_forward
+        from .layers.reference import gradients as ref_gradients
+
+        self.original = doc.path
+        self.name, self.forward = name, forward
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+        self.options = options
+        self.deadline = deadline
+        self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
+        sizes = sizes_of(spec)
+        self.points_at = [point(sizes, sp.seed) for sp in self.specs]
+        self.truths = [(ref_forward(ours), ref_gradients(ours, G)[0])
+                       for ours, G, _ in self.points_at]
+        self.floor = spec.floor
+        self.rtol = spec.rtol_analytic
+        self.layer: Any = None
+        self.style: Any = None
+        self.checking = 0.0
+        self.points = len(self.specs)
+
+    def close(self) -> None:
+        if self.layer is not None:
+            self.layer.close()
+        self.dir.cleanup()
+
+    def sibling(self) -> _LayerTrials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.layer, other.style, other.checking = None, None, 0.0
+        return other
+
+    def _load(self, content: str, timeout: float) -> Any:
+        from .layers.remote import RemoteLayer
+        from .layers.styles import STYLES
+
+        self.copy.write_text(content, encoding="utf-8")
+        target = f"{self.copy}:{self.name}"
+        extra = [str(self.original.parent.resolve())]
+        try:
+            if self.layer is None or not self.layer.alive:  # started on their own file
+                with _STARTING:
+                    self.layer = RemoteLayer(f"{self.original}:{self.name}", self.forward,
+                                             dataclasses.replace(self.options, timeout=timeout))
+            meta = self.layer._request(("layer-init", [*sys.path, *extra], os.getcwd(), target,
+                                        self.forward, MEMORY_LIMIT), min(LOAD_TIMEOUT, timeout),
+                                       f"loading {target}")
+        except ImplError:
+            return None
+        if meta is None:
+            return None
+        self.layer.label, self.layer.style = meta["label"], meta["style"]
+        self.style = next(st for st in STYLES if st.name == meta["style"])
+        return self.layer
+
+    def score(self, content: str,
+              keep: Callable[[_Score], bool] | None = None) -> _Score | None:
+        from .layers.check import FORWARD_RTOL
+        from .layers.styles import call_backward, call_forward
+
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        layer = self._load(content, min(CALL_TIMEOUT, left))
+        if layer is None:
+            return None
+        style = self.style
+        errors: list[dict[str, float]] = []
+        forwards: list[bool] = []
+        for (ours, G, out_layer), (h_ref, g_ref) in zip(self.points_at, self.truths,
+                                                        strict=True):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return None
+            layer.options = dataclasses.replace(layer.options, timeout=min(CALL_TIMEOUT, left))
+            theirs = style.to_theirs(ours)
+            try:
+                h, cache = call_forward(style, layer.forward, theirs, out_layer, layer.label)
+                grads = call_backward(style, layer.backward,
+                                      style.states_to_theirs(G).copy(), cache, layer.label)
+            except ImplError:
+                return None
+            try:
+                h_ours = style.states_to_ours(np.asarray(h, dtype=np.float64))
+                ok = h_ours.shape == h_ref.shape and bool(np.all(
+                    rel_error(h_ours, h_ref, self.floor) <= FORWARD_RTOL))
+            except (TypeError, ValueError):
+                ok = False
+            forwards.append(ok)
+            errs: dict[str, float] = {}
+            for a in style.args:
+                truth = a.to_theirs(g_ref[a.ours])
+                try:
+                    g = np.asarray(grads[a.name], dtype=np.float64)
+                    errs[a.ours] = float(rel_error(g.reshape(truth.shape), truth,
+                                                   self.floor).max(initial=0.0))
+                except (KeyError, TypeError, ValueError):
+                    errs[a.ours] = float("inf")
+            errors.append(errs)
+            s = _Score(tuple(errors), tuple(forwards))
+            if keep is not None and not keep(s):
+                return s
+        return _Score(tuple(errors), tuple(forwards))
+
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
+        """The whole layer check (``--impl`` on a layer) of ``content`` at both points."""
+        from .layers.check import check_layer
+
+        start = time.monotonic()
+        try:
+            layer = self._load(content, LOAD_TIMEOUT)
+            if layer is None:
+                return None
+            layer.options = self.options
+            passed, wrong = True, []
+            for sp in self.specs:
+                try:
+                    report = check_layer(layer.forward, layer.backward, sp, label=layer.label,
+                                         style=layer.style, batched=layer.batched_loss,
+                                         sample=self.options.sample)
+                except ImplError:
+                    return None
+                passed = passed and report.passed
+                wrong += [self.style.arg(n).ours for n in report.wrong]
+                if report.findings:
+                    wrong.append("loss")  # their forward is not ours: L = <G, h> differs
+            return passed, tuple(dict.fromkeys(wrong))
+        finally:
+            self.checking += time.monotonic() - start
+
+
+def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
+                 budget: float = BUDGET) -> Outcome:
+    """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
+    the helpers it calls, judged by the layer check at two points (other seeds)."""
+    start = time.monotonic()
+    where, name = split_target(target)
+    doc = _Document(resolve_path(where))
+    trials = _LayerTrials(doc, name, forward, options, spec, start + budget)
+    elements = sum(int(g.size) for g in trials.truths[0][1].values())
+    return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
+
+
+def _failing(report: ImplReport) -> tuple[str, ...]:
+    """What the ``--impl`` check found wrong: parameters with a failing comparison at either
+    point (against any truth), and the loss when it is not the declared one."""
+    bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
+    out = [n for n in PARAM_NAMES if n in bad]
+    return (*out, "loss") if not report.loss_match else tuple(out)
+
+
+def _engine_options(spec: Spec) -> Options:
+    """The engines' options for a spec, as the checker builds them (no sample, no progress)."""
+    return Options(clip=spec.clip, method=spec.method, step=spec.step,
+                   max_memory=int(spec.max_memory * 2**20), time_budget=spec.time_budget)
+
 
 def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
-           factor: float = 1.0, theirs: Mapping[str, str] | None = None) -> Outcome:
-    """Search single (then paired) edits of ``target``'s source that make it exact."""
+           declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None) -> Outcome:
+    """Search single (then paired) edits of ``target``'s source that make it exact.
+
+    ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
+    default). ``results`` and ``engine_options``: the engines' answers at the spec's point and
+    their options, as the ``--impl`` check had them (the reference engine's, and options
+    from ``spec``, when not given), so that an edit is judged by the same check."""
     start = time.monotonic()
-    deadline = start + budget
+    declared = declared or DeclaredLoss()
+    if declared.factor(spec.seq) is None:
+        raise ValueError("the fix search needs a declared loss (not --impl-loss own)")
     where, name = split_target(target)
-    path = resolve_path(where)
-    text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader reads it
+    doc = _Document(resolve_path(where))
     problems = [build(second_point(spec)), build(spec)]  # the stricter point first
-    rtol = tolerance(spec, "impl", "reference")
     if theirs is None:  # our name -> theirs, from --impl-names
         theirs = {ours: mine for mine, ours in options.names.items()}
-    trials = _Trials(target, options, problems, factor, deadline)
+    trials = _Trials(doc, name, options, problems, declared, start + budget, results,
+                     engine_options or _engine_options(spec))
     elements = sum(p.size for p in problems[0].params.values())
-    tried = 0
+    return _drive(doc, name, trials, tolerance(spec, "impl", "reference"), theirs, start,
+                  budget, elements)
+
+
+class _Workers:
+    """Trials run by up to WORKERS child processes at once, in threads (the parent mostly
+    waits on pipes), so that screening does not wait for one child at a time."""
+
+    def __init__(self, first: _Trials | _LayerTrials, count: int) -> None:
+        self.all: list[_Trials | _LayerTrials] = [first]
+        self.count = max(1, count)
+        self.free: queue.SimpleQueue[_Trials | _LayerTrials] = queue.SimpleQueue()
+        self.free.put(first)
+        self.started = 1
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[_Trials | _LayerTrials]:
+        """A worker of one's own for a while (one more is started if the pool allows)."""
+        with self.lock:
+            grow = self.free.empty() and self.started < self.count
+            if grow:
+                self.started += 1
+        if grow:
+            w = self.all[0].sibling()
+            with self.lock:
+                self.all.append(w)
+        else:
+            w = self.free.get()
+        try:
+            yield w
+        finally:
+            self.free.put(w)
+
+    @property
+    def checking(self) -> float:
+        return sum(w.checking for w in self.all)
+
+    def close(self) -> None:
+        for w in self.all:
+            with contextlib.suppress(OSError):
+                w.close()
+
+    def screen(self, jobs: Iterator[tuple[Candidate, tuple[Edit, ...], str]],
+               keep: Callable[[_Score], bool], deadline: float
+               ) -> Iterator[tuple[Candidate, tuple[Edit, ...], _Score | None]]:
+        """Score each job's content, yielding results in the order of ``jobs`` (best
+        first), a few jobs ahead on the free workers."""
+        def run(content: str) -> _Score | None:
+            with self.hold() as w:
+                return w.score(content, keep=keep)
+
+        if self.count == 1:
+            for c, edits, content in jobs:
+                if time.monotonic() >= deadline:
+                    return
+                yield c, edits, run(content)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self.count,
+                                                   thread_name_prefix="bpttcheck-fix") as ex:
+            window: collections.deque[tuple[Candidate, tuple[Edit, ...],
+                                            concurrent.futures.Future[_Score | None]]]
+            window = collections.deque()
+            try:
+                while True:
+                    while len(window) < 2 * self.count and time.monotonic() < deadline:
+                        job = next(jobs, None)
+                        if job is None:
+                            break
+                        window.append((job[0], job[1], ex.submit(run, job[2])))
+                    if not window:
+                        return
+                    c, edits, fut = window.popleft()
+                    yield c, edits, fut.result()
+            finally:
+                for _, _, f in window:
+                    f.cancel()
+
+
+def _ranked(doc: _Document, name: str, base: _Score, rtol: float,
+            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+    """The candidates, ranked by what the unedited copy measured (``base``)."""
+    wrong = base.wrong(rtol)
+    at_spec = len(base.errors) > 1 and all(
+        v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
+    return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+
+
+def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
+    """The candidates the search would try for ``target``, in its order (the unedited copy
+    run once, nothing else): the ranking measured apart from speed (bench/fixes.py)."""
+    where, name = split_target(target)
+    doc = _Document(resolve_path(where))
+    problems = [build(second_point(spec)), build(spec)]
+    trials = _Trials(doc, name, options, problems, DeclaredLoss(), time.monotonic() + 60.0,
+                     None, _engine_options(spec))
     try:
-        base = trials.score(text)
+        base = trials.score(doc.content([]))
+        theirs = {ours: mine for mine, ours in options.names.items()}
+        rtol = tolerance(spec, "impl", "reference")
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
+                                        if c.runnable()]
+    finally:
+        trials.close()
+
+
+def _drive(doc: _Document, name: str, trials: _Trials | _LayerTrials, rtol: float,
+           theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
+    """The search itself: screen candidates best first, pairs with the budget left, then
+    the best partial fix; every proposal passes the whole check (``trials.full``)."""
+    deadline = start + budget
+    points = trials.points
+    tried = rejected = 0
+    workers = _Workers(trials, WORKERS)
+
+    def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
+        lines = tuple(sorted({c.line for c in cands}))
+        return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong,
+                       where=doc.where(lines), rejected=rejected, checking=workers.checking)
+
+    try:
+        base = trials.score(doc.content([]))
         if base is None:
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_unrunnable(budget))
@@ -879,8 +1515,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = candidates(text, path, name, tuple(w for w in wrong if w != "loss"), theirs)
-        lines = tuple(sorted({c.line for c in cands}))
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, _Trials))
 
         def no_worse(s: _Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
@@ -888,7 +1523,7 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                 return False
             better = False
             for e, b in zip(s.errors, base.errors, strict=False):
-                for n in PARAM_NAMES:
+                for n in b:
                     if b[n] <= rtol and e[n] > rtol:
                         return False
                     if b[n] > rtol and e[n] > b[n] * (1 + 1e-6):
@@ -897,86 +1532,130 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
                         better = True
             return better or (all(s.loss_ok) and not all(base.loss_ok))
 
+        def verified(edits: tuple[Edit, ...], s: _Score) -> Fix | None:
+            """The fix, if the whole check passes the edited copy (None otherwise)."""
+            nonlocal rejected
+            with workers.hold() as w:
+                judged = w.full(doc.content(edits))
+            if judged is None or not judged[0]:
+                rejected += 1
+                return None
+            return Fix(True, False, (), s.worst, points, edits, elements, wrong)
+
         partials: list[tuple[Candidate, _Score]] = []
-        for c in cands:
-            if time.monotonic() >= deadline:
-                break
-            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-            s = trials.score(apply(text, [edit]), keep=no_worse)
+        singles = ((c, (e,), doc.content([e])) for c in cands if c.runnable()
+                   for e in (doc.edit(c.line, c.after),))
+        for c, edits, s in workers.screen(singles, no_worse, deadline):
             tried += 1
-            if s is None or len(s.errors) < len(problems):
+            if s is None or len(s.errors) < points:
                 continue
             if not s.wrong(rtol):
-                fix = Fix(True, False, (), s.worst, len(problems), (edit,), elements, wrong)
-                return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
+                fix = verified(edits, s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
+                continue
             if no_worse(s):
                 partials.append((c, s))
         # pairs: a partial fix and one more edit on another line, with the budget left
         partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
-        pairs = 0
-        for first, _ in partials[:3]:
-            e1 = Edit(str(path), first.line, text.splitlines()[first.line - 1], first.after)
-            for c in cands:
-                if time.monotonic() >= deadline or pairs >= MAX_PAIRS:
-                    break
-                if c.line == first.line:
-                    continue
-                e2 = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-                edits = tuple(sorted((e1, e2), key=lambda e: e.line))
-                s = trials.score(apply(text, list(edits)),
-                                 keep=lambda s: not s.wrong(rtol))
-                pairs += 1
-                tried += 1
-                if s is not None and len(s.errors) == len(problems) and not s.wrong(rtol):
-                    fix = Fix(True, False, (), s.worst, len(problems), edits, elements, wrong)
-                    return Outcome(fix, tried, len(cands), lines, time.monotonic() - start,
-                                   wrong)
-        if partials:
-            c, s = partials[0]
-            edit = Edit(str(path), c.line, text.splitlines()[c.line - 1], c.after)
-            fix = Fix(False, True, s.wrong(rtol), s.worst, len(problems), (edit,), elements,
-                      wrong)
-            return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong)
-        return Outcome(None, tried, len(cands), lines, time.monotonic() - start, wrong)
+
+        def pairs() -> Iterator[tuple[Candidate, tuple[Edit, ...], str]]:
+            n = 0
+            for first, _ in partials[:3]:
+                e1 = doc.edit(first.line, first.after)
+                for c in cands:
+                    if n >= MAX_PAIRS:
+                        return
+                    if c.line == first.line or not c.runnable():
+                        continue
+                    edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
+                                         key=lambda e: (e.cell or 0, e.line)))
+                    n += 1
+                    yield c, edits, doc.content(edits)
+
+        for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
+            tried += 1
+            if s is not None and len(s.errors) == points and not s.wrong(rtol):
+                fix = verified(edits, s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
+        # a partial fix: the whole check, on both points, names what remains wrong
+        for c, s in partials[:MAX_PARTIAL_CHECKS]:
+            if time.monotonic() >= deadline and c is not partials[0][0]:
+                break
+            edit = doc.edit(c.line, c.after)
+            with workers.hold() as w:
+                judged = w.full(doc.content([edit]))
+            if judged is None:
+                continue
+            remaining = judged[1]
+            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
+                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong)
+                return outcome(fix, cands, wrong)
+            rejected += 1
+        return outcome(None, cands, wrong)
     finally:
-        with contextlib.suppress(OSError):
-            trials.close()
+        workers.close()
 
 
 def unified(fix: Fix, label: str) -> list[str]:
-    """The edits as a unified diff: ``--- file``, ``+++ file (fixed)``, ``@@ line N @@``."""
+    """The edits as a unified diff: ``--- file``, ``+++ file (fixed)``, then ``@@ line N @@``
+    (``@@ cell C, line N @@`` in a notebook) before each edit."""
     out = [f"--- {label}", f"+++ {label} (fixed)"]
     for e in fix.edits:
-        out.append(f"@@ line {e.line} @@")
+        out.append(f"@@ {e.place} @@")
         out.append(f"-{e.before}")
         out.extend(f"+{a}" for a in e.after.split("\n") if e.after)
     return out
 
 
-def attach(report: Any, request: Any, spec: Spec) -> Any:
+def attach(report: Any, request: Any, spec: Spec,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None) -> Any:
     """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
-    ``request`` (an ImplRequest with ``fix=True``)."""
+    ``request`` (an ImplRequest with ``fix=True``); ``results`` and ``engine_options``: the
+    check's engines at the spec's point, against which each edit is judged again."""
 
     if not isinstance(request.target, str):
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "the function was passed in from Python, not read from a file"))
-    if request.target.split(":", 1)[0].endswith(".ipynb"):
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
-            "the search edits .py files; it does not edit notebooks yet"))
-    factor = request.loss.factor(spec.seq)
-    if factor is None:
+    if request.loss.factor(spec.seq) is None:
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "with --impl-loss own there is no reference gradient to verify an edit against"))
+    if engine_options is not None:
+        engine_options = dataclasses.replace(engine_options, progress=None)
+    found, reason = _found(lambda: search(request.target, request.options, spec,
+                                          request.fix_budget, request.loss, results=results,
+                                          engine_options=engine_options))
+    return dataclasses.replace(report, fix=found, fix_reason=reason)
+
+
+def for_layer(target: str, forward: str | None, request: Any,
+              spec: Spec) -> tuple[Fix | None, str | None]:
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none."""
+    return _found(lambda: search_layer(target, forward, request.options, spec,
+                                       request.fix_budget))
+
+
+def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:
     try:
-        out = search(request.target, request.options, spec, request.fix_budget, factor)
+        out = run()
     except (ImplError, OSError, UnicodeDecodeError) as exc:
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(str(exc)))
+        return None, prose.fix_skipped(str(exc))
     if out.fix is not None:
-        return dataclasses.replace(report, fix=out.fix, fix_reason=None)
+        return out.fix, None
     if out.why:
-        return dataclasses.replace(report, fix_reason=prose.fix_skipped(out.why))
-    return dataclasses.replace(report, fix_reason=prose.fix_none(out.tried, out.generated,
-                                                                  out.lines, out.seconds))
+        return None, prose.fix_skipped(out.why)
+    return None, prose.fix_none(out.tried, out.generated, out.where, out.seconds,
+                                out.rejected)
+
+
+def section(fix: Fix | None, reason: str | None, written: str | None = None) -> list[str]:
+    """The fix as plain lines (the layer report's text): sentence, diff, where written."""
+    if fix is None:
+        return [reason] if reason else []
+    out = [heading(fix), *unified(fix, fix.edits[0].path)]
+    return [*out, prose.fix_written(written)] if written else out
 
 
 def heading(fix: Fix) -> str:
@@ -989,6 +1668,9 @@ def heading(fix: Fix) -> str:
 
 
 def patched(fix: Fix) -> str:
-    """The user's file with the fix applied (read again: it is never written)."""
+    """The user's file with the fix applied (read again: it is never written); for a
+    notebook, the whole notebook (outputs and metadata kept) as JSON."""
     path = Path(fix.edits[0].path)
+    if notebook.is_notebook(path):
+        return _Document(path).content(fix.edits, bare=False)
     return apply(path.read_bytes().decode("utf-8"), list(fix.edits))

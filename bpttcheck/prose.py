@@ -739,8 +739,8 @@ def line_ranges(lines: Sequence[int]) -> str:
 
 def fix_found(elements: int, max_rel: float, specs: int, edits: int) -> str:
     what = "this edit" if edits == 1 else f"these {edits} edits"
-    return (f"Fix found (verified: with {what} your function matches the reference on all "
-            f"{elements} gradient elements and in its loss, max rel {sci(max_rel)}, at "
+    return (f"Fix found (verified: with {what} your function passes the whole --impl check, "
+            f"its loss and all {elements} gradient elements, max rel {sci(max_rel)}, at "
             f"{plural(specs, 'independent point')}):")
 
 
@@ -752,10 +752,16 @@ def fix_partial(fixed: Sequence[str], remaining: Sequence[str], specs: int) -> s
             f"exact and no parameter worse); with this edit only {names} {verb} still wrong:")
 
 
-def fix_none(tried: int, generated: int, lines: Sequence[int], seconds: float) -> str:
-    where = f" over lines {line_ranges(lines)}" if lines else ""
+def fix_none(tried: int, generated: int, lines: str, seconds: float, rejected: int = 0) -> str:
+    """``lines``: the lines searched, as the user counts them (``lines 3-9``); ``rejected``:
+    edits whose loss and gradient were exact at both points but that failed the whole
+    --impl check (a returned state, say)."""
+    where = f" over {lines}" if lines else ""
+    refused = (f" ({plural(rejected, 'edit')} made the loss and gradient exact but failed the "
+               "rest of the check)" if rejected else "")
     return (f"No verified one-line fix: tried {tried} of {plural(generated, 'candidate edit')}"
-            f"{where} in {seconds:.1f} s; the likely cause above is what was measured")
+            f"{where} in {seconds:.1f} s{refused}; the likely cause above is what was "
+            "measured")
 
 
 def fix_unrunnable(budget: float) -> str:

@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -207,12 +208,259 @@ def test_a_file_importing_a_sibling_module_is_searched(transpose_bug: Path) -> N
     assert "Whh.T" in out.fix.edits[0].after
 
 
-def test_a_notebook_is_not_searched_and_the_report_says_why() -> None:
-    import bpttcheck
-    from bpttcheck.impl import ImplRequest
+@pytest.fixture
+def notebook_bug(tmp_path: Path) -> Path:
+    """A notebook whose lossFun carries dh back instead of dhraw (cell 5)."""
+    path = tmp_path / "rnn.ipynb"
+    shutil.copy(CORPUS / "bug_notebook.ipynb", path)
+    return path
 
-    root = Path(__file__).resolve().parent
-    report = bpttcheck.check(impl=ImplRequest(f"{root}/forms/notebook_bug.ipynb:lossFun",
-                                              fix=True), hidden=6, seq=5)
-    assert report.exit_code == 1
-    assert report.impl.fix is None and "notebooks" in report.impl.fix_reason
+
+def _apply_to_notebook(doc: dict[str, Any], edits: list[dict[str, Any]]) -> dict[str, Any]:
+    """impl.fix.edits applied as documented: in cell ``cell`` (every cell counted from 1),
+    line ``line`` (within the cell, 1-based) is ``before`` and becomes ``after``."""
+    for e in edits:
+        cell = doc["cells"][e["cell"] - 1]
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        assert lines[e["line"] - 1].rstrip("\n") == e["before"]
+        lines[e["line"] - 1] = e["after"] + "\n" if e["after"] else ""
+        cell["source"] = "".join(lines).splitlines(keepends=True)
+    return doc
+
+
+def test_notebook_fix_names_the_cell_and_its_edits_give_exact_gradients(
+        run_cli: Run, notebook_bug: Path, tmp_path: Path, searching: None) -> None:
+    before = notebook_bug.read_bytes()
+    patched = tmp_path / "patched.ipynb"
+    r = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-budget", "30",
+                "--fix-out", str(patched), "--format", "json")
+    assert r.exit_code == 1, r.output
+    report = json.loads(r.stdout)
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    f = report["impl"]["fix"]
+    assert f["verified"] and not f["partial"] and f["specs"] == 2
+    (edit,) = f["edits"]
+    assert edit["cell"] == 5 and edit["before"] == "        carry = Whh.T @ dh"
+    assert edit["after"] == "        carry = Whh.T @ dhraw"
+    assert notebook_bug.read_bytes() == before  # never written
+    fixed_doc = _apply_to_notebook(json.loads(before), f["edits"])
+    written = json.loads(patched.read_text())  # --fix-out: the same notebook, patched
+    assert written == fixed_doc
+    assert set(written) == {"cells", "metadata", "nbformat", "nbformat_minor"}
+    assert all(isinstance(c["source"], list) for c in written["cells"])
+    fixed = tmp_path / "fixed.ipynb"
+    fixed.write_text(json.dumps(fixed_doc))
+    again = run_cli("compare", "--impl", f"{fixed}:lossFun", *TINY, "--no-fix")
+    assert again.exit_code == 0, again.output
+    text = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-budget", "30")
+    assert f"@@ cell 5, line {edit['line']} @@" in text.stdout
+    assert "-        carry = Whh.T @ dh\n" in text.stdout
+
+
+def test_notebook_fix_out_must_be_a_notebook(run_cli: Run, notebook_bug: Path, tmp_path: Path,
+                                             searching: None) -> None:
+    r = run_cli("compare", "--impl", f"{notebook_bug}:lossFun", *TINY, "--fix-out",
+                str(tmp_path / "fixed.py"))
+    assert r.exit_code == 2
+    assert "--fix-out" in r.stderr and ".ipynb" in r.stderr
+
+
+def test_notebook_edits_keep_the_cells_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "nb.ipynb"
+    doc = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# t\n"]},
+                     {"cell_type": "code", "metadata": {}, "outputs": [{"x": 1}],
+                      "execution_count": 1, "source": "%time\na = 1\nb = a.T"}],
+           "metadata": {"k": "é"}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    d = fix._Document(path)
+    assert d.lines == ["", "a = 1", "b = a.T"]  # the magic blanked, as the loader reads it
+    e = d.edit(3, "b = a")
+    assert (e.cell, e.line, e.before) == (2, 3, "b = a.T")
+    out = json.loads(d.content([e], bare=False))
+    assert out["cells"][1]["source"] == "%time\na = 1\nb = a"  # a string stays a string
+    assert out["cells"][1]["outputs"] == [{"x": 1}] and out["metadata"] == {"k": "é"}
+    assert json.loads(d.content([e]))["cells"][1]["outputs"] == []  # the search's copies
+    assert d.content([], bare=False).startswith('{\n  "cells"')  # indented as written
+
+
+
+
+def test_an_edit_exact_in_loss_and_gradient_must_pass_the_whole_check(transpose_bug: Path
+                                                                     ) -> None:
+    """Whh.T makes loss and gradient exact, but the returned hidden state is wrong too: the
+    --impl check fails the copy, so the edit is not proposed as a verified fix."""
+    text = transpose_bug.read_text()
+    transpose_bug.write_text(text.replace("hs[len(inputs) - 1]", "hs[0]"))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=2.0)
+    assert out.rejected >= 1
+    assert out.fix is None or not out.fix.verified
+    assert "failed the rest of the check" in fix.prose.fix_none(
+        out.tried, out.generated, out.where, out.seconds, out.rejected)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _loop(*lines: str, head: str = "for t in reversed(range(n)):",
+          ret: str = "return dWxh, dWhh, dWhy") -> str:
+    return ("import numpy as np\n\n\n"
+            "def f(inputs, targets, hprev, Wxh, Whh, Why, hs, xs, ps):\n"
+            "    dWxh, dWhh, dWhy = 0, 0, 0\n"
+            "    dhnext = 0\n"
+            "    n = len(inputs)\n"
+            f"    {head}\n"
+            "        dy = ps[t]\n"
+            + "".join(f"        {line}\n" for line in lines)
+            + f"    {ret}\n")
+
+
+# Each operator of the issue's list, run backwards: (source, line with the bug, its fix, kind).
+OPERATORS = {
+    "add a transpose": (_loop("dhnext = np.dot(Whh, dy)"), 10, "dhnext = np.dot(Whh.T, dy)",
+                        "transpose"),
+    "remove a transpose": (_loop("dWhh += np.dot(dy, hs[t - 1].T).T"), 10,
+                           "dWhh += np.dot(dy, hs[t - 1].T)", "transpose"),
+    "index t for t-1": (_loop("dWhh += np.dot(dy, hs[t].T)"), 10,
+                        "dWhh += np.dot(dy, hs[t-1].T)", "index"),
+    "index t-1 for t": (_loop("dWhy += np.dot(dy, hs[t - 1].T)"), 10,
+                        "dWhy += np.dot(dy, hs[t].T)", "index"),
+    "missing carried term": (_loop("dh = np.dot(Why.T, dy)", "dhnext = np.dot(Whh.T, dh)"), 10,
+                             "dh = np.dot(Why.T, dy) + dhnext", "carry"),
+    "missing term, any name": (_loop("dh = Why.T @ dy", "dWhh += dh", "back = Whh.T @ dh"), 10,
+                               "dh = Why.T @ dy + back", "carry"),
+    "= for +=": (_loop("dWxh = np.dot(dy, xs[t].T)"), 10, "dWxh += np.dot(dy, xs[t].T)",
+                 "accumulate"),
+    "+= for =": (_loop("dhnext += np.dot(Whh.T, dy)"), 10, "dhnext = np.dot(Whh.T, dy)",
+                 "accumulate"),
+    "sign of a term": (_loop("dy[targets[t]] += 1"), 10, "dy[targets[t]] -= 1", "sign"),
+    "sign of a product": (_loop("dhnext = -np.dot(Whh.T, dy)"), 10,
+                          "dhnext = np.dot(Whh.T, dy)", "sign"),
+    "a scale removed": (_loop("dWhy += np.dot(dy, hs[t].T) / len(inputs)"), 10,
+                        "dWhy += np.dot(dy, hs[t].T)", "scale"),
+    "a scale on the other side": (_loop("dWhy += dy", ret="return dWhy / n, dWxh, dWhh"), 11,
+                                  "return dWhy / n, dWxh / n, dWhh / n", "scale"),
+    "swap same-shape variables": (_loop("dh = dy", "dhraw = (1 - hs[t] * hs[t]) * dh",
+                                        "dhnext = np.dot(Whh.T, dh)"), 12,
+                                  "dhnext = np.dot(Whh.T, dhraw)", "swap"),
+    "loop direction": (_loop("dWhy += dy", head="for t in range(n):"), 8,
+                       "for t in reversed(range(n)):", "loop"),
+    "loop bound": (_loop("dWhy += dy", head="for t in reversed(range(1, n)):"), 8,
+                   "for t in reversed(range(0, n)):", "bound"),
+    "tanh derivative (1 - h)": (_loop("dWhh += (1 - hs[t]) * dy"), 10,
+                                "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative (1 - h)**2": (_loop("dWhh += (1 - hs[t]) ** 2 * dy"), 10,
+                                   "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative h * (1 - h)": (_loop("dWhh += hs[t] * (1 - hs[t]) * dy"), 10,
+                                    "dWhh += (1 - hs[t] * hs[t]) * dy", "tanh"),
+    "tanh derivative 1 - tanh(a)": (_loop("dWhh += (1 - np.tanh(xs[t])) * dy"), 10,
+                                    "dWhh += (1 - np.tanh(xs[t]) * np.tanh(xs[t])) * dy",
+                                    "tanh"),
+    "a stray clip": (_loop("dy = np.clip(dy, -1, 1)", "dWhy += dy"), 10, "dy = dy", "clip"),
+    "delete a statement": (_loop("dy[targets[t]] += 1", "dWhy += dy"), 10, "", "delete"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPERATORS))
+def test_each_operator_of_the_issue_is_a_candidate(case: str, tmp_path: Path) -> None:
+    text, line, after, kind = OPERATORS[case]
+    assert text.splitlines()[line - 1].strip()  # the line named is the one with the bug
+    cands = fix.candidates(text, tmp_path / "f.py", "f", ("Wxh", "Whh", "bh"))
+    found = [c for c in cands if c.line == line and _squash(c.after) == _squash(after)]
+    assert found, f"{case}: no candidate {after!r} on line {line}"
+    assert any(c.kind == kind for c in found)
+
+
+def test_a_forgotten_carry_of_any_name_is_fixed(transpose_bug: Path) -> None:
+    """The carried gradient is called `back` here (no 'next' in it): the loop writes it and
+    nothing reads it, which is what makes it a candidate for the missing term."""
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    text = text.replace("dhnext", "back").replace(" + back\n", "\n", 1)
+    assert "np.dot(Why.T, dy)\n" in text
+    transpose_bug.write_text(text)
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    assert out.fix.edits[0].after.strip().startswith("dh = np.dot(Why.T, dy) + back")
+
+
+def test_a_layer_function_gets_a_fix_and_fix_out(run_cli: Run, tmp_path: Path,
+                                                 searching: None) -> None:
+    """--impl FILE.py:rnn_backward (a layer): the same search, judged by the layer check at
+    two points; --fix-out writes the patched copy, whose check then passes."""
+    path = tmp_path / "layer.py"
+    shutil.copy(CORPUS / "bug_layer_carry_transpose.py", path)
+    before = path.read_bytes()
+    out = tmp_path / "fixed.py"
+    r = run_cli("compare", "--impl", f"{path}:rnn_backward", *TINY, "--fix-budget", "30",
+                "--fix-out", str(out), "--format", "json")
+    assert r.exit_code == 1, r.output
+    f = json.loads(r.stdout)["fix"]
+    assert f["verified"] and f["specs"] == 2
+    (edit,) = f["edits"]
+    assert "parameters[\"Waa\"].T" in edit["after"] and "cell" not in edit
+    assert path.read_bytes() == before
+    lines = before.decode().splitlines(keepends=True)
+    lines[edit["line"] - 1] = edit["after"] + "\n"
+    assert out.read_text() == "".join(lines)
+    again = run_cli("compare", "--impl", f"{out}:rnn_backward", *TINY, "--no-fix")
+    assert again.exit_code == 0, again.output
+    text = run_cli("compare", "--impl", f"{path}:rnn_backward", *TINY, "--fix-budget", "30")
+    shown = text.stdout.rstrip().splitlines()
+    at = next(k for k, line in enumerate(shown) if line.startswith(f"--- {path}"))
+    assert shown[at - 1].startswith("Fix found (verified")
+    assert shown[at + 2] == f"@@ line {edit['line']} @@" and at + 4 < len(shown) - 1
+
+
+def test_ranking_uses_what_was_measured_beyond_the_wrong_gradients(tmp_path: Path) -> None:
+    """Wrong only at the second point (the spec's has zero biases): lines reading a bias or
+    hprev come first. The loss right: the lines writing it come last; wrong: first."""
+    text = _loop("dWhy += dy", "loss = -np.log(dy)", "dWhh += np.dot(dy, hprev.T)")
+    path = tmp_path / "f.py"
+    plain = fix.candidates(text, path, "f", ("Whh",))
+    second = fix.candidates(text, path, "f", ("Whh",), second_only=True)
+    uses_hprev = 12
+
+    def best(cands: list[fix.Candidate], line: int) -> int:
+        return next(k for k, c in enumerate(cands) if c.line == line)
+
+    assert best(second, uses_hprev) == 0 and best(plain, uses_hprev) >= 0
+    writes_loss = 11
+    right = fix.candidates(text, path, "f", (), loss=False)
+    wrong = fix.candidates(text, path, "f", (), loss=True)
+    assert best(wrong, writes_loss) == 0 < best(right, writes_loss)
+
+
+def test_a_forgotten_minus_one_is_inserted_and_fixed(transpose_bug: Path) -> None:
+    """Softmax with cross-entropy: the copied probabilities without `dy[targets[t]] -= 1`;
+    the loss's own index (`ps[t][targets[t], 0]`) is used, as a second line."""
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    assert "        dy[targets[t]] -= 1" in text
+    transpose_bug.write_text(text.replace("        dy[targets[t]] -= 1", "        pass"))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    (edit,) = out.fix.edits
+    assert edit.before.strip() == "dy = np.copy(ps[t])"
+    assert edit.after.split("\n") == [edit.before, "        dy[targets[t], 0] -= 1"]
+    lines = transpose_bug.read_text().splitlines()
+    assert fix.apply("\n".join(lines) + "\n", [edit]).splitlines()[edit.line] == \
+        "        dy[targets[t], 0] -= 1"
+
+
+def test_a_declared_mean_loss_gets_its_scale_applied_to_the_gradients(transpose_bug: Path
+                                                                      ) -> None:
+    """--impl-loss mean=T, the loss divided by T and the gradients not: the scale goes on
+    the gradients of the same return line, not on the returned hidden state (an edit that
+    scales that too is exact in loss and gradient, and the whole check refuses it)."""
+    from bpttcheck.impl.check import parse_loss
+
+    text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    old = "    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]"
+    assert old in text
+    transpose_bug.write_text(text.replace(old, "    n = len(inputs)\n" + old.replace(
+        "loss,", "loss / n,")))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0,
+                     declared=parse_loss("mean=T"))
+    assert out.fix is not None and out.fix.verified
+    (edit,) = out.fix.edits
+    assert _squash(edit.after) == _squash(
+        "return loss / n, dWxh / n, dWhh / n, dWhy / n, dbh / n, dby / n, hs[len(inputs) - 1]")

@@ -23,6 +23,7 @@ import dataclasses
 import json
 import linecache
 from pathlib import Path
+from typing import Any
 
 from ..errors import ImplError
 from ..files import read_regular
@@ -46,12 +47,34 @@ def is_notebook(path: Path) -> bool:
 
 def read(path: Path) -> tuple[str, list[Magic]]:
     """The joined code cells of notebook ``path`` and the magic lines blanked out."""
+    joined, magics, starts = join(load(path), path)
+    source_reader.register_cells(path, starts)
+    linecache.cache[str(path)] = (len(joined), None, joined.splitlines(keepends=True), str(path))
+    return joined, magics
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Notebook ``path``'s JSON document (bounded in size; an ImplError if it is not one)."""
     raw = read_regular(path, "--impl", MAX_NOTEBOOK_BYTES, ImplError, expected="a notebook")
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImplError(f"{path}: not a Jupyter notebook (not JSON: {exc})") from None
-    cells = doc.get("cells") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise ImplError(f"{path}: not a Jupyter notebook (no 'cells' list)")
+    return doc
+
+
+def cell_text(cell: object) -> str:
+    """A cell's source as one string (nbformat stores a string or a list of lines)."""
+    text = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def join(doc: dict[str, Any], path: Path) -> tuple[str, list[Magic], list[tuple[int, int]]]:
+    """The joined code cells of ``doc``, the magic lines blanked out, and the (cell number,
+    first line in the joined text) of each code cell."""
+    cells = doc.get("cells")
     if not isinstance(cells, list):
         raise ImplError(f"{path}: not a Jupyter notebook (no 'cells' list)")
     lines: list[str] = []
@@ -62,9 +85,7 @@ def read(path: Path) -> tuple[str, list[Magic]]:
         number += 1  # every cell counts, as an editor shows them
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else str(text)
-        body = text.splitlines()
+        body = cell_text(cell).splitlines()
         first = len(lines) + 1
         starts.append((number, first))
         whole = bool(body) and body[0].lstrip().startswith("%%")
@@ -77,7 +98,4 @@ def read(path: Path) -> tuple[str, list[Magic]]:
                 lines.append("")
             else:
                 lines.append(line)
-    joined = "\n".join(lines) + "\n"
-    source_reader.register_cells(path, starts)
-    linecache.cache[str(path)] = (len(joined), None, joined.splitlines(keepends=True), str(path))
-    return joined, magics
+    return "\n".join(lines) + "\n", magics, starts
