@@ -28,6 +28,7 @@ time and refuses (SpecError) beyond ``Options.time_budget``, advising
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -135,8 +136,10 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
                else np.arange(p.size))
         start = start_steps(name, idx, params, fw, batch)
         todo[name] = idx[np.argsort(start, kind="stable")]
-        if name in HIDDEN_PARAMS or method is not COMPLEX:
+        if method is not COMPLEX:
             row_steps += method.copies * int((T - start).sum())
+    if method is COMPLEX and any(len(todo[n]) for n in HIDDEN_PARAMS):
+        row_steps = H * T * (T + 1) // 2  # one impulse row per unit and start step
     out_rows = method.copies * sum(len(todo[n]) for n in todo if n not in HIDDEN_PARAMS)
     fixed = _fixed_bytes(H, V, T)
     per_row = max(_row_bytes(method, H, V) + ROW_BOOKKEEPING, 8 * 12 * T)  # output: (T,) each
@@ -197,10 +200,19 @@ def plan_directions(params: Params, batch: Batch, options: Options, k: int) -> f
 
 
 def model_loss(method: Method, params: Params, batch: Batch, fw: Forward | None = None,
-               step: float | None = None) -> BatchedLoss:
-    """The model's loss as the batched loss ``method`` needs (real, difference form, complex)."""
+               step: float | None = None, rows: int = CHUNK_ROWS,
+               workers: int = 1) -> BatchedLoss:
+    """The model's loss as the batched loss ``method`` needs (real, difference form, complex).
+
+    The structured complex step does its recursions here, ``rows`` at a time on
+    ``workers`` threads.
+    """
     if method is COMPLEX:
-        return StructuredLoss(params, batch, check_step(method, step), fw)
+        limits = _threadpool_limits()
+        with (limits(limits=1, user_api="blas") if limits is not None
+              else contextlib.nullcontext()):
+            return StructuredLoss(params, batch, check_step(method, step), fw, rows,
+                                  workers if limits is not None else 1)
     if method.complex:
         return LiteralLoss(params, batch, fw, ratio=check_step(method, step) / PROBE_ETA)
     if method.exact_change:
@@ -213,7 +225,7 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
     started = time.perf_counter()
     fw = base_pass(params, batch)
     p = plan(params, batch, options, fw)
-    loss = model_loss(p.method, params, batch, fw, p.rel_step)
+    loss = model_loss(p.method, params, batch, fw, p.rel_step, p.chunk, p.workers)
     # The complex losses evaluate their complex functions at eta = rel_step; their answers
     # are linear in the probes' eta, which is PROBE_ETA so that eta g never underflows.
     probe = PROBE_ETA if p.method.complex else p.rel_step  # complex: see model_loss
