@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import SelfCheckError, SpecError
 from ..model import HIDDEN_PARAMS, Batch, Forward, Params
 from ..numdiff import Method, Result, by_name, check_step, differentiate
-from ..numdiff.differentiate import _threadpool_limits
+from ..numdiff.differentiate import CALIBRATE, _threadpool_limits
 from ..numdiff.methods import COMPLEX, COMPLEX_LITERAL
 from ..probes import BatchedLoss
 from .base import Gradients, Options
@@ -55,6 +55,8 @@ MAX_WORKERS = 8  # threads at most (one per core up to this)
 # 30 ns and 4x: 0.8x (complex), 2.1x (central), 1.3x (richardson), 1.7x (difference) and
 # 2.3x (complex-literal) the measured time; now 10 ns and 3x.
 ASSUMED_FLOPS = 20e9
+STEP_OVERHEAD = 30e-6  # seconds of NumPy calls for one chunk's step (about 20 calls)
+CHUNK_OVERHEAD = 200e-6  # seconds of bookkeeping per chunk (probes, error bars, storing)
 ASSUMED_ELEMENTWISE_NS = 10.0
 COMPLEX_ELEMENTWISE = 3.0
 # Per perturbed copy, besides its (P, H) arrays: indices, steps, answers, error bars and the
@@ -130,13 +132,14 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
     rel_step = check_step(method, options.step)
     fw = base_pass(params, batch) if fw is None else fw
     H, V, T = params["Whh"].shape[0], params["Why"].shape[0], batch.seq
-    todo, row_steps = {}, 0
+    todo, row_steps, starts = {}, 0, {}
     for name, p in params.items():
         idx = (np.asarray(options.sample[name], dtype=np.intp) if options.sample is not None
                else np.arange(p.size))
         start = start_steps(name, idx, params, fw, batch)
-        todo[name] = idx[np.argsort(start, kind="stable")]
-        if method is not COMPLEX:
+        order = np.argsort(start, kind="stable")
+        todo[name], starts[name] = idx[order], start[order]
+        if method is not COMPLEX and (name in HIDDEN_PARAMS or not method.complex):
             row_steps += method.copies * int((T - start).sum())
     if method is COMPLEX and any(len(todo[n]) for n in HIDDEN_PARAMS):
         row_steps = H * T * (T + 1) // 2  # one impulse row per unit and start step
@@ -154,15 +157,12 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
     rows = min(CHUNK_ROWS, room // (workers * per_row))
     chunk = max(1, rows // copies)
     memory = fixed + workers * chunk * copies * per_row
-    if method.complex:
-        elementwise = COMPLEX_ELEMENTWISE * ASSUMED_ELEMENTWISE_NS * 1e-9
-        flops = 2 * H * (H + 1) if method is COMPLEX else 8 * H * (H + V)  # zgemm: 4 real
-        per_row_step = flops / ASSUMED_FLOPS + (H if method is COMPLEX else H + V) * (
-            2e-9 if method is COMPLEX else elementwise)
-    else:
-        flops = 2 * H * (H + V) * (2 if method.exact_change else 1)
-        per_row_step = flops / ASSUMED_FLOPS + (H + V) * ASSUMED_ELEMENTWISE_NS * 1e-9
-    seconds = (row_steps * per_row_step + out_rows * T * ASSUMED_ELEMENTWISE_NS * 1e-9) / workers
+    seconds = _seconds(method, H, V, T, row_steps, out_rows, starts, chunk) / workers
+    if method is COMPLEX:  # the literal verification sample, on one thread
+        sample = {n: i[: VERIFY_SAMPLE] for n, i in starts.items()}
+        hidden = sum(int((T - i).sum()) for n, i in sample.items() if n in HIDDEN_PARAMS)
+        outputs = sum(len(i) for n, i in sample.items() if n not in HIDDEN_PARAMS)
+        seconds += _seconds(COMPLEX_LITERAL, H, V, T, hidden, outputs, sample, VERIFY_SAMPLE)
     result = Plan(method, rel_step, todo, chunk, int(workers), row_steps, seconds, int(memory))
     budget = options.time_budget
     if budget is not None and seconds > budget:
@@ -171,6 +171,39 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
             f"{seconds:.0f} s here (--time-budget {budget:g} s): check a sample with "
             "--sample K, screen with --directions K, or raise --time-budget")
     return result
+
+
+def _seconds(method: Method, H: int, V: int, T: int, row_steps: int, out_rows: int,
+             starts: Mapping[str, np.ndarray], chunk: int) -> float:
+    """Estimated seconds of one thread's work: products, element-wise functions, and the
+    fixed cost of NumPy calls per chunk and step (STEP_OVERHEAD) and per chunk."""
+    elementwise = ASSUMED_ELEMENTWISE_NS * 1e-9
+    chunk_steps, chunks = 0, 0
+    for name, start in starts.items():
+        firsts = start[::chunk]
+        chunks += len(firsts)
+        if name in HIDDEN_PARAMS and method is not COMPLEX:
+            chunk_steps += int((T - firsts).sum())
+        elif name not in HIDDEN_PARAMS and method is COMPLEX_LITERAL:
+            chunk_steps += T * len(firsts)  # one pass over the steps, one logit moving
+    if method is COMPLEX:
+        per_row_step = 2 * H * (H + 1) / ASSUMED_FLOPS + 2 * H * elementwise / 10
+        per = max(1, chunk // max(1, H))  # impulse start steps per chunk
+        chunk_steps += sum(T - s0 for s0 in range(0, T, per)) if row_steps else 0
+        outputs = out_rows * T * elementwise / 5  # a sum over steps per element
+    elif method.complex:  # literal: products of Im alone; complex tanh and log-sum-exp
+        per_row_step = (2 * H * (H + V) / ASSUMED_FLOPS
+                        + (2 * H + V) * COMPLEX_ELEMENTWISE * elementwise)  # tanh: twice exp
+        outputs = out_rows * T * COMPLEX_ELEMENTWISE * elementwise  # one logit a step
+    else:
+        flops = 2 * H * (H + V) * (2 if method.exact_change else 1)
+        per_row_step = flops / ASSUMED_FLOPS + (H + V) * elementwise
+        outputs = out_rows * T * elementwise
+        if method.calibrate:  # CALIBRATE elements a parameter again at h/2
+            chunk_steps += T * len(starts)
+            row_steps += method.copies * CALIBRATE * T * len(starts)
+    return (row_steps * per_row_step + outputs + chunk_steps * STEP_OVERHEAD
+            + chunks * CHUNK_OVERHEAD)
 
 
 def plan_directions(params: Params, batch: Batch, options: Options, k: int) -> float:
