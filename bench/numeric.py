@@ -49,6 +49,7 @@ from bpttcheck.engines import ENGINES, Gradients, Options
 from bpttcheck.engines import numeric as numeric_engine
 from bpttcheck.explain import explain
 from bpttcheck.model import PARAM_NAMES, Batch, Problem, build
+from bpttcheck.prose import plural
 from bpttcheck.spec import resolve
 
 TUTORIAL = {"hidden": 100, "seq": 25, "vocab": 65}
@@ -196,10 +197,15 @@ def import_seconds() -> tuple[float, float]:
     return best("import bpttcheck.cli, bpttcheck.checker") - bare, bare
 
 
-def estimate(problem: Problem, method: str, seconds: float) -> str:
-    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured."""
-    planned = numeric_engine.plan(problem.params, problem.batch, Options(method=method)).seconds
-    return f"(estimated {planned:.2f} s: {verdict(planned / seconds)})"
+def estimate(problem: Problem, method: str, seconds: float, cpu: float | None = None) -> str:
+    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured
+    (and to ``cpu`` seconds of CPU time over the threads it plans, when given)."""
+    plan = numeric_engine.plan(problem.params, problem.batch, Options(method=method))
+    text = f"(estimated {plan.seconds:.2f} s: {verdict(plan.seconds / seconds)}"
+    if cpu is not None:
+        text += f"; against CPU time / {plan.workers} threads: " + verdict(
+            plan.seconds * plan.workers / cpu)
+    return text + ")"
 
 
 def verdict(ratio: float) -> str:
@@ -220,21 +226,29 @@ def estimates(size: dict[str, int]) -> None:
     problem = build(spec)
     plan = numeric_engine.plan(problem.params, problem.batch, Options())
     rows = []
-    start = time.perf_counter()
-    ENGINES["numeric"](problem.params, problem.batch, Options())
-    rows.append(("numeric", plan.seconds, time.perf_counter() - start))
-    start = time.perf_counter()
-    report = checker.run(spec)
-    assert report.passed, "compare disagreed"
-    rows.append(("compare", plan.seconds + reference_seconds(problem.hidden, problem.seq),
-                 time.perf_counter() - start))
-    start = time.perf_counter()
-    explain(spec, "Whh")
-    rows.append(("explain", reference_seconds(problem.hidden, problem.seq),
-                 time.perf_counter() - start))
-    for command, planned, took in rows:
-        print(f"  estimate, {command:8}: {planned:6.2f} s estimated, {took:6.2f} s measured "
-              f"(in process): {verdict(planned / took)}")
+
+    def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+        start, cstart = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - start, time.process_time() - cstart
+
+    threads = plan.workers
+    took = timed(lambda: ENGINES["numeric"](problem.params, problem.batch, Options()))
+    rows.append(("numeric", plan.seconds, took, threads))
+
+    def compare() -> None:
+        assert checker.run(spec).passed, "compare disagreed"
+
+    took = timed(compare)
+    rows.append(("compare", plan.seconds + reference_seconds(problem.hidden, problem.batch.seq),
+                 took, threads))
+    took = timed(lambda: explain(spec, "Whh"))
+    rows.append(("explain", reference_seconds(problem.hidden, problem.batch.seq), took, 1))
+    for command, planned, (wall, cpu), used in rows:
+        print(f"  estimate, {command:8}: {planned:6.2f} s estimated; measured in process "
+              f"{wall:6.2f} s wall: {verdict(planned / wall)}; {cpu:6.2f} s CPU on "
+              f"{plural(used, 'thread')} (load-independent): "
+              f"{verdict(planned * used / cpu)}")
 
 
 def engine_flops(problem: Problem, plan: numeric_engine.Plan) -> float:
@@ -297,7 +311,7 @@ def main() -> None:
               f"CPU, {flops / 1e9:.1f} GFLOP in the products of its scheme -> "
               f"{flops / engine / 1e9:.1f} GFLOP/s "
               f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM) "
-              f"{estimate(problem, 'complex', engine)}")
+              f"{estimate(problem, 'complex', engine, cpu)}")
         floor = flops / (rate * 1e9)
         print(f"  product floor (GFLOP performed / DGEMM rate measured now): {floor:.3f} s; "
               f"the engine takes {engine / floor:.1f}x the floor")
@@ -308,21 +322,30 @@ def main() -> None:
             f"{k} {v:.1e}" for k, v in agree["reference_by_param"].items()))  # type: ignore
         literal = None
         if s == 0:
-            literal = min(_timed(lambda p=problem: ENGINES["numeric"](
-                p.params, p.batch, Options(method="complex-literal"))) for _ in range(2))
+            literal = lcpu = float("inf")
+            for _ in range(2):
+                start, cstart = time.perf_counter(), time.process_time()
+                ENGINES["numeric"](problem.params, problem.batch,
+                                   Options(method="complex-literal"))
+                literal = min(literal, time.perf_counter() - start)
+                lcpu = min(lcpu, time.process_time() - cstart)
             print(f"  batched literal complex step (complex-literal, engine alone): "
-                  f"{literal:7.2f} s = {literal / engine:.1f}x the structured engine (which "
-                  f"includes its literal verification sample) "
-                  f"{estimate(problem, 'complex-literal', literal)}")
+                  f"{literal:7.2f} s wall, {lcpu:.2f} s CPU = {literal / engine:.1f}x the "
+                  f"structured engine (which includes its literal verification sample) "
+                  f"{estimate(problem, 'complex-literal', literal, lcpu)}")
             cwall, cpeak, creport = run_process(size, "central")
             limited = sum(c["precision_limited"] for c in creport["comparisons"])
             print(f"bpttcheck numeric --method central (whole process): {cwall:7.2f} s, peak "
                   f"RSS {cpeak:.0f} MB, exit 0, {limited} elements limited by precision")
             for method in ("central", "richardson", "difference"):
-                t = min(_timed(lambda m=method, p=problem: ENGINES["numeric"](
-                    p.params, p.batch, Options(method=m))) for _ in range(2))
-                print(f"  numeric engine alone ({method}): {t:7.2f} s "
-                      f"{estimate(problem, method, t)}")
+                t = c = float("inf")
+                for _ in range(2):
+                    start, cstart = time.perf_counter(), time.process_time()
+                    ENGINES["numeric"](problem.params, problem.batch, Options(method=method))
+                    t = min(t, time.perf_counter() - start)
+                    c = min(c, time.process_time() - cstart)
+                print(f"  numeric engine alone ({method}): {t:7.2f} s wall, {c:.2f} s CPU "
+                      f"{estimate(problem, method, t, c)}")
         estimates(size)
         per, count = element_loop(problem, LOOP_ELEMENTS[s])
         loop = per * n

@@ -369,21 +369,24 @@ def impulse_responses(k: np.ndarray, WhhT: np.ndarray, w: np.ndarray, rows: int 
                       workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(G, Gabs), both (H, T): the tangent recursion from a unit impulse e_i at step s.
 
-    One row per (s, i), H T rows in all, cut into chunks of whole start steps.
+    One row per (s, i), H T rows in all, cut into chunks of at most ``rows`` rows
+    (whole start steps when H <= rows, else part of the units of one start step).
     """
     T, H = k.shape
-    per = max(1, rows // max(1, H))  # start steps per chunk
-    spans = [(s, min(T, s + per)) for s in range(0, T, per)]
+    rows = max(1, rows)
+    per, width = max(1, rows // H), min(H, rows)  # start steps, units per chunk
+    spans = [(s, min(T, s + per), i, min(H, i + width))
+             for s in range(0, T, per) for i in range(0, H, width)]
     G, Gabs = np.zeros((H, T)), np.zeros((H, T))
 
-    def run(span: tuple[int, int]) -> None:
-        s0, s1 = span
-        G[:, s0:s1], Gabs[:, s0:s1] = _impulses(k, WhhT, w, s0, s1)
+    def run(span: tuple[int, int, int, int]) -> None:
+        s0, s1, i0, i1 = span
+        G[i0:i1, s0:s1], Gabs[i0:i1, s0:s1] = _impulses(k, WhhT, w, s0, s1, i0, i1)
 
     if workers > 1 and len(spans) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        # Later starts are shorter: hand out the longest first.
+        # Later starts are shorter: the longest are handed out first.
         with ThreadPoolExecutor(min(workers, len(spans))) as pool:
             list(pool.map(run, spans))
     else:
@@ -392,27 +395,28 @@ def impulse_responses(k: np.ndarray, WhhT: np.ndarray, w: np.ndarray, rows: int 
     return G, Gabs
 
 
-def _impulses(k: np.ndarray, WhhT: np.ndarray, w: np.ndarray, s0: int, s1: int
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """G and Gabs (H, s1 - s0) for impulses at steps s0 <= s < s1 (rows s-major)."""
+def _impulses(k: np.ndarray, WhhT: np.ndarray, w: np.ndarray, s0: int, s1: int, i0: int,
+              i1: int) -> tuple[np.ndarray, np.ndarray]:
+    """G and Gabs (i1 - i0, s1 - s0) for impulses e_i, i0 <= i < i1, at steps s0 <= s < s1."""
     T, H = k.shape
-    n_rows = (s1 - s0) * H
-    B = np.zeros((n_rows, H))  # Im h_t / eta, one row per (s, i)
+    units = i1 - i0
+    n_rows = (s1 - s0) * units
+    B = np.zeros((n_rows, H))  # Im h_t / eta, one row per (s, i), s-major
     Z = np.empty((n_rows, H))  # Im a_t / eta
     g, scale = np.zeros(n_rows), np.zeros(n_rows)
-    eye = np.eye(H)
+    eye = np.eye(H)[i0:i1]
     live = 0
     for t in range(s0, T):
         if live:
             np.matmul(B[:live], WhhT, out=Z[:live])  # Whh B_{t-1}
         if t < s1:
-            Z[live : live + H] = eye  # rows starting now: the impulse e_i, B_{t-1} = 0
-            live += H
+            Z[live : live + units] = eye  # rows starting now: the impulse e_i, B_{t-1} = 0
+            live += units
         np.multiply(Z[:live], k[t], out=B[:live])  # through the complex tanh
         share = B[:live] @ w[t]  # B_t . w_t: step t's loss share
         g[:live] += share
         scale[:live] += np.abs(share)
-    return g.reshape(s1 - s0, H).T, scale.reshape(s1 - s0, H).T
+    return g.reshape(s1 - s0, units).T, scale.reshape(s1 - s0, units).T
 
 
 class StructuredLoss(_ComplexLoss):
