@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from bpttcheck import checker
-from bpttcheck.budget import reference_seconds
+from bpttcheck.budget import explain_bytes, explain_seconds, reference_seconds
 from bpttcheck.compare import rel_error
 from bpttcheck.engines import ENGINES, Gradients, Options
 from bpttcheck.engines import numeric as numeric_engine
@@ -219,8 +219,9 @@ def estimates(size: dict[str, int]) -> None:
 
     numeric: the engine's plan. compare: the plan plus the reference engine's
     double sum (budget.reference_seconds), the two estimates a compare run makes
-    before its work; the tutorial engine is one walk, negligible. explain: the
-    reference time check (every (t, k) term is formed), its only estimate.
+    before its work; the tutorial engine is one walk, negligible. explain:
+    budget.explain_seconds (the reference double sum, the (t, k) terms of the
+    parameter explained and its per-step copies).
     """
     spec = resolve(overrides=size)
     problem = build(spec)
@@ -242,8 +243,15 @@ def estimates(size: dict[str, int]) -> None:
     took = timed(compare)
     rows.append(("compare", plan.seconds + reference_seconds(problem.hidden, problem.batch.seq),
                  took, threads))
-    took = timed(lambda: explain(spec, "Whh"))
-    rows.append(("explain", reference_seconds(problem.hidden, problem.batch.seq), took, 1))
+    # explain keeps T copies of the parameter and of the per-step gradients: at hidden 256,
+    # seq 100 that is beyond the default --max-memory (it refuses, saying so), so it runs
+    # with the budget the refusal asks for.
+    need = explain_bytes(problem.n_params, problem.hidden, problem.vocab, problem.batch.seq,
+                         problem.params["Whh"].size) / 2**20
+    roomy = resolve(overrides={**size, "max_memory": max(spec.max_memory, 2 * need)})
+    took = timed(lambda: explain(roomy, "Whh"))
+    rows.append(("explain", explain_seconds(problem.hidden, problem.batch.seq,
+                                            problem.params["Whh"].size), took, 1))
     for command, planned, (wall, cpu), used in rows:
         print(f"  estimate, {command:8}: {planned:6.2f} s estimated; measured in process "
               f"{wall:6.2f} s wall: {verdict(planned / wall)}; {cpu:6.2f} s CPU on "
