@@ -19,8 +19,10 @@ the literal complex step on every element.
 
 **Work.** Elements are sorted by the first step that feels them and cut into
 chunks; a chunk of P perturbed copies advances through time as one (P, H)
-array, one matrix product per step. Chunks run on a pool of threads (one per
-core), with BLAS limited to one thread each (threadpoolctl). The chunk size
+array, one matrix product per step (the structured step advances impulse rows
+instead, one per unit and start step: :mod:`.complex_step`). Chunks run on a
+pool of threads (one per core), with BLAS limited to one thread each
+(threadpoolctl). The chunk size
 follows ``Options.max_memory``. Before any work, :func:`plan` estimates the
 time and refuses (SpecError) beyond ``Options.time_budget``, advising
 ``--sample`` or ``--directions``.
