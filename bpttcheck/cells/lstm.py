@@ -265,12 +265,12 @@ def _imaginary_steps(fw: LSTMForward, batch: Batch, cols: np.ndarray, unit: np.n
             Gi[ar[:n], unit[:n]] += si[:n]
         Gr = base[t][None, :]
         sr3, si3 = sc.sigmoid((Gr[:, : 3 * H], Gi[:, : 3 * H]))  # f, i, o
-        gi = sc.tanh((np.broadcast_to(Gr[:, 3 * H :], (n, H)), Gi[:, 3 * H :]))[1]  # g
+        gi = sc.tanh((Gr[:, 3 * H :], Gi[:, 3 * H :]))[1]  # g
         gr = fw.g[t][None, :]
         fc = sc.mul((sr3[:, :H], si3[:, :H]), (cb[t][None, :], ci[:n]))  # f * c_{t-1}
         ig = sc.mul((sr3[:, H : 2 * H], si3[:, H : 2 * H]), (gr, gi))  # i * g
         ci[:n] = fc[1] + ig[1]  # Im c_t
-        tc = sc.tanh((np.broadcast_to(fw.cs[t], (n, H)), ci[:n]))
+        tc = sc.tanh((fw.cs[t][None, :], ci[:n]))
         hi[:n] = sc.mul((sr3[:, 2 * H :], si3[:, 2 * H :]), tc)[1]  # Im h_t, h_t = o tanh(c_t)
         yi = hi[:n] @ WhyT  # Im y_t
         Li[:n] += sc.cross_entropy(np.broadcast_to(fw.ys[t], yi.shape), yi,

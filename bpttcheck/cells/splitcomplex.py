@@ -107,17 +107,17 @@ def tanh(z: Pair, exact: bool = False) -> Pair:
     sech2 /= one_e * one_e  # 1 - t^2 without cancellation
     if _tiny(b) and not exact:
         # tan b = b, and b^2, t^2 b^2 < 2^-54 leave 1 + b^2 and 1 + t^2 b^2 at exactly 1.
-        sech2 *= b
-        return t, sech2
+        # (Not in place: a shared real part, a of shape (1, H), may meet b of shape (P, H).)
+        return t, sech2 * b
     s = np.tan(b)
     ts = t * s
     den = 1.0 + ts * ts
     re = 1.0 + s * s
     re *= t
     re /= den
-    sech2 *= s
-    sech2 /= den
-    return re, sech2
+    im = sech2 * s
+    im /= den
+    return re, im
 
 
 def cross_entropy(yr: np.ndarray, yi: np.ndarray, target: int) -> Pair:
