@@ -73,20 +73,17 @@ def reference_seconds(hidden: int, seq: int) -> float:
     return terms * (TERM_OVERHEAD + 3 * hidden * hidden / FLOP_RATE)
 
 
-# explain forms every (t, k) term of one parameter's gradient (an outer product of its size)
-# and keeps T per-step copies of it and of every parameter, which it compares: CPU time
-# measured here (2026-11-29, bench/numeric.py; hidden 50-100, seq 25-200, the parameter Whh)
-# fits EXPLAIN_PER_TERM per element of each (t, k) term plus EXPLAIN_PER_STEP per element of
-# each step's copy, within 0.6-2.2x.
-EXPLAIN_PER_TERM = 1.6e-8
-EXPLAIN_PER_STEP = 1.7e-6
+# explain forms every (t, k) term of one parameter's gradient (an outer product of its size),
+# besides the reference engine's double sum. CPU time measured here (2026-11-29,
+# bench/numeric.py, the parameter Whh) is about EXPLAIN_PER_TERM per element of each term:
+# 0.6-1.4x at hidden 50-256, seq 25-200.
+EXPLAIN_PER_TERM = 3.0e-8
 
 
 def explain_seconds(hidden: int, seq: int, size: int) -> float:
     """Rough seconds of ``explain`` for a parameter of ``size`` elements."""
     terms = seq * (seq + 1) / 2
-    return reference_seconds(hidden, seq) + terms * size * EXPLAIN_PER_TERM + (
-        seq * size * EXPLAIN_PER_STEP)
+    return reference_seconds(hidden, seq) + terms * size * EXPLAIN_PER_TERM
 
 
 def check_reference_time(hidden: int, seq: int, limit: float = MAX_SECONDS) -> None:
