@@ -81,6 +81,7 @@ class Plan:
     row_steps: int  # perturbed copies x steps they are advanced
     seconds: float  # estimated wall time
     memory: int  # estimated peak bytes of work arrays
+    verify_seconds: float = 0.0  # of ``seconds``: the literal verification sample
 
     @property
     def elements(self) -> int:
@@ -164,8 +165,12 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
         sample = {n: i[: VERIFY_SAMPLE] for n, i in starts.items()}
         hidden = sum(int((T - i).sum()) for n, i in sample.items() if n in HIDDEN_PARAMS)
         outputs = sum(len(i) for n, i in sample.items() if n not in HIDDEN_PARAMS)
-        seconds += _seconds(COMPLEX_LITERAL, H, V, T, hidden, outputs, sample, VERIFY_SAMPLE)
-    result = Plan(method, rel_step, todo, chunk, int(workers), row_steps, seconds, int(memory))
+        verify = _seconds(COMPLEX_LITERAL, H, V, T, hidden, outputs, sample, VERIFY_SAMPLE)
+        seconds += verify
+    else:
+        verify = 0.0
+    result = Plan(method, rel_step, todo, chunk, int(workers), row_steps, seconds, int(memory),
+                  verify)
     budget = options.time_budget
     if budget is not None and seconds > budget:
         raise SpecError(
