@@ -196,3 +196,20 @@ def test_tanh_by_one_exp_is_numpys_tanh_to_an_ulp_of_one() -> None:
         tanh_into(a, out)
     assert np.max(np.abs(out - np.tanh(a))) <= 2 * eps_of(np.float64)
     assert np.all(np.abs(out) <= 1.0)
+
+
+@pytest.mark.parametrize("name", ["Wxh", "Whh", "bh"])
+def test_literal_steps_sharing_real_parts_answer_as_those_carrying_them(
+        name: str, small_problem: Problem) -> None:
+    """Purely imaginary steps take the real parts from the base pass; a step with a real
+    part (1e-300, changing nothing) carries them per copy. Both give the same Im L."""
+    params, batch = small_problem.params, small_problem.batch
+    idx = np.arange(params[name].size)[::-1]
+    eta = np.full(len(idx), 1e-20)
+    loss = LiteralLoss(params, batch)
+    shared = loss.elements(ElementProbes(name, idx, 1j * eta))
+    carried = loss.elements(ElementProbes(name, idx, 1e-300 + 1j * eta))
+    top = np.abs(carried.imag).max()
+    assert top > 0
+    np.testing.assert_allclose(shared.imag, carried.imag, rtol=0, atol=1e-13 * top)
+    np.testing.assert_allclose(shared.real, carried.real, rtol=1e-13)

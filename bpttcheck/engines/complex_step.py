@@ -10,8 +10,11 @@ Two batched losses answer such complex steps:
 
 :class:`LiteralLoss` (``--method complex-literal``, and the judge of the other)
     the forward pass run on P perturbed complex copies at once, as it is
-    written: complex ``tanh``, ``exp`` and ``log`` from NumPy, nothing derived
-    by hand. Liberties that change no value beyond rounding: (W + i eta E_ij) v
+    written: complex ``tanh``, ``exp`` and ``log``, nothing derived by hand (for
+    purely imaginary steps, the complex functions of
+    :mod:`bpttcheck.numdiff.splitcomplex`, written with exact identities, as the
+    gated cells use them; otherwise NumPy's). Liberties that change no value
+    beyond rounding: (W + i eta E_ij) v
     is computed as W v plus i eta v_j in row i (a linear-layer fact); the real
     parts of every copy's pre-activations, hidden states and logits are the base
     pass's (they differ from it by O(eta^2)), so a product with a real weight
@@ -77,6 +80,7 @@ import dataclasses
 import numpy as np
 
 from ..model import HIDDEN_PARAMS, Batch, Forward, Params
+from ..numdiff import splitcomplex as sc
 from ..probes import DirectionProbes, ElementProbes
 from .finite_difference import base_pass, rounding_scale, start_steps
 
@@ -266,6 +270,8 @@ class LiteralLoss(_ComplexLoss):
         """
         if name not in HIDDEN_PARAMS:
             return self._run_output(name, flat, step)
+        if len(flat) and not step.real.any():
+            return self._run_imaginary(name, flat, step.imag, start)
         params, batch, fw = self.params, self.batch, self.fw
         P, T, H = len(flat), self.T, self.H
         rows, cols = np.unravel_index(flat, params[name].shape)
@@ -300,6 +306,51 @@ class LiteralLoss(_ComplexLoss):
             shares[:n] += parts
             np.maximum(peak[:n], np.abs(hi[:n]).max(axis=1, initial=0.0), out=peak[:n])
             top_y = np.abs(y.imag).max(axis=1, initial=0.0)
+            np.maximum(peak[:n], top_y, out=peak[:n])
+            np.maximum(low[:n], top_y, out=low[:n])
+        return total, shares, peak, low
+
+    def _run_imaginary(self, name: str, flat: np.ndarray, eta: np.ndarray, start: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_run` for purely imaginary steps i eta: every real part is the base pass's.
+
+        The real parts (pre-activation, state, logits) are then one row per step for
+        all copies, and the complex tanh and log-sum-exp run on (1, H) and (1, V) real
+        parts with (P, H) and (P, V) imaginary ones (:mod:`bpttcheck.numdiff.splitcomplex`,
+        the complex functions by exact identities, as for the gated cells). The real part
+        that the perturbation adds, -eta Im h_{t-1}[j] for Whh, is O(eta^2) and left out
+        with the others.
+        """
+        params, batch, fw = self.params, self.batch, self.fw
+        P, T, H = len(flat), self.T, self.H
+        rows, cols = np.unravel_index(flat, params[name].shape)
+        ar = np.arange(P)
+        before = np.concatenate([[0.0], np.cumsum(fw.losses)])  # sum_{t < s} L_t
+        total = before[start].astype(np.complex128)  # the steps before each copy's start
+        shares = np.zeros(P)
+        peak, low = np.zeros(P), np.zeros(P)  # largest |Im| of any state; of any logit
+        active = np.searchsorted(start, np.arange(T), side="right")
+        hi = np.zeros((P, H))  # Im h_{t-1}
+        for t in range(int(start[0]), T):
+            n = int(active[t])
+            a_im = hi[:n] @ self.WhhT  # Im a_t = Whh Im h_{t-1}
+            if name == "Whh":  # (Whh + i eta E_ij) h_{t-1}: Im gains eta Re h_{t-1}[j]
+                a_im[ar[:n], rows[:n]] += eta[:n] * fw.hs_before[t][cols[:n]]
+            elif name == "Wxh":
+                hit = cols[:n] == batch.inputs[t]  # (Wxh + i eta E_ij) x_t
+                a_im[ar[:n][hit], rows[:n][hit]] += eta[:n][hit]
+            else:  # bh
+                a_im[ar[:n], rows[:n]] += eta[:n]
+            hi[:n] = sc.tanh((fw.pre[t][None, :], a_im))[1]  # complex tanh: Im h_t
+            yi = hi[:n] @ self.WhyT  # Im y_t; Re y_t is the base pass's logits
+            target = batch.targets[t]
+            lr, li = sc.cross_entropy(fw.ys[t][None, :], yi, target)  # -log p[target]
+            total[:n] += lr + 1j * li
+            # Im L_t = Im lse - Im y[target]: rounding follows the parts (see _loss_terms)
+            shares[:n] += (np.abs(li + yi[:, target]) + np.abs(yi[:, target])
+                           + np.abs(hi[:n]) @ self.reach)
+            np.maximum(peak[:n], np.abs(hi[:n]).max(axis=1, initial=0.0), out=peak[:n])
+            top_y = np.abs(yi).max(axis=1, initial=0.0)
             np.maximum(peak[:n], top_y, out=peak[:n])
             np.maximum(low[:n], top_y, out=low[:n])
         return total, shares, peak, low
