@@ -199,8 +199,9 @@ def _seconds(method: Method, H: int, V: int, T: int, row_steps: int, out_rows: i
         chunk_steps += sum(T - s0 for s0 in range(0, T, per)) if row_steps else 0
         outputs = out_rows * T * elementwise / 5  # a sum over steps per element
     elif method.complex:  # literal: products of Im alone; complex tanh and log-sum-exp
-        per_row_step = (2 * H * (H + V) / ASSUMED_FLOPS
-                        + (2 * H + V) * COMPLEX_ELEMENTWISE * elementwise)  # tanh: twice exp
+        # on (1, .) real parts: a few passes over the imaginary parts, measured about the
+        # cost of one real exp per element (2026-11-29, tutorial size)
+        per_row_step = 2 * H * (H + V) / ASSUMED_FLOPS + (H + V) * elementwise
         outputs = out_rows * T * COMPLEX_ELEMENTWISE * elementwise  # one logit a step
     else:
         flops = 2 * H * (H + V) * (2 if method.exact_change else 1)
