@@ -1,7 +1,8 @@
 """Benchmark bpttcheck's numerical gradient against plain alternatives, in one run.
 
-    python bench/numeric.py            # hidden 100 / seq 25 / vocab 65, and hidden 256 / seq 100
-    python bench/numeric.py --quick    # the first size only
+    python bench/numeric.py            # hidden 100 / seq 25, 100 / 200 and 256 / 100 (vocab 65)
+    python bench/numeric.py --quick    # the tutorial size only
+    python bench/numeric.py --sizes wide --no-torch
 
 On the same machine, model and process tree it times:
 
@@ -41,15 +42,23 @@ from typing import Any
 
 import numpy as np
 
+from bpttcheck import checker
+from bpttcheck.budget import explain_bytes, explain_seconds, reference_seconds
 from bpttcheck.compare import rel_error
 from bpttcheck.engines import ENGINES, Gradients, Options
 from bpttcheck.engines import numeric as numeric_engine
+from bpttcheck.explain import explain
 from bpttcheck.model import PARAM_NAMES, Batch, Problem, build
+from bpttcheck.prose import plural
 from bpttcheck.spec import resolve
 
-SIZES = ({"hidden": 100, "seq": 25, "vocab": 65}, {"hidden": 256, "seq": 100, "vocab": 65})
-LOOP_ELEMENTS = (1500, 150)  # elements timed by the plain loop, per size (then extrapolated)
-TORCH_ELEMENTS = ((100, 300), (20, 60))  # two subset sizes for gradcheck's per-element slope
+TUTORIAL = {"hidden": 100, "seq": 25, "vocab": 65}
+LONG = {"hidden": 100, "seq": 200, "vocab": 65}
+WIDE = {"hidden": 256, "seq": 100, "vocab": 65}
+SIZES = (TUTORIAL, LONG, WIDE)  # the sizes at which estimates are checked (0.5-2x)
+LOOP_ELEMENTS = (1500, 100, 150)  # elements timed by the plain loop, per size (extrapolated)
+TORCH_ELEMENTS = ((100, 300), (10, 30), (20, 60))  # subset sizes for gradcheck's slope
+ESTIMATE_RANGE = (0.5, 2.0)  # an estimate within these times the measured time is kept
 TORCH_REPEATS = 3  # best of, per subset: the machine's load makes single timings vary 2-5x
 LOOP_STEP = 1e-5  # the loop's central-difference step, as the cs231n gradCheck uses
 DGEMM_N = 2000  # square DGEMM used to measure the machine's rate
@@ -188,14 +197,73 @@ def import_seconds() -> tuple[float, float]:
     return best("import bpttcheck.cli, bpttcheck.checker") - bare, bare
 
 
-def estimate(problem: Problem, method: str, seconds: float) -> str:
-    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured."""
-    planned = numeric_engine.plan(problem.params, problem.batch, Options(method=method)).seconds
-    return f"(estimated {planned:.2f} s: {planned / seconds:.2f}x the measured time)"
+def estimate(problem: Problem, method: str, seconds: float, cpu: float | None = None) -> str:
+    """The engine's own time estimate for ``method``, and its ratio to ``seconds`` measured
+    (and to ``cpu`` seconds of CPU time over the threads it plans, when given)."""
+    plan = numeric_engine.plan(problem.params, problem.batch, Options(method=method))
+    text = f"(estimated {plan.seconds:.2f} s: {verdict(plan.seconds / seconds)}"
+    if cpu is not None:
+        text += f"; against CPU time / {plan.workers} threads: " + verdict(
+            plan.seconds * plan.workers / cpu)
+    return text + ")"
+
+
+def verdict(ratio: float) -> str:
+    low, high = ESTIMATE_RANGE
+    inside = "within" if low <= ratio <= high else "OUTSIDE"
+    return f"{ratio:.2f}x the measured time, {inside} {low:g}-{high:g}x"
+
+
+def estimates(size: dict[str, int]) -> None:
+    """Time ``numeric``, ``compare`` and ``explain`` in process; print estimate / measured.
+
+    numeric: the engine's plan. compare: the plan plus the reference engine's
+    double sum (budget.reference_seconds), the two estimates a compare run makes
+    before its work, plus the literal verification of the worst-agreeing elements
+    (as large as the engine's own sample); the tutorial engine is one walk. explain:
+    budget.explain_seconds (the reference double sum, the (t, k) terms of the
+    parameter explained and its per-step copies).
+    """
+    spec = resolve(overrides=size)
+    problem = build(spec)
+    plan = numeric_engine.plan(problem.params, problem.batch, Options())
+    rows = []
+
+    def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+        start, cstart = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - start, time.process_time() - cstart
+
+    threads = plan.workers
+    took = timed(lambda: ENGINES["numeric"](problem.params, problem.batch, Options()))
+    rows.append(("numeric", plan.seconds, took, threads))
+
+    def compare() -> None:
+        assert checker.run(spec).passed, "compare disagreed"
+
+    took = timed(compare)
+    # The checker verifies the elements agreeing worst with the analytic engines literally,
+    # about as many as the engine's own sample: its estimate is counted once more.
+    rows.append(("compare", plan.seconds + plan.verify_seconds
+                 + reference_seconds(problem.hidden, problem.batch.seq), took, threads))
+    # explain keeps T copies of the parameter and of the per-step gradients: at hidden 256,
+    # seq 100 that is beyond the default --max-memory (it refuses, saying so), so it runs
+    # with the budget the refusal asks for.
+    need = explain_bytes(problem.n_params, problem.hidden, problem.vocab, problem.batch.seq,
+                         problem.params["Whh"].size) / 2**20
+    roomy = resolve(overrides={**size, "max_memory": max(spec.max_memory, 2 * need)})
+    took = timed(lambda: explain(roomy, "Whh"))
+    rows.append(("explain", explain_seconds(problem.hidden, problem.batch.seq,
+                                            problem.params["Whh"].size), took, 1))
+    for command, planned, (wall, cpu), used in rows:
+        print(f"  estimate, {command:8}: {planned:6.2f} s estimated; measured in process "
+              f"{wall:6.2f} s wall: {verdict(planned / wall)}; {cpu:6.2f} s CPU on "
+              f"{plural(used, 'thread')} (load-independent): "
+              f"{verdict(planned * used / cpu)}")
 
 
 def engine_flops(problem: Problem, plan: numeric_engine.Plan) -> float:
-    """Floating-point operations of the complex-step engine's matrix products."""
+    """Floating-point operations of the structured engine's matrix products (its scheme)."""
     H = problem.hidden
     return 2.0 * H * (H + 1) * plan.row_steps
 
@@ -214,9 +282,13 @@ def agreement(problem: Problem, g: Gradients) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="only the first size")
+    parser.add_argument("--quick", action="store_true", help="only the tutorial size")
     parser.add_argument("--no-torch", action="store_true", help="skip torch gradcheck")
+    parser.add_argument("--sizes", default="tutorial,long,wide",
+                        help="comma-separated: tutorial (100/25), long (100/200), wide (256/100)")
     args = parser.parse_args()
+    named = dict(zip(("tutorial", "long", "wide"), range(3), strict=True))
+    chosen = [0] if args.quick else [named[n] for n in args.sizes.split(",")]
     print(f"machine: {platform.processor() or platform.machine()}, "
           f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
@@ -225,51 +297,67 @@ def main() -> None:
           f"numeric engine threads: {numeric_engine.default_workers()}; load average "
           f"{os.getloadavg()[0]:.2f}")
     rate = dgemm_rate()
-    print(f"DGEMM {DGEMM_N}x{DGEMM_N}: {rate:.1f} GFLOP/s (measured now)")
+    print(f"DGEMM {DGEMM_N}x{DGEMM_N}: {rate:.1f} GFLOP/s (measured now, both cores)")
     imports, bare = import_seconds()
     print(f"imports: {imports:.2f} s to import bpttcheck (Python start-up alone {bare:.2f} s)")
-    sizes = SIZES[:1] if args.quick else SIZES
-    for s, size in enumerate(sizes):
+    for s in chosen:
+        size = SIZES[s]
         problem = build(resolve(overrides=size))
         n = problem.n_params
         print(f"\n== hidden {size['hidden']}, seq {size['seq']}, vocab {size['vocab']}: "
-              f"{n} parameters ==")
+              f"{n} parameters (load average {os.getloadavg()[0]:.2f}) ==")
         plan = numeric_engine.plan(problem.params, problem.batch, Options(method="complex"))
-        engine = float("inf")
+        engine = cpu = float("inf")
         for _ in range(3 if s == 0 else 1):
-            start = time.perf_counter()
+            start, cstart = time.perf_counter(), time.process_time()
             g = ENGINES["numeric"](problem.params, problem.batch, Options(method="complex"))
             engine = min(engine, time.perf_counter() - start)
+            cpu = min(cpu, time.process_time() - cstart)
         flops = engine_flops(problem, plan)
         wall, peak, report = run_process(size, "complex")
         assert report["passed"], "complex step disagreed"
         print(f"bpttcheck numeric (complex, whole process): {wall:7.2f} s, peak RSS "
               f"{peak:.0f} MB, exit 0")
-        print(f"  numeric engine alone (complex, in process): {engine:7.2f} s, "
-              f"{flops / 1e9:.1f} GFLOP in products -> {flops / engine / 1e9:.1f} GFLOP/s "
+        print(f"  numeric engine alone (complex, in process): {engine:7.2f} s wall, {cpu:.2f} s "
+              f"CPU, {flops / 1e9:.1f} GFLOP in the products of its scheme -> "
+              f"{flops / engine / 1e9:.1f} GFLOP/s "
               f"({100 * flops / engine / 1e9 / rate:.0f}% of measured DGEMM) "
-              f"{estimate(problem, 'complex', engine)}")
+              f"{estimate(problem, 'complex', engine, cpu)}")
+        floor = flops / (rate * 1e9)
+        print(f"  product floor (GFLOP performed / DGEMM rate measured now): {floor:.3f} s; "
+              f"the engine takes {engine / floor:.1f}x the floor")
         agree = agreement(problem, g)
         print(f"  complex step vs tutorial: max rel. error {agree['tutorial']:.1e}; vs reference "
               f"{agree['reference']:.1e}")
         print("    per parameter vs reference: " + ", ".join(
             f"{k} {v:.1e}" for k, v in agree["reference_by_param"].items()))  # type: ignore
-        literal = min(_timed(lambda p=problem: ENGINES["numeric"](
-            p.params, p.batch, Options(method="complex-literal")))
-            for _ in range(2 if s == 0 else 1))
-        print(f"  batched literal complex step (complex-literal, engine alone): {literal:7.2f} s "
-              f"= {literal / engine:.1f}x the structured engine (which includes its literal "
-              f"verification sample) {estimate(problem, 'complex-literal', literal)}")
+        literal = None
         if s == 0:
+            literal = lcpu = float("inf")
+            for _ in range(2):
+                start, cstart = time.perf_counter(), time.process_time()
+                ENGINES["numeric"](problem.params, problem.batch,
+                                   Options(method="complex-literal"))
+                literal = min(literal, time.perf_counter() - start)
+                lcpu = min(lcpu, time.process_time() - cstart)
+            print(f"  batched literal complex step (complex-literal, engine alone): "
+                  f"{literal:7.2f} s wall, {lcpu:.2f} s CPU = {literal / engine:.1f}x the "
+                  f"structured engine (which includes its literal verification sample) "
+                  f"{estimate(problem, 'complex-literal', literal, lcpu)}")
             cwall, cpeak, creport = run_process(size, "central")
             limited = sum(c["precision_limited"] for c in creport["comparisons"])
             print(f"bpttcheck numeric --method central (whole process): {cwall:7.2f} s, peak "
                   f"RSS {cpeak:.0f} MB, exit 0, {limited} elements limited by precision")
             for method in ("central", "richardson", "difference"):
-                t = _timed(lambda m=method, p=problem: ENGINES["numeric"](
-                    p.params, p.batch, Options(method=m)))
-                print(f"  numeric engine alone ({method}): {t:7.2f} s "
-                      f"{estimate(problem, method, t)}")
+                t = c = float("inf")
+                for _ in range(2):
+                    start, cstart = time.perf_counter(), time.process_time()
+                    ENGINES["numeric"](problem.params, problem.batch, Options(method=method))
+                    t = min(t, time.perf_counter() - start)
+                    c = min(c, time.process_time() - cstart)
+                print(f"  numeric engine alone ({method}): {t:7.2f} s wall, {c:.2f} s CPU "
+                      f"{estimate(problem, method, t, c)}")
+        estimates(size)
         per, count = element_loop(problem, LOOP_ELEMENTS[s])
         loop = per * n
         print(f"element-by-element NumPy central-difference loop: {loop:7.1f} s "
@@ -286,7 +374,9 @@ def main() -> None:
                   f"{TORCH_ELEMENTS[s][1]} Whh elements, {tper * 1e3:.2f} ms each, "
                   f"extrapolated to {n})")
         print(f"ratios: loop / bpttcheck process = {loop / wall:.0f}x, loop / engine = "
-              f"{loop / engine:.0f}x, loop / literal engine = {loop / literal:.0f}x", end="")
+              f"{loop / engine:.0f}x", end="")
+        if literal is not None:
+            print(f", loop / literal engine = {loop / literal:.0f}x", end="")
         if gradcheck is not None:
             print(f"; gradcheck / bpttcheck process = {gradcheck / wall:.0f}x, gradcheck / "
                   f"engine = {gradcheck / engine:.0f}x")

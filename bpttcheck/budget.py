@@ -73,6 +73,22 @@ def reference_seconds(hidden: int, seq: int) -> float:
     return terms * (TERM_OVERHEAD + 3 * hidden * hidden / FLOP_RATE)
 
 
+# explain forms every (t, k) term of one parameter's gradient (an outer product of its size),
+# besides the reference engine's double sum. CPU time measured here (2026-11-29,
+# bench/numeric.py, the parameter Whh) is about EXPLAIN_PER_TERM per element of each term:
+# 0.6-1.4x at hidden 50-256, seq 25-200; plus EXPLAIN_FIXED for the rest (the forward pass,
+# the tutorial engine with and without clipping, the reach): 0.13-0.43 s of CPU at the
+# tutorial's size in three runs under load.
+EXPLAIN_PER_TERM = 3.0e-8
+EXPLAIN_FIXED = 0.1
+
+
+def explain_seconds(hidden: int, seq: int, size: int) -> float:
+    """Rough seconds of ``explain`` for a parameter of ``size`` elements."""
+    terms = seq * (seq + 1) / 2
+    return reference_seconds(hidden, seq) + terms * size * EXPLAIN_PER_TERM + EXPLAIN_FIXED
+
+
 def check_reference_time(hidden: int, seq: int, limit: float = MAX_SECONDS) -> None:
     """Raise :class:`SpecError` if the double sum over (t, k) would take too long."""
     seconds = reference_seconds(hidden, seq)

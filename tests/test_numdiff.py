@@ -10,8 +10,13 @@ import pytest
 from click.testing import Result
 
 from bpttcheck.engines import ENGINES, Options
-from bpttcheck.engines.complex_step import LiteralLoss, StructuredLoss, complex_loss
-from bpttcheck.engines.finite_difference import DifferenceLoss, PlainLoss
+from bpttcheck.engines.complex_step import (
+    LiteralLoss,
+    StructuredLoss,
+    complex_loss,
+    impulse_responses,
+)
+from bpttcheck.engines.finite_difference import DifferenceLoss, PlainLoss, tanh_into
 from bpttcheck.errors import SpecError
 from bpttcheck.model import Problem, loss
 from bpttcheck.numdiff import METHODS, by_name, differentiate
@@ -160,3 +165,51 @@ def test_directional_derivatives_of_a_plain_function(method: object) -> None:
     exact = np.array([float(np.sum(v * wave_grad(POINT["W"]))) for v in vs])
     assert np.all(np.abs(values - exact) <= errors)
     assert errors.max() < 1e-3 * np.abs(exact).max()
+
+
+def test_impulse_responses_are_the_recursion_run_from_each_impulse() -> None:
+    """G[i, s] by superposition equals the tangent recursion started at (s, e_i), for any
+    way of cutting the rows into chunks and threads."""
+    rng = np.random.default_rng(4)
+    T, H = 6, 5
+    k, w = rng.random((T, H)), rng.standard_normal((T, H))
+    WhhT = 0.4 * rng.standard_normal((H, H))
+    want = np.zeros((H, T))
+    for s in range(T):
+        for i in range(H):
+            B = np.zeros(H)
+            for t in range(s, T):
+                B = (B @ WhhT if t > s else np.eye(H)[i]) * k[t]
+                want[i, s] += B @ w[t]
+    for rows in (1, 3, 5, 11, 1000):
+        for workers in (1, 2):
+            G, Gabs = impulse_responses(k, WhhT, w, rows, workers)
+            np.testing.assert_allclose(G, want, rtol=1e-13, atol=1e-15)
+            assert np.all(Gabs >= np.abs(G) * (1 - 1e-14))
+
+
+def test_tanh_by_one_exp_is_numpys_tanh_to_an_ulp_of_one() -> None:
+    a = np.concatenate([np.linspace(-60.0, 60.0, 20001), np.geomspace(1e-300, 1.0, 500),
+                        -np.geomspace(1e-300, 1.0, 500), [0.0, 1e4, -1e4, np.inf, -np.inf]])
+    out = np.empty_like(a)
+    with np.errstate(all="raise"):
+        tanh_into(a, out)
+    assert np.max(np.abs(out - np.tanh(a))) <= 2 * eps_of(np.float64)
+    assert np.all(np.abs(out) <= 1.0)
+
+
+@pytest.mark.parametrize("name", ["Wxh", "Whh", "bh"])
+def test_literal_steps_sharing_real_parts_answer_as_those_carrying_them(
+        name: str, small_problem: Problem) -> None:
+    """Purely imaginary steps take the real parts from the base pass; a step with a real
+    part (1e-300, changing nothing) carries them per copy. Both give the same Im L."""
+    params, batch = small_problem.params, small_problem.batch
+    idx = np.arange(params[name].size)[::-1]
+    eta = np.full(len(idx), 1e-20)
+    loss = LiteralLoss(params, batch)
+    shared = loss.elements(ElementProbes(name, idx, 1j * eta))
+    carried = loss.elements(ElementProbes(name, idx, 1e-300 + 1j * eta))
+    top = np.abs(carried.imag).max()
+    assert top > 0
+    np.testing.assert_allclose(shared.imag, carried.imag, rtol=0, atol=1e-13 * top)
+    np.testing.assert_allclose(shared.real, carried.real, rtol=1e-13)

@@ -143,7 +143,7 @@ def test_no_false_alarms_for_any_method_many_examples(**kw: object) -> None:
 
 
 def test_directions_are_planned_as_a_directions_run(run_cli: Run) -> None:
-    size = ["--hidden", "200", "--seq", "60", "--vocab", "10", "--time-budget", "2"]
+    size = ["--hidden", "200", "--seq", "120", "--vocab", "10", "--time-budget", "2"]
     refused = run_cli("numeric", *size)
     assert refused.exit_code == 2 and "--time-budget" in refused.stderr
     screened = run_cli("numeric", *size, "--directions", "1")

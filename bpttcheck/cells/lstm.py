@@ -191,6 +191,11 @@ def perturbed_losses(params: Params, fw: LSTMForward, batch: Batch, name: str,
     Lr, Li = prefix[np.minimum(start, T)].copy(), np.zeros(P)
     active = np.searchsorted(start, np.arange(T), side="right")
     ar = np.arange(P)
+    if P and not sr.any():  # complex steps: the real parts are the unperturbed pass's
+        Li = _imaginary_steps(fw, batch, cols, unit, si, start, W, b, WhyT, name in WEIGHTS)
+        back = np.empty(P, dtype=np.intp)
+        back[order] = np.arange(P)
+        return np.full(P, prefix[T]), Li[back]  # Re L: the unperturbed loss, to O(s^2)
     n_prev = 0
     for t in range(int(start[0]) if P else T, T):
         n = int(active[t])
@@ -224,6 +229,53 @@ def perturbed_losses(params: Params, fw: LSTMForward, batch: Batch, name: str,
     back = np.empty(P, dtype=np.intp)
     back[order] = np.arange(P)
     return Lr[back], Li[back]
+
+
+def _imaginary_steps(fw: LSTMForward, batch: Batch, cols: np.ndarray, unit: np.ndarray,
+                     si: np.ndarray, start: np.ndarray, W: np.ndarray, b: np.ndarray,
+                     WhyT: np.ndarray, weight: bool) -> np.ndarray:
+    """Im L of P copies moved by i si[p] (sorted by start), real parts shared.
+
+    With a purely imaginary step, every real part (pre-activations, gates, c_t,
+    h_t, logits) differs from the unperturbed forward pass's by O(si^2), as the
+    vanilla cell's literal complex step uses (engines/complex_step.py): they are
+    taken from ``fw``, once per step for all copies, and only the imaginary parts
+    are carried, through the same complex functions (:mod:`.splitcomplex`) and one
+    real product per step. Re L is the unperturbed loss (the caller's prefix sums).
+    """
+    T, H = fw.hs.shape
+    P = len(si)
+    WhT = np.ascontiguousarray(W[:, :H].T)  # (H, 4H)
+    base = fw.zs @ W.T + b  # (T, 4H): the stacked pre-activations [f; i; o; c]
+    hb, cb = fw.hs_before, fw.cs_before
+    hi, ci = np.zeros((P, H)), np.zeros((P, H))  # Im h_{t-1}, Im c_{t-1}
+    Li = np.zeros(P)
+    active = np.searchsorted(start, np.arange(T), side="right")
+    ar = np.arange(P)
+    for t in range(int(start[0]), T):
+        n = int(active[t])  # copies joining now carry Im = 0, as initialised
+        Gi = hi[:n] @ WhT  # Im [Wf; Wi; Wo; Wc] z_t
+        if weight:  # (W + i s E_im) z_t adds i s z_t[m] to row i (Re: O(s^2))
+            m = cols[:n]
+            is_h = m < H
+            zr = np.where(is_h, hb[t][np.minimum(m, H - 1)],
+                          (m - H == batch.inputs[t]).astype(np.float64))
+            Gi[ar[:n], unit[:n]] += si[:n] * zr
+        else:  # a bias: adds i s
+            Gi[ar[:n], unit[:n]] += si[:n]
+        Gr = base[t][None, :]
+        sr3, si3 = sc.sigmoid((Gr[:, : 3 * H], Gi[:, : 3 * H]))  # f, i, o
+        gi = sc.tanh((Gr[:, 3 * H :], Gi[:, 3 * H :]))[1]  # g
+        gr = fw.g[t][None, :]
+        fc = sc.mul((sr3[:, :H], si3[:, :H]), (cb[t][None, :], ci[:n]))  # f * c_{t-1}
+        ig = sc.mul((sr3[:, H : 2 * H], si3[:, H : 2 * H]), (gr, gi))  # i * g
+        ci[:n] = fc[1] + ig[1]  # Im c_t
+        tc = sc.tanh((fw.cs[t][None, :], ci[:n]))
+        hi[:n] = sc.mul((sr3[:, 2 * H :], si3[:, 2 * H :]), tc)[1]  # Im h_t, h_t = o tanh(c_t)
+        yi = hi[:n] @ WhyT  # Im y_t
+        Li[:n] += sc.cross_entropy(np.broadcast_to(fw.ys[t], yi.shape), yi,
+                                   batch.targets[t])[1]
+    return Li
 
 
 def _output_losses(params: Params, fw: LSTMForward, batch: Batch, name: str, flat: np.ndarray,

@@ -30,6 +30,7 @@ thread each when threadpoolctl is installed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -57,8 +58,10 @@ CALIBRATION_SAFETY = 4.0
 NOTED_SPREAD = 1e-9  # a spread above this is worth a note in the report
 ALONG_CHUNK = 16  # directions per complex forward pass: 16 copies of the weights at most
 # Planning: seconds per copy and step, per unit of (H + V) H (the gate products), measured
-# on the 2-core reference machine with hidden 50-100 (see bench/gated.py): about 1.5 ns.
-SECONDS_PER_UNIT = 1.5e-9
+# on the 2-core reference machine with hidden 50-100 (see bench/gated.py): about 1.5 ns
+# before the LSTM's complex step shared its real parts, 1.0 ns after (16 s of CPU for the
+# 72,965 elements of hidden 100, seq 25, vocab 65 on one thread, 2026-11-29).
+SECONDS_PER_UNIT = 1.0e-9
 
 
 class CellLoss:
@@ -126,12 +129,23 @@ def one_blas_thread() -> Iterator[None]:
     vectors of a few hundred numbers: more BLAS threads only add waiting,
     measured 16 times slower on a busy 2-core machine.
     """
-    limits = _threadpool_limits()
-    if limits is None:
+    controller = _controller()
+    if controller is None:
         yield
         return
-    with limits(limits=1, user_api="blas"):
+    with controller.limit(limits=1, user_api="blas"):
         yield
+
+
+@functools.cache
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded libraries, found once (finding them took 2 ms a
+    call: 0.2 s of a 1.6 s ``--directions 10`` LSTM run, which limits once per direction)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
 
 
 def single_threaded(engine: Callable[[Params, Batch, Options], Gradients]

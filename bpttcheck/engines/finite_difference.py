@@ -42,6 +42,7 @@ from ..probes import DirectionProbes, ElementProbes
 
 EPS = float(np.finfo(np.float64).eps)
 DIFFERENCE_NOISE = 64.0  # difference form: a few ulps per operation, T steps
+TANH_CLIP = 80.0  # 2a beyond which tanh(a) rounds to 1 (from 2a = 38.1); exp(80) is finite
 
 
 def base_pass(params: Params, batch: Batch) -> Forward:
@@ -197,7 +198,7 @@ class PlainLoss(_ModelLoss):
                 pre[ar[:n][hit], rows[:n][hit]] += delta[:n][hit]
             else:  # bh
                 pre[ar[:n], rows[:n]] += delta[:n]
-            np.tanh(pre, out=S[:n])
+            tanh_into(pre, S[:n])  # hidden state
             n_prev = n
         if n_prev:
             logits = S[:n_prev] @ self.N[:, H:] + by
@@ -223,6 +224,27 @@ class PlainLoss(_ModelLoss):
                  - (fw.ys[np.arange(T), targets][:, None] + target_moves))
         change: np.ndarray = (moved - fw.losses[:, None]).sum(axis=0)
         return change
+
+
+def tanh_into(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """tanh(a) = 1 - 2 / (exp(2a) + 1), written into ``out``.
+
+    NumPy's tanh is not vectorised for float64 on this machine's CPUs (measured
+    18 ns an element against 6.4 ns for this form at P = 512, H = 100), and the
+    hidden states' tanh was 40% of a central-difference run. The error is within
+    an ulp of 1 in absolute terms (for |a| << 1 it is absolute, not relative:
+    1e-13 relative at a = 1e-3), far below the rounding bar of a difference
+    of losses (PLAIN_NOISE eps times their size). 2a is clipped to
+    [-TANH_CLIP, TANH_CLIP], beyond which tanh is +-1 in float64, so that exp
+    neither overflows nor underflows.
+    """
+    np.multiply(a, 2.0, out=out)
+    np.clip(out, -TANH_CLIP, TANH_CLIP, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
 
 
 def _sech2(a: np.ndarray) -> np.ndarray:

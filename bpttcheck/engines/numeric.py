@@ -19,8 +19,10 @@ the literal complex step on every element.
 
 **Work.** Elements are sorted by the first step that feels them and cut into
 chunks; a chunk of P perturbed copies advances through time as one (P, H)
-array, one matrix product per step. Chunks run on a pool of threads (one per
-core), with BLAS limited to one thread each (threadpoolctl). The chunk size
+array, one matrix product per step (the structured step advances impulse rows
+instead, one per unit and start step: :mod:`.complex_step`). Chunks run on a
+pool of threads (one per core), with BLAS limited to one thread each
+(threadpoolctl). The chunk size
 follows ``Options.max_memory``. Before any work, :func:`plan` estimates the
 time and refuses (SpecError) beyond ``Options.time_budget``, advising
 ``--sample`` or ``--directions``.
@@ -28,6 +30,7 @@ time and refuses (SpecError) beyond ``Options.time_budget``, advising
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -38,7 +41,7 @@ import numpy as np
 from ..errors import SelfCheckError, SpecError
 from ..model import HIDDEN_PARAMS, Batch, Forward, Params
 from ..numdiff import Method, Result, by_name, check_step, differentiate
-from ..numdiff.differentiate import _threadpool_limits
+from ..numdiff.differentiate import CALIBRATE, _threadpool_limits
 from ..numdiff.methods import COMPLEX, COMPLEX_LITERAL
 from ..probes import BatchedLoss
 from .base import Gradients, Options
@@ -54,6 +57,8 @@ MAX_WORKERS = 8  # threads at most (one per core up to this)
 # 30 ns and 4x: 0.8x (complex), 2.1x (central), 1.3x (richardson), 1.7x (difference) and
 # 2.3x (complex-literal) the measured time; now 10 ns and 3x.
 ASSUMED_FLOPS = 20e9
+STEP_OVERHEAD = 30e-6  # seconds of NumPy calls for one chunk's step (about 20 calls)
+CHUNK_OVERHEAD = 200e-6  # seconds of bookkeeping per chunk (probes, error bars, storing)
 ASSUMED_ELEMENTWISE_NS = 10.0
 COMPLEX_ELEMENTWISE = 3.0
 # Per perturbed copy, besides its (P, H) arrays: indices, steps, answers, error bars and the
@@ -76,6 +81,7 @@ class Plan:
     row_steps: int  # perturbed copies x steps they are advanced
     seconds: float  # estimated wall time
     memory: int  # estimated peak bytes of work arrays
+    verify_seconds: float = 0.0  # of ``seconds``: the literal verification sample
 
     @property
     def elements(self) -> int:
@@ -129,14 +135,17 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
     rel_step = check_step(method, options.step)
     fw = base_pass(params, batch) if fw is None else fw
     H, V, T = params["Whh"].shape[0], params["Why"].shape[0], batch.seq
-    todo, row_steps = {}, 0
+    todo, row_steps, starts = {}, 0, {}
     for name, p in params.items():
         idx = (np.asarray(options.sample[name], dtype=np.intp) if options.sample is not None
                else np.arange(p.size))
         start = start_steps(name, idx, params, fw, batch)
-        todo[name] = idx[np.argsort(start, kind="stable")]
-        if name in HIDDEN_PARAMS or method is not COMPLEX:
+        order = np.argsort(start, kind="stable")
+        todo[name], starts[name] = idx[order], start[order]
+        if method is not COMPLEX and (name in HIDDEN_PARAMS or not method.complex):
             row_steps += method.copies * int((T - start).sum())
+    if method is COMPLEX and any(len(todo[n]) for n in HIDDEN_PARAMS):
+        row_steps = H * T * (T + 1) // 2  # one impulse row per unit and start step
     out_rows = method.copies * sum(len(todo[n]) for n in todo if n not in HIDDEN_PARAMS)
     fixed = _fixed_bytes(H, V, T)
     per_row = max(_row_bytes(method, H, V) + ROW_BOOKKEEPING, 8 * 12 * T)  # output: (T,) each
@@ -151,16 +160,17 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
     rows = min(CHUNK_ROWS, room // (workers * per_row))
     chunk = max(1, rows // copies)
     memory = fixed + workers * chunk * copies * per_row
-    if method.complex:
-        elementwise = COMPLEX_ELEMENTWISE * ASSUMED_ELEMENTWISE_NS * 1e-9
-        flops = 2 * H * (H + 1) if method is COMPLEX else 8 * H * (H + V)  # zgemm: 4 real
-        per_row_step = flops / ASSUMED_FLOPS + (H if method is COMPLEX else H + V) * (
-            2e-9 if method is COMPLEX else elementwise)
+    seconds = _seconds(method, H, V, T, row_steps, out_rows, starts, chunk) / workers
+    if method is COMPLEX:  # the literal verification sample, on one thread
+        sample = {n: i[: VERIFY_SAMPLE] for n, i in starts.items()}
+        hidden = sum(int((T - i).sum()) for n, i in sample.items() if n in HIDDEN_PARAMS)
+        outputs = sum(len(i) for n, i in sample.items() if n not in HIDDEN_PARAMS)
+        verify = _seconds(COMPLEX_LITERAL, H, V, T, hidden, outputs, sample, VERIFY_SAMPLE)
+        seconds += verify
     else:
-        flops = 2 * H * (H + V) * (2 if method.exact_change else 1)
-        per_row_step = flops / ASSUMED_FLOPS + (H + V) * ASSUMED_ELEMENTWISE_NS * 1e-9
-    seconds = (row_steps * per_row_step + out_rows * T * ASSUMED_ELEMENTWISE_NS * 1e-9) / workers
-    result = Plan(method, rel_step, todo, chunk, int(workers), row_steps, seconds, int(memory))
+        verify = 0.0
+    result = Plan(method, rel_step, todo, chunk, int(workers), row_steps, seconds, int(memory),
+                  verify)
     budget = options.time_budget
     if budget is not None and seconds > budget:
         raise SpecError(
@@ -168,6 +178,40 @@ def plan(params: Params, batch: Batch, options: Options, fw: Forward | None = No
             f"{seconds:.0f} s here (--time-budget {budget:g} s): check a sample with "
             "--sample K, screen with --directions K, or raise --time-budget")
     return result
+
+
+def _seconds(method: Method, H: int, V: int, T: int, row_steps: int, out_rows: int,
+             starts: Mapping[str, np.ndarray], chunk: int) -> float:
+    """Estimated seconds of one thread's work: products, element-wise functions, and the
+    fixed cost of NumPy calls per chunk and step (STEP_OVERHEAD) and per chunk."""
+    elementwise = ASSUMED_ELEMENTWISE_NS * 1e-9
+    chunk_steps, chunks = 0, 0
+    for name, start in starts.items():
+        firsts = start[::chunk]
+        chunks += len(firsts)
+        if name in HIDDEN_PARAMS and method is not COMPLEX:
+            chunk_steps += int((T - firsts).sum())
+        elif name not in HIDDEN_PARAMS and method is COMPLEX_LITERAL:
+            chunk_steps += T * len(firsts)  # one pass over the steps, one logit moving
+    if method is COMPLEX:
+        per_row_step = 2 * H * (H + 1) / ASSUMED_FLOPS + 2 * H * elementwise / 10
+        per = max(1, chunk // max(1, H))  # impulse start steps per chunk
+        chunk_steps += sum(T - s0 for s0 in range(0, T, per)) if row_steps else 0
+        outputs = out_rows * T * elementwise / 5  # a sum over steps per element
+    elif method.complex:  # literal: products of Im alone; complex tanh and log-sum-exp
+        # on (1, .) real parts: a few passes over the imaginary parts, measured about the
+        # cost of one real exp per element (2026-11-29, tutorial size)
+        per_row_step = 2 * H * (H + V) / ASSUMED_FLOPS + (H + V) * elementwise
+        outputs = out_rows * T * COMPLEX_ELEMENTWISE * elementwise  # one logit a step
+    else:
+        flops = 2 * H * (H + V) * (2 if method.exact_change else 1)
+        per_row_step = flops / ASSUMED_FLOPS + (H + V) * elementwise
+        outputs = out_rows * T * elementwise
+        if method.calibrate:  # CALIBRATE elements a parameter again at h/2
+            chunk_steps += T * len(starts)
+            row_steps += method.copies * CALIBRATE * T * len(starts)
+    return (row_steps * per_row_step + outputs + chunk_steps * STEP_OVERHEAD
+            + chunks * CHUNK_OVERHEAD)
 
 
 def plan_directions(params: Params, batch: Batch, options: Options, k: int) -> float:
@@ -197,10 +241,19 @@ def plan_directions(params: Params, batch: Batch, options: Options, k: int) -> f
 
 
 def model_loss(method: Method, params: Params, batch: Batch, fw: Forward | None = None,
-               step: float | None = None) -> BatchedLoss:
-    """The model's loss as the batched loss ``method`` needs (real, difference form, complex)."""
+               step: float | None = None, rows: int = CHUNK_ROWS,
+               workers: int = 1) -> BatchedLoss:
+    """The model's loss as the batched loss ``method`` needs (real, difference form, complex).
+
+    The structured complex step does its recursions here, ``rows`` at a time on
+    ``workers`` threads.
+    """
     if method is COMPLEX:
-        return StructuredLoss(params, batch, check_step(method, step), fw)
+        limits = _threadpool_limits()
+        with (limits(limits=1, user_api="blas") if limits is not None
+              else contextlib.nullcontext()):
+            return StructuredLoss(params, batch, check_step(method, step), fw, rows,
+                                  workers if limits is not None else 1)
     if method.complex:
         return LiteralLoss(params, batch, fw, ratio=check_step(method, step) / PROBE_ETA)
     if method.exact_change:
@@ -213,7 +266,7 @@ def gradients(params: Params, batch: Batch, options: Options) -> Gradients:
     started = time.perf_counter()
     fw = base_pass(params, batch)
     p = plan(params, batch, options, fw)
-    loss = model_loss(p.method, params, batch, fw, p.rel_step)
+    loss = model_loss(p.method, params, batch, fw, p.rel_step, p.chunk, p.workers)
     # The complex losses evaluate their complex functions at eta = rel_step; their answers
     # are linear in the probes' eta, which is PROBE_ETA so that eta g never underflows.
     probe = PROBE_ETA if p.method.complex else p.rel_step  # complex: see model_loss

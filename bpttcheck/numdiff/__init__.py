@@ -4,6 +4,8 @@
 bars); :mod:`.differentiate` applies one to any
 :class:`~bpttcheck.probes.BatchedLoss`. The model (engines/numeric.py), a user's
 function (impl/numeric.py) and ``--directions`` (directions.py) all use them.
+:mod:`.splitcomplex` is complex arithmetic on (real, imaginary) pairs, for the
+batched complex steps of the vanilla and gated cells.
 """
 
 from __future__ import annotations
