@@ -627,3 +627,20 @@ def test_gradients_returned_swapped_are_named_with_the_order_that_accepts_them(
     cause = report.impl.causes[0]
     assert cause.kind == "order" and set(cause.params) == {"bh", "by"}
     assert "--impl-order dWxh,dWhh,dWhy,dby,dbh" in cause.message
+
+
+def test_own_loss_that_is_the_models_is_judged_on_every_element(tmp_path: Path) -> None:
+    """--impl-loss own differentiates a sample; once its loss is measured to be the
+    model's, every element is judged against the model's gradient, so one wrong element
+    outside the sample cannot pass."""
+    from bpttcheck.impl import ImplOptions
+
+    spec = Spec(hidden=10, seq=5, vocab=4, seed=2, init_scale=0.5, hprev="random")
+    options = ImplOptions(sample=3)  # 3 of Whh's 100 elements differentiated
+    for edits, exit_code in (((), 0), ((("    # AFTER\n", "    dW[7, 3] *= 2.0\n"),), 1)):
+        target = user_file(tmp_path, *edits)
+        report = checker.run(spec, ("reference",), impl=ImplRequest(
+            target, options, loss=parse_loss("own")))
+        assert report.exit_code == exit_code, text_of(report)
+        assert report.impl.relation.kind == "equal"
+    assert "Whh" in text_of(report) and "every element" in report.impl.checked

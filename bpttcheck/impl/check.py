@@ -352,6 +352,14 @@ def check_impl(code: Code, problem: Problem, options: Options,
     independent = _independent(code, second, lprec, ltol, rng)
     relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
                       ltol, independent)
+    everywhere = factor is None and relation.kind == "equal"
+    if everywhere:
+        # --impl-loss own, and their loss is measured to be the model's: its gradient is then
+        # known on every element, so every element is judged against it, not only the ones
+        # sampled for numerical differentiation (a wrong unsampled element must not pass).
+        points = [_judge(i, at, results, 1.0, prec, ltol, options, widest, certified)
+                  for i, at in enumerate(ats)]
+    judged = 1.0 if everywhere else factor  # the factor on the model's gradient, if known
     verdict, more = _verdict(declared, points, relation, batch.seq, ats)
     findings = more + findings
     ignored = [prose.impl_ignores(n) for n in independent
@@ -392,7 +400,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     elif batch.width is not None:  # a batch: column by column, then the batch
         causes = _batch_causes(code, ats[seen], points[seen], declared, factor)
     else:
-        causes, steps = _causes(code, ats[seen], points[seen], factor, prec, independent, notes)
+        causes, steps = _causes(code, ats[seen], points[seen], judged, prec, independent, notes)
     failures: list[str] = []
     for pt in points:
         bad = [c for c in pt.comparisons if not c.passed]
@@ -405,6 +413,10 @@ def check_impl(code: Code, problem: Problem, options: Options,
     truths = (f"{declared.describe(batch.seq, batch.width)}'s gradient on every element ("
               f"{prose.join_names(list(results))} at the spec's point, the reference at the "
               "second), " if factor is not None else "")
+    if everywhere:
+        truths = ("the model's gradient on every element (its loss is measured to be the "
+                  f"model's: {prose.join_names(list(results))} at the spec's point, the "
+                  "reference at the second), ")
     checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
                f"on {n_own} of {problem.n_params} elements"
                + (" (at the spec's point)" if factor is not None and n_own else "")
@@ -878,6 +890,9 @@ def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relatio
     if declared.kind == "own":
         if relation.kind == "constant":
             return prose.impl_fail_constant(), [prose.impl_constant(points[0].loss)]
+        if any(p.gradient_ok is False for p in points):  # judged on every element (equal)
+            return prose.impl_fail("gradient", "its own loss (the model's loss)"), [
+                prose.impl_gradient_only("its own loss (the model's loss)")]
         if own_ok:
             return prose.impl_pass_own(where, relation.text), []
         return prose.impl_fail("gradient", "its own loss"), [prose.impl_own_fail()]
