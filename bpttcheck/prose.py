@@ -376,6 +376,8 @@ def _impl_headline(report: Report) -> str:
     wrong = [n for n in report.problem.params
              if any(c.parameter == n and not c.passed for c in judged)]
     cause = f"; likely cause: {impl.causes[0].message}" if impl.causes else ""
+    if not cause and not impl.loss_match and impl.relation.kind not in ("equal", "unrelated"):
+        cause = f"; the loss it returns is {impl.relation.text}"  # the forward is the cause
     if report.passed:
         against = [c for c in mine if {c.a, c.b} == {"impl", "reference"}] or \
             [c for c in mine if {c.a, c.b} & {"tutorial", "reference", "numeric"}] or mine

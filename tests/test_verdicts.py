@@ -644,3 +644,16 @@ def test_own_loss_that_is_the_models_is_judged_on_every_element(tmp_path: Path) 
         assert report.exit_code == exit_code, text_of(report)
         assert report.impl.relation.kind == "equal"
     assert "Whh" in text_of(report) and "every element" in report.impl.checked
+
+
+def test_forward_bug_invisible_at_zero_biases_is_not_blamed_on_one_gradient(
+        tmp_path: Path) -> None:
+    """The forward drops by (and dby is 0, its own loss's gradient): at the spec's point
+    (biases zero) only dby differs, at the second point everything does. The cause is the
+    loss, not "dby is zero; the rest is right"."""
+    report = check(user_file(tmp_path, ("y = V @ h[t] + c  # LOGITS", "y = V @ h[t]  # LOGITS"),
+                             ("dc += dy", "dc += 0 * dy")))
+    assert report.exit_code == 1
+    assert report.impl.relation.kind == "without"
+    assert not any("right" in c.message for c in report.impl.causes)
+    assert "without by" in report.headline(), report.headline()

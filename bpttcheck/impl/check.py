@@ -401,6 +401,11 @@ def check_impl(code: Code, problem: Problem, options: Options,
         causes = _batch_causes(code, ats[seen], points[seen], declared, factor)
     else:
         causes, steps = _causes(code, ats[seen], points[seen], judged, prec, independent, notes)
+        if points[seen].loss_ok and not all(p.loss_ok for p in points):
+            # Their loss is the model's at this point only (``+ by`` dropped, with by = 0
+            # here): a pattern measured here would call right what the other point shows
+            # wrong. Causes about the loss itself stay; the loss's relation is the finding.
+            causes, steps = [c for c in causes if c.kind == "ignored-param"], ()
     failures: list[str] = []
     for pt in points:
         bad = [c for c in pt.comparisons if not c.passed]
