@@ -390,7 +390,9 @@ def _impl_headline(report: Report) -> str:
         return (f"{PASS_MARK} {label} computes {what} "
                 f"(all {plural(elements, 'element')}, ≤ {sci(worst)})")
     if wrong:
-        return f"{FAIL_MARK} {label} is wrong in {join_names(wrong)}{cause}"
+        theirs = {o: t for t, o in impl.names.items()}  # ours -> the name in their code
+        named = [n if theirs.get(n, n) == n else f"{n} (your {theirs[n]})" for n in wrong]
+        return f"{FAIL_MARK} {label} is wrong in {join_names(named)}{cause}"
     if impl.findings:
         return f"{FAIL_MARK} {label} is wrong: {impl.findings[0]}{cause}"
     return f"{FAIL_MARK} {label} passes, but the built-in engines disagree: {headline_ours(report)}"

@@ -291,3 +291,12 @@ def test_impl_pass_headline_counts_each_element_once(run_cli: Callable[..., Resu
                      "--hidden", "5", "--vocab", "4", "--seq", "4")
     assert result.exit_code == 0, result.output
     assert "(all 74 elements," in result.stdout.strip().splitlines()[-1]
+
+
+def test_failing_headline_gives_the_users_names(run_cli: Callable[..., Result]) -> None:
+    result = run_cli("compare", "--impl",
+                     "bpttcheck/selftest/corpus/bug_uvw_truncated.py:RNNNumpy.bptt",
+                     "--no-biases", "--impl-order", "dU,dV,dW", "--hidden", "6", "--vocab", "5",
+                     "--seq", "8", "--no-fix")
+    assert result.exit_code == 1, result.output
+    assert "is wrong in Wxh (your U) and Whh (your W);" in result.stdout.strip().splitlines()[-1]
