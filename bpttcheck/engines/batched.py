@@ -42,7 +42,6 @@ from ..numdiff.methods import COMPLEX_LITERAL
 from ..probes import ScalarLoss
 from . import numeric
 from .base import Gradients, Options
-from .complex_step import COMPLEX_NOISE, EPS
 
 WORST = 8  # worst-agreeing elements per parameter and analytic engine (as bpttcheck.witness)
 
@@ -219,13 +218,10 @@ def _verify(problem: Problem, g: Gradients, picks: Mapping[str, np.ndarray],
     for name, idx in picks.items():
         s, lit = g.grads[name].reshape(-1)[idx], values[name][idx]
         top = float(np.nanmax(np.abs(g.grads[name]), initial=0.0))
-        # As numeric.verify's bar, for a sum of B columns' answers.
-        bar = (g.noise[name].reshape(-1)[idx] + errors[name][idx]
-               + B * (COMPLEX_NOISE * EPS * (H + T) + COMPLEX_NOISE * step**2) * top
-               + COMPLEX_NOISE * EPS * (H + T) * saturation * np.abs(lit))
-        off = np.abs(s - lit) > bar
-        if off.any():
-            j = int(np.argmax(np.where(off, np.abs(s - lit) - bar, -np.inf)))
+        bar = numeric.agreement_bar(g.noise[name].reshape(-1)[idx], errors[name][idx], lit,
+                                    top, H, T, step, saturation, columns=B)
+        j = numeric.worst_beyond(s, lit, bar)
+        if j is not None:
             where = [int(k) for k in np.unravel_index(int(idx[j]), params[name].shape)]
             raise SelfCheckError(
                 f"self-check failed: over the batch of {B}, the columns' summed numeric "

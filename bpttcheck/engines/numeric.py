@@ -299,6 +299,33 @@ def _literal(params: Params, batch: Batch, picks: Mapping[str, np.ndarray], step
                          step=PROBE_ETA, chunk=_literal_chunk(max_memory, H, V, batch.seq))
 
 
+def agreement_bar(bars: np.ndarray, literal_bars: np.ndarray, literal: np.ndarray, top: float,
+                  hidden: int, seq: int, step: float, saturation: float, columns: int = 1
+                  ) -> np.ndarray:
+    """How far a complex-step answer and the literal one may differ by rounding alone.
+
+    Each element's own bars; rounding on the parameter's own scale ``top`` (an element
+    far below its largest one is a sum of much larger terms: compare.py's floor, for
+    ulps), once per summed column; a step far above the default adds the O(eta^2)
+    truncation both paths carry (each differently: the structured one is linear in the
+    perturbation). The two paths round the pre-activations a differently (real against
+    complex products), and tanh' = sech^2(a) turns a relative rounding eps of a into
+    2 eps |a| of the derivative: ``saturation`` = 1 + 2 max|a| covers saturated networks.
+    """
+    spread = COMPLEX_NOISE * EPS * (hidden + seq)
+    out: np.ndarray = (bars + literal_bars + columns * (spread + COMPLEX_NOISE * step**2) * top
+                       + spread * saturation * np.abs(literal))
+    return out
+
+
+def worst_beyond(values: np.ndarray, literal: np.ndarray, bar: np.ndarray) -> int | None:
+    """The position where ``values`` and ``literal`` differ most beyond ``bar``, or None."""
+    off = np.abs(values - literal) > bar
+    if not off.any():
+        return None
+    return int(np.argmax(np.where(off, np.abs(values - literal) - bar, -np.inf)))
+
+
 def verify(params: Params, batch: Batch, values: Mapping[str, np.ndarray],
            errors: Mapping[str, np.ndarray], picks: Mapping[str, np.ndarray], step: float,
            max_memory: int, fw: Forward | None = None) -> str:
@@ -310,24 +337,15 @@ def verify(params: Params, batch: Batch, values: Mapping[str, np.ndarray],
     fw = base_pass(params, batch) if fw is None else fw
     literal = _literal(params, batch, picks, step, max_memory, fw)
     H, T = params["Whh"].shape[0], batch.seq
-    # The two paths round the pre-activations a differently (real against complex products),
-    # and tanh' = sech^2(a) turns a relative rounding eps of a into 2 eps |a| of the
-    # derivative: saturated networks (|a| ~ 1e5 at init_scale 1e4) need this much more.
     saturation = 1.0 + 2.0 * float(np.abs(fw.pre).max(initial=0.0))
     for name, idx in picks.items():
         idx = np.asarray(idx, dtype=np.intp)
         s, lit = values[name].reshape(-1)[idx], literal.values[name][idx]
-        # Each element's bars, and rounding on the parameter's own scale: an element far
-        # below its largest one is a sum of much larger terms (compare.py's floor, for ulps).
         top = float(np.nanmax(np.abs(values[name]), initial=0.0))
-        # A step far above the default adds the O(eta^2) truncation both paths carry (each
-        # differently: the structured one is linear in the perturbation).
-        bar = (errors[name].reshape(-1)[idx] + literal.errors[name][idx]
-               + (COMPLEX_NOISE * EPS * (H + T) + COMPLEX_NOISE * step**2) * top
-               + COMPLEX_NOISE * EPS * (H + T) * saturation * np.abs(lit))
-        off = np.abs(s - lit) > bar
-        if off.any():
-            j = int(np.argmax(np.where(off, np.abs(s - lit) - bar, -np.inf)))
+        bar = agreement_bar(errors[name].reshape(-1)[idx], literal.errors[name][idx], lit, top,
+                            H, T, step, saturation)
+        j = worst_beyond(s, lit, bar)
+        if j is not None:
             where = [int(k) for k in np.unravel_index(int(idx[j]), params[name].shape)]
             raise SelfCheckError(
                 f"self-check failed: the structured complex step gives d{name}{where} = "
