@@ -108,6 +108,11 @@ def fit_tolerance(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) 
     return max(min(DIAG_RTOL, FIT_SHARE * norm_rel_error(flat_g, flat_t)), ROUNDING)
 
 
+def _output_layer(g: Mapping[str, np.ndarray]) -> str:
+    """``Why, by``, or ``Why`` for a bias-free model: the output layer's parameters."""
+    return ", ".join(n for n in OUTPUT_PARAMS if n in g)
+
+
 def _d(names: Sequence[str]) -> str:
     """``dWxh and dbh``."""
     return join_names([f"d{n}" for n in names])
@@ -360,7 +365,8 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
                 if w == 1:
                     return [Cause("no-dhnext", "dhnext is missing: each step's hidden-layer "
                                   "gradient sees only its own loss; nothing flows back in time "
-                                  "(only the output layer Why, by is right)", wrong, 1.0)]
+                                  f"(only the output layer {_output_layer(g)} is right)",
+                                  wrong, 1.0)]
                 return [Cause("truncated", f"truncated BPTT with a window of {w} steps: the "
                               f"gradient matches the sum over k <= t with t - k < {w} only "
                               f"(each loss reaches {w - 1} steps back)", wrong, float(w))]
@@ -682,9 +688,9 @@ def _decomposed(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
         trend = _trend(rel)
         hidden = join_names([n for n in wrong if n in HIDDEN_PARAMS])
         at = _steps_text(_significant(dec.dhraw_error, true.dhraw, tol))
-        return Cause("hidden", "the output layer (Why, by) is right and the hidden layer "
-                     f"({hidden}) is wrong: dhraw is wrong at steps {at}, and the error enters "
-                     f"at steps {_steps_text(src_steps)} beyond what "
+        return Cause("hidden", f"the output layer ({_output_layer(g)}) is right and the "
+                     f"hidden layer ({hidden}) is wrong: dhraw is wrong at steps {at}, and the "
+                     f"error enters at steps {_steps_text(src_steps)} beyond what "
                      f"dhnext carries back; its relative size per step{trend}: look at the "
                      "lines computing dh, dhraw and dhnext", wrong, None, src_steps)
     return None
@@ -982,7 +988,7 @@ def _measured(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                      f"{bad} of {g[n].size} elements (worst {n}{list(worst)}: "
                      f"{float(g[n][worst]):.4g} for {float(truth[n][worst]):.4g})")
     kind = "hidden" if set(rest) <= set(HIDDEN_PARAMS) else "measured"
-    head = ("the output layer (Why, by) is right and the hidden layer is wrong: "
+    head = (f"the output layer ({_output_layer(g)}) is right and the hidden layer is wrong: "
             if kind == "hidden" else "no single pattern fits; measured: ")
     tail = f"; right: {_d(right)}" if right else ""
     return Cause(kind, head + "; ".join(parts) + tail, rest)

@@ -180,3 +180,15 @@ def test_rounding_zero_is_zero_not_a_chosen_constant(problem: Problem,
     # A constant as large as the gradient itself stays a constant.
     g = dict(truth, by=np.full_like(truth["by"], 0.25))
     assert kinds(g, truth, problem) == ["constant"]
+
+
+def test_bias_free_model_output_layer_is_why_alone() -> None:
+    spec = Spec(hidden=5, seq=6, vocab=4, seed=3, init_scale=0.8, hprev="random", biases=False)
+    pr = build(spec)
+    truth = reference.gradients(pr.params, pr.batch, Options()).grads
+    truth = {n: truth[n] for n in ("Wxh", "Whh", "Why")}
+    rng = np.random.default_rng(0)
+    g = dict(truth, Whh=truth["Whh"] + 0.1 * rng.standard_normal(truth["Whh"].shape))
+    causes = diagnose(g, truth, pr.params, pr.batch)
+    assert causes and "output layer (Why) is right" in causes[0].message, causes
+    assert "by" not in causes[0].message.split("right")[0]
