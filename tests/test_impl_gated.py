@@ -338,3 +338,26 @@ def test_a_constant_factor_on_a_carry_or_a_gate_is_measured(cell: str, what: str
     g = walk(cell, problem.params, problem.batch, scales={what: k}).grads
     causes = diagnose_gated.diagnose(cell, g, truth, problem.params, problem.batch)
     assert (causes[0].kind, causes[0].value) == (kind, k)
+
+
+@pytest.mark.parametrize("state", ["hprev", "cprev"])
+def test_lstm_loss_ignoring_one_initial_state_is_named(state: str) -> None:
+    """A forward that ignores cprev (or hprev) alone: the relation names that state."""
+    from bpttcheck import checker
+    from bpttcheck.model import Batch
+
+    spec = Spec(cell="lstm", hprev="random", bias_scale=0.3, **SIZES)
+    cell = cells.CELLS["lstm"]
+
+    def ignoring(params: Any, inputs: Any, targets: Any, hprev: Any, cprev: Any) -> Any:
+        batch = Batch(tuple(inputs), tuple(targets),
+                      0 * hprev if state == "hprev" else hprev,
+                      0 * cprev if state == "cprev" else cprev)
+        out = cell.reference(params, batch, Options())
+        return out.loss, dict(out.grads)
+
+    report = checker.run(spec, ("reference",), impl=ImplRequest(ignoring, ImplOptions()))
+    assert report.exit_code == 1
+    assert report.impl is not None
+    assert report.impl.relation.kind == "no-hprev"
+    assert f"with {state} taken as zero" in report.impl.relation.text

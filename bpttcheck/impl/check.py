@@ -818,11 +818,13 @@ def relate(theirs: list[float], fws: list[Forward], problems: list[Problem], tol
         if fits(without):
             return Relation("without", f"the model's loss without {names} (it does not depend "
                             f"on {names})")
-    no_hprev = [loss(pr.params, m.without_states(pr.batch)) for pr in problems]
-    if fits(no_hprev):
-        states = " and ".join(m.states)
-        return Relation("no-hprev", f"the model's loss with {states} taken as zero: it "
-                        f"ignores the {states} it is given")
+    # Every initial state taken as zero, then (the LSTM) each one alone.
+    for zeroed_states in (m.states, *((s,) for s in m.states if len(m.states) > 1)):
+        no_hprev = [loss(pr.params, _zero_states(pr.batch, zeroed_states)) for pr in problems]
+        if fits(no_hprev):
+            states = " and ".join(zeroed_states)
+            return Relation("no-hprev", f"the model's loss with {states} taken as zero: it "
+                            f"ignores the {states} it is given")
     tau = _temperature(theirs, fws, problems, tol)
     if tau is not None:
         return Relation("temperature", f"the model's loss at temperature {tau:.6g} (softmax "
@@ -857,6 +859,12 @@ def _ratio(r: float, T: int, B: int = 1) -> Relation:
                         f"scale={r:.12g}")
     return Relation("scale", f"the model's loss x{r:.6g} (a constant scale)", r,
                     f"scale={r:.12g}")
+
+
+def _zero_states(batch: Batch, states: tuple[str, ...]) -> Batch:
+    """``batch`` with the named initial states (hprev, cprev) set to zero."""
+    return dataclasses.replace(batch, **{
+        s: np.zeros_like(getattr(batch, s)) for s in states if getattr(batch, s) is not None})
 
 
 def _tempered(fw: Forward, targets: tuple[Any, ...], tau: float) -> float:

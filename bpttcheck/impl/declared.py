@@ -77,11 +77,6 @@ class Declared:
             out["clast"] = np.asarray(fw.cs[-1])[:, None]
         return out
 
-    def without_states(self, batch: Batch) -> Batch:
-        """The batch with every initial state zero."""
-        cprev = None if batch.cprev is None else np.zeros_like(batch.cprev)
-        return dataclasses.replace(batch, hprev=np.zeros_like(batch.hprev), cprev=cprev)
-
 
 def _vanilla() -> Declared:
     from ..diagnose import per_step
