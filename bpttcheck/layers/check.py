@@ -57,6 +57,7 @@ LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
 FORWARD_RTOL = 1e-9  # their h against ours: the same sums in another order
 ROUNDING_ULPS = 4.0  # a reduced-precision loss <G, h>: this many eps of sum |G h| per value
+UNRESOLVED = 0.1  # a float32 bar wider than this fraction of the parameter's scale: vacuous
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,7 +292,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     def smooth(p: Mapping[str, np.ndarray]) -> float:  # our float64 layer: no rounding steps
         return float(np.sum(G * model.forward({**ours, **style.to_ours(p)})))
 
-    prec, measured = _precision(theirs, run_forward, grad, loss, smooth, spec.seed)
+    prec, measured, dtypes = _precision(theirs, run_forward, grad, loss, smooth, spec.seed)
     low = _witness(model, ours, G, prec) if prec.reduced else None
 
     def forward_bad(h_ours: np.ndarray, h_ref: np.ndarray) -> np.ndarray:
@@ -383,11 +384,19 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     steps: dict[str, tuple[int, ...]] = {}
     gates: tuple[GateVerdict, ...] = ()
     if low is not None:
+        how = (f"its arrays come back in {prec.dtype}" if prec.dtype in dtypes else
+               f"its arrays come back in {', '.join(sorted(set(dtypes)))}, but its loss "
+               f"<G, h> resolves only relative changes of {measured:.0e}")
+        widest = _widest(ref)
         fn = dataclasses.replace(fn, notes=(prose.impl_precision(
-            prec.describe(), f"its arrays come back in {prec.dtype}" if not measured else
-            f"its loss <G, h> resolves only relative changes of {measured:.0e}",
-            _widest(ref)),
-            *fn.notes))
+            prec.describe(), how, max(widest.values(), default=0.0)), *fn.notes))
+        blurred = [n for n, w in widest.items() if w > UNRESOLVED]
+        if blurred:  # a comparison that cannot fail there is vacuous: never a pass
+            findings.append(
+                f"precision: at this point {prec.dtype} rounding alone changes the gradient "
+                f"of {prose.join_names(blurred)} by more than {UNRESOLVED:.0%} of its scale, "
+                f"so a layer in {prec.dtype} cannot be verified here (this is not a bug found "
+                "in your code); use a smaller --seq")
         if wrong:
             fn = dataclasses.replace(fn, notes=(*fn.notes, (
                 f"not localised in time: per-step gradients in {prec.dtype} are too coarse to "
@@ -427,7 +436,7 @@ def _precision(theirs: dict[str, np.ndarray],
                run_forward: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, Any]],
                grad: Callable[..., Any], loss: Callable[[dict[str, np.ndarray]], Any],
                smooth: Callable[[Mapping[str, np.ndarray]], float], seed: int
-               ) -> tuple[Precision, float]:
+               ) -> tuple[Precision, float, list[str]]:
     """The least precise of the floating dtypes their forward (h) and backward (every
     gradient) return and of the measured resolution of their loss <G, h>
     (:func:`bpttcheck.precision.resolution`: float32 arithmetic returned as float64 still
@@ -437,7 +446,8 @@ def _precision(theirs: dict[str, np.ndarray],
     arrays = [np.asarray(h), *(np.asarray(v) for v in got.values())]
     rng = np.random.default_rng([seed, LAYER_STREAM, 1])
     measured = resolution(lambda p: float(np.real(loss(dict(p)))), theirs, rng, smooth)
-    return lowest([a.dtype.name for a in arrays if a.dtype.kind == "f"], measured), measured
+    dtypes = [a.dtype.name for a in arrays if a.dtype.kind == "f"]
+    return lowest(dtypes, measured), measured, dtypes
 
 
 def _witness(model: Any, ours: dict[str, np.ndarray], G: np.ndarray, prec: Precision
@@ -477,14 +487,15 @@ def _reduced(style: Style, ref: Gradients, fn: FunctionReport, low_ours: dict[st
     return ref, dataclasses.replace(fn, witness=witness, comparisons=comparisons, causes=causes)
 
 
-def _widest(ref: Gradients) -> float:
-    """The widest error bar over the parameter's largest gradient, any parameter."""
-    out = 0.0
+def _widest(ref: Gradients) -> dict[str, float]:
+    """Per parameter, its widest error bar over its largest gradient (inf: all zero)."""
+    out = {}
     for n, g in ref.grads.items():
         top = float(np.abs(g).max(initial=0.0))
         b = (ref.noise or {}).get(n)
-        if b is not None and top:
-            out = max(out, float(np.max(b, initial=0.0)) / top)
+        if b is not None:
+            widest = float(np.max(b, initial=0.0))
+            out[n] = widest / top if top else (float("inf") if widest else 0.0)
     return out
 
 
