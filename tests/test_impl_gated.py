@@ -17,7 +17,7 @@ from bpttcheck import cells, diagnose_gated, selftest
 from bpttcheck.compare import norm_rel_error
 from bpttcheck.engines import Options
 from bpttcheck.gated_variants import SLIPS, walk
-from bpttcheck.impl import ImplOptions, ImplRequest, parse_names, parse_order
+from bpttcheck.impl import ImplOptions, ImplRequest, parse_loss, parse_names, parse_order
 from bpttcheck.model import build
 from bpttcheck.spec import Spec
 
@@ -361,3 +361,29 @@ def test_lstm_loss_ignoring_one_initial_state_is_named(state: str) -> None:
     assert report.impl is not None
     assert report.impl.relation.kind == "no-hprev"
     assert f"with {state} taken as zero" in report.impl.relation.text
+
+
+# -- float32 with a declared loss factor (r-f32) --------------------------------------------
+
+F32_FIXTURES = Path(__file__).parent / "forms" / "f32"
+
+
+@pytest.mark.parametrize(("edit", "exit_code"), [
+    (None, 0), (("dI = dc * g * i * (1 - i)", "dI = dc * g * (1 - i)"), 1)])
+def test_float32_lstm_returning_the_mean_declared_mean(tmp_path: Path,
+                                                       edit: tuple[str, str] | None,
+                                                       exit_code: int) -> None:
+    """Correct float32 LSTM code returning the mean passes with --impl-loss mean=T; one with
+    a wrong input-gate derivative fails on its gradient, not on precision."""
+    text = (F32_FIXTURES / "lstm_f32_mean_ok.py").read_text(encoding="utf-8")
+    if edit is not None:
+        assert text.count(edit[0]) == 1
+        text = text.replace(*edit)
+    path = tmp_path / "lstm_mean.py"
+    path.write_text(text, encoding="utf-8")
+    report = _check(ImplRequest(f"{path}:loss_and_grads", loss=parse_loss("mean=T")))
+    assert report.exit_code == exit_code, report.verdict()
+    assert report.impl.precision == "float32"
+    assert not any(f.startswith("precision:") for f in report.impl.findings)
+    if exit_code:
+        assert report.impl.points[0].gradient_ok is False

@@ -421,3 +421,63 @@ def test_gru_read_in_its_own_gate_order() -> None:
     report = bpttcheck.layers.check_layer(space["gru_forward"], space["gru_backward"], spec)
     assert report.passed and report.style.gate_order == ("r", "z", "n")
     assert any("in the order r, z, n (the usual is z, r, n)" in n for n in report.function.notes)
+
+
+# ----------------------------------------------------------------- float32 layers (r-f32)
+
+F32 = Path(__file__).parent / "forms" / "f32"
+F32_SIZES = ("--hidden", "5", "--vocab", "4", "--seq", "6")
+
+
+def _f32_layer(tmp_path: Path, name: str, target: str, *edits: tuple[str, str]) -> str:
+    """A float32 layer fixture with each (old, new) edit applied once; returns PATH:target."""
+    text = (F32 / name).read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return f"{path}:{target}"
+
+
+@pytest.mark.parametrize(("name", "target", "edit"), [
+    ("cs_f32_ok.py", "lstm_backward", None),
+    ("van_layer_f32_ok.py", "rnn_backward", None),
+    # computed in float32, every array returned as float64: found by the loss's resolution
+    ("cs_f32_ok.py", "lstm_backward", (
+        "    return dx, dnext_h, dWx, dWh, db",
+        "    return tuple(np.asarray(v, dtype=np.float64) for v in (dx, dnext_h, dWx, dWh, db))")),
+])
+def test_correct_float32_layer_passes_with_error_bars(run_cli: Callable[..., Result],
+                                                      tmp_path: Path, name: str, target: str,
+                                                      edit: tuple[str, str] | None) -> None:
+    """A correct layer that casts to float32 is judged with float32's measured error bars:
+    its forward and gradient agree to rounding (it once failed on a 1e-9 forward check)."""
+    result = run_cli("compare", "--impl", _f32_layer(tmp_path, name, target,
+                                                     *([edit] if edit else [])), *F32_SIZES)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "computes in float32" in out and "error bars" in out
+    if edit is not None:
+        assert "resolves only relative changes" in out
+
+
+@pytest.mark.parametrize(("name", "target", "edit", "wrong"), [
+    ("cs_f32_ok.py", "lstm_backward",
+     ("dc = dnext_c + dht * o * (1 - tc * tc)", "dc = dnext_c + dht * o"), "dWx"),
+    ("cs_f32_ok.py", "lstm_backward", ("db += da.sum(0)", "db += 0.999 * da.sum(0)"), "db"),
+    ("van_layer_f32_ok.py", "rnn_backward",
+     ("rnn_step_backward(dh[:, t, :] + dprev, cache[t])",
+      "rnn_step_backward(dh[:, t, :], cache[t])"), "dWh"),
+])
+def test_buggy_float32_layer_fails_on_its_gradient(run_cli: Callable[..., Result],
+                                                   tmp_path: Path, name: str, target: str,
+                                                   edit: tuple[str, str], wrong: str) -> None:
+    """A real bug in a float32 layer still fails, on the gradient (not on its forward)."""
+    result = run_cli("compare", "--impl", _f32_layer(tmp_path, name, target, edit),
+                     *F32_SIZES, "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert not any("forward pass differs" in f for f in report["findings"])
+    assert re.search(rf"\b{wrong}\b", report["headline"].partition("is wrong in")[2])
+    assert any("float32" in n for n in report["notes"])

@@ -281,6 +281,41 @@ def test_buggy_float32_still_fails(tmp_path: Path, old: str, new: str) -> None:
     assert report.impl.precision == "float32"
 
 
+F32 = ("FLOAT = np.float64", "FLOAT = np.float32")
+F32_SCALE2 = ("    # AFTER\n", "    total = 2 * total\n    for g in grads:\n        g *= 2\n")
+
+
+@pytest.mark.parametrize(("edit", "declared"), [(MEAN_GRADS, "mean=T"),
+                                                (F32_SCALE2, "scale=2")])
+def test_correct_float32_with_a_declared_factor_passes(tmp_path: Path, edit: tuple[str, str],
+                                                       declared: str) -> None:
+    """The float32 witness behind the error bars is scaled by the declared factor as the
+    truth is (it once compared the declared loss's gradient with the sum's in float32)."""
+    report = check(user_file(tmp_path, F32, edit), loss=parse_loss(declared))
+    assert report.exit_code == 0, report.verdict()
+    assert report.impl.precision == "float32"
+    assert not any(f.startswith("precision:") for f in report.impl.findings)
+
+
+def test_buggy_float32_with_a_declared_mean_fails_on_the_gradient(tmp_path: Path) -> None:
+    edits = (F32, MEAN_GRADS, ("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy"))
+    report = check(user_file(tmp_path, *edits), loss=parse_loss("mean=T"))
+    assert report.exit_code == 1
+    assert all(p.loss_ok for p in report.impl.points)
+    assert report.impl.points[0].gradient_ok is False  # the bug, not the precision
+    assert not any(f.startswith("precision:") for f in report.impl.findings)
+
+
+def test_float32_summed_code_declared_as_mean_is_not_said_to_have_its_gradient(
+        tmp_path: Path) -> None:
+    """The gradient is T times the declared loss's: exit 1, and never "your gradient is the
+    loss you declared ...'s"."""
+    report = check(user_file(tmp_path, F32), loss=parse_loss("mean=T"))
+    assert report.exit_code == 1
+    assert not any(p.gradient_ok for p in report.impl.points)
+    assert "your gradient is the loss you declared" not in text_of(report)
+
+
 def test_float32_bug_gets_the_cause_its_float64_twin_gets(tmp_path: Path) -> None:
     """Causes are fitted to what float32 rounding allows, not to float64's 1e-6."""
     edit = ("dh = V.T @ dy + carry  # DH", "dh = V.T @ dy")

@@ -272,10 +272,15 @@ def _loss_rtol(m: Declared, params: Params, batch: Batch, exact: float,
 
 
 def _error_bars(m: Declared, params: Params, batch: Batch, exact: dict[str, np.ndarray],
-                precision: Precision, floor: float) -> dict[str, np.ndarray]:
-    """:func:`bpttcheck.precision.error_bars`, with the cell's model as the witness."""
+                precision: Precision, floor: float, factor: float = 1.0
+                ) -> dict[str, np.ndarray]:
+    """:func:`bpttcheck.precision.error_bars`, with the cell's model as the witness.
+
+    ``exact`` is the declared loss's gradient, ``factor`` times the model's; the witness
+    (the model's gradient in ``precision``) is scaled by the same factor, so that the bars
+    measure rounding, not the difference between the declared loss and the sum."""
     rounded = m.witness(params, batch, precision.dtype).grads
-    return {n: bars(g, rounded[n], precision, floor) for n, g in exact.items()}
+    return {n: bars(g, factor * rounded[n], precision, floor) for n, g in exact.items()}
 
 
 @dataclasses.dataclass
@@ -561,11 +566,12 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
     against the declared one. Records the widest precision bars in ``widest`` and the
     elements :func:`_certify` vouched for in ``certified``."""
     spec, params = at.problem.spec, at.problem.params
-    truth = {n: (factor if factor is not None else 1.0) * v for n, v in at.ref.grads.items()}
+    scale = factor if factor is not None else 1.0
+    truth = {n: scale * v for n, v in at.ref.grads.items()}
     noise = None
     if prec.reduced:
         noise = _error_bars(_model(at.problem), params, at.problem.batch, truth, prec,
-                            spec.floor)
+                            spec.floor, scale)
         for n, b in noise.items():
             top = float(np.abs(truth[n]).max(initial=0.0))
             widest[n] = max(widest.get(n, 0.0), float(b.max(initial=0.0)) / top if top else 0)

@@ -35,7 +35,7 @@ import dataclasses
 import itertools
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,8 @@ from ..compare import PairResult, compare, rel_error
 from ..diagnose import DIAG_RTOL, Cause, close
 from ..engines.base import Gradients
 from ..errors import ExitCode, ImplError
-from ..function import FunctionReport, check_function, generic_causes
+from ..function import SCREEN_DIRECTIONS, FunctionReport, check_function, generic_causes
+from ..precision import Precision, bars, lowest, resolution
 from ..probes import BatchedLoss
 from ..spec import Spec
 from . import gru_reference, lstm_reference, reference
@@ -55,6 +56,8 @@ from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward,
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
 FORWARD_RTOL = 1e-9  # their h against ours: the same sums in another order
+ROUNDING_ULPS = 4.0  # a reduced-precision loss <G, h>: this many eps of sum |G h| per value
+UNRESOLVED = 0.1  # a float32 bar wider than this fraction of the parameter's scale: vacuous
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,9 +289,24 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
                                             extra), label, "backward")
 
     theirs = style.to_theirs(ours)
+    def smooth(p: Mapping[str, np.ndarray]) -> float:  # our float64 layer: no rounding steps
+        return float(np.sum(G * model.forward({**ours, **style.to_ours(p)})))
+
+    prec, measured, dtypes = _precision(theirs, run_forward, grad, loss, smooth, spec.seed)
+    low = _witness(model, ours, G, prec) if prec.reduced else None
+
+    def forward_bad(h_ours: np.ndarray, h_ref: np.ndarray) -> np.ndarray:
+        """Entries of their h (in our layout) that are not ours: to the same sums in another
+        order in float64, to measured error bars in a lower precision."""
+        if low is None:
+            out: np.ndarray = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
+            return out
+        wrong: np.ndarray = ~(np.abs(h_ours - h_ref) <= bars(h_ref, low[0], prec, spec.floor))
+        return wrong
+
     order_notes: tuple[str, ...] = ()
     if style.gate_order:
-        found = _stack_order(style, ours, model.forward(ours), run_forward, spec)
+        found = _stack_order(style, ours, model.forward(ours), run_forward, forward_bad)
         if found is not None and found is not style:
             order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
                                                   style.cell),)
@@ -306,18 +324,23 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     # complex (the default): the literal complex step when their forward accepts complex
     # arrays, else central differences; any other method as asked.
     method = None if spec.method in ("complex", "complex-literal") else spec.method
+    step = spec.step
+    if prec.reduced:  # their loss rounds: central differences at a step that suits it
+        method = "central" if method is None else method
+        step = step if step is not None else prec.step
     many = None
     if batched is not None:
         def many(base: dict[str, np.ndarray], accepts_complex: bool) -> BatchedLoss:
             return batched({**fixed, **base}, G_theirs, out_layer, accepts_complex)
-    fn = check_function(loss, grad, theirs, method=method, step=spec.step,
+    fn = check_function(loss, grad, theirs, method=method, step=step,
                         rtol=spec.rtol_numeric, floor=spec.floor, label=label, batched=many,
-                        sample=sample, seed=spec.seed)
+                        sample=sample, seed=spec.seed, screen=0 if prec.reduced else
+                        SCREEN_DIRECTIONS)
     findings = []
     h_theirs, _ = run_forward({n: v.copy() for n, v in {**fixed, **theirs}.items()})
     h_ours = style.states_to_ours(np.asarray(h_theirs, dtype=np.float64))
     h_ref = model.forward(ours)
-    bad = rel_error(h_ours, h_ref, spec.floor) > FORWARD_RTOL
+    bad = forward_bad(h_ours, h_ref)
     if bad.any():
         i = int(np.argmax(np.where(bad, np.abs(h_ours - h_ref), -1.0)))
         n, t, j = (int(v) for v in np.unravel_index(i, h_ref.shape))
@@ -333,6 +356,9 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     yours = fn.yours
     assert yours is not None  # check_function always evaluates their gradient
     checked = [a for a in style.args if a.name in theirs]
+    if low is not None:
+        ref, fn = _reduced(style, ref, fn, low[1], prec, spec, theirs, h_theirs, G_theirs,
+                           step)
     compared = tuple(compare(a.name, yours, ref, spec.rtol_analytic, spec.floor)
                      for a in checked)
     witness = fn.witness
@@ -347,6 +373,9 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         named = _variant(style, ours, G, yours.grads) if style.cell == "rnn" else \
             _gated_variant(style, model, ours, G, yours.grads)
         causes = tuple(generic_causes(yours.grads, ref.grads)) if not findings else fn.causes
+        if low is not None:  # in float32 a pattern fitted to 1e-10 names the right ones too
+            right = {c.parameter for c in (*fn.comparisons, *compared) if c.passed} - set(wrong)
+            causes = tuple(c for c in causes if not set(c.params) & right)
         fn = dataclasses.replace(fn, causes=(named, *causes) if named is not None else causes)
     if extra:
         order_notes += (prose.layer_extra_keys(sorted(extra)),)
@@ -354,7 +383,25 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
         fn = dataclasses.replace(fn, notes=(*order_notes, *fn.notes))
     steps: dict[str, tuple[int, ...]] = {}
     gates: tuple[GateVerdict, ...] = ()
-    if wrong and per is not None:
+    if low is not None:
+        how = (f"its arrays come back in {prec.dtype}" if prec.dtype in dtypes else
+               f"its arrays come back in {', '.join(sorted(set(dtypes)))}, but its loss "
+               f"<G, h> resolves only relative changes of {measured:.0e}")
+        widest = _widest(ref)
+        fn = dataclasses.replace(fn, notes=(prose.impl_precision(
+            prec.describe(), how, max(widest.values(), default=0.0)), *fn.notes))
+        blurred = [n for n, w in widest.items() if w > UNRESOLVED]
+        if blurred:  # a comparison that cannot fail there is vacuous: never a pass
+            findings.append(
+                f"precision: at this point {prec.dtype} rounding alone changes the gradient "
+                f"of {prose.join_names(blurred)} by more than {UNRESOLVED:.0%} of its scale, "
+                f"so a layer in {prec.dtype} cannot be verified here (this is not a bug found "
+                "in your code); use a smaller --seq")
+        if wrong:
+            fn = dataclasses.replace(fn, notes=(*fn.notes, (
+                f"not localised in time: per-step gradients in {prec.dtype} are too coarse to "
+                "compare step by step")))
+    if wrong and per is not None and low is None:
         at_step = _per_step(style, theirs, G, grad)
         steps = _localise(style, at_step, per, list(dict.fromkeys(wrong)), spec)
         if style.cell != "rnn":
@@ -365,7 +412,7 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
 
 def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
                  run_forward: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, Any]],
-                 spec: Spec) -> Style | None:
+                 forward_bad: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Style | None:
     """The order in which their forward reads the stacked gates: ``style`` when it computes
     our h in cs231n's order, else the first other order in which it does (PyTorch stacks
     i, f, g, o), else None (their forward differs in every order: a finding)."""
@@ -375,7 +422,7 @@ def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
         if h.shape != s.states_to_theirs(h_ref).shape:
             return False
         got = s.states_to_ours(h.astype(np.float64))
-        return not bool(np.any(rel_error(got, h_ref, spec.floor) > FORWARD_RTOL))
+        return not bool(np.any(forward_bad(got, h_ref)))
 
     if computes(style):
         return style
@@ -383,6 +430,73 @@ def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
         if order != style.gate_order and computes(style.with_order(order)):
             return style.with_order(order)
     return None
+
+
+def _precision(theirs: dict[str, np.ndarray],
+               run_forward: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, Any]],
+               grad: Callable[..., Any], loss: Callable[[dict[str, np.ndarray]], Any],
+               smooth: Callable[[Mapping[str, np.ndarray]], float], seed: int
+               ) -> tuple[Precision, float, list[str]]:
+    """The least precise of the floating dtypes their forward (h) and backward (every
+    gradient) return and of the measured resolution of their loss <G, h>
+    (:func:`bpttcheck.precision.resolution`: float32 arithmetic returned as float64 still
+    rounds in float32's steps). float32 code is judged with float32's error bars."""
+    h, _ = run_forward({n: v.copy() for n, v in theirs.items()})
+    got = grad({n: v.copy() for n, v in theirs.items()})
+    arrays = [np.asarray(h), *(np.asarray(v) for v in got.values())]
+    rng = np.random.default_rng([seed, LAYER_STREAM, 1])
+    measured = resolution(lambda p: float(np.real(loss(dict(p)))), theirs, rng, smooth)
+    dtypes = [a.dtype.name for a in arrays if a.dtype.kind == "f"]
+    return lowest(dtypes, measured), measured, dtypes
+
+
+def _witness(model: Any, ours: dict[str, np.ndarray], G: np.ndarray, prec: Precision
+             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The rounding witness: our layer's h and gradient computed from inputs, weights and G
+    in ``prec`` (returned as float64), as a correct layer in that dtype computes them."""
+    kind = np.dtype(prec.dtype).type
+    low = {n: np.asarray(v, dtype=kind) for n, v in ours.items()}
+    with np.errstate(all="ignore"):  # overflow in a low precision is what bars measure
+        h = np.asarray(model.forward(low), dtype=np.float64)
+        grads, _ = model.gradients(low, np.asarray(G, dtype=kind))
+    return h, {n: np.asarray(v, dtype=np.float64) for n, v in grads.items()}
+
+
+def _reduced(style: Style, ref: Gradients, fn: FunctionReport, low_ours: dict[str, np.ndarray],
+             prec: Precision, spec: Spec, theirs: dict[str, np.ndarray], h_theirs: np.ndarray,
+             G_theirs: np.ndarray, step: float | None) -> tuple[Gradients, FunctionReport]:
+    """A layer in a reduced precision: the reference gets per-element error bars from the
+    witness (:func:`bpttcheck.precision.bars`); the numeric witness's bars are widened by
+    the rounding of their loss <G, h> over the step, and yours ↔ numeric compared again."""
+    low = style.to_theirs(low_ours)
+    noise = {n: bars(g, low[n], prec, spec.floor) for n, g in ref.grads.items()}
+    ref = dataclasses.replace(ref, noise=noise)
+    witness, yours = fn.witness, fn.yours
+    if witness is None or yours is None or step is None:
+        return ref, fn
+    l1 = float(np.sum(np.abs(G_theirs * np.asarray(h_theirs, dtype=np.float64))))
+    rounding = ROUNDING_ULPS * prec.eps * max(1.0, l1)
+    # each central difference subtracts two rounded losses, h = step x max(1, |theta|) apart
+    widened = {n: np.asarray((witness.noise or {}).get(n, np.zeros_like(g)))
+               + rounding / (step * np.maximum(1.0, np.abs(theirs[n])))
+               for n, g in witness.grads.items()}
+    witness = dataclasses.replace(witness, noise=widened)
+    comparisons = tuple(compare(n, yours, witness, spec.rtol_numeric, spec.floor)
+                        for n in witness.grads)
+    causes = fn.causes if not all(c.passed for c in comparisons) else ()
+    return ref, dataclasses.replace(fn, witness=witness, comparisons=comparisons, causes=causes)
+
+
+def _widest(ref: Gradients) -> dict[str, float]:
+    """Per parameter, its widest error bar over its largest gradient (inf: all zero)."""
+    out = {}
+    for n, g in ref.grads.items():
+        top = float(np.abs(g).max(initial=0.0))
+        b = (ref.noise or {}).get(n)
+        if b is not None:
+            widest = float(np.max(b, initial=0.0))
+            out[n] = widest / top if top else (float("inf") if widest else 0.0)
+    return out
 
 
 def _per_step(style: Style, theirs: dict[str, np.ndarray], G: np.ndarray,
