@@ -17,9 +17,13 @@
 
 Weight names: ``--impl-names``, else, weight by weight, the name the code reads
 among ours and U/W/V/b/c (so a file reading ``U, W, V`` and ``bh, by`` gets
-those five). Sizes under other names (``--impl-names M=vocab``) and constants
+those five); a longer name before a one-letter one (a GRU reading ``Why`` and a
+local ``V`` gets ``Why``), and for a method the instance's array attributes.
+Sizes under other names (``--impl-names M=vocab``) and constants
 (``--impl-set TEMP=2.0``) are set as globals before every call and passed to
-constructors and functions that take them by name.
+constructors and functions that take them by name; so is a size's usual name
+(``H``, ``T``, ... in :data:`SIZE_ALIASES`) that the code reads as a global
+holding a whole number or nothing (``H = 100`` becomes the spec's hidden size).
 
 Every call gets fresh copies of the weights, the inputs and ``hprev``;
 afterwards :mod:`.hygiene` compares them with the originals, and
