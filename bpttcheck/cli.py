@@ -159,9 +159,11 @@ IMPL_FLAGS = {"impl_names": "--impl-names", "impl_set": "--impl-set",
 
 def _impl_request(kwargs: dict[str, Any]) -> Any:
     """Pop the --impl* flags; an ImplRequest, or None without --impl (then any other
-    --impl-* flag given is refused: it would be ignored)."""
+    --impl-* flag given is refused: it would be ignored). --impl-order is read later,
+    once the spec's cell is known (:func:`_impl_order`)."""
     target = kwargs.pop("impl")
-    names, order, factory = (kwargs.pop(k) for k in ("impl_names", "impl_order", "impl_factory"))
+    names, factory = kwargs.pop("impl_names"), kwargs.pop("impl_factory")
+    kwargs.pop("impl_order")
     sample, timeout = kwargs.pop("impl_sample"), kwargs.pop("timeout")
     values = kwargs.pop("impl_set")
     declared = kwargs.pop("impl_loss")
@@ -181,14 +183,25 @@ def _impl_request(kwargs: dict[str, Any]) -> Any:
             raise SpecError(f"{join_names(given)} {verb} only used with --impl FILE.py:NAME, "
                             "which is not given")
         return None
-    from .impl import ImplOptions, ImplRequest, parse_loss, parse_names, parse_order
+    from .impl import ImplOptions, ImplRequest, parse_loss, parse_names
     from .impl.options import parse_values
 
     mapping = parse_names(names)
-    options = ImplOptions(names=mapping, values=parse_values(values),
-                          order=parse_order(order, mapping), factory=factory,
+    options = ImplOptions(names=mapping, values=parse_values(values), factory=factory,
                           timeout=timeout, sample=sample or None)
     return ImplRequest(target, options, parse_loss(declared), fix=not no_fix, fix_budget=budget)
+
+
+def _impl_order(impl: Any, order: str, cell: str) -> Any:
+    """The request with ``--impl-order`` read for the spec's cell: the gated cells' own
+    spellings (``dWg``, ``dWy``) and the --impl-names weights are its names too."""
+    import dataclasses
+
+    from .impl import parse_order
+
+    options = dataclasses.replace(impl.options,
+                                  order=parse_order(order, impl.options.names, cell))
+    return dataclasses.replace(impl, options=options)
 
 
 MAX_MESSAGE = 400  # characters of an error message (a RecursionError's can run to 82 KB)
@@ -509,7 +522,8 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
     directions = kwargs.pop("directions")
     forward = kwargs.get("impl_forward")
     fix_out = kwargs.pop("fix_out")
-    impl = _impl_request(kwargs)
+    order = kwargs.get("impl_order")
+    impl = _impl_request(kwargs)  # --impl-order: below, with the spec's cell
     kwargs.pop("impl_forward", None)
     if fix_out is not None:
         _check_fix_out(fix_out, impl)
@@ -527,12 +541,14 @@ def _run(engines: Sequence[str], kwargs: dict[str, Any]) -> int:
                                       {"--save": save, "--junit": junit, "--sample": sample,
                                        "--directions": directions,
                                        "--impl-names": impl.options.names,
-                                       "--impl-order": impl.options.order,
+                                       "--impl-order": order,
                                        "--impl-factory": impl.options.factory,
                                        "--impl-loss": impl.loss.flag},
                                       impl, forward, fix_out)
             finally:
                 layer.close()
+    if impl is not None and order:
+        impl = _impl_order(impl, order, spec.cell)
     from .outputs import check_writable
 
     check_writable("--save", save)  # before any work: a typo costs nothing

@@ -17,9 +17,13 @@
 
 Weight names: ``--impl-names``, else, weight by weight, the name the code reads
 among ours and U/W/V/b/c (so a file reading ``U, W, V`` and ``bh, by`` gets
-those five). Sizes under other names (``--impl-names M=vocab``) and constants
+those five); a longer name before a one-letter one (a GRU reading ``Why`` and a
+local ``V`` gets ``Why``), and for a method the instance's array attributes.
+Sizes under other names (``--impl-names M=vocab``) and constants
 (``--impl-set TEMP=2.0``) are set as globals before every call and passed to
-constructors and functions that take them by name.
+constructors and functions that take them by name; so is a size's usual name
+(``H``, ``T``, ... in :data:`SIZE_ALIASES`) that the code reads as a global
+holding a whole number or nothing (``H = 100`` becomes the spec's hidden size).
 
 Every call gets fresh copies of the weights, the inputs and ``hprev``;
 afterwards :mod:`.hygiene` compares them with the originals, and
@@ -120,16 +124,27 @@ class UserCode:
 
     # -- setting up ---------------------------------------------------------
     def _names(self, reads: frozenset[str]) -> dict[str, str]:
-        """Their weight names -> ours: --impl-names, else per weight the convention's name
-        the code reads (the convention most of whose names it reads first); never unset."""
+        """Their weight names -> ours: --impl-names, else per weight the name the code reads.
+
+        Conventions whose names the code all reads come first, then those with the most of
+        them read; among the names a weight may have that the code reads, a longer one
+        before a one-letter one (``V`` or ``c`` is as often a size or a local as a weight,
+        ``Why`` never). A name --impl-names or --impl-set gives another meaning (``V=vocab``)
+        is never a weight. Never unset: a weight the code reads under no known name gets its
+        first convention's name (and the error names it)."""
         given = weight_names(self.options.names)
-        ranked = sorted(self.conventions, key=lambda c: -sum(t in reads for t in c))
+        taken = set(self.options.names) - set(given) | set(self.options.values)
+        reads = reads - taken
+        ranked = sorted(self.conventions, key=lambda c: (-all(t in reads for t in c),
+                                                         -sum(t in reads for t in c)))
         names = {t: o for t, o in given.items() if o in self.params}
         for ours in self.params:
             if ours in given.values():
                 continue
-            candidates = [t for c in ranked for t, o in c.items() if o == ours]
-            theirs = next((t for t in candidates if t in reads), candidates[0])
+            candidates = [t for c in ranked for t, o in c.items() if o == ours
+                          and t not in taken and t not in names]
+            read = sorted((t for t in candidates if t in reads), key=lambda t: len(t) == 1)
+            theirs = read[0] if read else (candidates or [ours])[0]
             names[theirs] = ours
         return names
 
@@ -187,6 +202,23 @@ class UserCode:
         out.update({t: sizes[o] for t, o in size_names(self.options.names).items()
                     if o in sizes})
         out.update(self.options.values)
+        return out
+
+    def _size_globals(self, sizes: Mapping[str, int]) -> dict[str, int]:
+        """Module globals the code reads under a size's usual name (``H = 100``, ``T``):
+        the spec's size, unless the name is a weight, is named by --impl-names or
+        --impl-set, or holds something other than a whole number."""
+        ns = self.loaded.namespace
+        out: dict[str, int] = {}
+        for key, aliases in SIZE_ALIASES.items():
+            for name in aliases:
+                if (key not in sizes or name not in self.loaded.reads or name in self.names
+                        or name in self.options.names or name in self.options.values):
+                    continue
+                now = ns.get(name)
+                if now is None or (isinstance(now, int | np.integer)
+                                   and not isinstance(now, bool)):
+                    out[name] = sizes[key]
         return out
 
     def _arity(self) -> int:
@@ -271,17 +303,29 @@ class UserCode:
         if not isinstance(instance, cls):
             raise ImplError(f"--impl-factory {self.options.factory} returned a "
                             f"{type(instance).__name__}, not a {cls.__name__}")
+        self.names = self._on_instance(instance)
         present = [t for t in self.names if hasattr(instance, t)]
         if len(present) < len(self.names):
             arrays = sorted(k for k, v in vars(instance).items() if isinstance(v, np.ndarray))
             missing = [t for t in self.names if t not in present]
-            biases = all(self.names[t] in ("bh", "by") for t in missing)
+            biases = self.cell == "vanilla" and all(self.names[t] in ("bh", "by")
+                                                    for t in missing)
             hint = ("; a model without biases (U, W, V only) is checked with --no-biases"
                     if biases else " (map names with --impl-names)")
             raise ImplError(f"{self.loaded.path}: {cls.__name__} instance has no weight "
                             f"attribute {', '.join(missing)}; its array attributes: "
                             f"{', '.join(arrays) or 'none'}{hint}")
         return instance
+
+    def _on_instance(self, instance: Any) -> dict[str, str]:
+        """The weight names for the method form: each weight's name among the instance's
+        array attributes where it has one (a method's locals are no weights), else the
+        name guessed from what the class reads."""
+        arrays = frozenset(k for k, v in vars(instance).items() if isinstance(v, np.ndarray)) \
+            if hasattr(instance, "__dict__") else frozenset()
+        found = {o: t for t, o in self._names(arrays).items() if t in arrays}
+        guessed = {o: t for t, o in self.names.items()}
+        return {found.get(o, guessed[o]): o for o in self.params if o in guessed}
 
     def output_notes(self) -> tuple[str, ...]:
         """In-process code prints where the caller's program prints: nothing to report."""
@@ -346,6 +390,8 @@ class UserCode:
         values = self._values()
         values.update(vocab_size=int(params["Why"].shape[0]), hidden_size=int(
             batch.hprev.shape[0]), seq_length=batch.seq)
+        ns.update(self._size_globals({"hidden": values["hidden_size"],
+                                      "vocab": values["vocab_size"], "seq": batch.seq}))
         ns.update(values)
         kwargs: dict[str, Any] = {}
         if self.form == "globals":

@@ -21,8 +21,6 @@ DEFAULT_TIMEOUT = 60.0  # seconds per call: min-char-rnn at H=100, T=25 takes mi
 # keeps the default check to a few seconds. When the loss matches the spec's,
 # every element is compared with the reference BPTT as well.
 SAMPLE = 20
-# The U/W/V/b/c convention (Goodfellow et al., ch. 10), known to --impl-order by name.
-UVW = {"U": "Wxh", "W": "Whh", "V": "Why", "b": "bh", "c": "by"}
 # Sizes --impl-names may map a name of the user's to (``M=vocab,B=batch``).
 SIZE_KEYS = ("hidden", "vocab", "seq", "batch")
 
@@ -106,11 +104,11 @@ def parse_order(text: str | None, names: Mapping[str, str],
     raws = [s.strip() for s in text.split(",")]
     if cell is None:
         cell = next((c for c, ps in CELL_PARAM_NAMES.items()
-                     if all(our_name(r, weight_names(names), ps) is not None for r in raws)),
+                     if all(our_name(r, _spellings(c, names), ps) is not None for r in raws)),
                     "vanilla")
     params = CELL_PARAM_NAMES[cell]
     out = []
-    names = {**UVW, **weight_names(names)} if cell == "vanilla" else weight_names(names)
+    names = _spellings(cell, names)
     for raw in raws:
         ours = our_name(raw, names, params)
         if ours is None:
@@ -121,6 +119,16 @@ def parse_order(text: str | None, names: Mapping[str, str],
         return tuple(out)  # a bias-free model's three (--no-biases)
     check_order(tuple(out), params, text)
     return tuple(out)
+
+
+def _spellings(cell: str, names: Mapping[str, str]) -> dict[str, str]:
+    """Every name --impl-order may use for ``cell``'s weights (theirs -> ours): those of
+    the cell's recognised conventions (``Wg``, ``Wy`` for the LSTM; U/W/V/b/c for the
+    vanilla cell), then the weights of --impl-names, which take precedence."""
+    from .declared import CONVENTIONS
+
+    out = {t: o for convention in CONVENTIONS[cell] for t, o in convention.items()}
+    return {**out, **weight_names(names)}
 
 
 def check_order(order: tuple[str, ...], params: tuple[str, ...], text: str | None = None

@@ -44,7 +44,7 @@ from .. import prose
 from ..compare import PairResult, compare, rel_error
 from ..diagnose import DIAG_RTOL, Cause, close
 from ..engines.base import Gradients
-from ..errors import ExitCode, ImplError
+from ..errors import ExitCode, ImplError, SpecError
 from ..function import SCREEN_DIRECTIONS, FunctionReport, check_function, generic_causes
 from ..precision import Precision, bars, lowest, resolution
 from ..probes import BatchedLoss
@@ -258,7 +258,26 @@ def check_layer(forward: Callable[..., Any], backward: Callable[..., Any], spec:
         f"{getattr(forward, '__name__', 'forward')})"
     found = recognise(forward, backward, label) if style is None else \
         next(s for s in STYLES if s.name == style)
+    _refuse_flags(spec, found, label)
     return _check(forward, backward, spec, found, batch, target, label, batched, sample)
+
+
+# A layer style's cell (Style.cell) under --cell's name for it.
+CELL_FLAG = {"rnn": "vanilla", "lstm": "lstm", "gru": "gru"}
+CELL_TITLE = {"rnn": "a vanilla RNN", "lstm": "an LSTM", "gru": "a GRU"}
+
+
+def _refuse_flags(spec: Spec, style: Style, label: str) -> None:
+    """A layer's cell and its biases come from its functions: refuse a --cell that says
+    otherwise, and --no-biases, rather than check something other than what was asked.
+    (--cell vanilla is the default, so an LSTM or GRU layer cannot be told from one.)"""
+    cell = CELL_FLAG[style.cell]
+    if spec.cell != "vanilla" and spec.cell != cell:
+        raise SpecError(f"--cell {spec.cell}: {label} is {CELL_TITLE[style.cell]} layer "
+                        "(a layer's cell comes from its functions); drop --cell")
+    if not spec.biases:
+        raise SpecError(f"--no-biases: not available for a layer function ({label}); its "
+                        "biases come from its functions")
 
 
 def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec, style: Style,
