@@ -1630,9 +1630,13 @@ def attach(report: Any, request: Any, spec: Spec,
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 
-def for_layer(target: str, forward: str | None, request: Any,
-              spec: Spec) -> tuple[Fix | None, str | None]:
-    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none."""
+def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
+              cell: str = "rnn") -> tuple[Fix | None, str | None]:
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none.
+    The search knows the vanilla layer (``cell`` "rnn") only."""
+    if cell != "rnn":
+        return None, prose.fix_skipped(f"the search handles vanilla RNN layers only, not "
+                                       f"{cell.upper()} layers yet")
     return _found(lambda: search_layer(target, forward, request.options, spec,
                                        request.fix_budget))
 
