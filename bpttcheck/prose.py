@@ -387,8 +387,11 @@ def _impl_headline(report: Report) -> str:
         worst = max((c.max_rel_error for c in against), default=0.0)
         what = ("this RNN's gradient" if impl.loss_match
                 else "the gradient of its own loss (which is not this RNN's loss)")
+        complete = elements >= report.problem.n_params
         return (f"{PASS_MARK} {label} computes {what} "
-                f"(all {plural(elements, 'element')}, ≤ {sci(worst)})")
+                f"({'all ' if complete else ''}{plural(elements, 'element')}"
+                f"{'' if complete else ' sampled: --impl-sample 0 checks all'}, "
+                f"≤ {sci(worst)})")
     if wrong:
         theirs = {o: t for t, o in impl.names.items()}  # ours -> the name in their code
         named = [n if theirs.get(n, n) == n else f"{n} (your {theirs[n]})" for n in wrong]

@@ -664,21 +664,39 @@ def test_gradients_returned_swapped_are_named_with_the_order_that_accepts_them(
     assert "--impl-order dWxh,dWhh,dWhy,dby,dbh" in cause.message
 
 
-def test_own_loss_that_is_the_models_is_judged_on_every_element(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("scaled", "kind"), [((), "equal"), ((MEAN_GRADS,), "mean-T")])
+def test_own_loss_that_is_the_models_is_judged_on_every_element(
+        tmp_path: Path, scaled: tuple[tuple[str, str], ...], kind: str) -> None:
     """--impl-loss own differentiates a sample; once its loss is measured to be the
-    model's, every element is judged against the model's gradient, so one wrong element
-    outside the sample cannot pass."""
+    model's (or its mean), every element is judged against that loss's gradient, so one
+    wrong element outside the sample cannot pass."""
     from bpttcheck.impl import ImplOptions
 
     spec = Spec(hidden=10, seq=5, vocab=4, seed=2, init_scale=0.5, hprev="random")
     options = ImplOptions(sample=3)  # 3 of Whh's 100 elements differentiated
-    for edits, exit_code in (((), 0), ((("    # AFTER\n", "    dW[7, 3] *= 2.0\n"),), 1)):
+    bug = ("    return total, dU, dW", "    dW[7, 3] *= 2.0\n    return total, dU, dW")
+    for edits, exit_code in ((scaled, 0), ((*scaled, bug), 1)):
         target = user_file(tmp_path, *edits)
         report = checker.run(spec, ("reference",), impl=ImplRequest(
             target, options, loss=parse_loss("own")))
         assert report.exit_code == exit_code, text_of(report)
-        assert report.impl.relation.kind == "equal"
-    assert "Whh" in text_of(report) and "every element" in report.impl.checked
+        assert report.impl.relation.kind == kind
+    assert "Whh" in report.headline() and "every element" in report.impl.checked
+
+
+def test_own_loss_of_another_model_says_its_elements_were_sampled(tmp_path: Path) -> None:
+    """An own loss unrelated to the model's is only known where it is differentiated: the
+    headline says how many elements that was, never "all"."""
+    from bpttcheck.impl import ImplOptions
+
+    spec = Spec(hidden=10, seq=5, vocab=4, seed=2, init_scale=0.5, hprev="random")
+    reg = ("    # AFTER\n", "    total = total + 0.5 * float((W * W).sum())\n"
+                            "    dW += W\n")
+    report = checker.run(spec, ("reference",), impl=ImplRequest(
+        user_file(tmp_path, reg), ImplOptions(sample=3), loss=parse_loss("own")))
+    assert report.exit_code == 0, text_of(report)
+    assert "elements sampled: --impl-sample 0 checks all" in report.headline()
+    assert "which is not this RNN's loss" in report.headline()
 
 
 def test_forward_bug_invisible_at_zero_biases_is_not_blamed_on_one_gradient(

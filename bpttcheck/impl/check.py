@@ -72,6 +72,7 @@ PROBE_STREAM = 3  # seed word for the loss-resolution direction and the independ
 PROBE_RANGE = (1e-3, 0.5)
 ROUNDING_ULPS = 4.0  # float32 own-loss differences: this x its measured rounding noise
 UNRESOLVED = 0.1  # a bar wider than this fraction of the parameter's scale: not resolvable
+RATIO_KINDS = ("mean-T", "mean-B", "mean-TB", "bits", "scale")  # relations: model's loss x c
 ROUNDING_FIT = 10.0  # float32 causes: fit to this x the rounding of a correct float32 gradient
 TEMPERATURES = np.geomspace(1e-2, 1e2, 401)  # grid on which a temperature is bracketed
 HLAST_KEYS = ("hlast", "h_last", "hprev", "hnext", "h_next", "last_h", "h")
@@ -357,14 +358,17 @@ def check_impl(code: Code, problem: Problem, options: Options,
     independent = _independent(code, second, lprec, ltol, rng)
     relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
                       ltol, independent)
-    everywhere = factor is None and relation.kind == "equal"
+    known = (1.0 if relation.kind == "equal" else
+             relation.value if relation.kind in RATIO_KINDS else None)
+    everywhere = factor is None and known is not None
     if everywhere:
-        # --impl-loss own, and their loss is measured to be the model's: its gradient is then
-        # known on every element, so every element is judged against it, not only the ones
-        # sampled for numerical differentiation (a wrong unsampled element must not pass).
-        points = [_judge(i, at, results, 1.0, prec, ltol, options, widest, certified)
+        # --impl-loss own, and their loss is measured to be the model's times a constant: its
+        # gradient is then known on every element, so every element is judged against it, not
+        # only the ones sampled for numerical differentiation (a wrong unsampled element must
+        # not pass).
+        points = [_judge(i, at, results, known, prec, ltol, options, widest, certified)
                   for i, at in enumerate(ats)]
-    judged = 1.0 if everywhere else factor  # the factor on the model's gradient, if known
+    judged = known if everywhere else factor  # the factor on the model's gradient, if known
     verdict, more = _verdict(declared, points, relation, batch.seq, ats)
     findings = more + findings
     ignored = [prose.impl_ignores(n) for n in independent
@@ -424,8 +428,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
               f"{prose.join_names(list(results))} at the spec's point, the reference at the "
               "second), " if factor is not None else "")
     if everywhere:
-        truths = ("the model's gradient on every element (its loss is measured to be the "
-                  f"model's: {prose.join_names(list(results))} at the spec's point, the "
+        truths = (f"the gradient of {relation.text} on every element (its loss is measured to "
+                  f"be that: {prose.join_names(list(results))} at the spec's point, the "
                   "reference at the second), ")
     checked = (f"at {_points_text(points)}: {truths}numerical differentiation of its own loss "
                f"on {n_own} of {problem.n_params} elements"
@@ -439,7 +443,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
     report = ImplReport(
         target=code.loaded.name, label=code.label, form=code.form, names=dict(code.names),
         loaded=code.loaded.summary(), python2=code.loaded.python2, loss=first.loss,
-        spec_loss=ats[0].fw.loss, loss_match=all(p.loss_ok for p in points), checked=checked,
+        spec_loss=ats[0].fw.loss, loss_match=all(p.loss_ok for p in points) and (
+            declared.kind != "own" or relation.kind == "equal"), checked=checked,
         findings=tuple(findings), causes=tuple(causes), steps=steps,
         notes=tuple(notes), seq=batch.seq, verdict=verdict, declared=declared.flag,
         relation=relation, precision=prec.dtype, points=tuple(points),
@@ -909,9 +914,9 @@ def _verdict(declared: DeclaredLoss, points: list[PointCheck], relation: Relatio
     if declared.kind == "own":
         if relation.kind == "constant":
             return prose.impl_fail_constant(), [prose.impl_constant(points[0].loss)]
-        if any(p.gradient_ok is False for p in points):  # judged on every element (equal)
-            return prose.impl_fail("gradient", "its own loss (the model's loss)"), [
-                prose.impl_gradient_only("its own loss (the model's loss)")]
+        if any(p.gradient_ok is False for p in points):  # judged on every element
+            what = f"its own loss ({relation.text})"
+            return prose.impl_fail("gradient", what), [prose.impl_gradient_only(what)]
         if own_ok:
             return prose.impl_pass_own(where, relation.text), []
         return prose.impl_fail("gradient", "its own loss"), [prose.impl_own_fail()]
