@@ -298,28 +298,40 @@ def _fit(g: np.ndarray, t: np.ndarray) -> float | None:
 
 
 def _swapped(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
-             wrong: tuple[str, ...], tol: float) -> Cause | None:
-    """Two same-shaped gradients returned in each other's place (dWxh and dWhy when hidden
-    equals vocab, or dbh and dby): their values are exactly the other's truth."""
-    for i, a in enumerate(wrong):
-        for b in wrong[i + 1:]:
-            if (g[a].shape == g[b].shape and close(g[a], truth[b], tol)
-                    and close(g[b], truth[a], tol)):
-                order = [b if n == a else a if n == b else n for n in _present(g)]
-                return Cause("order", f"d{a} and d{b} are swapped: your d{a} is exactly the "
-                             f"true d{b} and the other way round; if your function returns "
-                             "them in another order, give it with --impl-order "
-                             + ",".join(f"d{n}" for n in order), (a, b))
-    return None
+             wrong: tuple[str, ...], tol: float,
+             order: Sequence[str] | None = None) -> Cause | None:
+    """Same-shaped gradients returned in each other's places (dWxh and dWhy when hidden
+    equals vocab, or dbh and dby): each wrong one is exactly another's truth, and together
+    they are a permutation. ``order``: the --impl-order the gradients were read in (our
+    names, slot by slot; None: ours), so the order suggested is the one that reads them
+    right, not a step from ours."""
+    moved: dict[str, str] = {}  # a -> b: the gradient labelled a is the true d{b}
+    for a in wrong:
+        fits = [b for b in wrong if b != a and g[a].shape == g[b].shape
+                and close(g[a], truth[b], tol)]
+        if len(fits) != 1:
+            return None
+        moved[a] = fits[0]
+    if sorted(moved.values()) != sorted(wrong):
+        return None
+    slots = list(order) if order is not None else list(_present(g))
+    fixed = [moved.get(n, n) for n in slots]
+    pairs = "; ".join(f"your d{a} is exactly the true d{b}" for a, b in moved.items())
+    what = (f"d{wrong[0]} and d{wrong[1]} are swapped" if len(wrong) == 2
+            else f"{_d(wrong)} are returned in each other's places")
+    return Cause("order", f"{what}: {pairs}; if your function returns them in another order, "
+                 "give it with --impl-order " + ",".join(f"d{n}" for n in fixed), wrong)
 
 
 def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], params: Params,
-             batch: Batch, scale: float = 1.0, rounding: float = 0.0) -> list[Cause]:
+             batch: Batch, scale: float = 1.0, rounding: float = 0.0,
+             order: Sequence[str] | None = None) -> list[Cause]:
     """Likely causes, best first ([] when g matches the truth).
 
     ``rounding``: the norm-wise relative error that rounding alone leaves in a correct
     gradient computed as theirs is (float32 code: measured on the model run in float32;
     0 for float64). A hypothesis fits to within it, and a parameter is wrong beyond it.
+    ``order``: the --impl-order the gradients were read in, for the order a swap suggests.
 
     ``truth`` is the gradient of the user's own loss; ``scale`` is that loss
     over the spec loss, so the model-based hypotheses are ``scale`` times the
@@ -336,7 +348,7 @@ def diagnose(g: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], param
         return []
     tol = max(fit_tolerance(g, truth), rounding)
     T = batch.seq
-    swapped = _swapped(g, truth, wrong, tol)
+    swapped = _swapped(g, truth, wrong, tol, order)
     if swapped is not None:
         return [swapped]
     pinned = _pinned(g, truth, wrong)

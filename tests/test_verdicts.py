@@ -664,6 +664,27 @@ def test_gradients_returned_swapped_are_named_with_the_order_that_accepts_them(
     assert "--impl-order dWxh,dWhh,dWhy,dby,dbh" in cause.message
 
 
+def test_permuted_gradients_get_the_whole_order_and_it_converges(tmp_path: Path) -> None:
+    """Two swaps at once (dWxh/dWhy and dbh/dby, hidden = vocab): the order suggested reads
+    them all right; given a partly right order, the suggestion builds on it (pasting the
+    hint is never a loop)."""
+    from bpttcheck.impl import ImplOptions, parse_order
+
+    spec = Spec(hidden=4, seq=6, vocab=4, seed=3, init_scale=0.5, hprev="random")
+    permuted = ("return total, dU, dW, dV, db, dc, h[len(inputs) - 1]  # RETURN",
+                "return total, dV, dW, dU, dc, db, h[len(inputs) - 1]  # RETURN")
+    target = user_file(tmp_path, permuted)
+    answer = "dWhy,dWhh,dWxh,dby,dbh"
+    for given in (None, "dWhy,dWhh,dWxh,dbh,dby"):
+        options = ImplOptions(order=parse_order(given, {}))
+        report = checker.run(spec, ("reference",), impl=ImplRequest(target, options))
+        assert report.exit_code == 1
+        assert report.impl.causes[0].kind == "order"
+        assert report.impl.causes[0].message.endswith(f"--impl-order {answer}")
+    options = ImplOptions(order=parse_order(answer, {}))
+    assert checker.run(spec, ("reference",), impl=ImplRequest(target, options)).exit_code == 0
+
+
 @pytest.mark.parametrize(("scaled", "kind"), [((), "equal"), ((MEAN_GRADS,), "mean-T")])
 def test_own_loss_that_is_the_models_is_judged_on_every_element(
         tmp_path: Path, scaled: tuple[tuple[str, str], ...], kind: str) -> None:

@@ -488,7 +488,8 @@ def _causes(code: Code, at: _At, p1: PointCheck, factor: float | None, prec: Pre
         if p1.gradient_ok is False and p1.loss_ok:  # the declared loss: truth known everywhere
             f = factor if factor is not None else 1.0
             truth = {n: f * v for n, v in ref1.grads.items()}
-            causes = (diagnose(g1, truth, params, batch, f, _rounding(at, prec))
+            causes = (diagnose(g1, truth, params, batch, f, _rounding(at, prec),
+                               code.options.order)
                       if problem.cell == "vanilla" else
                       diagnose_gated.diagnose(problem.cell, g1, truth, params, batch, f))
         elif own1 is not None:
