@@ -683,6 +683,10 @@ def test_permuted_gradients_get_the_whole_order_and_it_converges(tmp_path: Path)
         assert report.impl.causes[0].message.endswith(f"--impl-order {answer}")
     options = ImplOptions(order=parse_order(answer, {}))
     assert checker.run(spec, ("reference",), impl=ImplRequest(target, options)).exit_code == 0
+    # The fix is the flag: no edit of right code is searched (a "partial fix" would break it).
+    report = checker.run(spec, ("reference",), impl=ImplRequest(target, fix=True))
+    assert report.impl.fix is None
+    assert "--impl-order" in (report.impl.fix_reason or "")
 
 
 @pytest.mark.parametrize(("scaled", "kind"), [((), "equal"), ((MEAN_GRADS,), "mean-T")])
