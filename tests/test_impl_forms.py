@@ -102,7 +102,7 @@ def test_sizes_and_constants_are_asked_for_by_the_flag(run_cli: Run) -> None:
     assert "M looks like a size: name it with --impl-names M=vocab" in first.stderr
     second = run_cli("compare", "--impl", script, *SIZES, *TINY)
     assert second.exit_code == 2
-    assert "give TEMP a value with --impl-set TEMP=VALUE" in second.stderr
+    assert "give it a value with --impl-set TEMP=VALUE" in second.stderr
     done = run_cli("compare", "--impl", script, *SIZES, "--impl-set", "TEMP=1.0", *TINY)
     assert done.exit_code == 0, done.output
 

@@ -90,3 +90,51 @@ def test_a_layer_accepts_its_own_cell(run_cli: Run) -> None:
     result = run_cli("compare", "--cell", "lstm", "--hidden", "5", "--vocab", "4", "--seq",
                      "5", "--impl", f"{CORPUS / 'ok_layer_lstm_coursera.py'}:lstm_backward")
     assert result.exit_code == 0, result.output
+
+
+SIZE_V = '''import numpy as np
+
+H = 100
+V = 65
+U = np.random.randn(H, V) * 0.01
+W = np.random.randn(H, H) * 0.01
+Vout = np.random.randn(V, H) * 0.01
+b, c = np.zeros((H, 1)), np.zeros((V, 1))
+
+
+def lossFun(inputs, targets, hprev):
+    h, loss = {-1: hprev}, 0.0
+    ps = {}
+    for t in range(len(inputs)):
+        x = np.zeros((V, 1))
+        x[inputs[t]] = 1
+        h[t] = np.tanh(U @ x + W @ h[t - 1] + b)
+        y = Vout @ h[t] + c
+        ps[t] = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+        loss -= np.log(ps[t][targets[t], 0])
+    dU, dW, dV = np.zeros_like(U), np.zeros_like(W), np.zeros_like(Vout)
+    db, dc, carry = np.zeros_like(b), np.zeros_like(c), np.zeros_like(hprev)
+    for t in reversed(range(len(inputs))):
+        dy = ps[t].copy()
+        dy[targets[t]] -= 1
+        dV += dy @ h[t].T
+        dc += dy
+        da = (1 - h[t] ** 2) * (Vout.T @ dy + carry)
+        db += da
+        dU[:, [inputs[t]]] += da
+        dW += da @ h[t - 1].T
+        carry = W.T @ da
+    return loss, dU, dW, dV, db, dc, h[len(inputs) - 1]
+'''
+
+
+def test_a_module_level_number_is_a_size_not_a_weight(run_cli: Run, tmp_path: Path) -> None:
+    """``V = 65`` is the vocabulary here; the output weight has a name of its own. V is never
+    bound as a weight; the error names the flag that maps the unknown weight."""
+    path = tmp_path / "sizes_v.py"
+    path.write_text(SIZE_V, encoding="utf-8")
+    first = _compare(run_cli, "vanilla", f"{path}:lossFun")
+    assert first.exit_code == 2
+    assert "--impl-names Vout=Why" in first.stderr and "TypeError" not in first.stderr
+    second = _compare(run_cli, "vanilla", f"{path}:lossFun", "--impl-names", "Vout=Why")
+    assert second.exit_code == 0, second.output

@@ -35,6 +35,7 @@ process instead (:mod:`.runner`), where the parent enforces the limit.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import signal
 import threading
@@ -129,11 +130,18 @@ class UserCode:
         Conventions whose names the code all reads come first, then those with the most of
         them read; among the names a weight may have that the code reads, a longer one
         before a one-letter one (``V`` or ``c`` is as often a size or a local as a weight,
-        ``Why`` never). A name --impl-names or --impl-set gives another meaning (``V=vocab``)
-        is never a weight. Never unset: a weight the code reads under no known name gets its
-        first convention's name (and the error names it)."""
+        ``Why`` never). A name --impl-names or --impl-set gives another meaning (``V=vocab``),
+        or that the module sets to a number, is never a weight. Never unset: a weight the code
+        reads under no known name gets its first convention's name (and the error names
+        it)."""
         given = weight_names(self.options.names)
         taken = set(self.options.names) - set(given) | set(self.options.values)
+        # A module-level number (``V = 65``) is a size or a constant, not a weight: evaluated,
+        # or left to the spec by the loader (its text then says so).
+        taken |= {t for t, v in self.loaded.namespace.items()
+                  if isinstance(v, int | float) and not isinstance(v, bool)}
+        taken |= {t for st in self.loaded.statements if st.kind == "supplied"
+                  for t in _number_assigned(st.text)}
         reads = reads - taken
         ranked = sorted(self.conventions, key=lambda c: (-all(t in reads for t in c),
                                                          -sum(t in reads for t in c)))
@@ -439,6 +447,18 @@ def prepare(target: str | Callable[..., Any], options: ImplOptions,
     return UserCode(loaded, options, sizes)
 
 
+def _number_assigned(text: str) -> set[str]:
+    """The names ``text`` (one statement, ``V = 65``) assigns a plain number to."""
+    try:
+        node = ast.parse(text).body[0]
+    except (SyntaxError, IndexError):
+        return set()
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            and type(node.value.value) in (int, float)):
+        return set()
+    return {t.id for t in node.targets if isinstance(t, ast.Name)}
+
+
 def _string_constants(func: Any) -> set[str]:
     """String constants in ``func``'s code (the keys it indexes a params dict with)."""
     out: set[str] = set()
@@ -465,4 +485,6 @@ def _name_hint(exc: BaseException) -> str:
             w in low for w in SIZE_WORDS):
         return (f"; {name} looks like a size: name it with --impl-names {name}=vocab (or "
                 f"hidden, seq, batch), or give its value with --impl-set {name}=VALUE")
-    return f"; give {name} a value with --impl-set {name}=VALUE"
+    return (f"; if {name} is one of your weights, map it to ours with --impl-names "
+            f"{name}=Why (or Wxh, Whh, bh, by; a gated cell's names for --cell); if it is a "
+            f"constant, give it a value with --impl-set {name}=VALUE")
