@@ -107,6 +107,9 @@ BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is 
 CALL_TIMEOUT = 2.0  # seconds a candidate may take per call (an edit can make a loop endless)
 LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
 LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
+# Screening float32 code (the whole --impl check, with float32 error bars, then verifies):
+FLOAT32_SCREEN = 1e-2  # elementwise relative error a float32 gradient stays well within
+FLOAT32_LOSS_RTOL = 1e-5  # a float32 loss summed over the steps, against ours
 MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
 MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
 # Child processes screening at once: the parent only waits on their pipes, so two use two
@@ -1079,8 +1082,10 @@ class _Trials:
 
     def __init__(self, doc: _Document, name: str, options: ImplOptions,
                  problems: list[Problem], declared: DeclaredLoss, deadline: float,
-                 results: Mapping[str, Gradients] | None, engine_options: Options) -> None:
+                 results: Mapping[str, Gradients] | None, engine_options: Options,
+                 loss_rtol: float = LOSS_RTOL) -> None:
         self.original = doc.path
+        self.loss_rtol = loss_rtol
         self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
         self.copy = Path(self.dir.name) / self.original.name
@@ -1168,7 +1173,7 @@ class _Trials:
             errors.append(errs)
             want = self.factor * ref.loss
             losses.append(bool(np.isfinite(r.loss)) and
-                          abs(r.loss - want) <= LOSS_RTOL * max(1.0, abs(want)))
+                          abs(r.loss - want) <= self.loss_rtol * max(1.0, abs(want)))
             s = _Score(tuple(errors), tuple(losses))
             if keep is not None and not keep(s):
                 return s
@@ -1366,7 +1371,7 @@ def _engine_options(spec: Spec) -> Options:
 def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
            declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
            results: Mapping[str, Gradients] | None = None,
-           engine_options: Options | None = None) -> Outcome:
+           engine_options: Options | None = None, float32: bool = False) -> Outcome:
     """Search single (then paired) edits of ``target``'s source that make it exact.
 
     ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
@@ -1383,10 +1388,12 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     if theirs is None:  # our name -> theirs, from --impl-names
         theirs = {ours: mine for mine, ours in options.names.items()}
     trials = _Trials(doc, name, options, problems, declared, start + budget, results,
-                     engine_options or _engine_options(spec))
+                     engine_options or _engine_options(spec),
+                     FLOAT32_LOSS_RTOL if float32 else LOSS_RTOL)
     elements = sum(p.size for p in problems[0].params.values())
-    return _drive(doc, name, trials, tolerance(spec, "impl", "reference"), theirs, start,
-                  budget, elements)
+    # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
+    rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
+    return _drive(doc, name, trials, rtol, theirs, start, budget, elements)
 
 
 class _Workers:
@@ -1624,9 +1631,10 @@ def attach(report: Any, request: Any, spec: Spec,
             "with --impl-loss own there is no reference gradient to verify an edit against"))
     if engine_options is not None:
         engine_options = dataclasses.replace(engine_options, progress=None)
+    float32 = getattr(report, "precision", "float64") == "float32"
     found, reason = _found(lambda: search(request.target, request.options, spec,
                                           request.fix_budget, request.loss, results=results,
-                                          engine_options=engine_options))
+                                          engine_options=engine_options, float32=float32))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 

@@ -464,3 +464,20 @@ def test_a_declared_mean_loss_gets_its_scale_applied_to_the_gradients(transpose_
     (edit,) = out.fix.edits
     assert _squash(edit.after) == _squash(
         "return loss / n, dWxh / n, dWhh / n, dWhy / n, dbh / n, dby / n, hs[len(inputs) - 1]")
+
+
+def test_float32_code_gets_a_verified_fix(tmp_path: Path, searching: None,
+                                          run_cli: Callable[..., Result]) -> None:
+    """float32 code cannot meet float64's 1e-9: the screen is float32's, and the whole
+    --impl check (float32 error bars) verifies the edit."""
+    from tests.test_verdicts import TEMPLATE
+
+    text = TEMPLATE.replace("FLOAT = np.float64", "FLOAT = np.float32")
+    text = text.replace("carry = W.T @ da", "carry = W @ da")
+    path = tmp_path / "f32.py"
+    path.write_text(text, encoding="utf-8")
+    result = run_cli("compare", "--impl", f"{path}:lossFun", "--hidden", "5", "--vocab", "4",
+                     "--seq", "6", "--fix-budget", "30")
+    assert result.exit_code == 1, result.output
+    assert "Fix found (verified" in result.stdout, result.stdout
+    assert "+        carry = W.T @ da" in result.stdout

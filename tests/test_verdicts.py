@@ -675,8 +675,8 @@ def test_permuted_gradients_get_the_whole_order_and_it_converges(tmp_path: Path)
                 "return total, dV, dW, dU, dc, db, h[len(inputs) - 1]  # RETURN")
     target = user_file(tmp_path, permuted)
     answer = "dWhy,dWhh,dWxh,dby,dbh"
-    for given in (None, "dWhy,dWhh,dWxh,dbh,dby"):
-        options = ImplOptions(order=parse_order(given, {}))
+    for stated in (None, "dWhy,dWhh,dWxh,dbh,dby"):
+        options = ImplOptions(order=parse_order(stated, {}))
         report = checker.run(spec, ("reference",), impl=ImplRequest(target, options))
         assert report.exit_code == 1
         assert report.impl.causes[0].kind == "order"
