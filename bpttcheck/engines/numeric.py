@@ -107,11 +107,16 @@ def _row_bytes(method: Method, H: int, V: int) -> int:
     return 8 * (2 * H + 2 * V + 4)  # S, Z, the softmax terms
 
 
+# Small temporaries no formula above counts (a thread's few vectors, reductions): measured
+# peaks ran up to ~2 KB over a 0.75 MB plan under a loaded machine's thread timing.
+SLACK_BYTES = 32 * 1024
+
+
 def _fixed_bytes(H: int, V: int, T: int) -> int:
     """Arrays every run holds once: the forward pass, per-step factors (complex while they
     are formed), [Whh^T | Why^T], and five per-element arrays (values, error bars)."""
     n_params = 2 * H * V + H * H + H + V
-    return 8 * (T * (8 * H + 10 * V) + 3 * H * (H + V) + 5 * n_params)
+    return 8 * (T * (8 * H + 10 * V) + 3 * H * (H + V) + 5 * n_params) + SLACK_BYTES
 
 
 def _literal_chunk(max_memory: int, H: int, V: int, T: int) -> int:
