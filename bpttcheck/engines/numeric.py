@@ -109,7 +109,7 @@ def _row_bytes(method: Method, H: int, V: int) -> int:
 
 # Small temporaries no formula above counts (a thread's few vectors, reductions): measured
 # peaks ran up to ~2 KB over a 0.75 MB plan under a loaded machine's thread timing.
-SLACK_BYTES = 32 * 1024
+SLACK_BYTES = 8 * 1024
 
 
 def _fixed_bytes(H: int, V: int, T: int) -> int:
