@@ -30,12 +30,11 @@ term is added on its own; nothing is shared with any backward pass.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
-from .lstm_reference import sigmoid
+from .lstm_reference import gated_point, sigmoid
 
 GATES = ("z", "r", "n")
 WEIGHT = {"z": "Wz", "r": "Wr", "n": "Wn"}
@@ -99,15 +98,8 @@ def point(sizes: Mapping[str, int], seed: int) -> tuple[dict[str, np.ndarray], n
                                                          dict[str, np.ndarray]]:
     """Our parameters and G: inputs standard normal, weights randn / sqrt(H + D), biases
     0.1 randn, h0 squashed by tanh (as for the other layers)."""
-    N, T, D, H = sizes["N"], sizes["T"], sizes["D"], sizes["H"]
-    rng = np.random.default_rng([seed, LAYER_STREAM])
-    scale = 1.0 / math.sqrt(D + H)
-    ours = {"x": rng.standard_normal((N, T, D)), "h0": np.tanh(rng.standard_normal((N, H)))}
-    for q in GATES:
-        ours[WEIGHT[q]] = rng.standard_normal((H, H + D)) * scale
-    for q in GATES:
-        ours[BIAS[q]] = rng.standard_normal(H) * 0.1
-    return ours, rng.standard_normal((N, T, H)), {}
+    ours, G, _ = gated_point(sizes, seed, [WEIGHT[q] for q in GATES], [BIAS[q] for q in GATES])
+    return ours, G, {}
 
 
 def _local(p: Mapping[str, np.ndarray], fw: GRULayerForward, k: int, v: Variant

@@ -144,17 +144,27 @@ def point(sizes: Mapping[str, int], seed: int) -> tuple[dict[str, np.ndarray], n
     pre-activation is of order 1 (no gate saturates, every derivative matters),
     biases 0.1 randn, h0 squashed by tanh.
     """
+    ours, G, rng = gated_point(sizes, seed, [WEIGHT[q] for q in GATES],
+                               [BIAS[q] for q in GATES])
+    D, H = sizes["D"], sizes["H"]
+    out_layer = {"Wy": rng.standard_normal((D, H)) / math.sqrt(D + H), "by": np.zeros((D, 1))}
+    return ours, G, out_layer
+
+
+def gated_point(sizes: Mapping[str, int], seed: int, weights: list[str], biases: list[str]
+                ) -> tuple[dict[str, np.ndarray], np.ndarray, np.random.Generator]:
+    """A gated layer's point (the LSTM's and the GRU's): x standard normal, h0 squashed by
+    tanh, each gate's weight (H, H + D) randn / sqrt(H + D), each bias 0.1 randn, then the
+    upstream gradient G; and the generator, for what a layer draws after them."""
     N, T, D, H = sizes["N"], sizes["T"], sizes["D"], sizes["H"]
     rng = np.random.default_rng([seed, LAYER_STREAM])
     scale = 1.0 / math.sqrt(D + H)
     ours = {"x": rng.standard_normal((N, T, D)), "h0": np.tanh(rng.standard_normal((N, H)))}
-    for q in GATES:
-        ours[WEIGHT[q]] = rng.standard_normal((H, H + D)) * scale
-    for q in GATES:
-        ours[BIAS[q]] = rng.standard_normal(H) * 0.1
-    G = rng.standard_normal((N, T, H))
-    out_layer = {"Wy": rng.standard_normal((D, H)) * scale, "by": np.zeros((D, 1))}
-    return ours, G, out_layer
+    for w in weights:
+        ours[w] = rng.standard_normal((H, H + D)) * scale
+    for b in biases:
+        ours[b] = rng.standard_normal(H) * 0.1
+    return ours, rng.standard_normal((N, T, H)), rng
 
 
 def _local(fw: LSTMLayerForward, k: int, v: Variant) -> tuple[dict[str, np.ndarray],
