@@ -347,28 +347,25 @@ def check_impl(code: Code, problem: Problem, options: Options,
                     if not nonfinite(first))
     ltol = max([LOSS_RTOL, *(_loss_rtol(m, a.problem.params, a.problem.batch, a.fw.loss, lprec)
                              for a in ats)])
-    widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
-    certified = [0]  # elements whose finite difference failed but moved as the model's does
-    points = [_judge(i, at, results, factor, prec, ltol, options, widest, certified)
-              for i, at in enumerate(ats)]
-    if certified[0]:
-        notes.append(prose.impl_certified(certified[0]))
-    for at, pt in zip(ats, points, strict=True):
-        findings.extend(_returned_states(at, factor, lprec, spec.floor, pt.where))
     independent = _independent(code, second, lprec, ltol, rng)
     relation = relate([a.result.loss for a in ats], [a.fw for a in ats], [a.problem for a in ats],
                       ltol, independent)
     known = (1.0 if relation.kind == "equal" else
              relation.value if relation.kind in RATIO_KINDS else None)
+    # --impl-loss own, and their loss is measured to be the model's times a constant: its
+    # gradient is then known on every element, so every element is judged against it, not
+    # only the ones sampled for numerical differentiation (a wrong unsampled element must
+    # not pass).
     everywhere = factor is None and known is not None
-    if everywhere:
-        # --impl-loss own, and their loss is measured to be the model's times a constant: its
-        # gradient is then known on every element, so every element is judged against it, not
-        # only the ones sampled for numerical differentiation (a wrong unsampled element must
-        # not pass).
-        points = [_judge(i, at, results, known, prec, ltol, options, widest, certified)
-                  for i, at in enumerate(ats)]
     judged = known if everywhere else factor  # the factor on the model's gradient, if known
+    widest: dict[str, float] = {}  # widest precision bar / scale, per parameter
+    certified = [0]  # elements whose finite difference failed but moved as the model's does
+    points = [_judge(i, at, results, judged, prec, ltol, options, widest, certified)
+              for i, at in enumerate(ats)]
+    if certified[0]:
+        notes.append(prose.impl_certified(certified[0]))
+    for at, pt in zip(ats, points, strict=True):
+        findings.extend(_returned_states(at, factor, lprec, spec.floor, pt.where))
     verdict, more = _verdict(declared, points, relation, batch.seq, ats)
     findings = more + findings
     ignored = [prose.impl_ignores(n) for n in independent
