@@ -32,13 +32,14 @@ GRU, per step t (h = u * h_{t-1} + (1 - u) * n, n = tanh(Wn [r * h_{t-1}; x] + b
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
+from .cells.common import sigmoid
 from .model import Batch, Params
+from .precision import Witness
 
 # Slip -> what it does, in words (the diagnosis quotes these).
 LSTM_SLIPS: dict[str, str] = {
@@ -95,24 +96,6 @@ SCALED: dict[str, dict[str, str]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Walk:
-    """One forward and backward walk, returned as float64."""
-
-    grads: dict[str, np.ndarray]
-    dhprev: np.ndarray  # (H, 1): dL/dhprev
-    hlast: np.ndarray  # (H, 1): h_{T-1}
-    loss: float
-    clast: np.ndarray | None = None  # (H, 1): c_{T-1} (LSTM)
-    dcprev: np.ndarray | None = None  # (H, 1): dL/dcprev (LSTM)
-
-
-def _sig(a: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(a))
-    out: np.ndarray = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype)
-    return out
-
-
 def _one_hot(k: int, n: int, f: Any) -> np.ndarray:
     x = np.zeros(n, dtype=f)
     x[k] = f(1)
@@ -120,7 +103,7 @@ def _one_hot(k: int, n: int, f: Any) -> np.ndarray:
 
 
 def walk(cell: str, params: Params, batch: Batch, dtype: str = "float64",
-         slips: Collection[str] = (), scales: Mapping[str, float] | None = None) -> Walk:
+         slips: Collection[str] = (), scales: Mapping[str, float] | None = None) -> Witness:
     """The cell's gradient computed in ``dtype`` with ``slips`` switched on, and what
     ``scales`` names (:data:`SCALED`) multiplied by its factor at every step."""
     unknown = (set(slips) - set(SLIPS[cell])) | (set(scales or {}) - set(SCALED[cell]))
@@ -148,7 +131,7 @@ def _softmax_step(Why: np.ndarray, by: np.ndarray, h: np.ndarray, target: int, f
 
 
 def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str],
-          scales: dict[str, float]) -> Walk:
+          scales: dict[str, float]) -> Witness:
     names = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
     Wf, Wi, Wc, Wo, bf, bi, bc, bo, Why, by = (np.asarray(params[n], dtype=f) for n in names)
     bf, bi, bc, bo, by = (b[:, 0] for b in (bf, bi, bc, bo, by))
@@ -160,10 +143,10 @@ def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str],
     loss = f(0)
     for t in range(T):
         z = np.concatenate([hs[t], _one_hot(batch.inputs[t], V, f)])  # [h_{t-1}; x_t]
-        fs.append(_sig(Wf @ z + bf))  # forget gate
-        is_.append(_sig(Wi @ z + bi))  # input gate
+        fs.append(sigmoid(Wf @ z + bf))  # forget gate
+        is_.append(sigmoid(Wi @ z + bi))  # input gate
         gs.append(np.tanh(Wc @ z + bc))  # candidate
-        os_.append(_sig(Wo @ z + bo))  # output gate
+        os_.append(sigmoid(Wo @ z + bo))  # output gate
         cs.append(fs[t] * cs[t] + is_[t] * gs[t])  # cell state
         hs.append(os_[t] * np.tanh(cs[t + 1]))  # hidden state
         zs.append(z)
@@ -204,7 +187,7 @@ def _lstm(params: Params, batch: Batch, f: Any, slips: frozenset[str],
             dhnext = dz[:H]  # to step t-1 through the gates
         dhnext = dhnext * f(scales.get("dhnext", 1.0))
         dcnext = fs[t] * dc * f(scales.get("dcnext", 1.0))  # to step t-1 along the cell state
-    return Walk({n: v.astype(np.float64) for n, v in g.items()},
+    return Witness({n: v.astype(np.float64) for n, v in g.items()},
                 np.asarray(dhnext, dtype=np.float64)[:, None],
                 hs[T].astype(np.float64)[:, None], float(loss),
                 cs[T].astype(np.float64)[:, None], np.asarray(dcnext, dtype=np.float64)[:, None])
@@ -218,7 +201,7 @@ def _gate_prime(a: np.ndarray, swapped: bool, sigmoid: bool) -> np.ndarray:
 
 
 def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str],
-         scales: dict[str, float]) -> Walk:
+         scales: dict[str, float]) -> Witness:
     names = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
     Wz, Wr, Wn, bz, br, bn, Why, by = (np.asarray(params[n], dtype=f) for n in names)
     bz, br, bn, by = (b[:, 0] for b in (bz, br, bn, by))
@@ -229,8 +212,8 @@ def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str],
     for t in range(T):
         x = _one_hot(batch.inputs[t], V, f)
         z = np.concatenate([hs[t], x])  # [h_{t-1}; x_t]
-        us.append(_sig(Wz @ z + bz))  # update gate
-        rs.append(_sig(Wr @ z + br))  # reset gate
+        us.append(sigmoid(Wz @ z + bz))  # update gate
+        rs.append(sigmoid(Wr @ z + br))  # reset gate
         zn = np.concatenate([rs[t] * hs[t], x])  # [r * h_{t-1}; x_t]
         ns.append(np.tanh(Wn @ zn + bn))  # candidate
         hs.append(us[t] * hs[t] + (1 - us[t]) * ns[t])  # hidden state
@@ -272,6 +255,6 @@ def _gru(params: Params, batch: Batch, f: Any, slips: frozenset[str],
         dhnext = ((0 if "direct_not_carried" in slips else dh * keep)  # h_{t-1} -> h_t
                   + (0 if "reset_not_carried" in slips else drh * r)  # through r * h_{t-1}
                   + through_gates) * f(scales.get("dhnext", 1.0))  # through the gates
-    return Walk({n: v.astype(np.float64) for n, v in g.items()},
+    return Witness({n: v.astype(np.float64) for n, v in g.items()},
                 np.asarray(dhnext, dtype=np.float64)[:, None],
                 hs[T].astype(np.float64)[:, None], float(loss))

@@ -128,12 +128,15 @@ def resolution(loss: Callable[[Params], float], params: Params, rng: np.random.G
 
 @dataclasses.dataclass(frozen=True)
 class Witness:
-    """The model computed in a lower precision, returned as float64."""
+    """The model computed once (in a lower precision, or with a slip: gated_variants.walk),
+    returned as float64."""
 
     grads: dict[str, np.ndarray]
     dhprev: np.ndarray  # (H, 1): dL/dhprev
     hlast: np.ndarray  # (H, 1): h_{T-1}
     loss: float
+    clast: np.ndarray | None = None  # (H, 1): c_{T-1} (LSTM)
+    dcprev: np.ndarray | None = None  # (H, 1): dL/dcprev (LSTM)
 
 
 def model_in(params: Params, batch: Batch, dtype: str) -> Witness:
