@@ -112,18 +112,7 @@ def run(
                                                impl.loss)
         results.update(more)
         comparisons.extend(pairs)
-        order = bool(impl_report.causes) and impl_report.causes[0].kind == "order"
-        if impl.fix and not impl_report.passed and (spec.batch is not None or bias_free
-                                                    or gated or order):
-            why = ("the gradients are right but read in another order: the --impl-order "
-                   "named above is the fix, not an edit of your code" if order else
-                   "the search runs on one sequence; it does not handle --batch yet"
-                   if spec.batch is not None else
-                   "the search does not handle a bias-free model (--no-biases) yet"
-                   if bias_free else
-                   f"the search handles the vanilla cell only, not --cell {spec.cell} yet")
-            impl_report = dataclasses.replace(impl_report, fix_reason=prose.fix_skipped(why))
-        elif impl.fix and not impl_report.passed:
+        if impl.fix and not impl_report.passed:
             from .fix import attach
 
             impl_report = attach(impl_report, impl, spec, engines_only, options)

@@ -1623,6 +1623,9 @@ def attach(report: Any, request: Any, spec: Spec,
     ``request`` (an ImplRequest with ``fix=True``); ``results`` and ``engine_options``: the
     check's engines at the spec's point, against which each edit is judged again."""
 
+    why = _unsearchable(report, spec)
+    if why is not None:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(why))
     if not isinstance(request.target, str):
         return dataclasses.replace(report, fix_reason=prose.fix_skipped(
             "the function was passed in from Python, not read from a file"))
@@ -1636,6 +1639,21 @@ def attach(report: Any, request: Any, spec: Spec,
                                           request.fix_budget, request.loss, results=results,
                                           engine_options=engine_options, float32=float32))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
+
+
+def _unsearchable(report: Any, spec: Spec) -> str | None:
+    """Why no edit is searched for this check (None: one is): the gradients are right but
+    read in another order, or a model the search does not know yet."""
+    if report.causes and report.causes[0].kind == "order":
+        return ("the gradients are right but read in another order: the --impl-order named "
+                "above is the fix, not an edit of your code")
+    if spec.batch is not None:
+        return "the search runs on one sequence; it does not handle --batch yet"
+    if not spec.biases:
+        return "the search does not handle a bias-free model (--no-biases) yet"
+    if spec.cell != "vanilla":
+        return f"the search handles the vanilla cell only, not --cell {spec.cell} yet"
+    return None
 
 
 def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
