@@ -1,4 +1,4 @@
-"""How often does bpttcheck's fix search (bpttcheck/fix.py) find a verified one-edit fix?
+"""How often does bpttcheck's fix search (bpttcheck/fix/) find a verified one-edit fix?
 
 Two figures, as issue 15 asks:
 

@@ -1,4 +1,4 @@
-"""The fix search (bpttcheck/fix.py): verified one-line edits, partial fixes, the user's file
+"""The fix search (bpttcheck/fix/): verified one-line edits, partial fixes, the user's file
 untouched, and the CLI's --no-fix / --fix-out / JSON impl.fix."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from click.testing import Result
 
-from bpttcheck import fix, selftest
+from bpttcheck import fix, prose, selftest
 from bpttcheck.impl import ImplOptions
 from bpttcheck.spec import Spec
 
@@ -272,7 +272,7 @@ def test_notebook_edits_keep_the_cells_as_written(tmp_path: Path) -> None:
                       "execution_count": 1, "source": "%time\na = 1\nb = a.T"}],
            "metadata": {"k": "é"}, "nbformat": 4, "nbformat_minor": 5}
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
-    d = fix._Document(path)
+    d = fix.document.Document(path)
     assert d.lines == ["", "a = 1", "b = a.T"]  # the magic blanked, as the loader reads it
     e = d.edit(3, "b = a")
     assert (e.cell, e.line, e.before) == (2, 3, "b = a.T")
@@ -294,7 +294,7 @@ def test_an_edit_exact_in_loss_and_gradient_must_pass_the_whole_check(transpose_
     out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=2.0)
     assert out.rejected >= 1
     assert out.fix is None or not out.fix.verified
-    assert "failed the rest of the check" in fix.prose.fix_none(
+    assert "failed the rest of the check" in prose.fix_none(
         out.tried, out.generated, out.where, out.seconds, out.rejected)
 
 
@@ -491,5 +491,5 @@ def test_models_the_search_does_not_know_are_refused_with_the_reason(
     import dataclasses
     from types import SimpleNamespace
 
-    why = fix._unsearchable(SimpleNamespace(causes=()), dataclasses.replace(TINY_SPEC, **change))
+    why = fix.report._unsearchable(SimpleNamespace(causes=()), dataclasses.replace(TINY_SPEC, **change))
     assert (why is None) if words is None else (why is not None and words in why)

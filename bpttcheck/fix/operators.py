@@ -1,0 +1,575 @@
+"""The candidate edits: the mutation harness's operators run backwards over one function's lines."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import itertools
+import re
+import textwrap
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from ..errors import ImplError
+from ..impl.source import read as read_source_nodes
+from ..model import HIDDEN_PARAMS, PARAM_NAMES
+from .rank import defs_uses, flow_score, flows_of, measured_score, relevance_of
+from .syntax import (
+    MODULES,
+    atom,
+    c0,
+    c1,
+    header_exprs,
+    is_spaced,
+    ln,
+    one_line,
+    only_statement,
+    target_defs,
+    walk_statements,
+)
+
+CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
+                     re.IGNORECASE)
+
+
+KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
+               {"inp", "tgt"}, {"input", "target"})
+
+
+PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
+            "operands": 3.0, "delete": 2.0, "swap": 1.5}
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    line: int
+    after: str
+    kind: str
+    score: float
+    parse: bool = False  # the new line must parse as a statement (see :meth:`runnable`)
+
+    def runnable(self) -> bool:
+        """Whether the edited line is still Python (parsed only for candidates tried)."""
+        if not self.parse:
+            return True
+        try:
+            ast.parse(textwrap.dedent(self.after))
+        except SyntaxError:
+            return False
+        return True
+
+
+class _Line:
+    """One physical line as bytes (AST columns are UTF-8 byte offsets)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.raw = text.encode("utf-8")
+
+    def seg(self, node: ast.AST) -> str:
+        return self.raw[c0(node):c1(node)].decode("utf-8")
+
+    def splice(self, spans: list[tuple[int, int, str]]) -> str | None:
+        raw = self.raw
+        for start, end, new in sorted(spans, reverse=True):
+            raw = raw[:start] + new.encode("utf-8") + raw[end:]
+        try:
+            out = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return out if out != self.text else None
+
+
+def _names(func: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """Names assigned in (or arguments of) ``func``, and carried-looking ones among them."""
+    assigned = {a.arg for a in func.args.args + func.args.kwonlyargs}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            assigned.add(node.id)
+    carried = {n for n in assigned if CARRIED.search(n) and n not in ("hprev", "h_prev")}
+    return assigned - MODULES, carried | _unread_in_loop(func)
+
+
+def _unread_in_loop(func: ast.FunctionDef) -> set[str]:
+    """Names a loop assigns (``name = ...``) that nothing in the loop reads: a value made for
+    the next step that no step uses, as a carried gradient whose ``+ dhnext`` was forgotten
+    is, whatever it is called."""
+    out: set[str] = set()
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        stored = {t.id for s in walk_statements(loop.body) if isinstance(s, ast.Assign)
+                  for t in s.targets if isinstance(t, ast.Name)}
+        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        out |= stored - read
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _same_role(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    if any({a, b} == r for r in KNOWN_ROLES):
+        return True
+    if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
+        return True
+    if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
+        return True
+    if len(a) == len(b) and "_" in a and a.rsplit("_", 1)[0] == b.rsplit("_", 1)[0]:
+        return True  # e_h / e_a
+    ta = {t for t in re.split(r"_|\d", a.lower()) if len(t) >= 2}
+    tb = {t for t in re.split(r"_|\d", b.lower()) if len(t) >= 2}
+    return bool(ta & tb) and a.rstrip("s") != b.rstrip("s")
+
+
+def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set[str],
+              in_loop: bool, spaced: bool = True) -> Iterator[tuple[int, str, str | None]]:
+    """(line, kind, new line text) for every single-node edit of ``stmt``; a node spanning
+    one physical line is edited on that line, even inside a statement that spans several."""
+    cache: dict[int, _Line] = {}
+
+    def at(n: ast.AST) -> _Line:
+        k = ln(n)
+        if k not in cache:
+            cache[k] = _Line(lines[k - 1])
+        return cache[k]
+
+    def seg(n: ast.AST) -> str:
+        return at(n).seg(n)
+
+    def splice(n: ast.AST, spans: list[tuple[int, int, str]]) -> tuple[int, str | None]:
+        return ln(n), at(n).splice(spans)
+
+    def replace(n: ast.AST, new: str) -> tuple[int, str | None]:
+        return splice(n, [(c0(n), c1(n), new)])
+
+    def insert(n: ast.AST, new: str) -> tuple[int, str | None]:
+        return splice(n, [(c1(n), c1(n), new)])
+
+    def gap(a: ast.AST, b: ast.AST) -> str:
+        return at(a).raw[c1(a):c0(b)].decode("utf-8")
+
+    def same_line(*ns: ast.AST) -> bool:
+        return all(one_line(n) for n in ns) and len({ln(n) for n in ns}) == 1
+
+    parents: dict[int, ast.AST] = {}
+    roots = header_exprs(stmt)
+    for root in roots:
+        for p in ast.walk(root):
+            for c in ast.iter_child_nodes(p):
+                parents[id(c)] = p
+
+    def in_index(n: ast.AST) -> bool:
+        p = parents.get(id(n))
+        while p is not None:
+            if isinstance(p, ast.Subscript):
+                return True
+            p = parents.get(id(p))
+        return False
+
+    def wrapped(n: ast.AST) -> bool:
+        raw = at(n).raw
+        before = raw[:c0(n)].rstrip()
+        after = raw[c1(n):].lstrip()
+        return before.endswith(b"(") and after.startswith(b")")
+
+    def kinds(k: str, where: tuple[int, str | None]) -> tuple[int, str, str | None]:
+        return where[0], k, where[1]
+
+    written, _ = defs_uses(stmt)  # `dbh += dbh` is never the fix
+    gradients = {f"d{p}" for p in PARAM_NAMES}  # dWxh for dWhh: a wrong accumulator, rare
+    # operators spaced as this statement spaces them, or (when it shows neither) as the file
+    here = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+    sp = " " if is_spaced(here) or (spaced and not re.search(r"\w[-+*/]\w", here)) else ""
+    single = one_line(stmt)
+    # whole-statement edits
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Expr) and single:
+        yield stmt.lineno, "delete", ""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and in_loop \
+            and same_line(stmt.targets[0], stmt.value):
+        t, v = stmt.targets[0], stmt.value
+        yield kinds("accumulate", splice(t, [(c1(t), c0(v),
+                                              gap(t, v).replace("=", "+=", 1))]))
+    if isinstance(stmt, ast.AugAssign) and same_line(stmt.target, stmt.value):
+        t, v = stmt.target, stmt.value
+        g = gap(t, v)
+        swaps = {ast.Add: (("+=", "="), ("+=", "-=")), ast.Sub: (("-=", "+="),)}
+        for old, new in swaps.get(type(stmt.op), ()):
+            kind = "accumulate" if new == "=" else "sign"
+            yield kinds(kind, splice(t, [(c1(t), c0(v),
+                                          g.replace(old, new, 1))]))
+    value = stmt.value if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return) else None
+    if value is not None and in_loop:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
+        tname = target.id if isinstance(target, ast.Name) else ""
+        # where a missing term may go: after the whole value, or inside parentheses
+        spots = [value] + [n for n in ast.walk(value) if n is not value and one_line(n)
+                           and isinstance(n, ast.BinOp | ast.Name | ast.Subscript | ast.Call)
+                           and wrapped(n)]
+        # or in a call's first argument (`step_backward(dh[:, t] + dprev, cache[t])`)
+        spots += [n.args[0] for n in ast.walk(value) if isinstance(n, ast.Call) and n.args
+                  and one_line(n.args[0]) and not isinstance(n.args[0], ast.Starred)
+                  and n.args[0] not in spots]
+        for cv in sorted(carried):
+            if cv == tname or any(isinstance(n, ast.Name) and n.id == cv
+                                  for n in ast.walk(value)):
+                continue
+            for spot in spots:
+                if not one_line(spot):
+                    continue
+                if spot is value and isinstance(value, ast.IfExp | ast.Lambda | ast.Compare
+                                                | ast.BoolOp):
+                    yield kinds("carry", replace(value, f"({seg(value)}) + {cv}"))
+                else:
+                    yield kinds("carry", insert(spot, f"{sp}+{sp}{cv}" if sp else f"+{cv}"))
+    if isinstance(stmt, ast.For) and one_line(stmt.iter):
+        it = stmt.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed" \
+                and len(it.args) == 1:
+            yield kinds("loop", replace(it, seg(it.args[0])))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("range", "xrange"):
+            yield kinds("loop", replace(it, f"reversed({seg(it)})"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("enumerate", "zip"):
+            yield kinds("loop", replace(it, f"reversed(list({seg(it)}))"))
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id == "reversed" and len(it.args) == 1 \
+                and isinstance(it.args[0], ast.Call) and isinstance(it.args[0].func, ast.Name) \
+                and it.args[0].func.id == "list" and len(it.args[0].args) == 1:
+            yield kinds("loop", replace(it, seg(it.args[0].args[0])))
+    # node edits
+    for root in roots:
+        # the same scale everywhere on a line (`return dW / n, db / n`)
+        scaled: dict[tuple[int, str], list[ast.BinOp]] = {}
+        for d in ast.walk(root):
+            if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Div) and one_line(d):
+                scaled.setdefault((d.lineno, ast.dump(d.right)), []).append(d)
+        for group in scaled.values():
+            if len(group) > 1:
+                yield kinds("scale", splice(group[0], [
+                    (c0(d), c1(d), seg(d.left)) for d in group]))
+        # a scale on one side only (`return loss / n, dW, db`): applied to the others too
+        items: list[ast.expr] = []
+        if isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Tuple):
+            items = list(root.value.elts)
+        elif isinstance(root, ast.Return | ast.Assign) and isinstance(root.value, ast.Dict):
+            items = list(root.value.values)
+        ops = {ast.dump(e.op) + ast.dump(e.right) for e in items
+               if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div | ast.Mult)}
+        plain = [e for e in items if not isinstance(e, ast.BinOp) and not isinstance(
+            e, ast.Starred) and one_line(e)]
+        if len(ops) == 1 and plain and len(plain) < len(items) and same_line(*items):
+            sc = next(e for e in items if isinstance(e, ast.BinOp))
+            assert isinstance(sc, ast.BinOp)
+            how = at(sc).raw[c1(sc.left):c1(sc)].decode("utf-8")  # ` / n`
+            # to every other element; or not to a returned state (`hs[-1]`, the last one)
+            names: list[ast.expr] = [e for e in plain if isinstance(e, ast.Name)]
+            for part in (plain, names, [e for e in plain if e is not items[-1]]):
+                if part:
+                    yield kinds("scale", splice(part[0], [(c1(e), c1(e), how)
+                                                          for e in part]))
+        for n in ast.walk(root):
+            if not one_line(n) or n is stmt:
+                continue
+            parent = parents.get(id(n))
+            load = isinstance(getattr(n, "ctx", ast.Load()), ast.Load)
+            # transposes
+            if isinstance(n, ast.Attribute) and n.attr == "T":
+                yield kinds("transpose", replace(n, seg(n.value)))
+            elif isinstance(n, ast.Name | ast.Attribute | ast.Subscript | ast.Call) and load \
+                    and not in_index(n) \
+                    and not (isinstance(n, ast.Name) and n.id in MODULES) \
+                    and not (isinstance(parent, ast.Call) and parent.func is n) \
+                    and (_product(parent) or (isinstance(parent, ast.Attribute)
+                                              and parent.attr == "dot")):
+                yield kinds("transpose", insert(n, ".T"))
+            if _product(n) and not in_index(n) and isinstance(
+                    parent, ast.Assign | ast.AugAssign | ast.BinOp | ast.Return | ast.Dict):
+                yield kinds("transpose", insert(n, ".T") if isinstance(n, ast.Call)
+                            else replace(n, f"({seg(n)}).T"))
+            # operands of a product, an einsum's output
+            pair: tuple[ast.AST, ast.AST] | None = None
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
+                pair = (n.left, n.right)
+            if isinstance(n, ast.Call) and len(n.args) == 2 and not n.keywords and isinstance(
+                    n.func, ast.Attribute) and n.func.attr in ("dot", "outer", "matmul"):
+                pair = (n.args[0], n.args[1])
+            if pair is not None and same_line(*pair):
+                a, b = pair
+                yield kinds("operands", splice(a, [(c0(a), c1(a), seg(b)),
+                                                   (c0(b), c1(b), seg(a))]))
+            if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                m = re.fullmatch(r"(\s*\w+\s*,\s*\w+\s*->\s*)(\w+)(\s*)", n.value)
+                if m and len(m.group(2)) == 2:
+                    quote = seg(n)[0]
+                    yield kinds("operands", replace(n, f"{quote}{m.group(1)}{m.group(2)[::-1]}"
+                                                       f"{m.group(3)}{quote}"))
+            # indices
+            if isinstance(n, ast.Subscript):
+                sl = n.slice
+                elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+                for e in elts:
+                    if not one_line(e):
+                        continue
+                    if isinstance(e, ast.Name) and e.id in assigned:
+                        yield kinds("index", replace(e, f"{e.id}{sp}-{sp}1"))
+                        yield kinds("index", replace(e, f"{e.id}{sp}+{sp}1"))
+                    elif isinstance(e, ast.BinOp) and isinstance(e.left, ast.Name) \
+                            and isinstance(e.op, ast.Add | ast.Sub) \
+                            and isinstance(e.right, ast.Constant) and e.right.value == 1:
+                        yield kinds("index", replace(e, e.left.id))
+                        other = "+" if isinstance(e.op, ast.Sub) else "-"
+                        yield kinds("index", replace(e, f"{e.left.id}{sp}{other}{sp}1"))
+                    elif isinstance(e, ast.Slice) and e.step is None:
+                        for text in _shifted_slices(e):
+                            yield kinds("index", replace(e, text))
+            # loop bounds
+            if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(
+                    stmt, ast.While | ast.If) and same_line(n.left, n.comparators[0]):
+                flips = {ast.Gt: ">=", ast.GtE: ">", ast.Lt: "<=", ast.Lt: "<"}
+                new_op = flips.get(type(n.ops[0]))
+                a, b = n.left, n.comparators[0]
+                op = re.search(r"[<>]=?", gap(a, b))
+                if new_op is not None and op:
+                    yield kinds("bound", splice(a, [(c1(a) + op.start(),
+                                                     c1(a) + op.end(), new_op)]))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                    and n.func.id in ("range", "xrange") and isinstance(stmt, ast.For):
+                for arg in n.args[:2]:
+                    if not one_line(arg):
+                        continue
+                    k = _int_of(arg)
+                    if k is not None:
+                        yield kinds("bound", replace(arg, str(k - 1)))
+                        yield kinds("bound", replace(arg, str(k + 1)))
+                    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Sub | ast.Add) \
+                            and isinstance(arg.right, ast.Constant) and arg.right.value == 1:
+                        yield kinds("bound", replace(arg, seg(arg.left)))
+                    else:
+                        yield kinds("bound", replace(arg, f"{seg(arg)}{sp}-{sp}1"))
+            # signs
+            if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+                yield kinds("sign", replace(n, seg(n.operand)))
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
+                    and not in_index(n):
+                a, b = n.left, n.right
+                g = gap(a, b)
+                new_gap = g.replace("-", "+", 1) if isinstance(n.op, ast.Sub) else \
+                    g.replace("+", "-", 1)
+                yield kinds("sign", splice(a, [(c1(a), c0(b), new_gap)]))
+            # the tanh derivative: (1 - h) or (1 - h)**2 for 1 - h*h
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(
+                    n.left, ast.Constant) and n.left.value == 1 and atom(n.right) \
+                    and not in_index(n):
+                h = seg(n.right)
+                if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow)):
+                    yield kinds("tanh", replace(n, f"{seg(n.left)}{sp}-{sp}{h}{sp}*{sp}{h}"))
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(
+                    n.left, ast.BinOp) and isinstance(n.left.op, ast.Sub) and isinstance(
+                    n.left.left, ast.Constant) and n.left.left.value == 1 and atom(n.left.right):
+                h, one = seg(n.left.right), seg(n.left.left)
+                text = f"{one}{sp}-{sp}{h}{sp}*{sp}{h}"
+                yield kinds("tanh", replace(n, text if isinstance(parent, ast.Return | ast.Assign)
+                                            or wrapped(n) else f"({text})"))
+            # h * (1 - h) (the logistic function's derivative) for tanh's 1 - h*h
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for hv, rest in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(rest, ast.BinOp) and isinstance(rest.op, ast.Sub) \
+                            and isinstance(rest.left, ast.Constant) and rest.left.value == 1 \
+                            and atom(hv) and ast.dump(rest.right) == ast.dump(hv):
+                        form = f"{seg(rest.left)}{sp}-{sp}{seg(hv)}{sp}*{sp}{seg(hv)}"
+                        yield kinds("tanh", replace(n, form if wrapped(n) or isinstance(
+                            parent, ast.Return | ast.Assign) else f"({form})"))
+            # constant scales
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult) \
+                    and not in_index(n):
+                right_scale = isinstance(n.right, ast.Constant) or (
+                    isinstance(n.right, ast.Call) and isinstance(n.right.func, ast.Name)
+                    and n.right.func.id in ("len", "float")) or (
+                    isinstance(n.right, ast.Name) and n.right.id not in carried)
+                if right_scale:
+                    yield kinds("scale", replace(n, seg(n.left)))
+                if isinstance(n.op, ast.Mult) and isinstance(n.left, ast.Constant):
+                    yield kinds("scale", replace(n, seg(n.right)))
+            # clips
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr == "clip" and n.args and one_line(n.args[0]):
+                yield kinds("clip", replace(n, seg(n.args[0])))
+            # a variable of the same role
+            if isinstance(n, ast.Name) and load and n.id in assigned:
+                for other in sorted(assigned):
+                    if _same_role(n.id, other) and other not in written \
+                            and not (n.id in gradients and other in gradients):
+                        yield kinds("swap", replace(n, other))
+
+
+PRODUCTS = frozenset({"dot", "outer", "matmul", "einsum", "inner", "kron"})
+
+
+def _product(node: ast.AST | None) -> bool:
+    """A matrix product: ``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.outer(a, b)``."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.MatMult)
+    if isinstance(node, ast.Call):
+        f = node.func
+        return (isinstance(f, ast.Attribute) and f.attr in PRODUCTS) or (
+            isinstance(f, ast.Name) and f.id in PRODUCTS)
+    return False
+
+
+def _int_of(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(
+            node.operand, ast.Constant) and type(node.operand.value) is int:
+        return -node.operand.value
+    return None
+
+
+def _shifted_slices(e: ast.Slice) -> list[str]:
+    """``a:b`` moved one step down and one up (``1:`` <-> ``:-1``), constant bounds only."""
+    lo = 0 if e.lower is None else _int_of(e.lower)
+    up = _int_of(e.upper) if e.upper is not None else None
+    if lo is None or (e.upper is not None and up is None) or lo < 0:
+        return []
+    out = []
+    for d in (-1, 1):
+        new_lo = lo + d
+        if new_lo < 0:
+            continue
+        if up is None:
+            if d > 0:
+                continue
+            new_up: int | None = -1
+        else:
+            new_up = up + d
+            if up < 0 and new_up == 0:
+                new_up = None
+            elif up >= 0 > new_up:
+                continue
+        out.append(f"{new_lo or ''}:{'' if new_up is None else new_up}")
+    return out
+
+
+def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
+               theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
+               second_only: bool = False) -> list[Candidate]:
+    """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
+
+    ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
+    user's name for each of bpttcheck's (from ``--impl-names`` or the loader). What else
+    was measured, when known: ``loss``, whether the loss is wrong (the lines that write
+    it come first when it is, last when it is right); ``second_only``, whether everything
+    is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
+    second: then the lines that read the biases or the initial state come first.
+    """
+    try:
+        nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
+    except ImplError:
+        return []
+    lines = text.splitlines()
+    names_of = dict(theirs or {})
+    aliases = {p: {p, f"d{p}", names_of.get(p, p), f"d{names_of.get(p, p)}",
+                   f"d_{names_of.get(p, p)}"} for p in PARAM_NAMES}
+    bad = set().union(*(aliases[p] for p in wrong if p in aliases)) if wrong else set()
+    good = set().union(*(aliases[p] for p in PARAM_NAMES if p not in wrong)) - bad
+    # All of Wxh, Whh, bh wrong and the output layer right: the error is in dh (the recursion)
+    recursion = set(wrong) == set(HIDDEN_PARAMS)
+    everything = set(wrong) >= set(PARAM_NAMES)
+    out: dict[tuple[int, str], Candidate] = {}
+    defs = target_defs(nodes, name)
+    first = defs[0] if defs else None
+    biases = set().union(*(aliases[p] for p in ("bh", "by")))
+    spaced = _spaced_style(defs, lines)
+    picks = _picked(nodes, lines)
+    for func in defs:
+        assigned, carried = _names(func)
+        flows = flows_of(func, lines, bad, good)
+        loops: set[int] = set()
+        for stmt in walk_statements(func.body):
+            if isinstance(stmt, ast.For | ast.While):
+                loops.update(id(s) for s in walk_statements(stmt.body))
+        for stmt in walk_statements(func.body):
+            if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
+                    or stmt.end_lineno > len(lines):
+                continue
+            text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+            relevance = relevance_of(stmt, text, {a for a in bad if a.startswith("d")},
+                                   {a for a in good if a.startswith("d")}, carried, recursion,
+                                   everything)
+            relevance += flow_score(stmt, flows)
+            relevance += measured_score(stmt, text, loss, second_only, biases)
+            edits = _edits_of(stmt, lines, assigned, carried,
+                              id(stmt) in loops or func is not first, spaced)
+            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
+                if after is None or (lineno, after) in out:
+                    continue
+                if kind == "delete" and only_statement(func, stmt):
+                    old = lines[lineno - 1]
+                    after = old[:len(old) - len(old.lstrip())] + "pass"
+                # an edit must leave the line a statement: checked only when it is tried
+                parse = one_line(stmt) and bool(after.strip()) and not isinstance(
+                    stmt, ast.For | ast.While | ast.If)
+                out[(lineno, after)] = Candidate(lineno, after, kind,
+                                                 PRIORITY[kind] + relevance, parse)
+    return sorted(out.values(), key=lambda c: (-c.score, c.line))
+
+
+def _picked(nodes: list[ast.stmt], lines: list[str]) -> dict[str, str]:
+    """The probabilities the loss takes the log of, and the index it picks them at: from
+    ``np.log(ps[t][targets[t], 0])`` or ``-np.log(probs[np.arange(T), ys])``, the text of
+    ``ps[t]`` (as its AST) -> ``targets[t], 0``."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if not (isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Subscript)
+                    and one_line(n.args[0])):
+                continue
+            f = n.func
+            if (isinstance(f, ast.Attribute) and f.attr == "log") or (
+                    isinstance(f, ast.Name) and f.id == "log"):
+                sub = n.args[0]
+                raw = lines[sub.lineno - 1].encode("utf-8")
+                index = raw[c0(sub.slice):c1(sub.slice)].decode("utf-8")
+                out.setdefault(ast.dump(sub.value), index)
+    return out
+
+
+def _minus_one(stmt: ast.stmt, lines: list[str],
+               picks: Mapping[str, str]) -> Iterator[tuple[int, str, str | None]]:
+    """Softmax with cross-entropy's derivative is p - onehot(target): after a line that
+    copies the probabilities the loss picks from (``dy = np.copy(ps[t])``), the forgotten
+    ``dy[targets[t], 0] -= 1``, as a second line (the only edit that inserts one)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
+            and isinstance(stmt.targets[0], ast.Name)):
+        return
+    v = stmt.value
+    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy" \
+            and not v.args:
+        v = v.func.value  # p.copy()
+    elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+            and v.func.attr in ("copy", "array") and len(v.args) == 1:
+        v = v.args[0]  # np.copy(p), np.array(p)
+    index = picks.get(ast.dump(v))
+    if index is None:
+        return
+    line = lines[stmt.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]
+    yield stmt.lineno, "insert", f"{line}\n{indent}{stmt.targets[0].id}[{index}] -= 1"
+
+
+def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:
+    """Whether these functions mostly write ``a + b`` rather than ``a+b`` (their arithmetic
+    operators, read from the code itself: comments and strings do not count)."""
+    votes = 0
+    for func in defs:
+        for n in ast.walk(func):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult
+                                                         | ast.Div) and one_line(n):
+                raw = lines[n.lineno - 1].encode("utf-8")[c1(n.left):c0(n.right)]
+                votes += 1 if raw.startswith(b" ") else -1
+    return votes >= 0

@@ -1,0 +1,95 @@
+"""The search as the check uses it: when it runs, what it says when it finds nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import prose
+from ..engines import Gradients, Options
+from ..errors import ImplError
+from ..spec import Spec
+from .document import Fix, Outcome, unified
+from .search import search, search_layer
+
+
+def attach(report: Any, request: Any, spec: Spec,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None) -> Any:
+    """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
+    ``request`` (an ImplRequest with ``fix=True``); ``results`` and ``engine_options``: the
+    check's engines at the spec's point, against which each edit is judged again."""
+
+    why = _unsearchable(report, spec)
+    if why is not None:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(why))
+    if not isinstance(request.target, str):
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "the function was passed in from Python, not read from a file"))
+    if request.loss.factor(spec.seq) is None:
+        return dataclasses.replace(report, fix_reason=prose.fix_skipped(
+            "with --impl-loss own there is no reference gradient to verify an edit against"))
+    if engine_options is not None:
+        engine_options = dataclasses.replace(engine_options, progress=None)
+    float32 = getattr(report, "precision", "float64") == "float32"
+    found, reason = _found(lambda: search(request.target, request.options, spec,
+                                          request.fix_budget, request.loss, results=results,
+                                          engine_options=engine_options, float32=float32))
+    return dataclasses.replace(report, fix=found, fix_reason=reason)
+
+
+def _unsearchable(report: Any, spec: Spec) -> str | None:
+    """Why no edit is searched for this check (None: one is): the gradients are right but
+    read in another order, or a model the search does not know yet."""
+    if report.causes and report.causes[0].kind == "order":
+        return ("the gradients are right but read in another order: the --impl-order named "
+                "above is the fix, not an edit of your code")
+    if spec.batch is not None:
+        return "the search runs on one sequence; it does not handle --batch yet"
+    if not spec.biases:
+        return "the search does not handle a bias-free model (--no-biases) yet"
+    if spec.cell != "vanilla":
+        return f"the search handles the vanilla cell only, not --cell {spec.cell} yet"
+    return None
+
+
+def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
+              cell: str = "rnn") -> tuple[Fix | None, str | None]:
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none.
+    The search knows the vanilla layer (``cell`` "rnn") only."""
+    if cell != "rnn":
+        return None, prose.fix_skipped(f"the search handles vanilla RNN layers only, not "
+                                       f"{cell.upper()} layers yet")
+    return _found(lambda: search_layer(target, forward, request.options, spec,
+                                       request.fix_budget))
+
+
+def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:
+    try:
+        out = run()
+    except (ImplError, OSError, UnicodeDecodeError) as exc:
+        return None, prose.fix_skipped(str(exc))
+    if out.fix is not None:
+        return out.fix, None
+    if out.why:
+        return None, prose.fix_skipped(out.why)
+    return None, prose.fix_none(out.tried, out.generated, out.where, out.seconds,
+                                out.rejected)
+
+
+def section(fix: Fix | None, reason: str | None, written: str | None = None) -> list[str]:
+    """The fix as plain lines (the layer report's text): sentence, diff, where written."""
+    if fix is None:
+        return [reason] if reason else []
+    out = [heading(fix), *unified(fix, fix.edits[0].path)]
+    return [*out, prose.fix_written(written)] if written else out
+
+
+def heading(fix: Fix) -> str:
+    """The sentence above the diff."""
+
+    if fix.verified:
+        return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits))
+    fixed = [n for n in fix.wrong if n not in fix.remaining and n != "loss"]
+    return prose.fix_partial(fixed, fix.remaining, fix.specs)

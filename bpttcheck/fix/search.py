@@ -1,0 +1,215 @@
+"""The search: screen candidates best first, pairs with the budget left, then a partial fix."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+
+from .. import prose
+from ..compare import tolerance
+from ..engines import Gradients, Options
+from ..impl.check import DeclaredLoss
+from ..impl.loader import resolve_path, split_target
+from ..impl.options import ImplOptions
+from ..model import build, second_point
+from ..spec import Spec
+from .document import Document, Edit, Fix, Outcome
+from .operators import Candidate, candidates
+from .trials import (
+    FLOAT32_LOSS_RTOL,
+    FLOAT32_SCREEN,
+    LOSS_RTOL,
+    WORKERS,
+    LayerTrials,
+    Score,
+    Trials,
+    Workers,
+)
+
+BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is well below
+
+
+MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
+
+
+MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
+
+
+def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
+                 budget: float = BUDGET) -> Outcome:
+    """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
+    the helpers it calls, judged by the layer check at two points (other seeds)."""
+    start = time.monotonic()
+    where, name = split_target(target)
+    doc = Document(resolve_path(where))
+    trials = LayerTrials(doc, name, forward, options, spec, start + budget)
+    elements = sum(int(g.size) for g in trials.truths[0][1].values())
+    return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
+
+
+def _engine_options(spec: Spec) -> Options:
+    """The engines' options for a spec, as the checker builds them (no sample, no progress)."""
+    return Options(clip=spec.clip, method=spec.method, step=spec.step,
+                   max_memory=int(spec.max_memory * 2**20), time_budget=spec.time_budget)
+
+
+def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
+           declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
+           results: Mapping[str, Gradients] | None = None,
+           engine_options: Options | None = None, float32: bool = False) -> Outcome:
+    """Search single (then paired) edits of ``target``'s source that make it exact.
+
+    ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
+    default). ``results`` and ``engine_options``: the engines' answers at the spec's point and
+    their options, as the ``--impl`` check had them (the reference engine's, and options
+    from ``spec``, when not given), so that an edit is judged by the same check."""
+    start = time.monotonic()
+    declared = declared or DeclaredLoss()
+    if declared.factor(spec.seq) is None:
+        raise ValueError("the fix search needs a declared loss (not --impl-loss own)")
+    where, name = split_target(target)
+    doc = Document(resolve_path(where))
+    problems = [build(second_point(spec)), build(spec)]  # the stricter point first
+    if theirs is None:  # our name -> theirs, from --impl-names
+        theirs = {ours: mine for mine, ours in options.names.items()}
+    trials = Trials(doc, name, options, problems, declared, start + budget, results,
+                     engine_options or _engine_options(spec),
+                     FLOAT32_LOSS_RTOL if float32 else LOSS_RTOL)
+    elements = sum(p.size for p in problems[0].params.values())
+    # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
+    rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
+    return _drive(doc, name, trials, rtol, theirs, start, budget, elements)
+
+
+def _ranked(doc: Document, name: str, base: Score, rtol: float,
+            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+    """The candidates, ranked by what the unedited copy measured (``base``)."""
+    wrong = base.wrong(rtol)
+    at_spec = len(base.errors) > 1 and all(
+        v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
+    return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+
+
+def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
+    """The candidates the search would try for ``target``, in its order (the unedited copy
+    run once, nothing else): the ranking measured apart from speed (bench/fixes.py)."""
+    where, name = split_target(target)
+    doc = Document(resolve_path(where))
+    problems = [build(second_point(spec)), build(spec)]
+    trials = Trials(doc, name, options, problems, DeclaredLoss(), time.monotonic() + 60.0,
+                     None, _engine_options(spec))
+    try:
+        base = trials.score(doc.content([]))
+        theirs = {ours: mine for mine, ours in options.names.items()}
+        rtol = tolerance(spec, "impl", "reference")
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
+                                        if c.runnable()]
+    finally:
+        trials.close()
+
+
+def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
+           theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
+    """The search itself: screen candidates best first, pairs with the budget left, then
+    the best partial fix; every proposal passes the whole check (``trials.full``)."""
+    deadline = start + budget
+    points = trials.points
+    tried = rejected = 0
+    workers = Workers(trials, WORKERS)
+
+    def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
+        lines = tuple(sorted({c.line for c in cands}))
+        return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong,
+                       where=doc.where(lines), rejected=rejected, checking=workers.checking)
+
+    try:
+        base = trials.score(doc.content([]))
+        if base is None:
+            return Outcome(None, 0, 0, (), time.monotonic() - start, (),
+                           prose.fix_unrunnable(budget))
+        wrong = base.wrong(rtol)
+        if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
+            return Outcome(None, 0, 0, (), time.monotonic() - start, (),
+                           prose.fix_nothing_wrong())
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials))
+
+        def no_worse(s: Score) -> bool:
+            """Fixes some wrong parameter and makes none worse, at the points run so far."""
+            if not all(s.loss_ok) and all(base.loss_ok[:len(s.loss_ok)]):
+                return False
+            better = False
+            for e, b in zip(s.errors, base.errors, strict=False):
+                for n in b:
+                    if b[n] <= rtol and e[n] > rtol:
+                        return False
+                    if b[n] > rtol and e[n] > b[n] * (1 + 1e-6):
+                        return False
+                    if b[n] > rtol >= e[n]:
+                        better = True
+            return better or (all(s.loss_ok) and not all(base.loss_ok))
+
+        def verified(edits: tuple[Edit, ...], s: Score) -> Fix | None:
+            """The fix, if the whole check passes the edited copy (None otherwise)."""
+            nonlocal rejected
+            with workers.hold() as w:
+                judged = w.full(doc.content(edits))
+            if judged is None or not judged[0]:
+                rejected += 1
+                return None
+            return Fix(True, False, (), s.worst, points, edits, elements, wrong)
+
+        partials: list[tuple[Candidate, Score]] = []
+        singles = ((c, (e,), doc.content([e])) for c in cands if c.runnable()
+                   for e in (doc.edit(c.line, c.after),))
+        for c, edits, s in workers.screen(singles, no_worse, deadline):
+            tried += 1
+            if s is None or len(s.errors) < points:
+                continue
+            if not s.wrong(rtol):
+                fix = verified(edits, s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
+                continue
+            if no_worse(s):
+                partials.append((c, s))
+        # pairs: a partial fix and one more edit on another line, with the budget left
+        partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
+
+        def pairs() -> Iterator[tuple[Candidate, tuple[Edit, ...], str]]:
+            n = 0
+            for first, _ in partials[:3]:
+                e1 = doc.edit(first.line, first.after)
+                for c in cands:
+                    if n >= MAX_PAIRS:
+                        return
+                    if c.line == first.line or not c.runnable():
+                        continue
+                    edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
+                                         key=lambda e: (e.cell or 0, e.line)))
+                    n += 1
+                    yield c, edits, doc.content(edits)
+
+        for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
+            tried += 1
+            if s is not None and len(s.errors) == points and not s.wrong(rtol):
+                fix = verified(edits, s)
+                if fix is not None:
+                    return outcome(fix, cands, wrong)
+        # a partial fix: the whole check, on both points, names what remains wrong
+        for c, s in partials[:MAX_PARTIAL_CHECKS]:
+            if time.monotonic() >= deadline and c is not partials[0][0]:
+                break
+            edit = doc.edit(c.line, c.after)
+            with workers.hold() as w:
+                judged = w.full(doc.content([edit]))
+            if judged is None:
+                continue
+            remaining = judged[1]
+            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
+                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong)
+                return outcome(fix, cands, wrong)
+            rejected += 1
+        return outcome(None, cands, wrong)
+    finally:
+        workers.close()

@@ -1,0 +1,103 @@
+"""Small questions about the AST of the user's function that the operators and the ranking share."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
+
+
+def target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
+    """The target function (NAME or Class.method) and the helpers it calls in this file."""
+    funcs = {n.name: n for n in nodes if isinstance(n, ast.FunctionDef)}
+    classes = {n.name: n for n in nodes if isinstance(n, ast.ClassDef)}
+    cls_name, _, meth = name.rpartition(".")
+    methods: dict[str, ast.FunctionDef] = {}
+    if cls_name and cls_name in classes:
+        methods = {n.name: n for n in classes[cls_name].body if isinstance(n, ast.FunctionDef)}
+        first = methods.get(meth)
+    else:
+        first = funcs.get(name)
+    if first is None:
+        return []
+    out = [first]
+    todo = [first]
+    while todo:
+        f = todo.pop()
+        for node in ast.walk(f):
+            if not isinstance(node, ast.Call):
+                continue
+            fn = node.func
+            found = None
+            if isinstance(fn, ast.Name):
+                found = funcs.get(fn.id)
+            elif isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) \
+                    and fn.value.id in ("self", "cls"):
+                found = methods.get(fn.attr)
+            if found is not None and found not in out:
+                out.append(found)
+                todo.append(found)
+    return out
+
+
+def c0(node: ast.AST) -> int:
+    return int(getattr(node, "col_offset", 0))
+
+
+def c1(node: ast.AST) -> int:
+    return int(getattr(node, "end_col_offset", 0) or 0)
+
+
+def one_line(node: ast.AST) -> bool:
+    first = getattr(node, "lineno", None)
+    return first is not None and first == getattr(node, "end_lineno", None)
+
+
+def ln(node: ast.AST) -> int:
+    return int(getattr(node, "lineno", 0))
+
+
+def atom(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call | ast.Constant)
+
+
+def is_spaced(line: str) -> bool:
+    return bool(re.search(r"\w [-+*/] \w", line))
+
+
+def walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from walk_statements(inner)
+        for handler in getattr(stmt, "handlers", []) or []:
+            yield from walk_statements(handler.body)
+
+
+def header_exprs(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions that belong to a statement's own line(s), not its body."""
+    if isinstance(stmt, ast.For):
+        return [stmt.iter]
+    if isinstance(stmt, ast.While | ast.If):
+        return [stmt.test]
+    if isinstance(stmt, ast.With | ast.Try | ast.FunctionDef | ast.ClassDef):
+        return []
+    return [stmt]
+
+
+def mentions(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])", text)
+               for n in names)
+
+
+def only_statement(func: ast.FunctionDef, stmt: ast.stmt) -> bool:
+    for node in ast.walk(func):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and stmt in body:
+                return len(body) == 1
+    return False

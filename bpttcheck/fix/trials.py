@@ -1,0 +1,423 @@
+"""Edited copies run in child processes: screened at two points, then judged by the whole check."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import copy
+import dataclasses
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..compare import rel_error
+from ..engines import Gradients, Options
+from ..engines import reference as reference_engine
+from ..errors import ImplError
+from ..impl.check import DeclaredLoss, ImplReport, check_impl
+from ..impl.options import ImplOptions
+from ..impl.runner import MEMORY_LIMIT, RemoteCode
+from ..model import PARAM_NAMES, SECOND_SEED, Problem
+from ..spec import Spec
+from .document import Document, Edit
+from .operators import Candidate
+
+CALL_TIMEOUT = 2.0  # seconds a candidate may take per call (an edit can make a loop endless)
+
+
+LOAD_TIMEOUT = 10.0  # seconds to start a child and load the first copy
+
+
+LOSS_RTOL = 1e-9  # the same loss summed in another order agrees to far better than this
+
+
+# Screening float32 code (the whole --impl check, with float32 error bars, then verifies):
+FLOAT32_SCREEN = 1e-2  # elementwise relative error a float32 gradient stays well within
+
+
+FLOAT32_LOSS_RTOL = 1e-5  # a float32 loss summed over the steps, against ours
+
+
+# Child processes screening at once: the parent only waits on their pipes, so two use two
+# cores; more would compete with whatever else the machine runs (one where only one core is).
+WORKERS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1))
+
+
+_STARTING = threading.Lock()  # one child started at a time (runner hides __main__ meanwhile)
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """A candidate at the points run so far: per-parameter max relative error, loss ok."""
+
+    errors: tuple[dict[str, float], ...]
+    loss_ok: tuple[bool, ...]
+
+    def wrong(self, rtol: float) -> tuple[str, ...]:
+        out = [n for n in self.errors[0] if any(e[n] > rtol for e in self.errors)]
+        if not all(self.loss_ok):
+            out.append("loss")
+        return tuple(out)
+
+    @property
+    def worst(self) -> float:
+        return max(max(e.values()) for e in self.errors)
+
+
+def _failing(report: ImplReport) -> tuple[str, ...]:
+    """What the ``--impl`` check found wrong: parameters with a failing comparison at either
+    point (against any truth), and the loss when it is not the declared one."""
+    bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
+    out = [n for n in PARAM_NAMES if n in bad]
+    return (*out, "loss") if not report.loss_match else tuple(out)
+
+
+class Trials:
+    """Edited copies of the user's file, run in one child process: screened at both points
+    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`)."""
+
+    def __init__(self, doc: Document, name: str, options: ImplOptions,
+                 problems: list[Problem], declared: DeclaredLoss, deadline: float,
+                 results: Mapping[str, Gradients] | None, engine_options: Options,
+                 loss_rtol: float = LOSS_RTOL) -> None:
+        self.original = doc.path
+        self.loss_rtol = loss_rtol
+        self.name = name
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+        self.options = options
+        self.problems = problems
+        self.deadline = deadline
+        self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
+                      "seq": problems[0].batch.seq}
+        self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
+        self.declared = declared
+        self.factor = declared.factor(problems[0].batch.seq) or 1.0
+        # the spec's point is problems[-1]: its engines' answers, as the --impl check has them
+        self.results = dict(results) if results is not None else {"reference": self.refs[-1]}
+        self.engine_options = engine_options
+        self.code: RemoteCode | None = None
+        self.checking = 0.0  # seconds spent in full checks
+        self.points = len(problems)
+
+    def close(self) -> None:
+        if self.code is not None:
+            self.code.close()
+        self.dir.cleanup()
+
+    def sibling(self) -> Trials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.code, other.checking = None, 0.0
+        return other
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _load(self, content: str, timeout: float) -> RemoteCode | None:
+        """Write ``content`` as the copy and load it in the child (started if need be)."""
+        self.copy.write_text(content, encoding="utf-8")
+        target = f"{self.copy}:{self.name}"
+        extra = (str(self.original.parent.resolve()),)
+        try:
+            if self.code is None or not self.code.alive:
+                with _STARTING:
+                    self.code = RemoteCode(target, dataclasses.replace(
+                        self.options, timeout=min(CALL_TIMEOUT, timeout)), self.sizes,
+                        extra_path=extra)
+            else:
+                self.code.reload(target, min(LOAD_TIMEOUT, timeout), extra)
+        except ImplError:
+            return None
+        return self.code
+
+    def score(self, content: str, points: int | None = None,
+              keep: Callable[[Score], bool] | None = None) -> Score | None:
+        """Load ``content`` as the user's file and call it at each point in turn; None when
+        it fails to load or raises. ``keep`` decides, after each point, whether to go on."""
+        left = self._left()
+        if left <= 0:
+            return None
+        code = self._load(content, left)
+        if code is None:
+            return None
+        errors: list[dict[str, float]] = []
+        losses: list[bool] = []
+        for k, (pr, ref) in enumerate(zip(self.problems, self.refs, strict=True)):
+            if points is not None and k >= points:
+                break
+            left = self._left()
+            if left <= 0:
+                return None
+            code.options = dataclasses.replace(code.options, timeout=min(CALL_TIMEOUT, left))
+            try:
+                r = code.call(pr.params, pr.batch)
+            except ImplError:
+                return None
+            errs = {}
+            for n in PARAM_NAMES:
+                g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
+                               dtype=np.float64)
+                truth = self.factor * ref.grads[n]
+                if g.size != truth.size:
+                    errs[n] = float("inf")
+                    continue
+                errs[n] = float(rel_error(g.reshape(truth.shape), truth,
+                                          pr.spec.floor).max(initial=0.0))
+            errors.append(errs)
+            want = self.factor * ref.loss
+            losses.append(bool(np.isfinite(r.loss)) and
+                          abs(r.loss - want) <= self.loss_rtol * max(1.0, abs(want)))
+            s = Score(tuple(errors), tuple(losses))
+            if keep is not None and not keep(s):
+                return s
+        return Score(tuple(errors), tuple(losses))
+
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
+        """The whole ``--impl`` check of ``content`` (:func:`~.impl.check.check_impl`, with
+        the user's options and the spec's engines): whether it passes, as the user's own file
+        was judged, on both points, and what it finds wrong (:func:`_failing`); None when
+        the copy does not load or the check stops on it."""
+        start = time.monotonic()
+        try:
+            code = self._load(content, LOAD_TIMEOUT)
+            if code is None:
+                return None
+            code.options = self.options
+            try:
+                report = check_impl(code, self.problems[-1], self.engine_options,
+                                    self.results, self.declared)[2]
+            except ImplError:
+                return None
+            return report.passed, _failing(report)
+        finally:
+            self.checking += time.monotonic() - start
+
+
+class LayerTrials:
+    """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
+    screened at both points (their forward against ours, their backward's gradients of
+    L = <G, h> against the layer reference, every element), then judged by the whole layer
+    check (:func:`bpttcheck.layers.check_layer`) at both."""
+
+    def __init__(self, doc: Document, name: str, forward: str | None, options: ImplOptions,
+                 spec: Spec, deadline: float) -> None:
+        from ..layers.check import point, sizes_of
+        from ..layers.reference import forward as ref_forward
+        from ..layers.reference import gradients as ref_gradients
+
+        self.original = doc.path
+        self.name, self.forward = name, forward
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+        self.options = options
+        self.deadline = deadline
+        self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
+        sizes = sizes_of(spec)
+        self.points_at = [point(sizes, sp.seed) for sp in self.specs]
+        self.truths = [(ref_forward(ours), ref_gradients(ours, G)[0])
+                       for ours, G, _ in self.points_at]
+        self.floor = spec.floor
+        self.rtol = spec.rtol_analytic
+        self.layer: Any = None
+        self.style: Any = None
+        self.checking = 0.0
+        self.points = len(self.specs)
+
+    def close(self) -> None:
+        if self.layer is not None:
+            self.layer.close()
+        self.dir.cleanup()
+
+    def sibling(self) -> LayerTrials:
+        """Another worker: the same points and truths, its own copy and child process."""
+        other = copy.copy(self)
+        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        other.copy = Path(other.dir.name) / self.original.name
+        other.layer, other.style, other.checking = None, None, 0.0
+        return other
+
+    def _load(self, content: str, timeout: float) -> Any:
+        from ..layers.remote import RemoteLayer
+        from ..layers.styles import STYLES
+
+        self.copy.write_text(content, encoding="utf-8")
+        target = f"{self.copy}:{self.name}"
+        extra = [str(self.original.parent.resolve())]
+        try:
+            if self.layer is None or not self.layer.alive:  # started on their own file
+                with _STARTING:
+                    self.layer = RemoteLayer(f"{self.original}:{self.name}", self.forward,
+                                             dataclasses.replace(self.options, timeout=timeout))
+            meta = self.layer._request(("layer-init", [*sys.path, *extra], os.getcwd(), target,
+                                        self.forward, MEMORY_LIMIT), min(LOAD_TIMEOUT, timeout),
+                                       f"loading {target}")
+        except ImplError:
+            return None
+        if meta is None:
+            return None
+        self.layer.label, self.layer.style = meta["label"], meta["style"]
+        self.style = next(st for st in STYLES if st.name == meta["style"])
+        return self.layer
+
+    def score(self, content: str,
+              keep: Callable[[Score], bool] | None = None) -> Score | None:
+        from ..layers.check import FORWARD_RTOL
+        from ..layers.styles import call_backward, call_forward
+
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        layer = self._load(content, min(CALL_TIMEOUT, left))
+        if layer is None:
+            return None
+        style = self.style
+        errors: list[dict[str, float]] = []
+        forwards: list[bool] = []
+        for (ours, G, out_layer), (h_ref, g_ref) in zip(self.points_at, self.truths,
+                                                        strict=True):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return None
+            layer.options = dataclasses.replace(layer.options, timeout=min(CALL_TIMEOUT, left))
+            theirs = style.to_theirs(ours)
+            try:
+                h, cache = call_forward(style, layer.forward, theirs, out_layer, layer.label)
+                grads = call_backward(style, layer.backward,
+                                      style.states_to_theirs(G).copy(), cache, layer.label)
+            except ImplError:
+                return None
+            try:
+                h_ours = style.states_to_ours(np.asarray(h, dtype=np.float64))
+                ok = h_ours.shape == h_ref.shape and bool(np.all(
+                    rel_error(h_ours, h_ref, self.floor) <= FORWARD_RTOL))
+            except (TypeError, ValueError):
+                ok = False
+            forwards.append(ok)
+            errs: dict[str, float] = {}
+            for a in style.args:
+                truth = a.to_theirs(g_ref[a.ours])
+                try:
+                    g = np.asarray(grads[a.name], dtype=np.float64)
+                    errs[a.ours] = float(rel_error(g.reshape(truth.shape), truth,
+                                                   self.floor).max(initial=0.0))
+                except (KeyError, TypeError, ValueError):
+                    errs[a.ours] = float("inf")
+            errors.append(errs)
+            s = Score(tuple(errors), tuple(forwards))
+            if keep is not None and not keep(s):
+                return s
+        return Score(tuple(errors), tuple(forwards))
+
+    def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
+        """The whole layer check (``--impl`` on a layer) of ``content`` at both points."""
+        from ..layers.check import check_layer
+
+        start = time.monotonic()
+        try:
+            layer = self._load(content, LOAD_TIMEOUT)
+            if layer is None:
+                return None
+            layer.options = self.options
+            passed, wrong = True, []
+            for sp in self.specs:
+                try:
+                    report = check_layer(layer.forward, layer.backward, sp, label=layer.label,
+                                         style=layer.style, batched=layer.batched_loss,
+                                         sample=self.options.sample)
+                except ImplError:
+                    return None
+                passed = passed and report.passed
+                wrong += [self.style.arg(n).ours for n in report.wrong]
+                if report.findings:
+                    wrong.append("loss")  # their forward is not ours: L = <G, h> differs
+            return passed, tuple(dict.fromkeys(wrong))
+        finally:
+            self.checking += time.monotonic() - start
+
+
+class Workers:
+    """Trials run by up to WORKERS child processes at once, in threads (the parent mostly
+    waits on pipes), so that screening does not wait for one child at a time."""
+
+    def __init__(self, first: Trials | LayerTrials, count: int) -> None:
+        self.all: list[Trials | LayerTrials] = [first]
+        self.count = max(1, count)
+        self.free: queue.SimpleQueue[Trials | LayerTrials] = queue.SimpleQueue()
+        self.free.put(first)
+        self.started = 1
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[Trials | LayerTrials]:
+        """A worker of one's own for a while (one more is started if the pool allows)."""
+        with self.lock:
+            grow = self.free.empty() and self.started < self.count
+            if grow:
+                self.started += 1
+        if grow:
+            w = self.all[0].sibling()
+            with self.lock:
+                self.all.append(w)
+        else:
+            w = self.free.get()
+        try:
+            yield w
+        finally:
+            self.free.put(w)
+
+    @property
+    def checking(self) -> float:
+        return sum(w.checking for w in self.all)
+
+    def close(self) -> None:
+        for w in self.all:
+            with contextlib.suppress(OSError):
+                w.close()
+
+    def screen(self, jobs: Iterator[tuple[Candidate, tuple[Edit, ...], str]],
+               keep: Callable[[Score], bool], deadline: float
+               ) -> Iterator[tuple[Candidate, tuple[Edit, ...], Score | None]]:
+        """Score each job's content, yielding results in the order of ``jobs`` (best
+        first), a few jobs ahead on the free workers."""
+        def run(content: str) -> Score | None:
+            with self.hold() as w:
+                return w.score(content, keep=keep)
+
+        if self.count == 1:
+            for c, edits, content in jobs:
+                if time.monotonic() >= deadline:
+                    return
+                yield c, edits, run(content)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self.count,
+                                                   thread_name_prefix="bpttcheck-fix") as ex:
+            window: collections.deque[tuple[Candidate, tuple[Edit, ...],
+                                            concurrent.futures.Future[Score | None]]]
+            window = collections.deque()
+            try:
+                while True:
+                    while len(window) < 2 * self.count and time.monotonic() < deadline:
+                        job = next(jobs, None)
+                        if job is None:
+                            break
+                        window.append((job[0], job[1], ex.submit(run, job[2])))
+                    if not window:
+                        return
+                    c, edits, fut = window.popleft()
+                    yield c, edits, fut.result()
+            finally:
+                for _, _, f in window:
+                    f.cancel()
