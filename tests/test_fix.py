@@ -491,5 +491,6 @@ def test_models_the_search_does_not_know_are_refused_with_the_reason(
     import dataclasses
     from types import SimpleNamespace
 
-    why = fix.report._unsearchable(SimpleNamespace(causes=()), dataclasses.replace(TINY_SPEC, **change))
+    why = fix.report._unsearchable(SimpleNamespace(causes=()),
+                                   dataclasses.replace(TINY_SPEC, **change))
     assert (why is None) if words is None else (why is not None and words in why)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -46,7 +47,7 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from ..files import read_regular
 from . import notebook
 from . import source as source_reader
 from .evaluator import Evaluator, Refused, known_decorator
+from .memo import Memo
 
 MAX_SOURCE_BYTES = 4 << 20  # a script of 100,000 lines is far less
 MAX_LOCAL_MODULES = 200  # local modules loaded for one target (a cycle guard as well)
@@ -126,6 +128,14 @@ class Loaded:
         return "; ".join(parts) or "nothing"
 
 
+# Work that depends on one top-level block's text only (see .memo): kept across loads in
+# one process, where the fix search loads copies of a file that differ by a line.
+_READS: Memo[frozenset[str]] = Memo(4096)
+_ATTRS: Memo[frozenset[str]] = Memo(4096)
+_CODE: Memo[types.CodeType] = Memo(4096)
+_DESCRIBED: Memo[str] = Memo(4096)
+
+
 def split_target(target: str) -> tuple[str, str]:
     """``PATH.py:NAME`` or ``module:NAME`` -> (where, name)."""
     where, sep, name = target.rpartition(":")
@@ -135,6 +145,7 @@ def split_target(target: str) -> tuple[str, str]:
     return where, name
 
 
+@functools.cache
 def _installed_roots() -> tuple[str, ...]:
     """Folders whose modules are installed packages (imported normally, not loaded)."""
     paths = sysconfig.get_paths()
@@ -294,18 +305,32 @@ def load_source(text: str, path: Path, name: str,
     ns = module.__dict__
     ns["xrange"] = range  # Python 2's lazy range
     ns["raw_input"] = _refuse_input
-    statements = session.run(read.nodes, module, path, supplied, needed_only=True)
+    nodes = read.nodes
+    session.texts[path] = text.splitlines(keepends=True)
+    reads: set[str] = set()
+    attrs: set[str] = set()
+    for n in nodes:
+        key = session.key(path, n)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            reads |= _memo(_READS, key, functools.partial(_read_names, [n]))
+        attrs |= _memo(_ATTRS, key, functools.partial(_attributes, n))
+    statements = session.run(nodes, module, path, supplied, needed_only=True, reads=reads)
     for bad in read.unreadable:
         statements.append(Statement(bad.line, source_reader.preview(bad.text), "skipped",
                                     bad.reason))
     statements.extend(extra)
     statements.sort(key=lambda s: s.line)
     obj = _lookup(ns, name, path, statements)
-    nodes = read.nodes
-    reads = _read_names([n for n in nodes if isinstance(n, ast.FunctionDef
-                                                       | ast.AsyncFunctionDef | ast.ClassDef)])
-    attrs = {a.attr for n in nodes for a in ast.walk(n) if isinstance(a, ast.Attribute)}
     return Loaded(path, module, obj, name, statements, read.python2, frozenset(reads | attrs))
+
+
+def _memo(memo: Memo[frozenset[str]], key: tuple[object, ...] | None,
+          make: Callable[[], set[str]]) -> frozenset[str]:
+    return memo.get(key, lambda: frozenset(make())) if key else frozenset(make())
+
+
+def _attributes(node: ast.AST) -> set[str]:
+    return {a.attr for a in ast.walk(node) if isinstance(a, ast.Attribute)}
 
 
 def _refuse_input(*args: Any) -> str:
@@ -316,19 +341,27 @@ def _read_names(nodes: Sequence[ast.stmt]) -> set[str]:
     """Names read inside the given statements that are not local to a function there."""
     out: set[str] = set()
     for node in nodes:
+        loads: list[str] = []
+        stores: set[str] = set()
+        declared: set[str] = set()
+        nested: list[ast.stmt] = []
+        for sub in ast.walk(node):  # one walk: this runs on every load of every file
+            if isinstance(sub, ast.Name):
+                if isinstance(sub.ctx, ast.Load):
+                    loads.append(sub.id)
+                elif isinstance(sub.ctx, ast.Store):
+                    stores.add(sub.id)
+            elif isinstance(sub, ast.Global):
+                declared.update(sub.names)
+            elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef) and sub is not node:
+                nested.append(sub)
         local: set[str] = set()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global)
-                        for n in sub.names}
-            local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-            local |= {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)
-                      and isinstance(sub.ctx, ast.Store)}
-            local -= declared
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in local:
-                out.add(sub.id)
-            elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef) and sub is not node:
-                out |= _read_names([sub])
+            local = ({a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+                     | stores) - declared
+        out.update(n for n in loads if n not in local)
+        if nested:
+            out |= _read_names(nested)
     return out
 
 
@@ -352,6 +385,22 @@ class _Session:
         self.modules: dict[Path, types.ModuleType] = {}
         self.root = root  # the target's folder: on sys.path[0] when the script runs
         self.skipped: dict[Path, int] = {}  # statements skipped in each local module
+        self.texts: dict[Path, list[str]] = {}  # each file's lines, for :meth:`key`
+
+    def key(self, path: Path, node: ast.stmt) -> tuple[object, ...] | None:
+        """What ``node``'s parse depends on: its file, place and text (None when unknown)."""
+        lines = self.texts.get(path)
+        end = node.end_lineno
+        if lines is None or end is None:
+            return None
+        return (str(path), type(node).__name__, node.lineno, node.col_offset, end,
+                node.end_col_offset, "".join(lines[node.lineno - 1:end]))
+
+    def compiled(self, path: Path, node: ast.stmt, kind: str,
+                 make: Callable[[], types.CodeType]) -> types.CodeType:
+        """``make()`` (compiling ``node`` as ``kind``), once per text of ``node``."""
+        key = self.key(path, node)
+        return make() if key is None else _CODE.get((kind, *key), make)
 
     def new_module(self, path: Path, name: str, package: str | None) -> types.ModuleType:
         module = types.ModuleType(f"bpttcheck_user_{name}_{next(_counter)}")
@@ -363,13 +412,18 @@ class _Session:
 
     # -- statements -----------------------------------------------------------------
     def run(self, nodes: list[ast.stmt], module: types.ModuleType, path: Path,
-            supplied: frozenset[str], needed_only: bool) -> list[Statement]:
+            supplied: frozenset[str], needed_only: bool,
+            reads: set[str] | None = None) -> list[Statement]:
+        """Evaluate what is safe of ``nodes``; ``reads``: what their definitions read, when
+        already known (:func:`_read_names`)."""
         ns = module.__dict__
-        needed = self._needed(nodes, supplied) if needed_only else None
+        needed = self._needed(nodes, supplied, reads) if needed_only else None
         ev = Evaluator(ns, filename=str(path))
         out: list[Statement] = []
         for node in nodes:
-            text = source_reader.describe(node)
+            key = self.key(path, node)
+            text = _DESCRIBED.get(key, functools.partial(source_reader.describe, node)) \
+                if key else source_reader.describe(node)
             try:
                 kind, note = self._statement(node, ns, ev, path, supplied, needed)
             except _Skip as why:
@@ -382,17 +436,19 @@ class _Session:
                 out.append(Statement(node.lineno, text, kind, note))
         return out
 
-    def _needed(self, nodes: list[ast.stmt], supplied: frozenset[str]) -> set[str]:
+    def _needed(self, nodes: list[ast.stmt], supplied: frozenset[str],
+                reads: set[str] | None = None) -> set[str]:
         defs = [n for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef
                                                | ast.ClassDef)]
-        needed = _read_names(defs)
+        needed = set(reads) if reads is not None else _read_names(defs)
         # Assignments feeding needed names may read other names: close over them.
-        assigns = [n for n in nodes if isinstance(n, ast.Assign | ast.AnnAssign | ast.AugAssign)]
+        assigns = [(n, _assigned(n)) for n in nodes
+                   if isinstance(n, ast.Assign | ast.AnnAssign | ast.AugAssign)]
         changed = True
         while changed:
             changed = False
-            for assign in assigns:
-                if _assigned(assign) & needed and not _assigned(assign) <= supplied:
+            for assign, names in assigns:
+                if names & needed and not names <= supplied:
                     more = _read_names([assign]) - needed
                     if more:
                         needed |= more
@@ -445,10 +501,9 @@ class _Session:
         """The function ``node`` defines, with evaluated defaults and known decorators."""
         defaults, kw_defaults = _defaults(node, ev, local)
         decorators, notes = self._decorators(node.decorator_list, ev, local, node.name)
-        bare = _strip(node)
-        module = ast.Module(body=[bare], type_ignores=[])
         try:
-            code = compile(module, str(path), "exec")
+            code = self.compiled(path, node, "function", lambda: compile(
+                ast.Module(body=[_strip(node)], type_ignores=[]), str(path), "exec"))
         except SyntaxError as exc:  # found only when compiling: 'global' after use, ...
             raise _Skip(f"SyntaxError: {exc.msg} (line {exc.lineno})") from None
         scratch: dict[str, Any] = {}
@@ -546,15 +601,17 @@ class _Session:
                ns: dict[str, Any], ev: Evaluator, path: Path,
                local: dict[str, Any]) -> tuple[Any, list[str]]:
         """A method, compiled inside a class so that ``super()`` and ``__class__`` work."""
-        holder = ast.ClassDef(name=cls.__name__, bases=[], keywords=[],
-                              body=[node], decorator_list=[])
         defaults, kw_defaults = _defaults(node, ev, local)
         decorators, notes = self._decorators(node.decorator_list, ev, local, node.name)
-        holder.body = [_strip(node)]
-        ast.copy_location(holder, node)
-        ast.fix_missing_locations(holder)
+
+        def make() -> types.CodeType:
+            holder = ast.ClassDef(name=cls.__name__, bases=[], keywords=[],
+                                  body=[_strip(node)], decorator_list=[])
+            ast.copy_location(holder, node)  # the body's locations are the original's
+            return compile(ast.Module(body=[holder], type_ignores=[]), str(path), "exec")
+
         try:
-            code = compile(ast.Module(body=[holder], type_ignores=[]), str(path), "exec")
+            code = self.compiled(path, node, f"method of {cls.__name__}", make)
         except SyntaxError as exc:
             raise _Skip(f"SyntaxError: {exc.msg} (line {exc.lineno})") from None
         scratch: dict[str, Any] = {}
@@ -687,7 +744,9 @@ class _Session:
         self.modules[key] = module  # before loading it: an import cycle finds it here
         ns = module.__dict__
         ns["__bpttcheck_package__"] = package
-        read = source_reader.read(read_source(path), path, None)
+        text = read_source(path)
+        self.texts[path] = text.splitlines(keepends=True)
+        read = source_reader.read(text, path, None)
         done = self.run(read.nodes, module, path, frozenset(), needed_only=False)
         self.skipped[key] = len(read.unreadable) + sum(s.kind == "skipped" for s in done)
         return module
@@ -724,21 +783,23 @@ def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ev: Eva
 
 def _strip(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef | ast.AsyncFunctionDef:
     """A copy of ``node`` without decorators, defaults or annotations (evaluated elsewhere)."""
+    def bare(a: ast.arg) -> ast.arg:
+        return ast.copy_location(ast.arg(a.arg), a)
+
     args = node.args
     bare_args = ast.arguments(
-        posonlyargs=[ast.arg(a.arg) for a in args.posonlyargs],
-        args=[ast.arg(a.arg) for a in args.args],
-        vararg=ast.arg(args.vararg.arg) if args.vararg else None,
-        kwonlyargs=[ast.arg(a.arg) for a in args.kwonlyargs],
+        posonlyargs=[bare(a) for a in args.posonlyargs],
+        args=[bare(a) for a in args.args],
+        vararg=bare(args.vararg) if args.vararg else None,
+        kwonlyargs=[bare(a) for a in args.kwonlyargs],
         kw_defaults=[None] * len(args.kwonlyargs),
-        kwarg=ast.arg(args.kwarg.arg) if args.kwarg else None,
+        kwarg=bare(args.kwarg) if args.kwarg else None,
         defaults=[])
     cls = type(node)
-    bare = cls(name=node.name, args=bare_args, body=node.body, decorator_list=[],
-               returns=None, type_comment=None)
-    ast.copy_location(bare, node)
-    ast.fix_missing_locations(bare)
-    return bare
+    stripped = cls(name=node.name, args=bare_args, body=node.body, decorator_list=[],
+                   returns=None, type_comment=None)
+    # every new node has its location (the body's are the original's): no walk needed
+    return ast.copy_location(stripped, node)
 
 
 def _retarget_class_cell(func: Any, cls: type) -> None:

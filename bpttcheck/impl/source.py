@@ -15,11 +15,17 @@ skipped.
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
+import functools
 from pathlib import Path
 
 from ..errors import ImplError
+from .memo import Memo
 
+# Top-level blocks of files that do not parse whole (Python 2), parsed once per process
+# (see .memo: the fix search loads many copies of one file). Kept trees are never changed.
+_BLOCKS: Memo[ast.Module | SyntaxError] = Memo(4096)
 MAX_MERGE = 8  # consecutive top-level blocks tried together (decorators, split strings)
 PREVIEW = 50  # characters of a skipped statement shown in the summary
 CONTINUATION = ("else", "elif", "except", "finally", ")", "]", "}")
@@ -114,9 +120,10 @@ def line_label(path: Path, line: int) -> str:
     return text.split(" ", 1)[1] if str(path) in _CELLS and " cell " in text else f"line {line}"
 
 
-def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]],
-                                                   list[Unreadable]]:
-    """Parse top-level blocks one by one (for files that do not parse whole)."""
+def _parse_blocks(source: str, path: Path, memo: bool = True
+                  ) -> tuple[list[tuple[ast.Module, int]], list[Unreadable]]:
+    """Parse top-level blocks one by one (for files that do not parse whole); ``memo``:
+    whether the trees may be kept and shared (not when the caller changes them)."""
     lines = source.splitlines(keepends=True)
     starts = [i for i, text in enumerate(lines)
               if text[:1] not in ("", " ", "\t", "\n", "\r", "#")
@@ -133,14 +140,14 @@ def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]]
         for j in range(i + 1, min(i + MAX_MERGE, len(starts)) + 1):
             text = "".join(lines[bounds[i]:bounds[j]])
             try:
-                tree = ast.parse(text, filename=str(path))
-            except SyntaxError as err:
-                first_error = first_error or err
-                continue
+                make = functools.partial(_parse_at, text, path, bounds[i])
+                tree = _BLOCKS.get((str(path), bounds[i], text), make) if memo else make()
             except (RecursionError, MemoryError):
                 deep = True
                 continue
-            ast.increment_lineno(tree, bounds[i])
+            if isinstance(tree, SyntaxError):
+                first_error = first_error or copy.copy(tree)  # its lineno is moved below
+                continue
             parsed.append((tree, bounds[i] + 1))
             i = j
             break
@@ -160,6 +167,15 @@ def _parse_blocks(source: str, path: Path) -> tuple[list[tuple[ast.Module, int]]
                 failed.append(Unreadable(bounds[i] + 1, text, reason, first_error))
             i += 1
     return parsed, failed
+
+
+def _parse_at(text: str, path: Path, offset: int) -> ast.Module | SyntaxError:
+    """``text`` parsed as if it started after line ``offset`` of ``path`` (or the error)."""
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as err:
+        return err
+    return ast.increment_lineno(tree, offset)
 
 
 def _class_by_members(text: str, offset: int, path: Path) -> tuple[ast.Module,
@@ -192,7 +208,7 @@ def _class_by_members(text: str, offset: int, path: Path) -> tuple[ast.Module,
         return None
     member = "".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
                      for line in lines[head + 1:])
-    parsed, failed = _parse_blocks(member, path)
+    parsed, failed = _parse_blocks(member, path, memo=False)  # moved below
     cls.body = []
     for tree, _ in parsed:
         ast.increment_lineno(tree, offset + head + 1)
