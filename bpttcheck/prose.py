@@ -48,6 +48,11 @@ BIASES = ("bh", "by", "bf", "bi", "bc", "bo", "bz", "br", "bn")  # every cell's 
 
 # ---------------------------------------------------------------- words and numbers
 
+def ended(sentence: str) -> str:
+    """``sentence`` with a full stop, unless it already ends as a sentence (``?``, ``.``)."""
+    return sentence if sentence.rstrip().endswith((".", "?", "!")) else f"{sentence}."
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 element``, ``2 elements``; ``many`` for irregular plurals (``2 entries``)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
@@ -579,7 +584,7 @@ def impl_lines(impl: Any) -> list[str]:
     out.append(f"Checked: {impl.checked}.")
     out.extend(f"{FAIL_MARK} {f}" for f in impl.findings)
     out.extend(impl.failures)
-    out.extend(f"Likely cause: {c.message}." for c in impl.causes)
+    out.extend(f"Likely cause: {ended(c.message)}" for c in impl.causes)
     if impl.steps:
         out.append("In time: its per-step gradient dL_t/dθ differs from the reference at "
                    f"loss steps {format_steps(impl.steps).replace('k =', 't =')} "
@@ -648,7 +653,7 @@ def function_lines(report: Any) -> list[str]:
     if report.comparisons:
         out.append(f"Numerical differentiation: {report.method}, {report.step}.")
     out.extend(describe_failure(c) for c in report.comparisons if not c.passed)
-    out.extend(f"Likely cause: {c.message}." for c in report.causes)
+    out.extend(f"Likely cause: {ended(c.message)}" for c in report.causes)
     out.extend(f"Note: {n}." for n in report.notes)
     out.append(function_headline(report))
     return out

@@ -11,7 +11,7 @@ from click.testing import Result
 
 from bpttcheck import engines
 from bpttcheck.errors import SpecError
-from bpttcheck.prose import distinct, duration, join_names, plural
+from bpttcheck.prose import distinct, duration, ended, join_names, plural
 
 from .test_mutations import mutant
 
@@ -30,7 +30,7 @@ _COMPOUNDS = ("element comparison",)  # "1 element comparisons": the noun is the
 def grammar_problems(text: str) -> list[str]:
     """What reads wrong: a plural after exactly one ("1 hours", "1 element comparisons",
     "1 required arguments") or a lazy "(s)"."""
-    problems = [m.group(0) for m in re.finditer(r"\(s\)", text)]
+    problems = [m.group(0) for m in re.finditer(r"\(s\)|[?!]\.", text)]
     problems += [f"1 {c}s" for c in _COMPOUNDS if f"1 {c}s" in text]
     for m in re.finditer(r"(?<![\d.,e+-])\b1 ([a-z-]+)(?: ([a-z-]+))?", text):
         first, second = m.group(1), m.group(2)
@@ -47,7 +47,8 @@ def grammar_problems(text: str) -> list[str]:
      ("1 element comparisons differ", ["1 element comparisons"]),
      ("takes 1 required arguments", ["1 required arguments"]), ("on 2 thread(s)", ["(s)"]),
      ("1 hour, 2 hours, 1 class, 1.1 seconds, 21 elements, 1e-1 steps", []),
-     ("1 element differs; 1 of 3 elements", [])],
+     ("1 element differs; 1 of 3 elements", []),
+     ("reset inside the loop?. Next", ["?."]), ("steps 0..6 differ", [])],
 )
 def test_the_grammar_check_itself(text: str, bad: list[str]) -> None:
     assert grammar_problems(text) == bad
@@ -60,6 +61,7 @@ def test_plural_join_duration() -> None:
     assert join_names(["Wxh", "Whh", "bh"]) == "Wxh, Whh and bh"
     assert duration(3600) == "about 1 hour" and duration(3 * 3600) == "about 3 hours"
     assert duration(60, approx=False) == "1 minute" and duration(0.2) == "about 1 second"
+    assert ended("a cause") == "a cause." and ended("is it reset?") == "is it reset?"
 
 
 def test_distinct_stops_at_the_first_differing_digit() -> None:
