@@ -15,11 +15,16 @@ each replacing 1-based line `line` of the file, or of notebook cell `cell`, whos
 `before`, by `after`: empty to delete, or several lines) are applied to a temporary copy
 of the file, and validate.py's own gradient check runs on the copy (`fix_exact`). The
 file's hash before and after each run is compared (`file_untouched`).
+A partial fix is checked the same way: the copy must be exact in every parameter but the
+ones the fix says remain, and wrong in those (`fix_as_claimed`).
 Writes DIR/results-<DATE>.md and .json (DATE = today, UTC).
 
 Usage: python tests/heldout2/run_bpttcheck.py [--dir DIR] [--extra "FLAGS"] [--tag TAG]
-                                              [FILE-SUBSTRING ...]
+                                              [--rescore RESULTS.json] [FILE-SUBSTRING ...]
   --dir: the corpus (a directory holding manifest.json; default tests/heldout2);
+  --rescore: do not run bpttcheck; verify again the fixes recorded in RESULTS.json (from
+  an earlier run at the commit it records; give that run's --extra again) and write the
+  results again;
   --extra: more bpttcheck flags for every file (e.g. "--fix-budget 15"), recorded in the
   results; --tag: written to results-<DATE>-<TAG>.md/.json instead.
 """
@@ -31,6 +36,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -113,6 +119,21 @@ def verify_fix(entry: dict[str, Any], root: Path, edits: list[dict[str, Any]]
     return not problems, problems
 
 
+def score_fix(entry: dict[str, Any], root: Path, rec: dict[str, Any]) -> None:
+    """Verify the fix recorded in `rec` with validate.py: `fix_exact`, `fix_problems`,
+    and for a partial fix `fix_as_claimed` (wrong in exactly the parameters it says
+    remain, right in every other one and in the loss and last state)."""
+    fix = rec.get("fix")
+    if not fix or not fix["edits"]:
+        return
+    rec["fix_exact"], rec["fix_problems"] = verify_fix(entry, root, fix["edits"])
+    if fix["partial"]:
+        suffix = " should be right but differs"
+        still = {pr.split(" ")[0] for pr in rec["fix_problems"] if suffix in pr}
+        rec["fix_as_claimed"] = (set(fix.get("remaining") or []) == still and all(
+            suffix in pr for pr in rec["fix_problems"]) and not still & {"loss", "hlast"})
+
+
 def _manifest_edits(entry: dict[str, Any]) -> list[dict[str, Any]]:
     """The manifest's edits with `file_line`: their line in the buggy file (an insert or
     a delete above an edit moves it)."""
@@ -177,8 +198,7 @@ def run_one(entry: dict[str, Any], extra: list[str], root: Path = HERE) -> dict[
                 not (e.get("after") or "").strip() if m["kind"] == "insert"
                 else _norm(e.get("after")) == _norm(m["original"])
                 for e, m in zip(edits, at, strict=True))
-        if edits:
-            rec["fix_exact"], rec["fix_problems"] = verify_fix(entry, root, edits)
+        score_fix(entry, root, rec)
     return rec
 
 
@@ -214,14 +234,19 @@ def summarise(recs: list[dict[str, Any]]) -> list[str]:
                    f"the original text {sum(bool(r.get('fix_restores')) for r in bug)}"
                    f"/{len(bug)}; verified full fix proposed, and exact by validate.py: "
                    f"{sum(_full_fix(r) and bool(r.get('fix_exact')) for r in bug)}"
-                   f"/{len(bug)}; a proposed fix NOT exact by validate.py "
-                   f"{sum(r.get('fix_exact') is False for r in rs)}; user file unchanged "
+                   f"/{len(bug)}; a full fix NOT exact by validate.py "
+                   f"{sum(_full_fix(r) and r.get('fix_exact') is False for r in rs)}; "
+                   f"partial fixes proposed {sum(_partial_fix(r) for r in rs)}, as "
+                   f"claimed by validate.py {sum(bool(r.get('fix_as_claimed')) for r in rs)}"
+                   f"; user file unchanged "
                    f"after the run {sum(bool(r.get('file_untouched')) for r in rs)}"
                    f"/{len(rs)}")
         if bug2:
             out.append(f"- {cell}, two-bug files: {len(bug2)}; detected (exit 1) "
                        f"{sum(r['exit'] == 1 for r in bug2)}/{len(bug2)}; partial fix "
-                       f"proposed: {sum(_partial_fix(r) for r in bug2)}/{len(bug2)}; "
+                       f"proposed: {sum(_partial_fix(r) for r in bug2)}/{len(bug2)}, as "
+                       f"claimed by validate.py "
+                       f"{sum(bool(r.get('fix_as_claimed')) for r in bug2)}/{len(bug2)}; "
                        f"full fix (both bugs) proposed {sum(_full_fix(r) for r in bug2)}"
                        f"/{len(bug2)}, exact by validate.py "
                        f"{sum(_full_fix(r) and bool(r.get('fix_exact')) for r in bug2)}"
@@ -229,16 +254,25 @@ def summarise(recs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _head() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True, check=False).stdout.strip()
+
+
 def write(recs: list[dict[str, Any]], manifest: dict[str, Any], extra: list[str],
-          tag: str, root: Path = HERE) -> Path:
+          tag: str, root: Path = HERE, rescored_from: Path | None = None) -> Path:
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     by_file = {e["file"]: e for e in manifest["files"]}
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True, check=False).stdout.strip()
+    head = recs[0].get("commit") if recs else None
     rel = root.relative_to(ROOT)
+    now = dt.datetime.now(dt.UTC).strftime("%H:%M")
+    when = f"UTC {recs[-1].get('utc', now) if recs else now}"
+    if rescored_from is not None:
+        when += (f" (bpttcheck's answers from {rescored_from.name}; its fixes verified "
+                 f"again by validate.py at UTC {now})")
     lines = [f"# bpttcheck on the {root.name} corpus ({date})", "",
-             f"Measured at commit {head} of this worktree, UTC "
-             f"{dt.datetime.now(dt.UTC).strftime('%H:%M')}, on a shared 2-core machine, "
+             f"Measured at commit {head or _head()} of this worktree, {when}, "
+             "on a shared 2-core machine, "
              f"with `python tests/heldout2/run_bpttcheck.py --dir {rel}`: for each file",
              f"`python -m bpttcheck compare --impl {rel}/FILE:TARGET --hidden 8 "
              f"--vocab 6 --seq 7 [--cell lstm|gru] {shlex.join(extra + ['--format', 'json'])}`"
@@ -268,7 +302,9 @@ def write(recs: list[dict[str, Any]], manifest: dict[str, Any], extra: list[str]
                          (", at the edited line" if r["fix_line_right"] else ", elsewhere"))
             exact = ("" if "fix_exact" not in r else
                      "; exact by validate.py" if r["fix_exact"] else
-                     "; NOT exact by validate.py: " + "; ".join(r["fix_problems"]))
+                     "; as claimed by validate.py (the copy is wrong in "
+                     f"{','.join(f.get('remaining') or [])} only)" if r.get("fix_as_claimed")
+                     else "; NOT exact by validate.py: " + "; ".join(r["fix_problems"]))
             fix = f"{status}{where}: {ed}{exact}"
         elif r.get("fix_reason"):
             fix = f"none: {r['fix_reason']}"
@@ -293,18 +329,38 @@ def main(argv: list[str]) -> int:
     root, args = VALIDATE.corpus_dir(argv)
     extra: list[str] = []
     tag = ""
-    while args and args[0] in ("--extra", "--tag"):
+    rescore: Path | None = None
+    while args and args[0] in ("--extra", "--tag", "--rescore"):
         flag, value = args.pop(0), args.pop(0)
         if flag == "--extra":
             extra = shlex.split(value)
+        elif flag == "--rescore":
+            rescore = Path(value)
         else:
             tag = value
     manifest = json.loads((root / "manifest.json").read_text())
+    if rescore is not None:
+        by_file = {e["file"]: e for e in manifest["files"]}
+        recs = json.loads(rescore.read_text())
+        for rec in recs:
+            score_fix(by_file[rec["file"]], root, rec)
+        # the commit the answers were measured at: recorded, or in the run's .md
+        md = rescore.with_suffix(".md")
+        measured = re.search(r"Measured at commit (\w+) of this worktree, UTC (\d\d:\d\d)",
+                             md.read_text()) if md.is_file() else None
+        for rec in recs:
+            rec.setdefault("commit", measured.group(1) if measured else "unknown")
+            rec.setdefault("utc", measured.group(2) if measured else "unknown")
+        print("\n".join(summarise(recs)))
+        print(f"wrote {write(recs, manifest, extra, tag, root, rescore)}")
+        return 0
+    head = _head()
     recs = []
     for entry in manifest["files"]:
         if args and not any(a in entry["file"] for a in args):
             continue
-        rec = run_one(entry, extra, root)
+        rec = {**run_one(entry, extra, root), "commit": head,
+               "utc": dt.datetime.now(dt.UTC).strftime("%H:%M")}
         print(f"{rec['exit']:>3} {rec['seconds']:>6}s {entry['file']}: {rec.get('cause')}",
               flush=True)
         recs.append(rec)

@@ -108,3 +108,15 @@ def test_gradients_as_manifest_says(entry: dict[str, Any]) -> None:
         warnings.simplefilter("ignore", RuntimeWarning)
         problems = _module("validate").check(entry, verbose=False, root=HERE)
     assert problems == []
+
+
+def test_a_partial_fix_is_checked_against_what_it_says_remains() -> None:
+    entry = BY_FILE["corpus/v_cache_bug_two_T_dbh.py"]
+    runner = _module("run_bpttcheck")
+    undo_transpose = _inverse(entry)[1:]
+    claims = {("bh",): True, (): False, ("bh", "Whh"): False}
+    for remaining, as_claimed in claims.items():
+        rec = {"fix": {"verified": True, "partial": True, "remaining": list(remaining),
+                       "edits": undo_transpose}}
+        runner.score_fix(entry, HERE, rec)
+        assert rec["fix_exact"] is False and rec["fix_as_claimed"] is as_claimed
