@@ -1,5 +1,5 @@
-"""Check that every file in tests/heldout2/manifest.json is what the manifest says,
-without bpttcheck.
+"""Check that every file in a held-out corpus's manifest.json (tests/heldout2 by default,
+another with --dir) is what the manifest says, without bpttcheck.
 
 For each file: load it (imports, functions, classes and constant assignments only; a
 top-level block that is not Python 3 is skipped, as in a Python 2 script), call its
@@ -12,15 +12,22 @@ random initial states):
 - a buggy file mismatches (relative error > MISMATCH at some point) in exactly the
   parameters listed under "wrong", and matches in every other one; its loss and last
   state are wrong exactly when "loss_wrong" / "hlast_wrong" say so;
-- a buggy file differs from its correct base by the one edit the manifest records.
+- a buggy file differs from its correct base by the one edit the manifest records
+  ("bug"), or by the two edits it lists under "edits" ("bug2").
 
-Usage: python tests/heldout2/validate.py [-v] [FILE-SUBSTRING ...]   (exit 1 on any failure)
+A notebook (.ipynb) is its code cells read in order: IPython line magics and shell
+escapes are skipped, and so is a cell under a cell magic. An edit in a notebook carries
+"cell" (counted from 1 in notebook order, markdown cells included) and a line within it.
+
+Usage: python tests/heldout2/validate.py [--dir DIR] [-v] [FILE-SUBSTRING ...]
+  (exit 1 on any failure; DIR holds manifest.json, default tests/heldout2)
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import inspect
 import json
 import sys
@@ -131,6 +138,12 @@ def point(cell: str, seed: int) -> tuple[dict[str, np.ndarray], list[int], list[
     return p, inputs, targets, states
 
 
+@functools.cache
+def _numeric_at(cell: str, seed: int) -> dict[str, np.ndarray]:
+    """The central-difference gradient at point(cell, seed), computed once per run."""
+    return numeric_gradient(cell, *point(cell, seed))
+
+
 def numeric_gradient(cell: str, p: dict[str, np.ndarray], inputs: list[int],
                      targets: list[int], states: tuple[np.ndarray, ...]
                      ) -> dict[str, np.ndarray]:
@@ -183,13 +196,39 @@ def _names_loaded(node: ast.AST) -> set[str]:
             and isinstance(n.ctx, ast.Load)}
 
 
+def cells(path: Path) -> list[list[str]] | None:
+    """A notebook's cells as lists of lines (markdown cells empty, so that list index + 1
+    is the cell's number); None for a .py file."""
+    if path.suffix != ".ipynb":
+        return None
+    out = []
+    for c in json.loads(path.read_text())["cells"]:
+        src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        out.append(src.splitlines() if c["cell_type"] == "code" else [])
+    return out
+
+
+def source(path: Path) -> str:
+    """The Python text of a file: for a notebook, its code cells in order, without
+    IPython magics, shell escapes and cells under a cell magic."""
+    nb = cells(path)
+    if nb is None:
+        return path.read_text()
+    kept = []
+    for lines in nb:
+        if lines and lines[0].startswith("%%"):
+            continue
+        kept += [ln for ln in lines if not ln.lstrip().startswith(("%", "!"))]
+    return "\n".join(kept) + "\n"
+
+
 def load(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Run the file's imports, defs, classes and assignments whose values read only
     names already defined (never builtins such as open); skip everything else."""
-    ns: dict[str, Any] = {"__name__": "heldout2_" + path.stem, "__file__": str(path)}
+    ns: dict[str, Any] = {"__name__": "heldout_" + path.stem, "__file__": str(path)}
     ns.update(SIZES)
     skipped = []
-    for lineno, chunk in _chunks(path.read_text()):
+    for lineno, chunk in _chunks(source(path)):
         try:
             tree = ast.parse(chunk)
         except SyntaxError:
@@ -228,7 +267,8 @@ def call(entry: dict[str, Any], ns: dict[str, Any], p: dict[str, np.ndarray],
         cls_name, meth = target.split(".")
         cls = ns[cls_name]
         sig = inspect.signature(cls.__init__)
-        kwargs = {k: SIZES[k] for k in sig.parameters if k in SIZES}
+        sizes = {**SIZES, "hidden": HIDDEN, "vocab": VOCAB}
+        kwargs = {k: sizes[k] for k in sig.parameters if k in sizes}
         obj = cls(**kwargs)
         for k, v in theirs.items():
             setattr(obj, k, v)
@@ -246,7 +286,8 @@ def call(entry: dict[str, Any], ns: dict[str, Any], p: dict[str, np.ndarray],
         raise ValueError(f"unknown form {form}")
     if entry.get("returns") == "dict":
         loss, gdict, *last = out
-        grads = {k: gdict["d" + names[k]] for k in order}
+        grads = {k: gdict["d" + names[k]] if "d" + names[k] in gdict else gdict[names[k]]
+                 for k in order}
     else:
         loss = out[0]
         grads = dict(zip(order, out[1:1 + len(order)], strict=True))
@@ -255,43 +296,63 @@ def call(entry: dict[str, Any], ns: dict[str, Any], p: dict[str, np.ndarray],
 
 
 # ---------------------------------------------------------------- the checks
-def check_edit(entry: dict[str, Any]) -> list[str]:
+def _diff(base: list[str], mine: list[str], cell: int | None
+          ) -> list[tuple[str, int, int, int, int, int | None]]:
+    return [(*op, cell) for op in difflib.SequenceMatcher(a=base, b=mine, autojunk=False)
+            .get_opcodes() if op[0] != "equal"]
+
+
+def check_edit(entry: dict[str, Any], root: Path = HERE) -> list[str]:
+    """The file differs from its base by exactly the edit(s) the manifest lists. A line
+    is 1-based: for change/delete the base's line, for insert the inserted line's number
+    with that edit alone (for a notebook, within the cell "cell")."""
     if entry["expect"] == "ok":
         return []
-    base = (HERE / entry["base"]).read_text().splitlines()
-    mine = (HERE / entry["file"]).read_text().splitlines()
-    ops = [op for op in difflib.SequenceMatcher(a=base, b=mine, autojunk=False)
-           .get_opcodes() if op[0] != "equal"]
-    if len(ops) != 1:
-        return [f"{len(ops)} edits from its base, expected 1"]
-    tag, i1, i2, j1, j2 = ops[0]
-    edit = entry["edit"]
-    kind = {"replace": "change", "insert": "insert", "delete": "delete"}[tag]
+    edits = entry["edits"] if entry["expect"] == "bug2" else [entry["edit"]]
+    base_path, mine_path = root / entry["base"], root / entry["file"]
+    base_cells, mine_cells = cells(base_path), cells(mine_path)
+    if base_cells is None or mine_cells is None:
+        ops = _diff(base_path.read_text().splitlines(), mine_path.read_text().splitlines(),
+                    None)
+        base_cells, mine_cells = [base_path.read_text().splitlines()], [
+            mine_path.read_text().splitlines()]
+    else:
+        if len(base_cells) != len(mine_cells):
+            return [f"{len(mine_cells)} cells, its base has {len(base_cells)}"]
+        ops = [op for k, (b, m) in enumerate(zip(base_cells, mine_cells, strict=True))
+               for op in _diff(b, m, k + 1)]
+    if len(ops) != len(edits):
+        return [f"{len(ops)} edits from its base, expected {len(edits)}"]
     problems = []
-    if kind != edit["kind"] or max(i2 - i1, j2 - j1) != 1:
-        problems.append(f"edit is a {kind} of {max(i2 - i1, j2 - j1)} line(s), "
-                        f"manifest says one {edit['kind']}")
-    line = j1 + 1 if kind == "insert" else i1 + 1
-    if line != edit["line"]:
-        problems.append(f"edit at line {line}, manifest says {edit['line']}")
-    original = base[i1] if kind != "insert" else None
-    buggy = mine[j1] if kind != "delete" else None
-    if original != edit["original"] or buggy != edit["buggy"]:
-        problems.append("edit text differs from the manifest's")
+    for (tag, i1, i2, j1, j2, cell), edit in zip(ops, edits, strict=True):
+        base = base_cells[(cell or 1) - 1]
+        mine = mine_cells[(cell or 1) - 1]
+        kind = {"replace": "change", "insert": "insert", "delete": "delete"}[tag]
+        if kind != edit["kind"] or max(i2 - i1, j2 - j1) != 1:
+            problems.append(f"edit is a {kind} of {max(i2 - i1, j2 - j1)} line(s), "
+                            f"manifest says one {edit['kind']}")
+        line = i1 + 1
+        if line != edit["line"] or cell != edit.get("cell"):
+            problems.append(f"edit at line {line}{f' of cell {cell}' if cell else ''}, "
+                            f"manifest says {edit['line']}")
+        original = base[i1] if kind != "insert" else None
+        buggy = mine[j1] if kind != "delete" else None
+        if original != edit["original"] or buggy != edit["buggy"]:
+            problems.append("edit text differs from the manifest's")
     return problems
 
 
-def check(entry: dict[str, Any], verbose: bool) -> list[str]:
-    path = HERE / entry["file"]
+def check(entry: dict[str, Any], verbose: bool, root: Path = HERE) -> list[str]:
+    path = root / entry["file"]
     cell = entry["cell"]
     ns, skipped = load(path)
-    problems = check_edit(entry)
+    problems = check_edit(entry, root)
     worst: dict[str, float] = {}
     for seed in SEEDS:
         p, inputs, targets, states = point(cell, seed)
         loss, grads, last = call(entry, ns, p, inputs, targets, states)
         true_loss, true_last = MODELS[cell](p, inputs, targets, states)
-        num = numeric_gradient(cell, p, inputs, targets, states)
+        num = _numeric_at(cell, seed)
         errs = {k: rel_err(grads[k], num[k]) for k in PARAMS[cell]}
         errs["loss"] = rel_err(loss, true_loss)
         errs["hlast"] = max(rel_err(a, b) for a, b in zip(last, true_last, strict=True))
@@ -317,19 +378,32 @@ def check(entry: dict[str, Any], verbose: bool) -> list[str]:
     return problems
 
 
+def corpus_dir(argv: list[str]) -> tuple[Path, list[str]]:
+    """--dir DIR (relative to the current directory) and the remaining arguments."""
+    args = list(argv)
+    if "--dir" not in args:
+        return HERE, args
+    k = args.index("--dir")
+    if k + 1 >= len(args) or not (Path(args[k + 1]) / "manifest.json").is_file():
+        raise SystemExit("--dir: expected a directory holding manifest.json")
+    root = Path(args[k + 1]).resolve()
+    return root, args[:k] + args[k + 2:]
+
+
 def main(argv: list[str]) -> int:
+    root, argv = corpus_dir(argv)
     verbose = "-v" in argv
     wanted = [a for a in argv if a != "-v"]
-    manifest = json.loads((HERE / "manifest.json").read_text())
+    manifest = json.loads((root / "manifest.json").read_text())
     n_fail = n = 0
     for entry in manifest["files"]:
         if wanted and not any(w in entry["file"] for w in wanted):
             continue
         n += 1
-        problems = check(entry, verbose)
+        problems = check(entry, verbose, root)
         mark = "ok  " if not problems else "FAIL"
         print(f"{mark} {entry['file']} ({entry['expect']}"
-              f"{': wrong ' + ','.join(entry['wrong']) if entry['expect'] == 'bug' else ''})")
+              f"{': wrong ' + ','.join(entry['wrong']) if entry['expect'] != 'ok' else ''})")
         for pr in problems:
             print(f"     - {pr}")
         n_fail += bool(problems)
