@@ -15,7 +15,8 @@
   ``--impl-set`` constant gets that value; the others, in order, get inputs,
   targets and hprev.
 
-**Without an initial state**: each form may take the inputs and targets only
+**Without an initial state** (the vanilla cell; a gated cell's function takes its
+states): each form may take the inputs and targets only
 (``bptt(self, x, y)``, ``bptt(x, y)``, ``bptt(x, y, U, V, W)``, and
 ``NAME(params, x, y)`` when its first parameter is named ``params``,
 ``parameters``, ``weights`` or ``theta``). Its initial state is zero, so it is
@@ -131,7 +132,8 @@ class UserCode:
             return
         n = self._arity()
         d = len(self.data_slots)
-        explicit_stateless = n == STATELESS + 1 and self._first_is_dict()
+        explicit_stateless = (n == STATELESS + 1 and self.cell == "vanilla"
+                              and self._first_is_dict())
         self.stateless = n == STATELESS or explicit_stateless
         if not method:
             self.form = "explicit" if n == d + 1 or explicit_stateless else "globals"
@@ -206,7 +208,7 @@ class UserCode:
                                                      if q.default is q.empty]))
                 self.slots[p.name] = slot
         left = list(data)
-        if left and left == list(self.data_slots[STATELESS:]):  # inputs and targets only
+        if left and left == list(self.data_slots[STATELESS:]) and self.cell == "vanilla":
             self.stateless = True
         elif left:
             raise self._signature_error(len(self.slots))
@@ -260,8 +262,8 @@ class UserCode:
         required = [p for p in params if p.default is p.empty]
         if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
             return d if len(required) <= d else len(required)
-        if len(required) == len(params) == STATELESS or (
-                len(required) == len(params) == STATELESS + 1 and self._first_is_dict()):
+        if self.cell == "vanilla" and (len(required) == len(params) == STATELESS or (
+                len(required) == len(params) == STATELESS + 1 and self._first_is_dict())):
             return len(required)  # no initial state: (inputs, targets), (params, ...)
         if len(required) <= d <= len(params):
             return d
@@ -291,11 +293,13 @@ class UserCode:
         expected = (f"NAME({data}) with weights as module globals, "
                     f"NAME(params, {data}), or {join_names(list(self.data_slots))} "
                     f"with weights as arguments named {weights}"
-                    "other names with --impl-names, other constants with --impl-set); "
-                    "each may leave out the initial state (NAME(inputs, targets): it is "
-                    "then zero)")
+                    "other names with --impl-names, other constants with --impl-set)"
+                    + ("; each may leave out the initial state (NAME(inputs, targets): it "
+                       "is then zero)" if self.cell == "vanilla" else ""))
         if self.instance is not None:
-            expected = (f"method(self, {data}) or method(self, inputs, targets) (no initial "
+            expected = (f"method(self, {data}) with weights as attributes"
+                        if self.cell != "vanilla" else
+                        f"method(self, {data}) or method(self, inputs, targets) (no initial "
                         "state: it is then zero) with weights as attributes")
         return ImplError(f"{where(self.loaded.path, line)}: wrong signature: "
                          f"{self.loaded.name}{sig} "

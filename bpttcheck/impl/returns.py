@@ -166,8 +166,11 @@ def _gradients_only(out: Any, params: Params, name: str, names: Mapping[str, str
                 grads[ours] = value
         missing = [n for n in ours_all if n not in grads]
         if missing:
+            theirs = {o: t for t, o in names.items()}
+            shown = [f"d{m}" if theirs.get(m, m) == m else f"d{theirs[m]} (d{m})"
+                     for m in missing]
             raise ImplError(f"{name} returned a dict without a loss and without "
-                            f"{', '.join('d' + m for m in missing)}; its keys: "
+                            f"{', '.join(shown)}; its keys: "
                             f"{', '.join(map(str, out)) or 'none'} (map names with "
                             "--impl-names)")
     else:
@@ -195,7 +198,7 @@ def _count_error(name: str, n: int, params: tuple[str, ...]) -> str:
     """Arrays only, but not one per parameter: say how many a gradient-only return has."""
     text = (f"{name} returned {n} arrays and no loss; gradients alone are "
             f"{len(params)} arrays ({', '.join('d' + p for p in params)}, in another order "
-            f"with --impl-order) or a dict of them; with a loss: {_help(params)}")
+            f"with --impl-order) or a dict of them")
     if params == PARAM_NAMES and n == 3:
         text += ("; three gradients is what a model without biases (U, W, V only) returns: "
                  "check that with --no-biases")

@@ -1,3 +1,6 @@
+# The WildML RNN tutorial (Denny Britz, "Recurrent Neural Networks Tutorial", parts 2-3):
+# class RNNNumpy as published: bptt(self, x, y) takes no initial state and returns the
+# three gradients [dLdU, dLdV, dLdW] without a loss; truncated BPTT (bptt_truncate = 4).
 import numpy as np
 
 class RNNNumpy:
