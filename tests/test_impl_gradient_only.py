@@ -97,6 +97,9 @@ def test_wildml_with_a_bug_names_parameter_and_element(run_cli: Run) -> None:
     assert "h_t where h_{t-1} belongs" in last
     assert "Whh impl↔tutorial:" in text and "worst Whh[" in text
     assert "Wxh impl↔" not in text and "Why impl↔" not in text
+    # localised in time from calls on prefixes, which have no loss to compare either
+    assert "In time: its per-step gradient dL_t/dθ differs from the reference at loss steps" \
+        in text
     assert_no_loss_claims(result.stdout)
 
 
@@ -254,6 +257,15 @@ def test_unpack_reads_the_order_its_return_statement_names() -> None:
     _, grads, _, notes = unpack([np.zeros((4, 3)), np.ones((4, 4)), np.ones((3, 4))], params,
                                 "bptt", names, ("Wxh", "Whh", "Why"), order)
     assert np.all(grads["Whh"] == 1) and notes == ()
+
+
+def test_return_order_reads_through_astype_and_copy() -> None:
+    def f32(x: object) -> list[np.ndarray]:
+        dU = dV = dW = np.zeros(1)
+        return [dU.astype(np.float32), dV.copy(), dW]
+
+    names = {"U": "Wxh", "W": "Whh", "V": "Why"}
+    assert return_order(f32, names, ("Wxh", "Whh", "Why")) == ("Wxh", "Why", "Whh")
 
 
 def test_return_order_is_none_when_the_names_do_not_tell() -> None:

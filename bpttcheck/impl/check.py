@@ -1016,7 +1016,8 @@ def _localise(code: Code, problem: Problem
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
             return (), (f"not localised in time: {code.loaded.name} failed on the first "
                         f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})"), ()
-        if abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
+        if r.returns_loss and abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(
+                1.0, abs(r.loss)):  # gradients alone: nothing to compare the loss with
             return (), (f"not localised in time: on the first {plural(m, 'step')} its loss differs "
                         "from the model's"), ()
         for n in params:

@@ -228,14 +228,23 @@ def return_order(func: Any, names: Mapping[str, str],
         if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple | ast.List)
                 and len(node.value.elts) == len(params)):
             continue
-        elts = node.value.elts
-        if not all(isinstance(e, ast.Name) for e in elts):
+        named = [_returned_name(e) for e in node.value.elts]
+        if any(n is None for n in named):
             continue
-        ours = tuple(our_name(e.id, names, params) for e in elts if isinstance(e, ast.Name))
+        ours = tuple(our_name(n, names, params) for n in named if n is not None)
         if any(o is None for o in ours) or sorted(map(str, ours)) != sorted(params):
             return None
         found.add(tuple(str(o) for o in ours))
     return found.pop() if len(found) == 1 else None
+
+
+def _returned_name(node: ast.expr) -> str | None:
+    """The variable a returned element is: ``dU``, or ``dU`` in ``dU.astype(np.float32)`` or
+    ``dU.copy()`` (a copy of it, in another dtype); else None."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("astype", "copy")):
+        node = node.func.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _help(params: tuple[str, ...]) -> str:
