@@ -85,11 +85,14 @@ def test_wildml_truncated_at_seq_7_json(run_cli: Run) -> None:
     assert "impl-numeric" not in doc["engines"]
 
 
-def test_wildml_with_a_bug_names_parameter_and_element(run_cli: Run) -> None:
+def test_wildml_with_a_bug_names_parameter_and_element(run_cli: Run, tmp_path: Path) -> None:
     """One edit (s[bptt_step] for s[bptt_step-1] in dLdW) at T = 5, where truncation is
-    exact: Whh (their W) is wrong, with its worst element; nothing else is."""
+    exact: Whh (their W) is wrong, with its worst element; nothing else is. The JUnit case
+    does not say a loss was checked."""
+    junit = tmp_path / "junit.xml"
     result = run_cli("compare", "--impl", f"{FORMS / 'wildml_bug.py'}:RNNNumpy.bptt", *SMALL,
-                     "--seq", "5")
+                     "--seq", "5", "--junit", str(junit))
+    assert 'name="RNNNumpy.bptt: gradient and returned values"' in junit.read_text()
     assert result.exit_code == 1, result.output
     text = impl_text(result.stdout)
     last = result.stdout.strip().splitlines()[-1]
