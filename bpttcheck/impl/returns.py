@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import ImplError
 from ..model import PARAM_NAMES, Params
+from ..prose import plural
 
 RETURN_HELP = ("(loss, dWxh, dWhh, dWhy, dbh, dby, hlast), (loss, grads) or "
                "(loss, grads, hlast) with grads a dict, or the gradients alone "
@@ -196,7 +197,7 @@ def _gradients_only(out: Any, params: Params, name: str, names: Mapping[str, str
 
 def _count_error(name: str, n: int, params: tuple[str, ...]) -> str:
     """Arrays only, but not one per parameter: say how many a gradient-only return has."""
-    text = (f"{name} returned {n} arrays and no loss; gradients alone are "
+    text = (f"{name} returned {plural(n, 'array')} and no loss; gradients alone are "
             f"{len(params)} arrays ({', '.join('d' + p for p in params)}, in another order "
             f"with --impl-order) or a dict of them")
     if params == PARAM_NAMES and n == 3:
@@ -252,8 +253,9 @@ def _help(params: tuple[str, ...]) -> str:
     if params == PARAM_NAMES:
         return RETURN_HELP
     states = "hlast, clast" if "Wf" in params else "hlast"
-    return (f"(loss, {', '.join('d' + n for n in params)}, {states}), (loss, grads) or "
-            f"(loss, grads, {states}) with grads a dict")
+    grads = ", ".join("d" + n for n in params)
+    return (f"(loss, {grads}, {states}), (loss, grads) or (loss, grads, {states}) with grads "
+            f"a dict, or the gradients alone ([{grads}] or a dict)")
 
 
 def _order_hint(ours: str, grads: Mapping[str, Any], params: Params,
