@@ -287,3 +287,30 @@ def test_a_dict_without_one_gradient_names_it() -> None:
                        "its keys: dU, dV"):
         unpack({"dU": np.zeros((4, 3)), "dV": np.zeros((3, 4))}, params, "f",
                {"U": "Wxh", "W": "Whh", "V": "Why"}, None)
+
+
+# -- no initial state, with a loss: the full check, at zero states ------------------------------
+
+def test_no_state_with_a_loss_gets_the_full_check(run_cli: Run, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tutorial's class returning its loss too: its loss is checked as well, at the
+    zero-hprev second point; truncated at T = 7, and the fix search says why it did not run."""
+    monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
+    src = (FORMS / "wildml_rnn.py").read_text()
+    src = src.replace("        dLdU = np.zeros(self.U.shape)\n",
+                      "        loss = -np.sum(np.log(o[np.arange(T), y]))\n"
+                      "        dLdU = np.zeros(self.U.shape)\n")
+    src = src.replace("return [dLdU, dLdV, dLdW]", "return [loss, dLdU, dLdV, dLdW]")
+    (tmp_path / "with_loss.py").write_text(src)
+    target = f"{tmp_path / 'with_loss.py'}:RNNNumpy.bptt"
+    ok = run_cli("compare", "--impl", target, *SMALL, "--seq", "5", "--impl-order", "dU,dV,dW")
+    assert ok.exit_code == 0, ok.output
+    text = impl_text(ok.stdout)
+    assert "Yes: its loss and its gradient are those of the model's summed loss" in text
+    assert "zero hprev" in text and "so hprev was taken as zero at both points" in text
+    bad = run_cli("compare", "--impl", target, *SMALL, "--seq", "7", "--impl-order", "dU,dV,dW")
+    assert bad.exit_code == 1, bad.output
+    text = impl_text(bad.stdout)
+    assert "window of 5 steps" in bad.stdout.strip().splitlines()[-1]
+    assert ("No fix searched: RNNNumpy.bptt takes no initial state, and the search screens an "
+            "edit at a second point with a random hprev") in text
