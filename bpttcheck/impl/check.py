@@ -342,7 +342,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
         at_second = code.call(second.params, second_batch)
     except ImplError as exc:
         raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
-                        f"{second.spec.hprev} {' and '.join(m.states)}; bpttcheck checks every "
+                        f"{'random' if second.spec.hprev == 'random' else 'zero'} "
+                        f"{' and '.join(m.states)}; bpttcheck checks every "
                         f"term there): {exc}") from None
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
