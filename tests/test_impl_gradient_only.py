@@ -314,3 +314,17 @@ def test_no_state_with_a_loss_gets_the_full_check(run_cli: Run, tmp_path: Path,
     assert "window of 5 steps" in bad.stdout.strip().splitlines()[-1]
     assert ("No fix searched: RNNNumpy.bptt takes no initial state, and the search screens an "
             "edit at a second point with a random hprev") in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seq", range(2, 10))
+def test_wildml_passes_exactly_when_truncation_drops_nothing(run_cli: Run, seq: int) -> None:
+    """bptt_truncate = 4: exact for T <= 5, truncated (and named so) for T >= 6."""
+    result = run_cli("compare", "--impl", WILDML, *SMALL, "--seq", str(seq), "--init-scale",
+                     "0.5", "--format", "json")
+    impl = json.loads(result.stdout)["impl"]
+    if seq <= 5:
+        assert result.exit_code == 0, impl["verdict"]
+    else:
+        assert result.exit_code == 1
+        assert impl["causes"][0]["kind"] == "truncated" and impl["causes"][0]["value"] == 5
