@@ -50,7 +50,9 @@ def to_xml(report: Report) -> str:
                         f"clipped={c.clipped} precision_limited={c.precision_limited}")
     if impl is not None:
         case = ET.SubElement(suite, "testcase", classname="bpttcheck.impl",
-                             name=f"{impl.target}: loss, gradient and returned values")
+                             name=f"{impl.target}: "
+                             + ("loss, " if getattr(impl, "returns_loss", True) else "")
+                             + "gradient and returned values")
         if not impl.passed:
             message = " ".join([impl.verdict, *impl.findings])
             failure = ET.SubElement(case, "failure", message=message, type="UserCodeWrong")

@@ -381,7 +381,9 @@ def _impl_headline(report: Report) -> str:
     wrong = [n for n in report.problem.params
              if any(c.parameter == n and not c.passed for c in judged)]
     cause = f"; likely cause: {impl.causes[0].message}" if impl.causes else ""
-    if not cause and not impl.loss_match and impl.relation.kind not in ("equal", "unrelated"):
+    no_loss = not getattr(impl, "returns_loss", True)  # gradients only: nothing about a loss
+    if (not cause and not impl.loss_match and not no_loss
+            and impl.relation.kind not in ("equal", "unrelated")):
         cause = f"; the loss it returns is {impl.relation.text}"  # the forward is the cause
     if report.passed:
         against = [c for c in mine if {c.a, c.b} == {"impl", "reference"}] or \
@@ -390,7 +392,7 @@ def _impl_headline(report: Report) -> str:
         elements = sum(max(c.compared for c in against if c.parameter == n)
                        for n in dict.fromkeys(c.parameter for c in against))
         worst = max((c.max_rel_error for c in against), default=0.0)
-        what = ("this RNN's gradient" if impl.loss_match
+        what = ("this RNN's gradient" if impl.loss_match or no_loss
                 else "the gradient of its own loss (which is not this RNN's loss)")
         complete = elements >= report.problem.n_params
         return (f"{PASS_MARK} {label} computes {what} "
@@ -932,3 +934,46 @@ def gated_cause_stack_order(order: Sequence[str], slots: Sequence[str],
     return (f"the stacked gradient's blocks are in the order {', '.join(order)} while the "
             f"forward slices {', '.join(slots)}: {moved} columns (your gradient equals the "
             "explicit sum with the gates so paired with the parameters)")
+
+
+# ---------------------------------------------------------------- gradient-only functions
+
+def impl_stateless(name: str, states: Sequence[str]) -> str:
+    """A function without an initial state (``bptt(self, x, y)``): what was done about it."""
+    s = " and ".join(states)
+    return (f"{name} takes no initial state (no {s} argument), so {s} was taken as zero at "
+            f"both points (bpttcheck's second point otherwise starts from a random {s})")
+
+
+def impl_no_loss_checked(points: str, truth: str, engines: str) -> str:
+    """The "Checked:" line for a function that returns gradients only, no loss."""
+    return (f"it returns no loss, so its gradient was checked against the model's only: at "
+            f"{points}, {truth}'s gradient on every element ({engines} at the spec's point, "
+            "the reference at the second)")
+
+
+def impl_pass_gradient(declared: str, points: str) -> str:
+    return f"Yes: its gradient is the gradient of {declared}, at {points}."
+
+
+def impl_gradient_wrong(declared: str) -> Finding:
+    """A gradient-only function's gradient is not the declared loss's (it has no loss)."""
+    return Finding("gradient", f"the gradient you return is not the gradient of {declared}")
+
+
+def impl_fail_other_gradient(kinds: list[str]) -> str:
+    """A gradient-only function whose gradient agrees, yet the check fails: say what did."""
+    return (f"No: its gradient agrees where compared, but the check fails on "
+            f"{join_names(kinds)} (below).")
+
+
+def fix_no_loss(name: str) -> str:
+    """Why the fix search does not run for a function that returns gradients only."""
+    return (f"{name} returns no loss, and the search verifies an edit by the loss it returns "
+            "as well as its gradient")
+
+
+def fix_stateless(name: str) -> str:
+    """Why the fix search does not run for a function without an initial state."""
+    return (f"{name} takes no initial state, and the search screens an edit at a second point "
+            "with a random hprev")

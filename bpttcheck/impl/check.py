@@ -256,6 +256,15 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     return code
 
 
+def second_problem(code: Code, spec: Any) -> Problem:
+    """The second point (:func:`bpttcheck.model.second_point`); with zero initial states for
+    a function that takes none (``bptt(self, x, y)``: it starts from zero)."""
+    second = second_spec(spec)
+    if getattr(code, "stateless", False):
+        second = dataclasses.replace(second, hprev="zeros")
+    return build(second)
+
+
 def _model(problem: Problem) -> Declared:
     """The declared model of the problem's cell (:mod:`.declared`)."""
     return declared(problem.cell)
@@ -303,6 +312,10 @@ def check_impl(code: Code, problem: Problem, options: Options,
     spec, params, batch = problem.spec, problem.params, problem.batch
     m = _model(problem)
     first = code.call(params, batch)
+    if not first.returns_loss:  # gradients alone: judged against the model's gradient only
+        from .gradient_only import check_gradients
+
+        return check_gradients(code, problem, options, results, declared, first)
     again = code.call(params, batch)
     findings = list(dict.fromkeys(first.findings + again.findings))
     differs = same(first, again)
@@ -323,14 +336,15 @@ def check_impl(code: Code, problem: Problem, options: Options,
     lprec = lowest(first.dtypes, measured)
     factor = declared.factor(batch.seq, batch.width or 1)
     sample = _sample(code.options, options, problem)
-    second = build(second_spec(spec))
+    second = second_problem(code, spec)
     second_batch = second.batch
     try:
         at_second = code.call(second.params, second_batch)
     except ImplError as exc:
         raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
-                        f"random {' and '.join(m.states)}; bpttcheck checks every term there): "
-                        f"{exc}") from None
+                        f"{'random' if second.spec.hprev == 'random' else 'zero'} "
+                        f"{' and '.join(m.states)}; bpttcheck checks every "
+                        f"term there): {exc}") from None
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \
@@ -372,6 +386,8 @@ def check_impl(code: Code, problem: Problem, options: Options,
                if any(np.any(a.result.grads[n] != 0) for a in ats)
                and relation.kind != "constant"]
     findings = ignored + findings
+    if getattr(code, "stateless", False):
+        notes.append(prose.impl_stateless(code.loaded.name, m.states))
     unknown = sorted(k for k in first.extras if k not in HLAST_KEYS + DHPREV_KEYS
                      + (CLAST_KEYS if "cprev" in m.states else ()))
     if unknown:
@@ -610,7 +626,7 @@ def _judge(i: int, at: _At, results: dict[str, Gradients], factor: float | None,
     where = ("the spec's point" if i == 0 else
              f"a second point (seed {spec.seed}, "
              f"{f'biases {spec.bias_scale:g} x randn' if spec.biases else 'no biases'}, "
-             f"random {states})")
+             f"{'random' if spec.hprev == 'random' else 'zero'} {states})")
     return PointCheck("spec" if i == 0 else "second", where, at.result.loss, at.fw.loss,
                       target_loss, loss_ok, gradient_ok, own_ok, tuple(cs))
 
@@ -1001,7 +1017,8 @@ def _localise(code: Code, problem: Problem
         except Exception as exc:  # noqa: BLE001 - their code may insist on the full length
             return (), (f"not localised in time: {code.loaded.name} failed on the first "
                         f"{plural(m, 'step')} of the sequence ({type(exc).__name__}: {exc})"), ()
-        if abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(1.0, abs(r.loss)):
+        if r.returns_loss and abs(r.loss - model.loss(params, part)) > LOSS_RTOL * max(
+                1.0, abs(r.loss)):  # gradients alone: nothing to compare the loss with
             return (), (f"not localised in time: on the first {plural(m, 'step')} its loss differs "
                         "from the model's"), ()
         for n in params:

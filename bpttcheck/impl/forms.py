@@ -15,6 +15,16 @@
   ``--impl-set`` constant gets that value; the others, in order, get inputs,
   targets and hprev.
 
+**Without an initial state** (the vanilla cell; a gated cell's function takes its
+states): each form may take the inputs and targets only
+(``bptt(self, x, y)``, ``bptt(x, y)``, ``bptt(x, y, U, V, W)``, and
+``NAME(params, x, y)`` when its first parameter is named ``params``,
+``parameters``, ``weights`` or ``theta``). Its initial state is zero, so it is
+called only where hprev (and cprev) is zero: bpttcheck's second point is then
+built with zero states, and a non-zero hprev in the spec is refused (exit 2).
+Such a function may also return its gradients alone, without a loss
+(:mod:`.returns`).
+
 Weight names: ``--impl-names``, else, weight by weight, the name the code reads
 among ours and U/W/V/b/c (so a file reading ``U, W, V`` and ``bh, by`` gets
 those five); a longer name before a one-letter one (a GRU reading ``Why`` and a
@@ -57,7 +67,7 @@ from .declared import cell_params
 from .hygiene import mutations
 from .loader import Loaded, from_callable, load
 from .options import ImplOptions, Result, size_names, weight_names
-from .returns import dtypes, extras, unpack
+from .returns import dtypes, extras, return_order, returns_loss, unpack
 from .source import place, where
 
 TIMER_REPEAT = 0.5  # seconds between further alarms once the time limit has passed
@@ -73,6 +83,10 @@ SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "learning_rate": ("learning_rate", "lr"),
 }
 DATA_SLOTS = ("inputs", "targets", "hprev")  # the arguments that are not weights, in order
+STATELESS = 2  # inputs and targets only: no initial state (it is zero)
+# The first parameter of ``NAME(params, inputs, targets)``, an explicit form without a state
+# (three arguments are otherwise ``NAME(inputs, targets, hprev)``).
+DICT_NAMES = ("params", "parameters", "weights", "theta")
 # The LSTM's loss function also takes its initial cell state, after hprev.
 # A NameError on a name like these is a size the script sets from argparse or elsewhere.
 SIZE_WORDS = ("size", "dim", "len", "num", "count")
@@ -103,6 +117,8 @@ class UserCode:
             self.params = self.params[:3]
         self.conventions = CELL_CONVENTIONS[options.cell]
         self.data_slots = DATA_SLOTS + (("cprev",) if options.cell == "lstm" else ())
+        self.stateless = False  # takes inputs and targets only: its initial state is zero
+        self._returned: tuple[tuple[str, ...] | None] | None = None  # return_order, once
         method = "." in loaded.name
         self.names = self._names(loaded.reads)
         if method:
@@ -116,11 +132,14 @@ class UserCode:
             return
         n = self._arity()
         d = len(self.data_slots)
+        explicit_stateless = (n == STATELESS + 1 and self.cell == "vanilla"
+                              and self._first_is_dict())
+        self.stateless = n == STATELESS or explicit_stateless
         if not method:
-            self.form = "explicit" if n == d + 1 else "globals"
+            self.form = "explicit" if n == d + 1 or explicit_stateless else "globals"
             if self.form == "explicit":  # the dict's keys: those the function indexes
                 self.names = self._names(frozenset(_string_constants(self.func)))
-        elif n != d:
+        elif n not in (d, STATELESS):
             raise self._signature_error(n)
 
     # -- setting up ---------------------------------------------------------
@@ -188,7 +207,10 @@ class UserCode:
                     raise self._signature_error(len([q for q in params
                                                      if q.default is q.empty]))
                 self.slots[p.name] = slot
-        if next(data, None) is not None:
+        left = list(data)
+        if left and left == list(self.data_slots[STATELESS:]) and self.cell == "vanilla":
+            self.stateless = True
+        elif left:
             raise self._signature_error(len(self.slots))
         unbound = [o for t, o in self.names.items() if t not in self.slots
                    and t not in self.loaded.reads]
@@ -240,11 +262,22 @@ class UserCode:
         required = [p for p in params if p.default is p.empty]
         if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
             return d if len(required) <= d else len(required)
+        if self.cell == "vanilla" and (len(required) == len(params) == STATELESS or (
+                len(required) == len(params) == STATELESS + 1 and self._first_is_dict())):
+            return len(required)  # no initial state: (inputs, targets), (params, ...)
         if len(required) <= d <= len(params):
             return d
         if len(required) == d + 1:
             return d + 1
         raise self._signature_error(len(required))
+
+    def _first_is_dict(self) -> bool:
+        """Whether the first parameter is named as a dict of weights (``params``)."""
+        try:
+            first = next(iter(inspect.signature(self.func).parameters), None)
+        except (TypeError, ValueError):
+            return False
+        return first in DICT_NAMES
 
     def _signature_error(self, n: int) -> ImplError:
         try:
@@ -260,9 +293,14 @@ class UserCode:
         expected = (f"NAME({data}) with weights as module globals, "
                     f"NAME(params, {data}), or {join_names(list(self.data_slots))} "
                     f"with weights as arguments named {weights}"
-                    "other names with --impl-names, other constants with --impl-set)")
+                    "other names with --impl-names, other constants with --impl-set)"
+                    + ("; each may leave out the initial state (NAME(inputs, targets): it "
+                       "is then zero)" if self.cell == "vanilla" else ""))
         if self.instance is not None:
-            expected = f"method(self, {data}) with weights as attributes"
+            expected = (f"method(self, {data}) with weights as attributes"
+                        if self.cell != "vanilla" else
+                        f"method(self, {data}) or method(self, inputs, targets) (no initial "
+                        "state: it is then zero) with weights as attributes")
         return ImplError(f"{where(self.loaded.path, line)}: wrong signature: "
                          f"{self.loaded.name}{sig} "
                          f"takes {plural(n, 'required argument')}; expected {expected}")
@@ -393,6 +431,9 @@ class UserCode:
         cprev = None if batch.cprev is None else np.array(batch.cprev, dtype=np.float64)
         states: tuple[Any, ...] = (hprev,) if cprev is None or self.cell != "lstm" else (
             hprev, cprev)
+        if self.stateless:
+            self._refuse_state(batch)
+            states = ()
         inputs, targets = batch.given()  # lists of ints; a batch: (T, B) int arrays
         ns = self.loaded.namespace
         values = self._values()
@@ -428,10 +469,23 @@ class UserCode:
             now = dict(theirs)
         findings = mutations(self.loaded.name, self.form, self.names, params, batch, theirs,
                              hprev, now, cprev if self.cell == "lstm" else None)
+        if self._returned is None:  # the order its return statement names gradients in
+            self._returned = (return_order(self.func, self.names, self.params),)
         loss, grads, hlast, notes = unpack(out, params, self.loaded.name, self.names,
-                                           self.options.order)
+                                           self.options.order, self._returned[0])
         return Result(loss, grads, hlast, findings, notes, dtypes(out, len(self.params)),
-                      extras(out, self.names, self.params))
+                      extras(out, self.names, self.params),
+                      returns_loss=returns_loss(out, len(self.params)))
+
+    def _refuse_state(self, batch: Batch) -> None:
+        """A function without an initial state starts from zero: refuse any other."""
+        given = {"hprev": batch.hprev, "cprev": batch.cprev if self.cell == "lstm" else None}
+        nonzero = [s for s, v in given.items() if v is not None and np.any(v != 0)]
+        if nonzero:
+            states = " and ".join(nonzero)
+            raise ImplError(f"{self.label} takes no initial state (no {states} argument), so "
+                            f"it starts from zero and cannot be checked at a non-zero "
+                            f"{states}: check it with --hprev zeros (the default)")
 
 
 def prepare(target: str | Callable[..., Any], options: ImplOptions,

@@ -49,6 +49,7 @@ class Result:
     notes: tuple[str, ...] = ()
     dtypes: tuple[str, ...] = ()  # floating dtypes of the returned gradients
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # a dict's other keys
+    returns_loss: bool = True  # False: gradients alone (the loss is then NaN; .gradient_only)
 
 
 def parse_names(text: str | None) -> dict[str, str]:

@@ -105,6 +105,7 @@ class RemoteCode:
                                meta["summary"])
         self.label, self.form = meta["label"], meta["form"]
         self.names: dict[str, str] = meta["names"]
+        self.stateless: bool = meta["stateless"]  # takes no initial state (it is zero)
 
     # -- the protocol ------------------------------------------------------------
     def _request(self, message: tuple[Any, ...], timeout: float, what: str) -> Any:
@@ -417,7 +418,8 @@ def _handle(message: tuple[Any, ...], state: dict[str, Any], send: Connection) -
         _limit_memory(memory)
         return {"path": str(code.loaded.path), "name": code.loaded.name,
                 "python2": code.loaded.python2, "summary": code.loaded.summary(),
-                "label": code.label, "form": code.form, "names": dict(code.names)}
+                "label": code.label, "form": code.form, "names": dict(code.names),
+                "stateless": code.stateless}
     if kind.startswith("layer-"):  # a layer function's forward/backward pair
         from ..layers.remote import handle
 
