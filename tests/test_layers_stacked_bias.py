@@ -81,7 +81,8 @@ def test_rows_bias_then_x_then_h_and_columns_i_f_o_g() -> None:
     h_row = place("WLSTM", (1 + D + 4, 9), H, D)  # h row 4 of gate f, unit 1
     assert (h_row.ours, h_row.index, h_row.gate) == ("Wf", (1, 4), "f")
     assert place("WLSTM", (1 + D, 3 * H), H, D).gate == "g"
-    assert STACKED_LSTM.names_text.startswith("X = our x, WLSTM = [i: Wi, bi | f: Wf, bf")
+    assert STACKED_LSTM.names_text.startswith(
+        "X = our x (time-major), WLSTM = [i: Wi, bi | f: Wf, bf")
 
 
 def test_row_blocks_in_any_order_are_the_same_idea() -> None:
@@ -337,3 +338,58 @@ def test_probe_failure_names_what_the_forward_said() -> None:
 
     with pytest.raises(ImplError, match=r"lstm: expected its forward to return \(Hout, "):
         recognise(forward, backward, "x")
+
+
+# ----------------------------------------------------------------- other row blocks
+
+# The fixture rewritten to apply WLSTM to [1, h_(t-1), x_t], and to [x_t, h_(t-1)] (no bias row).
+H_FIRST = [("Hin[t,:,1:input_size+1] = X[t]", "Hin[t,:,1+d:] = X[t]"),
+           ("Hin[t,:,input_size+1:] = prevh", "Hin[t,:,1:1+d] = prevh"),
+           ("dX[t] = dHin[t,:,1:input_size+1]", "dX[t] = dHin[t,:,1+d:]"),
+           ("dHout[t-1,:] += dHin[t,:,input_size+1:]", "dHout[t-1,:] += dHin[t,:,1:1+d]"),
+           ("dh0 += dHin[t,:,input_size+1:]", "dh0 += dHin[t,:,1:1+d]")]
+NO_BIAS = [("      Hin[t,:,0] = 1\n", ""),
+           ("Hin[t,:,1:input_size+1] = X[t]", "Hin[t,:,:input_size] = X[t]"),
+           ("Hin[t,:,input_size+1:] = prevh", "Hin[t,:,input_size:] = prevh"),
+           ("input_size = WLSTM.shape[0] - d - 1", "input_size = WLSTM.shape[0] - d"),
+           ("dX[t] = dHin[t,:,1:input_size+1]", "dX[t] = dHin[t,:,:input_size]"),
+           ("dHout[t-1,:] += dHin[t,:,input_size+1:]", "dHout[t-1,:] += dHin[t,:,input_size:]"),
+           ("dh0 += dHin[t,:,input_size+1:]", "dh0 += dHin[t,:,input_size:]")]
+
+
+def _rewritten(tmp_path: Path, edits: list[tuple[str, str]], name: str) -> Path:
+    text = FIXTURE.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    out = tmp_path / name
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(("edits", "style", "rows", "note"), [
+    (H_FIRST, "stacked-lstm", 1 + 4 + 3,
+     "your forward applies the stacked matrix to [1, h_(t-1), x_t] (the usual is "
+     "[1, x_t, h_(t-1)])"),
+    (NO_BIAS, "stacked-lstm-no-bias", 3 + 4, ""),
+])
+def test_other_row_blocks_are_read_from_the_forward(
+        run_cli: Callable[..., Result], tmp_path: Path, edits: list[tuple[str, str]],
+        style: str, rows: int, note: str) -> None:
+    ok = _rewritten(tmp_path, edits, "rows_ok.py")
+    doc = json.loads(_run(run_cli, ok, "--format", "json").stdout)
+    assert doc["exit_code"] == 0 and doc["style"] == style, doc["headline"]
+    (w,) = [c for c in doc["comparisons"] if c["parameter"] == "WLSTM" and c["b"] == "reference"]
+    assert w["compared"] == rows * 4 * 4
+    assert (note in " ".join(doc["notes"])) if note else not any("applies" in n
+                                                                 for n in doc["notes"])
+    old, new, _, _ = BUGS["sigmoid' as 1 - y"]
+    bug = _rewritten(tmp_path, [*edits, (old, new)], "rows_bug.py")
+    result = _run(run_cli, bug, "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    wrong = {g["gate"]: g for g in doc["gates"] if g["wrong"]}
+    assert set(wrong) == set("figo") and wrong["f"]["first_step"] == 0
+    if style == "stacked-lstm-no-bias":  # no bias of ours is theirs: the gates name Wq only
+        assert all(g["params"] == [g["params"][0]] for g in doc["gates"])

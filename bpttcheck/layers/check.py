@@ -32,7 +32,6 @@ functions) in this process, as for ``bpttcheck.check(impl=f)``.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -51,7 +50,16 @@ from ..probes import BatchedLoss
 from ..spec import Spec
 from . import gru_reference, lstm_reference, reference
 from .gates import GateVerdict, gate_verdicts, gated_variants
-from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward, recognise
+from .styles import (
+    COURSERA,
+    STYLES,
+    Place,
+    Style,
+    call_backward,
+    call_forward,
+    recognise,
+    row_blocks,
+)
 
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
@@ -262,6 +270,9 @@ def point_for(style: Style, sizes: dict[str, int], seed: int
         MODELS[style.cell].point(sizes, seed)
     if any(a.sources == ("c0",) for a in style.args):  # a style that takes the first cell state
         out[0]["c0"] = lstm_reference.initial_cell(sizes, seed)
+    if not style.biased:  # no biases in their arrays: ours are 0
+        model = MODELS[style.cell]
+        out[0].update({model.BIAS[q]: np.zeros_like(out[0][model.BIAS[q]]) for q in model.GATES})
     return out
 
 
@@ -351,8 +362,12 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     if style.gate_order:
         found = _stack_order(style, ours, model.forward(ours), run_forward, forward_bad)
         if found is not None and found is not style:
-            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
-                                                  style.cell),)
+            if found.gate_order != style.gate_order:
+                order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
+                                                      style.cell),)
+            if found.row_order != style.row_order:
+                order_notes += (prose.layer_row_order(row_blocks(found.row_order),
+                                                      row_blocks(style.row_order)),)
             style = found
             theirs = style.to_theirs(ours)
     if style.optional:  # which gradients they return decides what is differentiated
@@ -469,9 +484,9 @@ def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
 
     if computes(style):
         return style
-    for order in itertools.permutations(style.gate_order):
-        if order != style.gate_order and computes(style.with_order(order)):
-            return style.with_order(order)
+    for other in style.alternatives():  # each other gate order (and row-block order)
+        if computes(other):
+            return other
     return None
 
 

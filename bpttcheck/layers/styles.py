@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -174,6 +175,11 @@ class Stacked:
                 for p, rows in self.row_blocks(theirs.shape[0], H)}
 
     @property
+    def biased(self) -> bool:
+        """Whether the array holds the biases (a bias vector, or a bias row)."""
+        return "b" in self.part
+
+    @property
     def sources(self) -> tuple[str, ...]:
         weights = tuple(_LSTM_WEIGHT[q] for q in self.gates)
         biases = tuple(_LSTM_BIAS[q] for q in self.gates)
@@ -236,6 +242,12 @@ class Style:
         return a.place(index) if isinstance(a, Arg) else a.place_in(index, H, D)
 
     @property
+    def biased(self) -> bool:
+        """False for a gated style whose stacked arrays hold no biases (ours are then 0)."""
+        stacked = [a for a in self.args if isinstance(a, Stacked)]
+        return not stacked or any(a.biased for a in stacked)
+
+    @property
     def gate_order(self) -> tuple[str, ...]:
         """The order of the gates in a stacked array (() when none is stacked)."""
         return next((a.gates for a in self.args if isinstance(a, Stacked)), ())
@@ -247,6 +259,31 @@ class Style:
         describe = self.describe.replace(f"the gates stacked {', '.join(self.gate_order)}",
                                          f"the gates stacked {', '.join(order)}")
         return dataclasses.replace(self, args=args, describe=describe)
+
+    @property
+    def row_order(self) -> str:
+        """The row blocks of a stacked matrix of several ("bxh"), else ""."""
+        return next((a.part for a in self.args if isinstance(a, Stacked) and len(a.part) > 1),
+                    "")
+
+    def with_rows(self, part: str) -> Style:
+        """The same style with the stacked matrix's row blocks in the order ``part``."""
+        old = self.row_order
+        args = tuple(dataclasses.replace(a, part=part) if isinstance(a, Stacked) and a.part == old
+                     else a for a in self.args)
+        describe = self.describe.replace(rows_text(old), rows_text(part))
+        return dataclasses.replace(self, args=args, describe=describe)
+
+    def alternatives(self) -> Iterator[Style]:
+        """The same style read another way: the gates stacked in each other order and, for a
+        matrix of row blocks, the blocks in each other order (with each gate order)."""
+        rows = [self.row_order, *("".join(r) for r in itertools.permutations(self.row_order)
+                                  if "".join(r) != self.row_order)]
+        for part in rows:
+            base = self.with_rows(part) if part != self.row_order else self
+            for order in itertools.permutations(self.gate_order):
+                if part != self.row_order or order != self.gate_order:
+                    yield base.with_order(order)
 
     def states_to_ours(self, h: np.ndarray) -> np.ndarray:
         return np.transpose(h, np.argsort(self.state_axes))
@@ -261,6 +298,8 @@ class Style:
         for a in self.args:
             if isinstance(a, Arg):
                 out.append(f"{a.name} = our {a.ours}" + ("ᵀ" if a.axes == (1, 0) else ""))
+                if a.axes == (1, 0, 2):  # time-major: (T, N, D)
+                    out[-1] += " (time-major)"
             elif len(a.part) > 1:  # row blocks in one matrix
                 rows = {"b": "bq", "x": "Wq's x columns, transposed",
                         "h": "Wq's h columns, transposed"}
@@ -323,17 +362,38 @@ CS231N_GRU = Style(
     "cs231n-like GRU: gru_forward(x, h0, Wx, Wh, b) -> (h, cache), gru_backward(dh, cache) -> "
     "(dx, dh0, dWx, dWh, db), row-major (x is (N, T, D), Wx is (D, 3H)), the gates stacked "
     "z, r, n (Wh's n block multiplies r * h), h = z * h_prev + (1 - z) * n", cell="gru")
-STACKED_LSTM = Style(
-    "stacked-lstm",
-    (Arg("X", "x", (1, 0, 2), grad="dX"), Stacked("WLSTM", "bxh", grad="dWLSTM"),
-     Arg("c0", "c0", (0, 1), grad="dc0"), Arg("h0", "h0", (0, 1), grad="dh0")),
-    (1, 0, 2), "Hout",
-    "efficient batched LSTM style: LSTM.forward(X, WLSTM, c0, h0) -> (Hout, C[T-1], "
-    "Hout[T-1], cache), LSTM.backward(dHout, cache) -> (dX, dWLSTM, dc0, dh0), time-major "
-    "(X is (T, N, D)), one matrix WLSTM (1 + D + H, 4H) on [1, x_t, h_(t-1)] (row 0 the "
-    "biases, then the x rows, then the h rows), the gates stacked i, f, o, g",
-    cell="lstm", returns=("Hout", "C[T-1]", "Hout[T-1]", "cache"), arity=(2, 4))
-STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU, STACKED_LSTM)
+ROW_TEXT = {"b": "1", "x": "x_t", "h": "h_(t-1)"}  # what each row block of a stacked matrix meets
+ROW_SIZE = {"b": "1", "x": "D", "h": "H"}
+
+
+def row_blocks(part: str) -> str:
+    """What a stacked matrix's row blocks meet, for people: ``[1, x_t, h_(t-1)]``."""
+    return f"[{', '.join(ROW_TEXT[p] for p in part)}]"
+
+
+def rows_text(part: str) -> str:
+    """A stacked matrix of row blocks: ``WLSTM (1 + D + H, 4H) on [1, x_t, h_(t-1)]``."""
+    return f"WLSTM ({' + '.join(ROW_SIZE[p] for p in part)}, 4H) on {row_blocks(part)}"
+
+
+def _stacked_lstm(name: str, part: str, describe: str) -> Style:
+    """The efficient batched LSTM: static methods, one stacked matrix of row blocks ``part``."""
+    return Style(
+        name,
+        (Arg("X", "x", (1, 0, 2), grad="dX"), Stacked("WLSTM", part, grad="dWLSTM"),
+         Arg("c0", "c0", (0, 1), grad="dc0"), Arg("h0", "h0", (0, 1), grad="dh0")),
+        (1, 0, 2), "Hout",
+        f"{describe}: LSTM.forward(X, WLSTM, c0, h0) -> (Hout, C[T-1], Hout[T-1], cache), "
+        "LSTM.backward(dHout, cache) -> (dX, dWLSTM, dc0, dh0), time-major (X is (T, N, D)), "
+        f"one matrix {rows_text(part)}, the gates stacked i, f, o, g",
+        cell="lstm", returns=("Hout", "C[T-1]", "Hout[T-1]", "cache"), arity=(2, 4))
+
+
+STACKED_LSTM = _stacked_lstm("stacked-lstm", "bxh", "efficient batched LSTM style")
+STACKED_LSTM_NO_BIAS = _stacked_lstm("stacked-lstm-no-bias", "xh",
+                                     "efficient batched LSTM style without a bias row")
+STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU, STACKED_LSTM,
+          STACKED_LSTM_NO_BIAS)
 CELL_WORDS = {"lstm": "lstm", "gru": "gru", "rnn": "rnn"}  # a word in the names -> the cell
 
 
@@ -358,7 +418,7 @@ def recognise(forward: Callable[..., Any], backward: Callable[..., Any], label: 
             found = [s for s in candidates if s.cell == cell]
             if not found:
                 raise ImplError(_no_style(label, cell, fwd))
-            return found[0]
+            return found[0] if len(found) == 1 else _probe(found, forward, label, cell)
     return _probe(candidates, forward, label)
 
 
@@ -386,23 +446,41 @@ def _names(fn: Callable[..., Any]) -> str:
 PROBE_SIZES = {"N": 1, "T": 2, "D": 3, "H": 2}  # tiny, and 4H != H, H + D != D
 
 
-def _probe(candidates: list[Style], forward: Callable[..., Any], label: str) -> Style:
-    """The candidate whose tiny input the forward answers with states of the right shape."""
+def _probe(candidates: list[Style], forward: Callable[..., Any], label: str,
+           cell: str = "") -> Style:
+    """The candidate whose tiny input the forward answers with states of the right shape.
+
+    ``cell``: the cell the pair's names say, when it has several styles (the efficient
+    batched LSTM's with and without a bias row): a forward that accepts exactly one of
+    their inputs but answers it wrongly (a tuple of another length, states of another
+    shape) is that style's, and its error is the one said.
+    """
     from .check import point_for
 
     tried = []
+    answered: list[str] = []  # the forward ran on this style's input; its answer was wrong
     for style in candidates:
         ours, G, out_layer = point_for(style, PROBE_SIZES, 0)
         try:
             h, _ = call_forward(style, forward, style.to_theirs(ours), out_layer, label)
+        except ImplError as exc:  # call_forward's own: the forward ran, returned another thing
+            answered.append(str(exc))
+            tried.append(f"{style.cell}: {str(exc).removeprefix(f'{label}: ')}")
+            continue
         except Exception as exc:  # noqa: BLE001 - the answer is which input it accepts
-            why = str(exc).removeprefix(f"{label}: ") if isinstance(exc, ImplError) else \
-                type(exc).__name__
-            tried.append(f"{style.cell}: {why}")
+            tried.append(f"{style.cell}: {type(exc).__name__}")
             continue
         if h.shape == style.states_to_theirs(G).shape:
             return style
+        answered.append(f"{label}: its forward returned {style.state_name} of shape "
+                        f"{h.shape} for {style.describe.partition(':')[0]}; expected "
+                        f"{style.states_to_theirs(G).shape}")
         tried.append(f"{style.cell}: states of shape {h.shape}")
+    if cell and len(answered) == 1:
+        raise ImplError(answered[0])
+    if cell:
+        raise ImplError(f"{label}: its forward answers no {cell.upper()} layer style's tiny "
+                        f"input ({'; '.join(tried)})")
     raise ImplError(f"{label}: not a vanilla, LSTM or GRU layer (its names say none, and "
                     f"its forward on a tiny input of each gave {'; '.join(tried)}); name the "
                     "pair rnn_*, lstm_* or gru_*")
