@@ -393,3 +393,13 @@ def test_other_row_blocks_are_read_from_the_forward(
     assert set(wrong) == set("figo") and wrong["f"]["first_step"] == 0
     if style == "stacked-lstm-no-bias":  # no bias of ours is theirs: the gates name Wq only
         assert all(g["params"] == [g["params"][0]] for g in doc["gates"])
+
+
+def test_impl_forward_names_a_method_of_the_class(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "  def forward(X, WLSTM", "  def run(X, WLSTM", "run.py")
+    assert load_pair(f"{path}:LSTM.backward", None) is None  # no LSTM.forward: not a pair
+    pair = load_pair(f"{path}:LSTM.backward", "run")
+    assert pair is not None and pair[2] == "LSTM.backward (with LSTM.run)"
+    assert recognise(pair[0], pair[1], "x") is STACKED_LSTM
+    with pytest.raises(ImplError, match="its forward partner 'nothing' could not be loaded"):
+        load_pair(f"{path}:LSTM.backward", "nothing")

@@ -1,4 +1,4 @@
-"""The two ways course assignments write an RNN layer, and how each maps onto ours.
+"""The ways course assignments and tutorials write an RNN layer, and how each maps onto ours.
 
 **cs231n** (row-major, a loose tuple of weights)::
 
@@ -33,10 +33,24 @@ The same two courses write an LSTM layer (:mod:`.lstm_reference` is ours)::
 A cs231n stacked matrix is four of ours at once (:class:`Stacked`): the block of
 gate q in Wx is our Wq's x columns transposed, in Wh its h columns transposed.
 
-The style is recognised from the forward function's parameters (five arrays,
-or three with a dict) and the cell from the pair's names (``lstm_*``); when the
-names say neither (``forward``/``backward``), from a call of the forward on a
-tiny input shaped for each cell: the one it answers with the right shape.
+The **efficient batched LSTM** (a class of static methods; :data:`STACKED_LSTM`)::
+
+    LSTM.forward(X, WLSTM, c0=None, h0=None) -> (Hout, C[T-1], Hout[T-1], cache)
+    LSTM.backward(dHout, cache) -> (dX, dWLSTM, dc0, dh0)
+    X (T, N, D) time-major, WLSTM (1 + D + H, 4H), IFOG[t] = [1, x_t, h_(t-1)] . WLSTM
+
+is one stacked matrix with a row-block axis as well: its rows are the bias row,
+the D x rows and the H h rows (``part`` "bxh"), its columns the gates i, f, o, g.
+Row blocks in another order are read from the forward as the gate order is;
+without the bias row (:data:`STACKED_LSTM_NO_BIAS`, "xh") our biases are 0. c0
+and h0 are passed (ours), so dc0 is checked too.
+
+The style is recognised from the forward function's required parameters (five
+arrays, three with a dict, or two: X and the stacked matrix) and the cell from
+the pair's names and their class's (``lstm_*``, ``LSTM.backward``); when the
+names say neither (``forward``/``backward``), or fit several styles, from a call
+of the forward on a tiny input shaped for each: the one it answers with the
+right shape.
 """
 
 from __future__ import annotations
