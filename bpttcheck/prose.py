@@ -820,6 +820,13 @@ def layer_gate_order(order: Sequence[str], usual: Sequence[str], cell: str = "ls
             f"is {', '.join(usual)}): your arrays are checked in your order")
 
 
+def layer_row_order(rows: str, usual: str) -> str:
+    """A stacked matrix read with its row blocks in another order than the style's
+    (``rows``, ``usual``: what the blocks meet, ``[1, x_t, h_(t-1)]``)."""
+    return (f"your forward applies the stacked matrix to {rows} (the usual is {usual}): "
+            "your arrays are checked in your order")
+
+
 def gated_wrong_gates(report: Any) -> str:
     """``; gate f (forget) wrong first, at loss step 0, then i, g (from step 1)`` for a
     gated layer's headline ("" otherwise): the gates wrong at the first wrong loss step

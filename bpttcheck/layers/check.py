@@ -32,7 +32,6 @@ functions) in this process, as for ``bpttcheck.check(impl=f)``.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -51,7 +50,16 @@ from ..probes import BatchedLoss
 from ..spec import Spec
 from . import gru_reference, lstm_reference, reference
 from .gates import GateVerdict, gate_verdicts, gated_variants
-from .styles import COURSERA, STYLES, Place, Style, call_backward, call_forward, recognise
+from .styles import (
+    COURSERA,
+    STYLES,
+    Place,
+    Style,
+    call_backward,
+    call_forward,
+    recognise,
+    row_blocks,
+)
 
 LAYER_STREAM = 11  # seed word of the layer's point and upstream gradient
 DEFAULT_N = 2  # sequences in the batch when the spec sets none
@@ -95,7 +103,7 @@ class LayerReport:
 
     def place(self, name: str, index: tuple[int, ...]) -> Place:
         """Their element among ours (our parameter, index and, for a gated layer, gate)."""
-        return self.style.place(name, index, self.sizes["H"])
+        return self.style.place(name, index, self.sizes["H"], self.sizes["D"])
 
     def ours(self, name: str, index: tuple[int, ...]) -> str:
         """Their element as ours: ``Wxh[2, 0]`` for cs231n's ``Wx[0, 2]``."""
@@ -152,7 +160,12 @@ class LayerReport:
 
 
 def partner_name(backward: str) -> str | None:
-    """``rnn_backward`` -> ``rnn_forward``; ``backward`` -> ``forward``; else None."""
+    """``rnn_backward`` -> ``rnn_forward``; ``backward`` -> ``forward``; a method's partner
+    in its class (``LSTM.backward`` -> ``LSTM.forward``); else None."""
+    owner, dot, method = backward.rpartition(".")
+    if dot:
+        partner = partner_name(method)
+        return f"{owner}.{partner}" if partner is not None else None
     if backward == "backward":
         return "forward"
     if backward.endswith("_backward"):
@@ -162,9 +175,12 @@ def partner_name(backward: str) -> str | None:
 
 def is_layer_target(target: str, forward: str | None) -> bool:
     """Whether ``--impl`` may name a layer's backward: a top-level X_backward (or
-    ``backward``), or any function with ``--impl-forward``. ``Class.method`` never is."""
+    ``backward``), or any function with ``--impl-forward``; a method only when named so
+    (``LSTM.backward``: static methods of a class, the efficient batched LSTM's)."""
     name = target.rpartition(":")[2]
-    return "." not in name and (forward is not None or partner_name(name) is not None)
+    if "." in name:
+        return partner_name(name) is not None
+    return forward is not None or partner_name(name) is not None
 
 
 def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
@@ -173,7 +189,9 @@ def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
 
     Without ``--impl-forward``, None (not a layer: the target is checked as a loss
     function) unless the backward takes exactly (upstream gradient, cache) and its
-    partner X_forward is defined in the same file.
+    partner X_forward is defined in the same file (for ``Class.backward``, the
+    class's ``forward``; with ``--impl-forward NAME``, the class's NAME if it has
+    one, else the file's).
     """
     from ..impl.loader import load, split_target
     from .styles import _positional
@@ -183,13 +201,18 @@ def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
     if fwd_name is None:
         raise ImplError(f"--impl {target}: a layer backward is named X_backward (its partner "
                         "X_forward); give --impl-forward NAME for another name")
-    backward = load(target).obj
+    backward = _member(load(target).obj, name)
+    if "." in name and "." not in fwd_name:
+        owner = name.partition(".")[0]
+        if _member(load(target).obj, f"{owner}.{fwd_name}") is not None:
+            fwd_name = f"{owner}.{fwd_name}"
     if forward is None and (not callable(backward) or len(_positional(backward)) != 2):
         return None
     try:
-        fwd = load(f"{where}:{fwd_name}").obj
+        fwd = _member(load(f"{where}:{fwd_name}").obj, fwd_name)
     except ImplError as exc:
-        if forward is None and "no function or class named" in str(exc):
+        if forward is None and ("no function or class named" in str(exc)
+                                or " has no method " in str(exc)):
             return None
         raise ImplError(f"--impl {target}: its forward partner {fwd_name!r} could not be "
                         f"loaded ({exc})") from None
@@ -197,6 +220,13 @@ def load_pair(target: str, forward: str | None) -> tuple[Callable[..., Any],
         if not callable(fn):
             raise ImplError(f"--impl {target}: {what} is not a function")
     return fwd, backward, f"{name} (with {fwd_name})"
+
+
+def _member(obj: Any, name: str) -> Any:
+    """``Class.method`` of a loaded class (a static method as its function), else ``obj``."""
+    if "." not in name:
+        return obj
+    return getattr(obj, name.rpartition(".")[2], None)
 
 
 def sizes_of(spec: Spec, batch: int | None = None) -> dict[str, int]:
@@ -238,6 +268,11 @@ def point_for(style: Style, sizes: dict[str, int], seed: int
         return point(sizes, seed)
     out: tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]] = \
         MODELS[style.cell].point(sizes, seed)
+    if any(a.sources == ("c0",) for a in style.args):  # a style that takes the first cell state
+        out[0]["c0"] = lstm_reference.initial_cell(sizes, seed)
+    if not style.biased:  # no biases in their arrays: ours are 0
+        model = MODELS[style.cell]
+        out[0].update({model.BIAS[q]: np.zeros_like(out[0][model.BIAS[q]]) for q in model.GATES})
     return out
 
 
@@ -327,8 +362,12 @@ def _check(forward: Callable[..., Any], backward: Callable[..., Any], spec: Spec
     if style.gate_order:
         found = _stack_order(style, ours, model.forward(ours), run_forward, forward_bad)
         if found is not None and found is not style:
-            order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
-                                                  style.cell),)
+            if found.gate_order != style.gate_order:
+                order_notes = (prose.layer_gate_order(found.gate_order, style.gate_order,
+                                                      style.cell),)
+            if found.row_order != style.row_order:
+                order_notes += (prose.layer_row_order(row_blocks(found.row_order),
+                                                      row_blocks(style.row_order)),)
             style = found
             theirs = style.to_theirs(ours)
     if style.optional:  # which gradients they return decides what is differentiated
@@ -445,9 +484,9 @@ def _stack_order(style: Style, ours: dict[str, np.ndarray], h_ref: np.ndarray,
 
     if computes(style):
         return style
-    for order in itertools.permutations(style.gate_order):
-        if order != style.gate_order and computes(style.with_order(order)):
-            return style.with_order(order)
+    for other in style.alternatives():  # each other gate order (and row-block order)
+        if computes(other):
+            return other
     return None
 
 

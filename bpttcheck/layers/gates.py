@@ -94,7 +94,7 @@ def gate_verdicts(style: Style, model: Any, yours: Mapping[str, np.ndarray],
     mine_at = [style.to_ours(g) for g in at_step]
     out = []
     for q in model.GATES:
-        params = (model.WEIGHT[q], model.BIAS[q])
+        params = tuple(n for n in (model.WEIGHT[q], model.BIAS[q]) if n in mine)  # no bq: 0
         bad = {n: _differs(mine[n], truth[n], spec) for n in params}
         wrong = tuple(n for n in params if bad[n].any())
         steps = tuple(t for t, g in enumerate(mine_at)

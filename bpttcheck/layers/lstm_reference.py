@@ -7,6 +7,9 @@ Our layout: a batch of N sequences of T dense inputs of size D, hidden size H::
     f = sigma(z Wf^T + bf), i = sigma(z Wi^T + bi), g = tanh(z Wc^T + bc), o = sigma(z Wo^T + bo)
     c_k = f * c_{k-1} + i * g,   h_k = o * tanh(c_k),   h_{-1} = h0, c_{-1} = 0
 
+(c_{-1} = c0 when ``p`` holds one: a layer that takes the first cell state, whose
+gradient dc0 is then computed too.)
+
 The gates are named f, i, g (the candidate, whose parameters are Wc and bc) and
 o. A layer has no loss of its own: it is checked with L = <G, h> for a fixed
 upstream gradient G (N, T, H), so dL_t/dh_t = G_t and dL_t/dc_t = 0.
@@ -96,6 +99,7 @@ class LSTMLayerForward:
     g: np.ndarray
     o: np.ndarray
     zs: np.ndarray
+    c0: np.ndarray | None = None  # c_{-1} when given as an input ("c0" in p), else 0
 
     def gate(self, q: str) -> np.ndarray:
         out: np.ndarray = getattr(self, q)
@@ -113,8 +117,8 @@ def run(p: Mapping[str, np.ndarray]) -> LSTMLayerForward:
     x, h = p["x"], p["h0"]
     N, T, D = x.shape
     H = p["Wf"].shape[0]
-    kind = np.result_type(x, h, *(p[n] for n in OURS[2:]))
-    c = np.zeros((N, H), dtype=kind)
+    kind = np.result_type(x, h, *(p[n] for n in OURS[2:]), *([p["c0"]] if "c0" in p else []))
+    c = np.asarray(p["c0"], dtype=kind) if "c0" in p else np.zeros((N, H), dtype=kind)
     out = {n: np.empty((N, T, H), dtype=kind) for n in ("hs", "cs", "f", "i", "g", "o")}
     zs = np.empty((N, T, H + D), dtype=kind)
     for t in range(T):
@@ -128,7 +132,7 @@ def run(p: Mapping[str, np.ndarray]) -> LSTMLayerForward:
         for n, v in (("hs", h), ("cs", c), ("f", f), ("i", i), ("g", g), ("o", o)):
             out[n][:, t] = v
         zs[:, t] = z
-    return LSTMLayerForward(zs=zs, **out)
+    return LSTMLayerForward(zs=zs, c0=p.get("c0"), **out)
 
 
 def forward(p: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -149,6 +153,15 @@ def point(sizes: Mapping[str, int], seed: int) -> tuple[dict[str, np.ndarray], n
     D, H = sizes["D"], sizes["H"]
     out_layer = {"Wy": rng.standard_normal((D, H)) / math.sqrt(D + H), "by": np.zeros((D, 1))}
     return ours, G, out_layer
+
+
+def initial_cell(sizes: Mapping[str, int], seed: int) -> np.ndarray:
+    """c_{-1} (N, H) for a layer that takes it as an input (the efficient batched LSTM's
+    c0): standard normals, from a stream of its own, so that every other array of the
+    point is the same with or without it and the forget gate's derivative at step 0
+    is not multiplied by zero."""
+    rng = np.random.default_rng([seed, LAYER_STREAM, 1])
+    return rng.standard_normal((sizes["N"], sizes["H"]))
 
 
 def gated_point(sizes: Mapping[str, int], seed: int, weights: list[str], biases: list[str]
@@ -172,10 +185,12 @@ def _local(fw: LSTMLayerForward, k: int, v: Variant) -> tuple[dict[str, np.ndarr
     """(dh_k/da_q, dc_k/da_q) for each gate q, (N, H) diagonals, s_{k-1} held fixed."""
     f, i, g, o = fw.f[:, k], fw.i[:, k], fw.g[:, k], fw.o[:, k]
     c = fw.cs[:, k]
-    c_prev = np.zeros_like(c) if k == 0 else fw.cs[:, k - 1]
+    c_prev = (np.zeros_like(c) if fw.c0 is None else fw.c0) if k == 0 else fw.cs[:, k - 1]
     tc = np.tanh(c)
     dh_dc = o * (1 - tc**2) if v.tanh_prime else o  # through tanh(c_k)
-    against = c if v.forget_state == "c_t" else c_prev
+    # with c0 an input, step 0 is a branch of its own in a backward pass (``c0 * dc``, not
+    # ``C[t-1] * dc``): the variant departs at k >= 1 only
+    against = c if v.forget_state == "c_t" and (k > 0 or fw.c0 is None) else c_prev
     dc = {"f": against * f * (1 - f), "i": g * i * (1 - i), "g": i * (1 - g**2),
           "o": np.zeros_like(c)}
     dh = {q: dh_dc * dc[q] for q in "fig"}
@@ -199,9 +214,12 @@ def jacobians(p: Mapping[str, np.ndarray], fw: LSTMLayerForward, k: int, v: Vari
         J[:, H:, :H] += dc[q][:, :, None] * W[None, :, :H]  # dc_k/da_q . da_q/dh_{k-1}
         dx[:, :H] += dh[q][:, :, None] * W[None, :, H:]  # ... /dx_k
         dx[:, H:] += dc[q][:, :, None] * W[None, :, H:]
-    if v.carry_c:
+    # c0 an input: its gradient dc0 is a line of its own in a backward pass (``dc0 = f *
+    # dc``), so a variant's carry departs inside the sequence only (k >= 1)
+    exact_c0 = k == 0 and fw.c0 is not None
+    if v.carry_c or exact_c0:
         eye = np.eye(H)
-        carry = f if v.carry_f else np.ones_like(f)
+        carry = f if v.carry_f or exact_c0 else np.ones_like(f)
         J[:, H:, H:] = carry[:, :, None] * eye  # dc_k/dc_{k-1} = f*
         J[:, :H, H:] = (dh_dc * carry)[:, :, None] * eye  # dh_k/dc_{k-1} = dh_k/dc_k f*
     return J, dx
@@ -216,10 +234,11 @@ def gradients(p: Mapping[str, np.ndarray], G: np.ndarray, steps: bool = False,
     N, T, H = fw.hs.shape
     local = [_local(fw, k, variant) for k in range(T)]
     jac = [jacobians(p, fw, k, variant) for k in range(T)]
-    total = {n: np.zeros(p[n].shape) for n in OURS}
-    per = {n: np.zeros((T, *p[n].shape)) for n in OURS} if steps else None
+    names = (*OURS, "c0") if "c0" in p else OURS  # c_{-1} an input: dc0 too
+    total = {n: np.zeros(p[n].shape) for n in names}
+    per = {n: np.zeros((T, *p[n].shape)) for n in names} if steps else None
     for t in range(T):  # the loss at step t ...
-        term = {n: np.zeros(p[n].shape) for n in OURS}
+        term = {n: np.zeros(p[n].shape) for n in names}
         ds = np.concatenate([G[:, t], np.zeros((N, H))], axis=1)  # dL_t/ds_t: c_t unread
         last = 0 if variant.window is None else max(0, t - variant.window + 1)
         for k in range(t, last - 1, -1):  # ... reaches every step k <= t
@@ -234,7 +253,9 @@ def gradients(p: Mapping[str, np.ndarray], G: np.ndarray, steps: bool = False,
             ds = np.einsum("ns,nsr->nr", ds, J)  # one more factor: on to s_{k-1}
         if last == 0:
             term["h0"] += ds[:, :H]  # what reached h_{-1}
-        for n in OURS:
+            if "c0" in p:
+                term["c0"] += ds[:, H:]  # what reached c_{-1}
+        for n in names:
             total[n] += term[n]
             if per is not None:
                 per[n][t] = term[n]

@@ -1,4 +1,4 @@
-"""The two ways course assignments write an RNN layer, and how each maps onto ours.
+"""The ways course assignments and tutorials write an RNN layer, and how each maps onto ours.
 
 **cs231n** (row-major, a loose tuple of weights)::
 
@@ -33,17 +33,32 @@ The same two courses write an LSTM layer (:mod:`.lstm_reference` is ours)::
 A cs231n stacked matrix is four of ours at once (:class:`Stacked`): the block of
 gate q in Wx is our Wq's x columns transposed, in Wh its h columns transposed.
 
-The style is recognised from the forward function's parameters (five arrays,
-or three with a dict) and the cell from the pair's names (``lstm_*``); when the
-names say neither (``forward``/``backward``), from a call of the forward on a
-tiny input shaped for each cell: the one it answers with the right shape.
+The **efficient batched LSTM** (a class of static methods; :data:`STACKED_LSTM`)::
+
+    LSTM.forward(X, WLSTM, c0=None, h0=None) -> (Hout, C[T-1], Hout[T-1], cache)
+    LSTM.backward(dHout, cache) -> (dX, dWLSTM, dc0, dh0)
+    X (T, N, D) time-major, WLSTM (1 + D + H, 4H), IFOG[t] = [1, x_t, h_(t-1)] . WLSTM
+
+is one stacked matrix with a row-block axis as well: its rows are the bias row,
+the D x rows and the H h rows (``part`` "bxh"), its columns the gates i, f, o, g.
+Row blocks in another order are read from the forward as the gate order is;
+without the bias row (:data:`STACKED_LSTM_NO_BIAS`, "xh") our biases are 0. c0
+and h0 are passed (ours), so dc0 is checked too.
+
+The style is recognised from the forward function's required parameters (five
+arrays, three with a dict, or two: X and the stacked matrix) and the cell from
+the pair's names and their class's (``lstm_*``, ``LSTM.backward``); when the
+names say neither (``forward``/``backward``), or fit several styles, from a call
+of the forward on a tiny input shaped for each: the one it answers with the
+right shape.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -108,10 +123,14 @@ class Arg:
 
 @dataclasses.dataclass(frozen=True)
 class Stacked:
-    """A cs231n stacked array: the four gates' blocks side by side, in ``gates`` order.
+    """A stacked array: the gates' blocks side by side (columns, in ``gates`` order), each
+    block made of row blocks (``part``, top to bottom).
 
-    ``part`` says which of our arrays a block comes from: "x" (our Wq's last D
-    columns, transposed), "h" (its first H columns, transposed) or "b" (our bq).
+    A part is "x" (our Wq's last D columns, transposed: D rows), "h" (its first H
+    columns, transposed: H rows) or "b" (our bq: one row). cs231n stacks one part
+    per array (Wx "x", Wh "h", and b "b", a vector); the efficient batched LSTM one
+    matrix "bxh" of 1 + D + H rows, applied to [1, x_t, h_(t-1)]. The same idea,
+    with a row-block axis: every element is one of ours, with its gate.
     """
 
     name: str
@@ -120,29 +139,67 @@ class Stacked:
     grad: str = ""
 
     def _block(self, q: str, ours: Mapping[str, np.ndarray]) -> np.ndarray:
-        if self.part == "b":
+        if self.part == "b":  # a bias vector of its own (cs231n's b)
             return ours[_LSTM_BIAS[q]]
         W = ours[_LSTM_WEIGHT[q]]
         H = W.shape[0]
-        return (W[:, H:] if self.part == "x" else W[:, :H]).T
+        rows = {"b": lambda: ours[_LSTM_BIAS[q]][None, :], "x": lambda: W[:, H:].T,
+                "h": lambda: W[:, :H].T}
+        return np.concatenate([rows[p]() for p in self.part], axis=0)
 
     def theirs_from(self, ours: Mapping[str, np.ndarray]) -> np.ndarray:
         blocks = [self._block(q, ours) for q in self.gates]
         return np.concatenate(blocks, axis=-1)
 
-    def place_in(self, index: tuple[int, ...], H: int) -> Place:
-        """Their element ``index`` of an array with blocks of width H."""
+    def row_blocks(self, rows: int, H: int) -> list[tuple[str, slice]]:
+        """Each part and its rows in an array of ``rows`` rows (x takes what b and h leave)."""
+        size = {"b": 1, "h": H, "x": rows - H * self.part.count("h") - self.part.count("b")}
+        out = []
+        start = 0
+        for p in self.part:
+            out.append((p, slice(start, start + size[p])))
+            start += size[p]
+        return out
+
+    def place_in(self, index: tuple[int, ...], H: int, D: int | None = None) -> Place:
+        """Their element ``index`` of an array with blocks of width H (D: the input size,
+        needed when a part below the x rows is to be found)."""
         q = self.gates[index[-1] // H]
         j = index[-1] % H
         if self.part == "b":
             return Place(_LSTM_BIAS[q], (j,), q)
         row = index[0]
-        return Place(_LSTM_WEIGHT[q], (j, H + row) if self.part == "x" else (j, row), q)
+        for n, p in enumerate(self.part):
+            size = 1 if p == "b" else H if p == "h" else D
+            if n == len(self.part) - 1 or (size is not None and row < size):
+                break  # the last part holds the rows left
+            if size is None:
+                raise ValueError(f"{self.name}: the input size D is needed to place row {row}")
+            row -= size
+        if p == "b":
+            return Place(_LSTM_BIAS[q], (j,), q)
+        return Place(_LSTM_WEIGHT[q], (j, H + row) if p == "x" else (j, row), q)
+
+    def blocks_to_ours(self, theirs: np.ndarray) -> dict[str, np.ndarray]:
+        """Their array cut into its parts: "x" (D, nH), "h" (H, nH), "b" (nH,)."""
+        if self.part == "b":
+            return {"b": theirs}
+        H = theirs.shape[-1] // len(self.gates)
+        return {p: theirs[rows][0] if p == "b" else theirs[rows]
+                for p, rows in self.row_blocks(theirs.shape[0], H)}
+
+    @property
+    def biased(self) -> bool:
+        """Whether the array holds the biases (a bias vector, or a bias row)."""
+        return "b" in self.part
 
     @property
     def sources(self) -> tuple[str, ...]:
-        table = _LSTM_BIAS if self.part == "b" else _LSTM_WEIGHT
-        return tuple(table[q] for q in self.gates)
+        weights = tuple(_LSTM_WEIGHT[q] for q in self.gates)
+        biases = tuple(_LSTM_BIAS[q] for q in self.gates)
+        if self.part == "b":
+            return biases
+        return weights + biases if "b" in self.part else weights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +215,12 @@ class Style:
     loose: bool = True  # forward(x, h0, W..., b) (cs231n) or forward(x, a0, parameters)
     returns: tuple[str, ...] = ("h", "cache")  # what their forward returns
     optional: tuple[str, ...] = ()  # arrays whose gradient their backward may leave out
+    arity: tuple[int, ...] = ()  # required parameters of their forward (() : all of args)
+
+    @property
+    def arities(self) -> tuple[int, ...]:
+        """How many required parameters a forward of this style may have."""
+        return self.arity or ((len(self.args),) if self.loose else (3,))
 
     def arg(self, name: str) -> Arg | Stacked:
         return next(a for a in self.args if a.name == name)
@@ -167,14 +230,15 @@ class Style:
 
     def to_ours(self, theirs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        stacked: dict[str, np.ndarray] = {}
+        stacked: dict[str, np.ndarray] = {}  # part ("x", "h", "b") -> its rows, every gate
         gates: tuple[str, ...] = CS231N_GATES
         for a in self.args:
+            if a.name not in theirs:
+                continue
             if isinstance(a, Arg):
-                if a.name in theirs:
-                    out[a.ours] = a.to_ours(np.asarray(theirs[a.name]))
+                out[a.ours] = a.to_ours(np.asarray(theirs[a.name]))
             else:
-                stacked[a.part] = np.asarray(theirs[a.name])
+                stacked.update(a.blocks_to_ours(np.asarray(theirs[a.name])))
                 gates = a.gates
         if stacked:
             H = stacked["h"].shape[0]
@@ -182,13 +246,20 @@ class Style:
                 cols = slice(n * H, (n + 1) * H)
                 out[_LSTM_WEIGHT[q]] = np.concatenate(
                     [stacked["h"][:, cols].T, stacked["x"][:, cols].T], axis=1)
-                out[_LSTM_BIAS[q]] = stacked["b"][cols]
+                if "b" in stacked:
+                    out[_LSTM_BIAS[q]] = stacked["b"][cols]
         return out
 
-    def place(self, name: str, index: tuple[int, ...], H: int) -> Place:
-        """Their element ``name[index]`` among ours (H: the hidden size)."""
+    def place(self, name: str, index: tuple[int, ...], H: int, D: int | None = None) -> Place:
+        """Their element ``name[index]`` among ours (H: the hidden size, D: the input size)."""
         a = self.arg(name)
-        return a.place(index) if isinstance(a, Arg) else a.place_in(index, H)
+        return a.place(index) if isinstance(a, Arg) else a.place_in(index, H, D)
+
+    @property
+    def biased(self) -> bool:
+        """False for a gated style whose stacked arrays hold no biases (ours are then 0)."""
+        stacked = [a for a in self.args if isinstance(a, Stacked)]
+        return not stacked or any(a.biased for a in stacked)
 
     @property
     def gate_order(self) -> tuple[str, ...]:
@@ -203,6 +274,31 @@ class Style:
                                          f"the gates stacked {', '.join(order)}")
         return dataclasses.replace(self, args=args, describe=describe)
 
+    @property
+    def row_order(self) -> str:
+        """The row blocks of a stacked matrix of several ("bxh"), else ""."""
+        return next((a.part for a in self.args if isinstance(a, Stacked) and len(a.part) > 1),
+                    "")
+
+    def with_rows(self, part: str) -> Style:
+        """The same style with the stacked matrix's row blocks in the order ``part``."""
+        old = self.row_order
+        args = tuple(dataclasses.replace(a, part=part) if isinstance(a, Stacked) and a.part == old
+                     else a for a in self.args)
+        describe = self.describe.replace(rows_text(old), rows_text(part))
+        return dataclasses.replace(self, args=args, describe=describe)
+
+    def alternatives(self) -> Iterator[Style]:
+        """The same style read another way: the gates stacked in each other order and, for a
+        matrix of row blocks, the blocks in each other order (with each gate order)."""
+        rows = [self.row_order, *("".join(r) for r in itertools.permutations(self.row_order)
+                                  if "".join(r) != self.row_order)]
+        for part in rows:
+            base = self.with_rows(part) if part != self.row_order else self
+            for order in itertools.permutations(self.gate_order):
+                if part != self.row_order or order != self.gate_order:
+                    yield base.with_order(order)
+
     def states_to_ours(self, h: np.ndarray) -> np.ndarray:
         return np.transpose(h, np.argsort(self.state_axes))
 
@@ -216,6 +312,16 @@ class Style:
         for a in self.args:
             if isinstance(a, Arg):
                 out.append(f"{a.name} = our {a.ours}" + ("ᵀ" if a.axes == (1, 0) else ""))
+                if a.axes == (1, 0, 2):  # time-major: (T, N, D)
+                    out[-1] += " (time-major)"
+            elif len(a.part) > 1:  # row blocks in one matrix
+                rows = {"b": "bq", "x": "Wq's x columns, transposed",
+                        "h": "Wq's h columns, transposed"}
+                blocks = " | ".join(f"{q}: {_LSTM_WEIGHT[q]}"
+                                    + (f", {_LSTM_BIAS[q]}" if "b" in a.part else "")
+                                    for q in a.gates)
+                out.append(f"{a.name} = [{blocks}] (rows: "
+                           + "; ".join(rows[p] for p in a.part) + ")")
             else:
                 what = {"x": "x columns", "h": "h columns", "b": "biases"}[a.part]
                 blocks = " | ".join(f"{q}: {s}" for q, s in zip(a.gates, a.sources, strict=True))
@@ -270,57 +376,125 @@ CS231N_GRU = Style(
     "cs231n-like GRU: gru_forward(x, h0, Wx, Wh, b) -> (h, cache), gru_backward(dh, cache) -> "
     "(dx, dh0, dWx, dWh, db), row-major (x is (N, T, D), Wx is (D, 3H)), the gates stacked "
     "z, r, n (Wh's n block multiplies r * h), h = z * h_prev + (1 - z) * n", cell="gru")
-STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU)
+ROW_TEXT = {"b": "1", "x": "x_t", "h": "h_(t-1)"}  # what each row block of a stacked matrix meets
+ROW_SIZE = {"b": "1", "x": "D", "h": "H"}
+
+
+def row_blocks(part: str) -> str:
+    """What a stacked matrix's row blocks meet, for people: ``[1, x_t, h_(t-1)]``."""
+    return f"[{', '.join(ROW_TEXT[p] for p in part)}]"
+
+
+def rows_text(part: str) -> str:
+    """A stacked matrix of row blocks: ``WLSTM (1 + D + H, 4H) on [1, x_t, h_(t-1)]``."""
+    return f"WLSTM ({' + '.join(ROW_SIZE[p] for p in part)}, 4H) on {row_blocks(part)}"
+
+
+def _stacked_lstm(name: str, part: str, describe: str) -> Style:
+    """The efficient batched LSTM: static methods, one stacked matrix of row blocks ``part``."""
+    return Style(
+        name,
+        (Arg("X", "x", (1, 0, 2), grad="dX"), Stacked("WLSTM", part, grad="dWLSTM"),
+         Arg("c0", "c0", (0, 1), grad="dc0"), Arg("h0", "h0", (0, 1), grad="dh0")),
+        (1, 0, 2), "Hout",
+        f"{describe}: LSTM.forward(X, WLSTM, c0, h0) -> (Hout, C[T-1], Hout[T-1], cache), "
+        "LSTM.backward(dHout, cache) -> (dX, dWLSTM, dc0, dh0), time-major (X is (T, N, D)), "
+        f"one matrix {rows_text(part)}, the gates stacked i, f, o, g",
+        cell="lstm", returns=("Hout", "C[T-1]", "Hout[T-1]", "cache"), arity=(2, 4))
+
+
+STACKED_LSTM = _stacked_lstm("stacked-lstm", "bxh", "efficient batched LSTM style")
+STACKED_LSTM_NO_BIAS = _stacked_lstm("stacked-lstm-no-bias", "xh",
+                                     "efficient batched LSTM style without a bias row")
+STYLES = (CS231N, COURSERA, CS231N_LSTM, COURSERA_LSTM, CS231N_GRU, STACKED_LSTM,
+          STACKED_LSTM_NO_BIAS)
 CELL_WORDS = {"lstm": "lstm", "gru": "gru", "rnn": "rnn"}  # a word in the names -> the cell
 
 
 def recognise(forward: Callable[..., Any], backward: Callable[..., Any], label: str) -> Style:
     """The style of a forward/backward pair, from their parameters (ImplError if neither),
-    and its cell from their names, else from a probing call of the forward."""
+    and its cell from their names (and their class's), else from a probing call of the
+    forward."""
     fwd = _positional(forward)
     bwd = _positional(backward)
     if len(bwd) != 2:
         raise ImplError(f"{label}: a layer backward takes (upstream gradient, cache); this one "
                         f"takes {len(bwd)} argument(s) ({', '.join(bwd)})")
-    if len(fwd) == 5:
-        loose = True
-    elif len(fwd) == 3:
-        loose = False
-    else:
+    candidates = [s for s in STYLES if len(fwd) in s.arities]
+    if not candidates:
         raise ImplError(f"{label}: its forward partner takes {len(fwd)} argument(s) "
-                        f"({', '.join(fwd)}); expected (x, h0, Wx, Wh, b) as in cs231n or "
-                        "(x, a0, parameters) as in Coursera")
-    candidates = [s for s in STYLES if s.loose is loose]
-    names = " ".join(str(getattr(f, "__name__", "")).lower() for f in (forward, backward))
+                        f"({', '.join(fwd)}); expected (x, h0, Wx, Wh, b) as in cs231n, "
+                        "(x, a0, parameters) as in Coursera or (X, WLSTM, c0=None, h0=None) "
+                        "as in the efficient batched LSTM")
+    names = " ".join(_names(f) for f in (forward, backward))
     for word, cell in CELL_WORDS.items():
         if word in names:
             found = [s for s in candidates if s.cell == cell]
             if not found:
-                raise ImplError(f"{label}: a {cell.upper()} layer is checked in the cs231n "
-                                f"style only ({cell}_forward(x, h0, Wx, Wh, b)); this forward "
-                                f"takes {len(fwd)} argument(s) ({', '.join(fwd)})")
-            return found[0]
+                raise ImplError(_no_style(label, cell, fwd))
+            return found[0] if len(found) == 1 else _probe(found, forward, label, cell)
     return _probe(candidates, forward, label)
+
+
+def _no_style(label: str, cell: str, fwd: list[str]) -> str:
+    """Why a forward of this many parameters is no layer style of this cell."""
+    styles = [s for s in STYLES if s.cell == cell]
+    takes = f"this forward takes {len(fwd)} argument(s) ({', '.join(fwd)})"
+    if len(styles) == 1:
+        return (f"{label}: a {cell.upper()} layer is checked in the cs231n style only "
+                f"({cell}_forward(x, h0, Wx, Wh, b)); {takes}")
+    known = "; ".join(f"{s.name}: " + " or ".join(map(str, s.arities)) for s in styles)
+    return (f"{label}: {takes}, and a {cell.upper()} layer's forward takes, by style, "
+            f"{known} required argument(s)")
+
+
+def _names(fn: Callable[..., Any]) -> str:
+    """A function's name and, for a method, its class's (``LSTM.backward``), lower case."""
+    qualname = str(getattr(fn, "__qualname__", ""))
+    owner = qualname.split(".")[-2] if qualname.count(".") >= 1 else ""
+    if owner == "<locals>":
+        owner = ""
+    return f"{owner} {getattr(fn, '__name__', '')}".lower()
 
 
 PROBE_SIZES = {"N": 1, "T": 2, "D": 3, "H": 2}  # tiny, and 4H != H, H + D != D
 
 
-def _probe(candidates: list[Style], forward: Callable[..., Any], label: str) -> Style:
-    """The candidate whose tiny input the forward answers with states of the right shape."""
+def _probe(candidates: list[Style], forward: Callable[..., Any], label: str,
+           cell: str = "") -> Style:
+    """The candidate whose tiny input the forward answers with states of the right shape.
+
+    ``cell``: the cell the pair's names say, when it has several styles (the efficient
+    batched LSTM's with and without a bias row): a forward that accepts exactly one of
+    their inputs but answers it wrongly (a tuple of another length, states of another
+    shape) is that style's, and its error is the one said.
+    """
     from .check import point_for
 
     tried = []
+    answered: list[str] = []  # the forward ran on this style's input; its answer was wrong
     for style in candidates:
         ours, G, out_layer = point_for(style, PROBE_SIZES, 0)
         try:
             h, _ = call_forward(style, forward, style.to_theirs(ours), out_layer, label)
+        except ImplError as exc:  # call_forward's own: the forward ran, returned another thing
+            answered.append(str(exc))
+            tried.append(f"{style.cell}: {str(exc).removeprefix(f'{label}: ')}")
+            continue
         except Exception as exc:  # noqa: BLE001 - the answer is which input it accepts
             tried.append(f"{style.cell}: {type(exc).__name__}")
             continue
         if h.shape == style.states_to_theirs(G).shape:
             return style
+        answered.append(f"{label}: its forward returned {style.state_name} of shape "
+                        f"{h.shape} for {style.describe.partition(':')[0]}; expected "
+                        f"{style.states_to_theirs(G).shape}")
         tried.append(f"{style.cell}: states of shape {h.shape}")
+    if cell and len(answered) == 1:
+        raise ImplError(answered[0])
+    if cell:
+        raise ImplError(f"{label}: its forward answers no {cell.upper()} layer style's tiny "
+                        f"input ({'; '.join(tried)})")
     raise ImplError(f"{label}: not a vanilla, LSTM or GRU layer (its names say none, and "
                     f"its forward on a tiny input of each gave {'; '.join(tried)}); name the "
                     "pair rnn_*, lstm_* or gru_*")
