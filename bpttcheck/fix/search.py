@@ -11,9 +11,10 @@ from ..engines import Gradients, Options
 from ..impl.check import DeclaredLoss
 from ..impl.loader import resolve_path, split_target
 from ..impl.options import ImplOptions
-from ..model import build, second_point
+from ..model import PARAM_NAMES, build, second_point
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
+from .gated_operators import GATED_BONUS, proposals
 from .operators import Candidate, candidates
 from .trials import (
     FLOAT32_LOSS_RTOL,
@@ -82,13 +83,20 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
 
 
 def _ranked(doc: Document, name: str, base: Score, rtol: float,
-            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+            theirs: Mapping[str, str], points_differ: bool,
+            params: tuple[str, ...] = PARAM_NAMES) -> list[Candidate]:
     """The candidates, ranked by what the unedited copy measured (``base``)."""
     wrong = base.wrong(rtol)
     at_spec = len(base.errors) > 1 and all(
         v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
-    return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
-                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+    found = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                       theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
+                       params=params)
+    gated = proposals(doc.text, doc.path, name, params)
+    if not gated:
+        return found
+    return sorted(found, key=lambda c: (-(c.score + GATED_BONUS * ((c.line, c.after) in gated)),
+                                        c.line))
 
 
 def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
@@ -103,7 +111,8 @@ def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
         base = trials.score(doc.content([]))
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
-        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True,
+                                                           trials.ranked_names)
                                         if c.runnable()]
     finally:
         trials.close()
@@ -132,7 +141,8 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials))
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
+                        trials.ranked_names)
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""

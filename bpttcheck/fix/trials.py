@@ -21,9 +21,9 @@ import numpy as np
 
 from ..compare import rel_error
 from ..engines import Gradients, Options
-from ..engines import reference as reference_engine
 from ..errors import ImplError
 from ..impl.check import DeclaredLoss, ImplReport, check_impl
+from ..impl.declared import declared as declared_model
 from ..impl.options import ImplOptions
 from ..impl.runner import MEMORY_LIMIT, RemoteCode
 from ..model import PARAM_NAMES, SECOND_SEED, Problem
@@ -74,17 +74,34 @@ class Score:
         return max(max(e.values()) for e in self.errors)
 
 
-def _failing(report: ImplReport) -> tuple[str, ...]:
-    """What the ``--impl`` check found wrong: parameters with a failing comparison at either
-    point (against any truth), and the loss when it is not the declared one."""
+def code_sizes(problem: Problem) -> dict[str, int]:
+    """The sizes the user's code is loaded with, as :func:`bpttcheck.impl.check.prepare_request`
+    gives them: hidden, vocab, seq, and B for a batch, ``biases`` 0 for a bias-free model."""
+    return {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
+            **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
+            **({"biases": 0} if not problem.spec.biases else {})}
+
+
+def _failing(report: ImplReport, names: tuple[str, ...]) -> tuple[str, ...]:
+    """What the ``--impl`` check found wrong: parameters (of ``names``, the model's) with a
+    failing comparison at either point (against any truth), and the loss when it is not the
+    declared one."""
     bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
-    out = [n for n in PARAM_NAMES if n in bad]
+    out = [n for n in names if n in bad]
     return (*out, "loss") if not report.loss_match else tuple(out)
 
 
 class Trials:
     """Edited copies of the user's file, run in one child process: screened at both points
-    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`)."""
+    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`).
+
+    The model is the one the check declares for the spec's cell
+    (:func:`bpttcheck.impl.declared.declared`): its reference gradient is the truth at each
+    point, and the parameters compared are those the problem has (a bias-free model's three,
+    a gated cell's own); a batch (``--batch B``) is one problem of B columns, whose reference
+    sums the columns (:mod:`bpttcheck.engines.batched`), and a declared mean over B divides
+    by its width. The copy is loaded as the check loads the user's file: with the cell, the
+    batch and the bias-free flag in its sizes and options."""
 
     def __init__(self, doc: Document, name: str, options: ImplOptions,
                  problems: list[Problem], declared: DeclaredLoss, deadline: float,
@@ -95,14 +112,17 @@ class Trials:
         self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
         self.copy = Path(self.dir.name) / self.original.name
-        self.options = options
+        self.options = dataclasses.replace(options, cell=problems[0].cell)
         self.problems = problems
         self.deadline = deadline
-        self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
-                      "seq": problems[0].batch.seq}
-        self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
+        self.sizes = code_sizes(problems[0])
+        model = declared_model(problems[0].cell)
+        self.names = tuple(n for n in model.params if n in problems[0].params)
+        self.ranked_names = self.names  # the parameter names candidates are ranked by
+        self.refs = [model.reference(p.params, p.batch, Options()) for p in problems]
         self.declared = declared
-        self.factor = declared.factor(problems[0].batch.seq) or 1.0
+        batch = problems[0].batch
+        self.factor = declared.factor(batch.seq, batch.width or 1) or 1.0
         # the spec's point is problems[-1]: its engines' answers, as the --impl check has them
         self.results = dict(results) if results is not None else {"reference": self.refs[-1]}
         self.engine_options = engine_options
@@ -167,7 +187,7 @@ class Trials:
             except ImplError:
                 return None
             errs = {}
-            for n in PARAM_NAMES:
+            for n in self.names:
                 g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
                                dtype=np.float64)
                 truth = self.factor * ref.grads[n]
@@ -201,7 +221,7 @@ class Trials:
                                     self.results, self.declared)[2]
             except ImplError:
                 return None
-            return report.passed, _failing(report)
+            return report.passed, _failing(report, self.names)
         finally:
             self.checking += time.monotonic() - start
 
@@ -231,6 +251,7 @@ class LayerTrials:
                        for ours, G, _ in self.points_at]
         self.floor = spec.floor
         self.rtol = spec.rtol_analytic
+        self.ranked_names = PARAM_NAMES  # the vanilla layer's Wxh, Whh, bh among them
         self.layer: Any = None
         self.style: Any = None
         self.checking = 0.0
