@@ -250,7 +250,14 @@ def _derivatives(g: _Gates, node: ast.AST, splice: _Splice, spaced: str, minus: 
         q = g.role(s)
         if q in SIGMOID:
             x = g.text(s)
-            yield _kind("tanh", splice(node, f"{x}{spaced}(1{minus}{x})"))
+            raw = g.lines[ln(node) - 1].encode("utf-8")
+            if raw[:c0(node)].rstrip().endswith(b"(") and raw[c1(node):].lstrip().startswith(
+                    b")"):  # (1 - s**2) -> s * (1 - s), not (s * (1 - s))
+                start = raw.rindex(b"(", 0, c0(node))
+                yield _kind("tanh", splice(node, f"{x}{spaced}(1{minus}{x}",
+                                           start))  # its ")" closes the new one
+            else:
+                yield _kind("tanh", splice(node, f"{x}{spaced}(1{minus}{x})"))
     if isinstance(node.op, ast.Mult) and isinstance(node.right, ast.BinOp) \
             and isinstance(node.right.op, ast.Sub) and isinstance(node.right.left, ast.Constant) \
             and node.right.left.value == 1:
