@@ -44,7 +44,8 @@ ROLES: dict[str, dict[str, str]] = {
         "i": r"i|is_|i_?s|i_?t|i_?gate|input_gate|gate_?i",
         "o": r"o|os_|o_?s|o_?t|o_?gate|output_gate|gate_?o",
         "g": r"g|gs|g_?t|g_?s|g_?gate|c_?bar|c_?tilde|c_?hat|cand(idate)?|c_?cand",
-        "c": r"c|cs|c_?t|c_?s|cell(_state)?|c_?cur|c_?new",
+        "c": r"c|cs|c_?t|c_?s|cell(_state)?|c_?cur|c_?new|c_?next|next_?c|new_?c",
+        "tc": r"tc|tcs|tc_?t|tanh_?c(s|_?t|_?next|_?new)?|c_?tanh|tanh_?(next|new)_?c|tanhc",
     },
     "gru": {
         "z": r"z|zs|z_?t|z_?s|u|us|u_?t|update(_gate)?|z_?gate|u_?gate",
@@ -54,7 +55,8 @@ ROLES: dict[str, dict[str, str]] = {
 }
 SIGMOID = {"f", "i", "o", "z", "r"}  # roles whose activation is a sigmoid; the rest are tanh
 GATES = {"lstm": ("f", "i", "o", "g"), "gru": ("z", "r", "n")}  # roles one may stand for another
-CARRY = re.compile(r"^d_?c_?(next|prev|carry|from_next|in|_?n)$|^dc_?(next|prev)\w*$")
+# The gradient carried to the previous step's cell state: dc_next, dcprev, dprev_c, ...
+CARRY = re.compile(r"^d_?(c_?(next|prev|carry|from_next|in)\w*|(next|prev)_?c)$")
 _COMPILED = {cell: {q: re.compile(rf"^(?:{p})$") for q, p in roles.items()}
              for cell, roles in ROLES.items()}
 
@@ -223,11 +225,48 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
                     y = g.like(other, x)
                     if y is not None:
                         yield _kind("swap", splice(node, y))
-            if q == "c" and g.c_state is not None:  # c where tanh(c) is meant
+            if q == "c":  # c where tanh(c) is meant
                 yield _kind("tanh", splice(node, f"{g.tanh}({x})"))
+                tc = g.like("tc", x)
+                if tc is not None:  # as the function names it
+                    yield _kind("tanh", splice(node, tc))
+            if q == "tc":  # tanh(c) where c is meant
+                c = g.like("c", x)
+                if c is not None:
+                    yield _kind("tanh", splice(node, c))
             if q == "z":  # the interpolation flipped: z for (1 - z)
                 yield _kind("sign", splice(node, f"(1{minus}{x})"))
     yield from _statement(g, stmt, splice, spaced, minus)
+    yield from _stacked(g, stmt, splice)
+
+
+STACKS = ("hstack", "vstack", "concatenate", "stack", "column_stack")
+
+
+def _stacked(g: _Gates, stmt: ast.stmt, splice: _Splice) -> Iterator[tuple[int, str, str | None]]:
+    """The gates' blocks stacked in another order than the forward slices them: two
+    elements of a stacked list swapped (``np.hstack([di, df, do, dg])``)."""
+    for root in header_exprs(stmt):
+        for node in ast.walk(root):
+            if not (isinstance(node, ast.Call) and one_line(node) and node.args
+                    and isinstance(node.args[0], ast.List | ast.Tuple)):
+                continue
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(
+                f, ast.Name) else ""
+            items = node.args[0].elts
+            if name not in STACKS or not 2 < len(items) <= 4:
+                continue
+            texts = [g.text(e) for e in items]
+            raw = g.lines[ln(node) - 1].encode("utf-8")
+            for a in range(len(items)):
+                for b in range(a + 1, len(items)):
+                    spans = sorted(((c0(items[a]), c1(items[a]), texts[b]),
+                                    (c0(items[b]), c1(items[b]), texts[a])), reverse=True)
+                    out = raw
+                    for start, end, new in spans:
+                        out = out[:start] + new.encode("utf-8") + out[end:]
+                    yield ln(node), "swap", out.decode("utf-8")
 
 
 def _derivatives(g: _Gates, node: ast.AST, splice: _Splice, spaced: str, minus: str
@@ -301,12 +340,12 @@ def _statement(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus: s
             factor = f"{x}{spaced}(1{minus}{x})" if q in SIGMOID else \
                 f"(1{minus}{x}{_pow(spaced)}2)"
             yield _kind("tanh", splice(value, f"{text}{spaced}{factor}"))
-    if q == "c" and g.cell == "lstm" and g.c_state is not None and "tanh" not in text \
-            and isinstance(value, ast.BinOp):
-        o = g.like("o", g.c_state)
-        d = f"(1{minus}{g.tanh}({g.c_state}){_pow(spaced)}2)"
+    tc = g.like("tc", "") or (f"{g.tanh}({g.c_state})" if g.c_state is not None else None)
+    if q == "c" and g.cell == "lstm" and tc is not None and "tanh" not in text \
+            and tc not in text and isinstance(value, ast.BinOp):
+        d = f"(1{minus}{tc}{_pow(spaced)}2)"  # the missing tanh'(c), next to the o gate
         for node in ast.walk(value):
-            if g.role(node) == "o" and one_line(node) and o is not None:
+            if g.role(node) == "o" and one_line(node):
                 yield _kind("tanh", splice(node, f"{g.text(node)}{spaced}{d}"))
 
 

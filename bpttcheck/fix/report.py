@@ -54,13 +54,10 @@ def _unsearchable(report: Any, spec: Spec) -> str | None:
 
 def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
               cell: str = "rnn") -> tuple[Fix | None, str | None]:
-    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none.
-    The search knows the vanilla layer (``cell`` "rnn") only."""
-    if cell != "rnn":
-        return None, prose.fix_skipped(f"the search handles vanilla RNN layers only, not "
-                                       f"{cell.upper()} layers yet")
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none;
+    ``cell``: the layer's style's ("rnn", "lstm", "gru")."""
     return _found(lambda: search_layer(target, forward, request.options, spec,
-                                       request.fix_budget))
+                                       request.fix_budget, cell))
 
 
 def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:

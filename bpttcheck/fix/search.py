@@ -37,13 +37,14 @@ MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
 
 
 def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
-                 budget: float = BUDGET) -> Outcome:
+                 budget: float = BUDGET, cell: str = "rnn") -> Outcome:
     """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
-    the helpers it calls, judged by the layer check at two points (other seeds)."""
+    the helpers it calls, judged by the layer check at two points (other seeds). ``cell``:
+    the layer's, from its style ("rnn", "lstm", "gru")."""
     start = time.monotonic()
     where, name = split_target(target)
     doc = Document(resolve_path(where))
-    trials = LayerTrials(doc, name, forward, options, spec, start + budget)
+    trials = LayerTrials(doc, name, forward, options, spec, start + budget, cell)
     elements = sum(int(g.size) for g in trials.truths[0][1].values())
     return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
 

@@ -230,13 +230,17 @@ class LayerTrials:
     """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
     screened at both points (their forward against ours, their backward's gradients of
     L = <G, h> against the layer reference, every element), then judged by the whole layer
-    check (:func:`bpttcheck.layers.check_layer`) at both."""
+    check (:func:`bpttcheck.layers.check_layer`) at both.
+
+    ``cell`` is the layer's ("rnn", "lstm", "gru", from its style): the points, the
+    reference forward and gradients are that cell's (:data:`bpttcheck.layers.check.MODELS`),
+    and their gradients are compared in our names (a stacked cs231n array split into its
+    gates' blocks), in the gate order their forward reads (found on their unedited file, as
+    the layer check finds it)."""
 
     def __init__(self, doc: Document, name: str, forward: str | None, options: ImplOptions,
-                 spec: Spec, deadline: float) -> None:
-        from ..layers.check import point, sizes_of
-        from ..layers.reference import forward as ref_forward
-        from ..layers.reference import gradients as ref_gradients
+                 spec: Spec, deadline: float, cell: str = "rnn") -> None:
+        from ..layers.check import MODELS, point, sizes_of
 
         self.original = doc.path
         self.name, self.forward = name, forward
@@ -246,12 +250,18 @@ class LayerTrials:
         self.deadline = deadline
         self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
         sizes = sizes_of(spec)
-        self.points_at = [point(sizes, sp.seed) for sp in self.specs]
-        self.truths = [(ref_forward(ours), ref_gradients(ours, G)[0])
+        model = MODELS[cell]
+        self.cell = cell
+        self.points_at = [point(sizes, sp.seed) if cell == "rnn" else model.point(sizes, sp.seed)
+                          for sp in self.specs]
+        self.truths = [(model.forward(ours), model.gradients(ours, G)[0])
                        for ours, G, _ in self.points_at]
         self.floor = spec.floor
         self.rtol = spec.rtol_analytic
-        self.ranked_names = PARAM_NAMES  # the vanilla layer's Wxh, Whh, bh among them
+        # the parameter names candidates are ranked by: the vanilla layer's Wxh, Whh, bh are
+        # among the vanilla names; a gated layer's are its gates' (Wf ..., bz ...)
+        self.ranked_names: tuple[str, ...] = PARAM_NAMES if cell == "rnn" else model.OURS
+        self.order: tuple[str, ...] | None = None  # the gate order their forward reads
         self.layer: Any = None
         self.style: Any = None
         self.checking = 0.0
@@ -291,7 +301,34 @@ class LayerTrials:
             return None
         self.layer.label, self.layer.style = meta["label"], meta["style"]
         self.style = next(st for st in STYLES if st.name == meta["style"])
+        if self.style.gate_order:
+            if self.order is None:  # their unedited file, loaded first: the order it reads
+                self.order = self._gate_order()
+            self.style = self.style.with_order(self.order)
         return self.layer
+
+    def _gate_order(self) -> tuple[str, ...]:
+        """The order in which their forward reads the stacked gates (cs231n's when it
+        computes our h in none: their forward is then wrong, and the screen says so)."""
+        import itertools
+
+        from ..layers.check import FORWARD_RTOL
+        from ..layers.styles import call_forward
+
+        (ours, _, out_layer), (h_ref, _) = self.points_at[-1], self.truths[-1]
+        base: tuple[str, ...] = tuple(self.style.gate_order)
+        for order in (base, *(o for o in itertools.permutations(base) if o != base)):
+            style = self.style.with_order(order)
+            try:
+                h, _ = call_forward(style, self.layer.forward, style.to_theirs(ours), out_layer,
+                                    self.layer.label)
+                got = style.states_to_ours(np.asarray(h, dtype=np.float64))
+                if got.shape == h_ref.shape and bool(np.all(
+                        rel_error(got, h_ref, self.floor) <= FORWARD_RTOL)):
+                    return order
+            except (ImplError, TypeError, ValueError):
+                break
+        return base
 
     def score(self, content: str,
               keep: Callable[[Score], bool] | None = None) -> Score | None:
@@ -328,14 +365,20 @@ class LayerTrials:
                 ok = False
             forwards.append(ok)
             errs: dict[str, float] = {}
-            for a in style.args:
-                truth = a.to_theirs(g_ref[a.ours])
+            for a in style.args:  # each of their arrays, compared in our names
+                if a.name not in grads and a.name in style.optional:
+                    continue  # left out, as the layer check allows: held fixed, not checked
                 try:
-                    g = np.asarray(grads[a.name], dtype=np.float64)
-                    errs[a.ours] = float(rel_error(g.reshape(truth.shape), truth,
-                                                   self.floor).max(initial=0.0))
+                    truth = a.theirs_from(g_ref)
+                    g = np.asarray(grads[a.name], dtype=np.float64).reshape(truth.shape)
+                    bad = rel_error(g, truth, self.floor)
+                    width = bad.shape[-1] // len(a.sources)
+                    for k, n in enumerate(a.sources):  # a stacked array: gate by gate
+                        e = bad[..., k * width:(k + 1) * width] if len(a.sources) > 1 else bad
+                        errs[n] = max(errs.get(n, 0.0), float(np.max(e, initial=0.0)))
                 except (KeyError, TypeError, ValueError):
-                    errs[a.ours] = float("inf")
+                    for n in a.sources:
+                        errs[n] = float("inf")
             errors.append(errs)
             s = Score(tuple(errors), tuple(forwards))
             if keep is not None and not keep(s):
@@ -361,7 +404,7 @@ class LayerTrials:
                 except ImplError:
                     return None
                 passed = passed and report.passed
-                wrong += [self.style.arg(n).ours for n in report.wrong]
+                wrong += [o for n in report.wrong for o in self.style.arg(n).sources]
                 if report.findings:
                     wrong.append("loss")  # their forward is not ours: L = <G, h> differs
             return passed, tuple(dict.fromkeys(wrong))
