@@ -1,5 +1,5 @@
 """The fix search on every model the --impl check knows: an LSTM and a GRU loss function
-(--cell), a batch (--batch B), a bias-free model (--no-biases), gated layer functions.
+(--cell), a batch (--batch B), a bias-free model (--no-biases), a gated layer function.
 
 Each case is a correct function of tests/fix_models/ (checked here to pass) with ONE bug
 put in; the search must propose a verified fix whose edits, applied to the file
@@ -58,6 +58,8 @@ CASES = {
     "bias-free-accumulate": ("nobias_ok.py", "lossFun", ["--no-biases"],
                              "        dWhh += np.outer(dpre, h[t - 1])",
                              "        dWhh = np.outer(dpre, h[t - 1])"),
+    "lstm-layer-gate-swapped": ("lstm_layer_ok.py", "lstm_backward", [],
+                                "        di = dc * g", "        di = dc * f"),
 }
 
 
@@ -80,9 +82,10 @@ def test_one_bug_gets_a_verified_fix_whose_edits_pass_the_check(
     r = run_cli("compare", "--impl", f"{path}:{name}", *SIZES, *flags, "--fix-budget", "20",
                 "--format", "json")
     assert r.exit_code == 1, r.output
-    impl = json.loads(r.stdout)["impl"]
-    found = impl["fix"]
-    assert found is not None, impl["fix_reason"]
+    data = json.loads(r.stdout)
+    report = data.get("impl") or data  # a layer's report holds its fix itself
+    found = report["fix"]
+    assert found is not None, report["fix_reason"]
     assert found["verified"] and not found["partial"] and found["specs"] == 2
     assert path.read_bytes() == before
     edits = [fix.Edit(path, e["line"], e["before"], e["after"]) for e in found["edits"]]
@@ -175,6 +178,35 @@ def test_gated_candidates_come_from_candidates_with_the_cells_names(tmp_path: Pa
     assert any((c.line, c.after) == (line, good) for c in cands)
     vanilla = fix.candidates(text, path, name, ("Wr", "br"))
     assert not any((c.line, c.after) == (line, good) for c in vanilla)
+
+
+LAYER_LINES = """\
+def step_backward(dnext_h, dnext_c, cache):
+    i, f, o, g, tc, prev_c = cache
+    dc = dnext_c + dnext_h * o
+    do = dnext_h * prev_c
+    da = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)])
+    dprev_c = dc
+    return da, dprev_c
+"""
+
+
+def test_gate_operators_read_a_layer_step_as_cs231n_writes_it(tmp_path: Path) -> None:
+    """tanh(c) cached as ``tc``: the missing tanh'(c) is spelled with it; the stacked gates'
+    order; the carry ``dprev_c`` through f."""
+    lstm = ("x", "h0", "Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo")
+    found = proposals(LAYER_LINES, tmp_path / "l.py", "step_backward", lstm)
+    lines = LAYER_LINES.splitlines()
+
+    def has(line: str, after: str) -> bool:
+        return (lines.index(line) + 1, after) in found
+
+    assert has("    dc = dnext_c + dnext_h * o",
+               "    dc = dnext_c + dnext_h * o * (1 - tc ** 2)")
+    assert has("    da = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), "
+               "do * o * (1 - o)])", "    da = np.hstack([di * i * (1 - i), df * f * (1 - f), "
+               "do * o * (1 - o), dg * (1 - g * g)])")
+    assert has("    dprev_c = dc", "    dprev_c = dc * f")
 
 
 @pytest.mark.parametrize("change", [{"batch": 2}, {"biases": False}, {"cell": "lstm"},

@@ -88,6 +88,9 @@ class _Gates:
             collections.Counter)
         for node in ast.walk(func):
             q = self.role(node)
+            if q is None and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                    and self.role(ast.Name(node.id, ast.Load())) == "tc":
+                q = "tc"  # tanh(c) unpacked from a cache, even when not read
             if q is not None and one_line(node):
                 texts[q][self.text(node)] += 1
         self.texts = texts
@@ -212,8 +215,9 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
         return ln(node), (out if out != line else None)
 
     for root in header_exprs(stmt):
+        paired = _paired(root)
         for node in ast.walk(root):
-            if not one_line(node):
+            if not one_line(node) or id(node) in paired:
                 continue
             yield from _derivatives(g, node, splice, spaced, minus)
             q = g.role(node)
@@ -267,6 +271,24 @@ def _stacked(g: _Gates, stmt: ast.stmt, splice: _Splice) -> Iterator[tuple[int, 
                     for start, end, new in spans:
                         out = out[:start] + new.encode("utf-8") + out[end:]
                     yield ln(node), "swap", out.decode("utf-8")
+
+
+def _paired(root: ast.AST) -> set[int]:
+    """The nodes of whole derivative forms ``s * (1 - s)``, ``(1 - g * g)``, ``g * g``:
+    neither one half of them swapped for another gate nor ``(1 - s)`` completed again."""
+    out: set[int] = set()
+    for n in ast.walk(root):
+        if not isinstance(n, ast.BinOp):
+            continue
+        if isinstance(n.op, ast.Mult) and ast.dump(n.left) == ast.dump(n.right):
+            out.update((id(n.left), id(n.right)))  # g * g
+        if isinstance(n.op, ast.Mult) and isinstance(n.right, ast.BinOp) \
+                and isinstance(n.right.op, ast.Sub) and isinstance(n.right.left, ast.Constant):
+            s = n.left.right if isinstance(n.left, ast.BinOp) and isinstance(
+                n.left.op, ast.Mult) else n.left
+            if ast.dump(s) == ast.dump(n.right.right):  # s * (1 - s)
+                out.update((id(s), id(n.right), id(n.right.right)))
+    return out
 
 
 def _derivatives(g: _Gates, node: ast.AST, splice: _Splice, spaced: str, minus: str
