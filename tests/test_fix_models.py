@@ -235,3 +235,23 @@ def test_a_refusal_that_remains_says_why(tmp_path: Path) -> None:
     out = fix.attach(Report(), request, SPEC)
     assert out.fix is None and out.fix_reason is not None
     assert "--impl-loss own" in out.fix_reason and "reference" in out.fix_reason
+
+
+def test_a_gate_wrong_by_orders_of_magnitude_more_ranks_its_lines_first(tmp_path: Path
+                                                                        ) -> None:
+    """The input gate 1e-1 wrong and the rest 1e-8 (what the recursion carries): the lines
+    reading i or writing di are the input gate's; comparable errors name no gate."""
+    from bpttcheck.fix.gated_operators import dominant_gate, gate_lines
+
+    errors = {"Wf": 1e-8, "bf": 2e-8, "Wi": 0.1, "bi": 0.05, "Wc": 1e-9, "bc": 1e-9,
+              "Wo": 3e-8, "bo": 1e-8, "Why": 0.0, "by": 0.0}
+    assert dominant_gate("lstm", errors) == "i"
+    assert dominant_gate("lstm", {**errors, "Wf": 0.01}) is None
+    lstm = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
+    text = (HERE / "lstm_ok.py").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    near = gate_lines(text, tmp_path / "l.py", "lossFun", lstm, "i")
+    assert lines.index("        da_i = dc * g[t] * i[t] * (1 - i[t])") + 1 in near
+    assert lines.index("        da_g = dc * i[t] * (1 - g[t] ** 2)") + 1 in near  # reads i
+    assert lines.index("        da_o = dh * tc * o[t] * (1 - o[t])") + 1 not in near
+    assert lines.index("        c[t] = f[t] * c[t - 1] + i[t] * g[t]") + 1 in near

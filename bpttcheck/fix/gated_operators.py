@@ -405,3 +405,50 @@ def proposals(text: str, path: Path, name: str, params: tuple[str, ...]
             out.update((line, after) for line, _, after in gated_edits(stmt, func, lines,
                                                                        params) if after)
     return frozenset(out)
+
+
+GATE_PARAMS: dict[str, dict[str, str]] = {  # our parameter -> the role of its gate
+    "lstm": {"Wf": "f", "bf": "f", "Wi": "i", "bi": "i", "Wc": "g", "bc": "g", "Wo": "o",
+             "bo": "o"},
+    "gru": {"Wz": "z", "bz": "z", "Wr": "r", "br": "r", "Wn": "n", "bn": "n"},
+}
+DOMINANT = 100.0  # one gate's error this many times every other's: the error enters there
+
+
+def dominant_gate(cell: str, errors: dict[str, float]) -> str | None:
+    """The gate whose parameters are wrong by far the most (``DOMINANT`` times any other
+    gate's largest relative error), or None. A slip in one gate's line makes that gate's
+    gradient wrong at once and the others only through what it carries back."""
+    worst: dict[str, float] = {}
+    for p, q in GATE_PARAMS[cell].items():
+        if p in errors:
+            worst[q] = max(worst.get(q, 0.0), errors[p])
+    ranked = sorted(worst.values(), reverse=True)
+    if len(ranked) < 2 or not ranked[0] > DOMINANT * max(ranked[1], 1e-300):
+        return None
+    return max(worst, key=lambda q: worst[q])
+
+
+def gate_lines(text: str, path: Path, name: str, params: tuple[str, ...], gate: str
+               ) -> frozenset[int]:
+    """The lines of ``name`` (and its helpers) that read ``gate``'s activation or write a
+    gradient named for it (``di = ...``, ``d_i = ...``)."""
+    cell = cell_of(params)
+    if cell is None:
+        return frozenset()
+    try:
+        nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
+    except ImplError:
+        return frozenset()
+    lines = text.splitlines()
+    out: set[int] = set()
+    rx = _COMPILED[cell][gate]
+    for func in target_defs(nodes, name):
+        g = _gates(func, cell, lines)
+        for node in ast.walk(func):
+            reads = g.role(node) == gate and one_line(node)
+            writes = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                and node.id.startswith("d") and bool(rx.match(node.id[1:].lstrip("_")))
+            if reads or writes:
+                out.add(ln(node))
+    return frozenset(out)

@@ -14,7 +14,7 @@ from ..impl.options import ImplOptions
 from ..model import PARAM_NAMES, build, second_point
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
-from .gated_operators import GATED_BONUS, proposals
+from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines, proposals
 from .operators import Candidate, candidates
 from .trials import (
     FLOAT32_LOSS_RTOL,
@@ -34,6 +34,9 @@ MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after
 
 
 MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
+
+
+GATE_BONUS = 3.0  # a gated cell's line about the one gate measured far wronger than the rest
 
 
 def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
@@ -96,8 +99,17 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
     gated = proposals(doc.text, doc.path, name, params)
     if not gated:
         return found
-    return sorted(found, key=lambda c: (-(c.score + GATED_BONUS * ((c.line, c.after) in gated)),
-                                        c.line))
+    # one gate wrong by orders of magnitude more than the others: its lines first
+    cell = cell_of(params)
+    worst = {n: max(e[n] for e in base.errors) for n in base.errors[0]}
+    gate = dominant_gate(cell, worst) if cell is not None else None
+    near = gate_lines(doc.text, doc.path, name, params, gate) if gate is not None else set()
+
+    def score(c: Candidate) -> float:
+        return c.score + GATED_BONUS * ((c.line, c.after) in gated) + GATE_BONUS * (
+            c.line in near)
+
+    return sorted(found, key=lambda c: (-score(c), c.line))
 
 
 def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
