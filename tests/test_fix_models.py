@@ -255,3 +255,16 @@ def test_a_gate_wrong_by_orders_of_magnitude_more_ranks_its_lines_first(tmp_path
     assert lines.index("        da_g = dc * i[t] * (1 - g[t] ** 2)") + 1 in near  # reads i
     assert lines.index("        da_o = dh * tc * o[t] * (1 - o[t])") + 1 not in near
     assert lines.index("        c[t] = f[t] * c[t - 1] + i[t] * g[t]") + 1 in near
+
+
+def test_the_grus_interpolation_is_flipped_both_ways(tmp_path: Path) -> None:
+    """z <-> (1 - z), the parentheses going with it; never (1 - (1 - z))."""
+    text = ("def step(dnext_h, z, n, prev_h):\n"
+            "    dprev_h = dnext_h * (1 - z)\n"
+            "    dn = dnext_h * z * (1 - n * n)\n"
+            "    return dprev_h, dn\n")
+    gru = ("x", "h0", "Wz", "Wr", "Wn", "bz", "br", "bn")
+    found = proposals(text, tmp_path / "g.py", "step", gru)
+    assert (2, "    dprev_h = dnext_h * z") in found
+    assert (3, "    dn = dnext_h * (1 - z) * (1 - n * n)") in found
+    assert not any("(1 - (1 - z))" in after for _, after in found)

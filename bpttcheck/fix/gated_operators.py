@@ -216,6 +216,8 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
 
     for root in header_exprs(stmt):
         paired = _paired(root)
+        flipped = {id(n.right) for n in ast.walk(root) if isinstance(n, ast.BinOp)
+                   and isinstance(n.op, ast.Sub) and isinstance(n.left, ast.Constant)}
         for node in ast.walk(root):
             if not one_line(node) or id(node) in paired:
                 continue
@@ -238,7 +240,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
                 c = g.like("c", x)
                 if c is not None:
                     yield _kind("tanh", splice(node, c))
-            if q == "z":  # the interpolation flipped: z for (1 - z)
+            if q == "z" and id(node) not in flipped:  # the interpolation flipped: z for 1 - z
                 yield _kind("sign", splice(node, f"(1{minus}{x})"))
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
@@ -300,6 +302,18 @@ def _derivatives(g: _Gates, node: ast.AST, splice: _Splice, spaced: str, minus: 
         yield _kind("tanh", splice(node, g.text(node.args[0])))
     if not isinstance(node, ast.BinOp):
         return
+    if isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant) \
+            and node.left.value == 1 and g.role(node.right) == "z":
+        # the GRU's interpolation flipped: (1 - z) for z (its parentheses go too)
+        raw = g.lines[ln(node) - 1].encode("utf-8")
+        x = g.text(node.right)
+        if raw[:c0(node)].rstrip().endswith(b"(") and raw[c1(node):].lstrip().startswith(
+                b")"):
+            start, end = raw.rindex(b"(", 0, c0(node)), raw.index(b")", c1(node)) + 1
+            out = (raw[:start] + x.encode("utf-8") + raw[end:]).decode("utf-8")
+            yield ln(node), "sign", out
+        else:
+            yield _kind("sign", splice(node, x))
     if isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant) \
             and node.left.value == 1:
         right = node.right
