@@ -268,3 +268,39 @@ def test_the_grus_interpolation_is_flipped_both_ways(tmp_path: Path) -> None:
     assert (2, "    dprev_h = dnext_h * z") in found
     assert (3, "    dn = dnext_h * (1 - z) * (1 - n * n)") in found
     assert not any("(1 - (1 - z))" in after for _, after in found)
+
+
+# The selftest corpus's gated single-edit bugs (the harness: their inverses are among the
+# candidates by construction): each gets a verified fix with time to spare.
+SELFTEST_GATED = [
+    ("bug_lstm_dc_not_carried.py", "lossFun", "lstm"),
+    ("bug_lstm_no_tanh_prime_c.py", "lossFun", "lstm"),
+    ("bug_lstm_sigmoid_prime_g.py", "lossFun", "lstm"),
+    ("bug_lstm_o_uses_c.py", "lossFun", "lstm"),
+    ("bug_lstm_forget_state.py", "lossFun", "lstm"),
+    ("bug_gru_reset_no_h.py", "lossFun", "gru"),
+    ("bug_gru_no_dhnext.py", "lossFun", "gru"),
+]
+SELFTEST_LAYERS = ["bug_layer_lstm_carry_no_f.py", "bug_layer_lstm_output_on_c.py",
+                   "bug_layer_lstm_stack_order.py", "bug_layer_lstm_tanh_prime.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "target", "cell"), SELFTEST_GATED)
+def test_selftest_gated_bugs_get_a_verified_fix(name: str, target: str, cell: str) -> None:
+    from bpttcheck.selftest import corpus_dir
+
+    spec = dataclasses.replace(SPEC, cell=cell, hidden=6, vocab=4, seq=5)
+    out = fix.search(f"{corpus_dir() / name}:{target}", ImplOptions(), spec, budget=30.0)
+    assert out.fix is not None and out.fix.verified, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SELFTEST_LAYERS)
+def test_selftest_gated_layer_bugs_get_a_verified_fix(name: str) -> None:
+    from bpttcheck.selftest import corpus_dir
+
+    spec = dataclasses.replace(SPEC, hidden=5, vocab=4, seq=6)
+    out = fix.search_layer(f"{corpus_dir() / name}:lstm_backward", None, ImplOptions(), spec,
+                           30.0, "lstm")
+    assert out.fix is not None and out.fix.verified, out
