@@ -481,16 +481,3 @@ def test_float32_code_gets_a_verified_fix(tmp_path: Path, searching: None,
     assert result.exit_code == 1, result.output
     assert "Fix found (verified" in result.stdout, result.stdout
     assert "+        carry = W.T @ da" in result.stdout
-
-
-@pytest.mark.parametrize(("change", "words"), [
-    ({"batch": 2}, "--batch"), ({"biases": False}, "--no-biases"),
-    ({"cell": "lstm"}, "--cell lstm"), ({}, None)])
-def test_models_the_search_does_not_know_are_refused_with_the_reason(
-        change: dict[str, Any], words: str | None) -> None:
-    import dataclasses
-    from types import SimpleNamespace
-
-    why = fix.report._unsearchable(SimpleNamespace(causes=()),
-                                   dataclasses.replace(TINY_SPEC, **change))
-    assert (why is None) if words is None else (why is not None and words in why)

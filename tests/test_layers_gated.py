@@ -485,10 +485,10 @@ def test_buggy_float32_layer_fails_on_its_gradient(run_cli: Callable[..., Result
 
 def test_wrong_gated_layer_with_the_fix_search_on_is_a_verdict_not_a_crash(
         run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CLI searches for a fix by default; the search knows vanilla layers only.
+    # The CLI searches for a fix by default; a gated layer's is searched too (fix.trials).
     monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
     result = run_cli("compare", "--impl",
                      "bpttcheck/selftest/corpus/bug_layer_lstm_tanh_prime.py:lstm_backward",
-                     "--hidden", "4", "--vocab", "3", "--seq", "4")
+                     "--hidden", "4", "--vocab", "3", "--seq", "4", "--fix-budget", "20")
     assert result.exit_code == 1, result.output
-    assert "No fix searched: the search handles vanilla RNN layers only" in result.stdout
+    assert "Fix found (verified" in result.stdout, result.stdout

@@ -58,6 +58,17 @@ forward against ours, every element of their backward's gradient of L = <G, h> a
 the layer reference) and then judged by the whole layer check
 (:func:`bpttcheck.layers.check_layer`) at both.
 
+**Every model the check knows** is searched the same way (:class:`.trials.Trials`): the
+truth at each point is the reference gradient of the declared model of the spec's cell
+(:func:`bpttcheck.impl.declared.declared`), over the parameters the problem has (a
+bias-free model's three, an LSTM's or GRU's own), a batch's summed over its columns; the
+copy is loaded with the cell, the batch and the bias-free flag as the check loads it. A
+gated cell (and a gated layer) adds gate-specific candidates (:mod:`.gated_operators`:
+sigmoid and tanh derivative forms, ``c`` for ``tanh(c)``, the forget gate's carry, one
+gate's activation for another's, the stacked gates' order, the GRU's ``z`` / ``1 - z``),
+ranked up; a gated layer's gradients are compared gate by gate, in the gate order its
+forward reads.
+
 **Notebooks** are searched as the loader reads them, their code cells joined (magics
 blanked out); each edit is named by the code cell's number, as the loader's messages
 count cells, and the line within that cell; ``--fix-out`` writes the whole notebook

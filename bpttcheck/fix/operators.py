@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
+from .gated_operators import gated_edits
 from .rank import defs_uses, flow_score, flows_of, measured_score, relevance_of
 from .syntax import (
     MODULES,
@@ -457,7 +458,8 @@ def _shifted_slices(e: ast.Slice) -> list[str]:
 
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
-               second_only: bool = False) -> list[Candidate]:
+               second_only: bool = False, params: tuple[str, ...] = PARAM_NAMES
+               ) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
@@ -466,6 +468,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     it come first when it is, last when it is right); ``second_only``, whether everything
     is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
     second: then the lines that read the biases or the initial state come first.
+    ``params``: the model's parameter names (a gated cell's, a bias-free model's).
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -474,16 +477,17 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     lines = text.splitlines()
     names_of = dict(theirs or {})
     aliases = {p: {p, f"d{p}", names_of.get(p, p), f"d{names_of.get(p, p)}",
-                   f"d_{names_of.get(p, p)}"} for p in PARAM_NAMES}
+                   f"d_{names_of.get(p, p)}"} for p in params}
     bad = set().union(*(aliases[p] for p in wrong if p in aliases)) if wrong else set()
-    good = set().union(*(aliases[p] for p in PARAM_NAMES if p not in wrong)) - bad
+    good = set().union(*(aliases[p] for p in params if p not in wrong)) - bad
     # All of Wxh, Whh, bh wrong and the output layer right: the error is in dh (the recursion)
-    recursion = set(wrong) == set(HIDDEN_PARAMS)
-    everything = set(wrong) >= set(PARAM_NAMES)
+    recursion = set(wrong) == set(HIDDEN_PARAMS if params == PARAM_NAMES else
+                                  (p for p in params if p not in ("Why", "by")))
+    everything = set(wrong) >= set(params)
     out: dict[tuple[int, str], Candidate] = {}
     defs = target_defs(nodes, name)
     first = defs[0] if defs else None
-    biases = set().union(*(aliases[p] for p in ("bh", "by")))
+    biases = set().union(*(aliases[p] for p in params if p.startswith("b")))
     spaced = _spaced_style(defs, lines)
     picks = _picked(nodes, lines)
     for func in defs:
@@ -505,6 +509,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += measured_score(stmt, text, loss, second_only, biases)
             edits = _edits_of(stmt, lines, assigned, carried,
                               id(stmt) in loops or func is not first, spaced)
+            edits = itertools.chain(edits, gated_edits(stmt, func, lines, params))
             for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
                 if after is None or (lineno, after) in out:
                     continue

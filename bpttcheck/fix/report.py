@@ -33,36 +33,31 @@ def attach(report: Any, request: Any, spec: Spec,
     if engine_options is not None:
         engine_options = dataclasses.replace(engine_options, progress=None)
     float32 = getattr(report, "precision", "float64") == "float32"
+    # our name -> theirs, as the loader matched them (--impl-names, or a known convention)
+    theirs = {ours: mine for mine, ours in getattr(report, "names", {}).items()} or None
     found, reason = _found(lambda: search(request.target, request.options, spec,
-                                          request.fix_budget, request.loss, results=results,
-                                          engine_options=engine_options, float32=float32))
+                                          request.fix_budget, request.loss, theirs=theirs,
+                                          results=results, engine_options=engine_options,
+                                          float32=float32))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 
 def _unsearchable(report: Any, spec: Spec) -> str | None:
     """Why no edit is searched for this check (None: one is): the gradients are right but
-    read in another order, or a model the search does not know yet."""
+    read in another order. Every model the check knows is searched (each cell, a batch, a
+    bias-free model: :class:`.trials.Trials` measures each as the check does)."""
     if report.causes and report.causes[0].kind == "order":
         return ("the gradients are right but read in another order: the --impl-order named "
                 "above is the fix, not an edit of your code")
-    if spec.batch is not None:
-        return "the search runs on one sequence; it does not handle --batch yet"
-    if not spec.biases:
-        return "the search does not handle a bias-free model (--no-biases) yet"
-    if spec.cell != "vanilla":
-        return f"the search handles the vanilla cell only, not --cell {spec.cell} yet"
     return None
 
 
 def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
               cell: str = "rnn") -> tuple[Fix | None, str | None]:
-    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none.
-    The search knows the vanilla layer (``cell`` "rnn") only."""
-    if cell != "rnn":
-        return None, prose.fix_skipped(f"the search handles vanilla RNN layers only, not "
-                                       f"{cell.upper()} layers yet")
+    """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none;
+    ``cell``: the layer's style's ("rnn", "lstm", "gru")."""
     return _found(lambda: search_layer(target, forward, request.options, spec,
-                                       request.fix_budget))
+                                       request.fix_budget, cell))
 
 
 def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:

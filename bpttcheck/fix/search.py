@@ -11,9 +11,10 @@ from ..engines import Gradients, Options
 from ..impl.check import DeclaredLoss
 from ..impl.loader import resolve_path, split_target
 from ..impl.options import ImplOptions
-from ..model import build, second_point
+from ..model import PARAM_NAMES, build, second_point
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
+from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines, proposals
 from .operators import Candidate, candidates
 from .trials import (
     FLOAT32_LOSS_RTOL,
@@ -35,14 +36,18 @@ MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after
 MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
 
 
+GATE_BONUS = 3.0  # a gated cell's line about the one gate measured far wronger than the rest
+
+
 def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
-                 budget: float = BUDGET) -> Outcome:
+                 budget: float = BUDGET, cell: str = "rnn") -> Outcome:
     """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
-    the helpers it calls, judged by the layer check at two points (other seeds)."""
+    the helpers it calls, judged by the layer check at two points (other seeds). ``cell``:
+    the layer's, from its style ("rnn", "lstm", "gru")."""
     start = time.monotonic()
     where, name = split_target(target)
     doc = Document(resolve_path(where))
-    trials = LayerTrials(doc, name, forward, options, spec, start + budget)
+    trials = LayerTrials(doc, name, forward, options, spec, start + budget, cell)
     elements = sum(int(g.size) for g in trials.truths[0][1].values())
     return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
 
@@ -82,13 +87,29 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
 
 
 def _ranked(doc: Document, name: str, base: Score, rtol: float,
-            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+            theirs: Mapping[str, str], points_differ: bool,
+            params: tuple[str, ...] = PARAM_NAMES) -> list[Candidate]:
     """The candidates, ranked by what the unedited copy measured (``base``)."""
     wrong = base.wrong(rtol)
     at_spec = len(base.errors) > 1 and all(
         v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
-    return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
-                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+    found = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
+                       theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
+                       params=params)
+    gated = proposals(doc.text, doc.path, name, params)
+    if not gated:
+        return found
+    # one gate wrong by orders of magnitude more than the others: its lines first
+    cell = cell_of(params)
+    worst = {n: max(e[n] for e in base.errors) for n in base.errors[0]}
+    gate = dominant_gate(cell, worst) if cell is not None else None
+    near = gate_lines(doc.text, doc.path, name, params, gate) if gate is not None else set()
+
+    def score(c: Candidate) -> float:
+        return c.score + GATED_BONUS * ((c.line, c.after) in gated) + GATE_BONUS * (
+            c.line in near)
+
+    return sorted(found, key=lambda c: (-score(c), c.line))
 
 
 def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
@@ -103,7 +124,8 @@ def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
         base = trials.score(doc.content([]))
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
-        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True,
+                                                           trials.ranked_names)
                                         if c.runnable()]
     finally:
         trials.close()
@@ -132,7 +154,8 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials))
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
+                        trials.ranked_names)
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""

@@ -21,9 +21,9 @@ import numpy as np
 
 from ..compare import rel_error
 from ..engines import Gradients, Options
-from ..engines import reference as reference_engine
 from ..errors import ImplError
 from ..impl.check import DeclaredLoss, ImplReport, check_impl
+from ..impl.declared import declared as declared_model
 from ..impl.options import ImplOptions
 from ..impl.runner import MEMORY_LIMIT, RemoteCode
 from ..model import PARAM_NAMES, SECOND_SEED, Problem
@@ -74,17 +74,34 @@ class Score:
         return max(max(e.values()) for e in self.errors)
 
 
-def _failing(report: ImplReport) -> tuple[str, ...]:
-    """What the ``--impl`` check found wrong: parameters with a failing comparison at either
-    point (against any truth), and the loss when it is not the declared one."""
+def code_sizes(problem: Problem) -> dict[str, int]:
+    """The sizes the user's code is loaded with, as :func:`bpttcheck.impl.check.prepare_request`
+    gives them: hidden, vocab, seq, and B for a batch, ``biases`` 0 for a bias-free model."""
+    return {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
+            **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
+            **({"biases": 0} if not problem.spec.biases else {})}
+
+
+def _failing(report: ImplReport, names: tuple[str, ...]) -> tuple[str, ...]:
+    """What the ``--impl`` check found wrong: parameters (of ``names``, the model's) with a
+    failing comparison at either point (against any truth), and the loss when it is not the
+    declared one."""
     bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
-    out = [n for n in PARAM_NAMES if n in bad]
+    out = [n for n in names if n in bad]
     return (*out, "loss") if not report.loss_match else tuple(out)
 
 
 class Trials:
     """Edited copies of the user's file, run in one child process: screened at both points
-    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`)."""
+    (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`).
+
+    The model is the one the check declares for the spec's cell
+    (:func:`bpttcheck.impl.declared.declared`): its reference gradient is the truth at each
+    point, and the parameters compared are those the problem has (a bias-free model's three,
+    a gated cell's own); a batch (``--batch B``) is one problem of B columns, whose reference
+    sums the columns (:mod:`bpttcheck.engines.batched`), and a declared mean over B divides
+    by its width. The copy is loaded as the check loads the user's file: with the cell, the
+    batch and the bias-free flag in its sizes and options."""
 
     def __init__(self, doc: Document, name: str, options: ImplOptions,
                  problems: list[Problem], declared: DeclaredLoss, deadline: float,
@@ -95,14 +112,17 @@ class Trials:
         self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
         self.copy = Path(self.dir.name) / self.original.name
-        self.options = options
+        self.options = dataclasses.replace(options, cell=problems[0].cell)
         self.problems = problems
         self.deadline = deadline
-        self.sizes = {"hidden": problems[0].hidden, "vocab": problems[0].vocab,
-                      "seq": problems[0].batch.seq}
-        self.refs = [reference_engine.gradients(p.params, p.batch, Options()) for p in problems]
+        self.sizes = code_sizes(problems[0])
+        model = declared_model(problems[0].cell)
+        self.names = tuple(n for n in model.params if n in problems[0].params)
+        self.ranked_names = self.names  # the parameter names candidates are ranked by
+        self.refs = [model.reference(p.params, p.batch, Options()) for p in problems]
         self.declared = declared
-        self.factor = declared.factor(problems[0].batch.seq) or 1.0
+        batch = problems[0].batch
+        self.factor = declared.factor(batch.seq, batch.width or 1) or 1.0
         # the spec's point is problems[-1]: its engines' answers, as the --impl check has them
         self.results = dict(results) if results is not None else {"reference": self.refs[-1]}
         self.engine_options = engine_options
@@ -167,7 +187,7 @@ class Trials:
             except ImplError:
                 return None
             errs = {}
-            for n in PARAM_NAMES:
+            for n in self.names:
                 g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
                                dtype=np.float64)
                 truth = self.factor * ref.grads[n]
@@ -201,7 +221,7 @@ class Trials:
                                     self.results, self.declared)[2]
             except ImplError:
                 return None
-            return report.passed, _failing(report)
+            return report.passed, _failing(report, self.names)
         finally:
             self.checking += time.monotonic() - start
 
@@ -210,13 +230,17 @@ class LayerTrials:
     """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
     screened at both points (their forward against ours, their backward's gradients of
     L = <G, h> against the layer reference, every element), then judged by the whole layer
-    check (:func:`bpttcheck.layers.check_layer`) at both."""
+    check (:func:`bpttcheck.layers.check_layer`) at both.
+
+    ``cell`` is the layer's ("rnn", "lstm", "gru", from its style): the points, the
+    reference forward and gradients are that cell's (:data:`bpttcheck.layers.check.MODELS`),
+    and their gradients are compared in our names (a stacked cs231n array split into its
+    gates' blocks), in the gate order their forward reads (found on their unedited file, as
+    the layer check finds it)."""
 
     def __init__(self, doc: Document, name: str, forward: str | None, options: ImplOptions,
-                 spec: Spec, deadline: float) -> None:
-        from ..layers.check import point, sizes_of
-        from ..layers.reference import forward as ref_forward
-        from ..layers.reference import gradients as ref_gradients
+                 spec: Spec, deadline: float, cell: str = "rnn") -> None:
+        from ..layers.check import MODELS, point, sizes_of
 
         self.original = doc.path
         self.name, self.forward = name, forward
@@ -226,11 +250,18 @@ class LayerTrials:
         self.deadline = deadline
         self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
         sizes = sizes_of(spec)
-        self.points_at = [point(sizes, sp.seed) for sp in self.specs]
-        self.truths = [(ref_forward(ours), ref_gradients(ours, G)[0])
+        model = MODELS[cell]
+        self.cell = cell
+        self.points_at = [point(sizes, sp.seed) if cell == "rnn" else model.point(sizes, sp.seed)
+                          for sp in self.specs]
+        self.truths = [(model.forward(ours), model.gradients(ours, G)[0])
                        for ours, G, _ in self.points_at]
         self.floor = spec.floor
         self.rtol = spec.rtol_analytic
+        # the parameter names candidates are ranked by: the vanilla layer's Wxh, Whh, bh are
+        # among the vanilla names; a gated layer's are its gates' (Wf ..., bz ...)
+        self.ranked_names: tuple[str, ...] = PARAM_NAMES if cell == "rnn" else model.OURS
+        self.order: tuple[str, ...] | None = None  # the gate order their forward reads
         self.layer: Any = None
         self.style: Any = None
         self.checking = 0.0
@@ -270,7 +301,34 @@ class LayerTrials:
             return None
         self.layer.label, self.layer.style = meta["label"], meta["style"]
         self.style = next(st for st in STYLES if st.name == meta["style"])
+        if self.style.gate_order:
+            if self.order is None:  # their unedited file, loaded first: the order it reads
+                self.order = self._gate_order()
+            self.style = self.style.with_order(self.order)
         return self.layer
+
+    def _gate_order(self) -> tuple[str, ...]:
+        """The order in which their forward reads the stacked gates (cs231n's when it
+        computes our h in none: their forward is then wrong, and the screen says so)."""
+        import itertools
+
+        from ..layers.check import FORWARD_RTOL
+        from ..layers.styles import call_forward
+
+        (ours, _, out_layer), (h_ref, _) = self.points_at[-1], self.truths[-1]
+        base: tuple[str, ...] = tuple(self.style.gate_order)
+        for order in (base, *(o for o in itertools.permutations(base) if o != base)):
+            style = self.style.with_order(order)
+            try:
+                h, _ = call_forward(style, self.layer.forward, style.to_theirs(ours), out_layer,
+                                    self.layer.label)
+                got = style.states_to_ours(np.asarray(h, dtype=np.float64))
+                if got.shape == h_ref.shape and bool(np.all(
+                        rel_error(got, h_ref, self.floor) <= FORWARD_RTOL)):
+                    return order
+            except (ImplError, TypeError, ValueError):
+                break
+        return base
 
     def score(self, content: str,
               keep: Callable[[Score], bool] | None = None) -> Score | None:
@@ -307,14 +365,20 @@ class LayerTrials:
                 ok = False
             forwards.append(ok)
             errs: dict[str, float] = {}
-            for a in style.args:
-                truth = a.to_theirs(g_ref[a.ours])
+            for a in style.args:  # each of their arrays, compared in our names
+                if a.name not in grads and a.name in style.optional:
+                    continue  # left out, as the layer check allows: held fixed, not checked
                 try:
-                    g = np.asarray(grads[a.name], dtype=np.float64)
-                    errs[a.ours] = float(rel_error(g.reshape(truth.shape), truth,
-                                                   self.floor).max(initial=0.0))
+                    truth = a.theirs_from(g_ref)
+                    g = np.asarray(grads[a.name], dtype=np.float64).reshape(truth.shape)
+                    bad = rel_error(g, truth, self.floor)
+                    width = bad.shape[-1] // len(a.sources)
+                    for k, n in enumerate(a.sources):  # a stacked array: gate by gate
+                        e = bad[..., k * width:(k + 1) * width] if len(a.sources) > 1 else bad
+                        errs[n] = max(errs.get(n, 0.0), float(np.max(e, initial=0.0)))
                 except (KeyError, TypeError, ValueError):
-                    errs[a.ours] = float("inf")
+                    for n in a.sources:
+                        errs[n] = float("inf")
             errors.append(errs)
             s = Score(tuple(errors), tuple(forwards))
             if keep is not None and not keep(s):
@@ -340,7 +404,7 @@ class LayerTrials:
                 except ImplError:
                     return None
                 passed = passed and report.passed
-                wrong += [self.style.arg(n).ours for n in report.wrong]
+                wrong += [o for n in report.wrong for o in self.style.arg(n).sources]
                 if report.findings:
                     wrong.append("loss")  # their forward is not ours: L = <G, h> differs
             return passed, tuple(dict.fromkeys(wrong))
