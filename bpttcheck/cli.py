@@ -487,7 +487,7 @@ def _run_layer(target: str, layer: Any, spec: Any, fmt: str, refused: dict[str, 
         from .fix import for_layer, patched
 
         layer.close()
-        found, reason = for_layer(target, forward, impl, spec, report.style.cell)
+        found, reason = for_layer(target, forward, impl, spec, report.style)
         if fix_out is not None and found is not None:
             from .outputs import write_text
 

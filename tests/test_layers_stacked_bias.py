@@ -319,14 +319,23 @@ def test_forward_reading_other_gate_order_is_checked_in_its_order() -> None:
     assert any("in the order i, f, g, o" in n for n in report.function.notes)
 
 
-def test_fix_search_refusal_is_true(run_cli: Callable[..., Result], tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fix_search_reaches_this_style_and_its_fix_is_exact(
+        run_cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search runs on the check's own reading of the pair (c0 passed, the stacked
+    rows and gates in their order): a verified fix, and the file it patches passes."""
+    from bpttcheck import fix
+
     monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
-    old, new, _, _ = BUGS["forget carry dropped"]
-    result = _run(run_cli, _edited(tmp_path, old, new))
+    old, new, _, _ = BUGS["tanh' as 1 - tanh"]
+    path = _edited(tmp_path, old, new)
+    result = _run(run_cli, path, "--fix-budget", "30", "--format", "json")
     assert result.exit_code == 1
-    assert "No fix searched: the search handles vanilla RNN layers only, not LSTM layers yet" \
-        in result.stdout
+    found = json.loads(result.stdout)["fix"]
+    assert found["verified"] and not found["partial"]
+    edits = [fix.Edit(**e) for e in found["edits"]]
+    fixed = tmp_path / "lstm_fixed.py"
+    fixed.write_text(fix.apply(path.read_text(), edits))
+    assert _run(run_cli, fixed, "--no-fix").exit_code == 0
 
 
 def test_probe_failure_names_what_the_forward_said() -> None:

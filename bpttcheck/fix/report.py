@@ -53,11 +53,11 @@ def _unsearchable(report: Any, spec: Spec) -> str | None:
 
 
 def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
-              cell: str = "rnn") -> tuple[Fix | None, str | None]:
+              style: Any) -> tuple[Fix | None, str | None]:
     """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none;
-    ``cell``: the layer's style's ("rnn", "lstm", "gru")."""
+    ``style``: the layer check's style of their pair (its cell, gate and row orders)."""
     return _found(lambda: search_layer(target, forward, request.options, spec,
-                                       request.fix_budget, cell))
+                                       request.fix_budget, style.cell, style))
 
 
 def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:

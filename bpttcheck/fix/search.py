@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .. import prose
 from ..compare import tolerance
@@ -40,14 +41,16 @@ GATE_BONUS = 3.0  # a gated cell's line about the one gate measured far wronger 
 
 
 def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
-                 budget: float = BUDGET, cell: str = "rnn") -> Outcome:
+                 budget: float = BUDGET, cell: str = "rnn", style: Any = None) -> Outcome:
     """The search for a layer's backward (``--impl FILE.py:rnn_backward``): its edits and
     the helpers it calls, judged by the layer check at two points (other seeds). ``cell``:
-    the layer's, from its style ("rnn", "lstm", "gru")."""
+    the layer's, from its style ("rnn", "lstm", "gru"); ``style``: the check's style of
+    the unedited pair (:class:`bpttcheck.layers.styles.Style`), when known."""
     start = time.monotonic()
     where, name = split_target(target)
     doc = Document(resolve_path(where))
-    trials = LayerTrials(doc, name, forward, options, spec, start + budget, cell)
+    trials = LayerTrials(doc, name, forward, options, spec, start + budget,
+                         style.cell if style is not None else cell, style)
     elements = sum(int(g.size) for g in trials.truths[0][1].values())
     return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
 

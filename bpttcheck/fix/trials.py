@@ -239,8 +239,8 @@ class LayerTrials:
     the layer check finds it)."""
 
     def __init__(self, doc: Document, name: str, forward: str | None, options: ImplOptions,
-                 spec: Spec, deadline: float, cell: str = "rnn") -> None:
-        from ..layers.check import MODELS, point, sizes_of
+                 spec: Spec, deadline: float, cell: str = "rnn", style: Any = None) -> None:
+        from ..layers.check import MODELS, point, point_for, sizes_of
 
         self.original = doc.path
         self.name, self.forward = name, forward
@@ -252,8 +252,12 @@ class LayerTrials:
         sizes = sizes_of(spec)
         model = MODELS[cell]
         self.cell = cell
-        self.points_at = [point(sizes, sp.seed) if cell == "rnn" else model.point(sizes, sp.seed)
-                          for sp in self.specs]
+        # the check's style of their unedited pair (gate and row orders found), when known:
+        # its points carry what the style takes (c0, zero biases for a bias-free stack)
+        self.resolved = style
+        self.points_at = [point_for(style, sizes, sp.seed) if style is not None
+                          else point(sizes, sp.seed) if cell == "rnn"
+                          else model.point(sizes, sp.seed) for sp in self.specs]
         self.truths = [(model.forward(ours), model.gradients(ours, G)[0])
                        for ours, G, _ in self.points_at]
         self.floor = spec.floor
@@ -300,6 +304,9 @@ class LayerTrials:
         if meta is None:
             return None
         self.layer.label, self.layer.style = meta["label"], meta["style"]
+        if self.resolved is not None and meta["style"] == self.resolved.name:
+            self.style = self.resolved  # as the check read their unedited pair
+            return self.layer
         self.style = next(st for st in STYLES if st.name == meta["style"])
         if self.style.gate_order:
             if self.order is None:  # their unedited file, loaded first: the order it reads
