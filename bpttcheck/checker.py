@@ -114,11 +114,9 @@ def run(
         comparisons.extend(pairs)
         if impl.fix and not impl_report.passed:
             from .fix import attach
-            from .impl.gradient_only import fix_refused
 
-            why = fix_refused(impl_report, user_code)  # no loss, or no initial state
-            impl_report = (dataclasses.replace(impl_report, fix_reason=why) if why else
-                           attach(impl_report, impl, spec, engines_only, options))
+            impl_report = attach(impl_report, impl, spec, engines_only, options,
+                                 stateless=bool(getattr(user_code, "stateless", False)))
     return Report(spec=spec, problem=problem, results=results, comparisons=tuple(comparisons),
                   sample=sample, impl=impl_report, directions=screened,
                   warnings=(skipped,) if skipped else ())

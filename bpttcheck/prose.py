@@ -974,13 +974,3 @@ def impl_fail_other_gradient(kinds: list[str]) -> str:
             f"{join_names(kinds)} (below).")
 
 
-def fix_no_loss(name: str) -> str:
-    """Why the fix search does not run for a function that returns gradients only."""
-    return (f"{name} returns no loss, and the search verifies an edit by the loss it returns "
-            "as well as its gradient")
-
-
-def fix_stateless(name: str) -> str:
-    """Why the fix search does not run for a function without an initial state."""
-    return (f"{name} takes no initial state, and the search screens an edit at a second point "
-            "with a random hprev")

@@ -16,10 +16,11 @@ from .search import search, search_layer
 
 def attach(report: Any, request: Any, spec: Spec,
            results: Mapping[str, Gradients] | None = None,
-           engine_options: Options | None = None) -> Any:
+           engine_options: Options | None = None, stateless: bool = False) -> Any:
     """``report`` (an ImplReport) with ``fix`` or ``fix_reason`` set by a search for
     ``request`` (an ImplRequest with ``fix=True``); ``results`` and ``engine_options``: the
-    check's engines at the spec's point, against which each edit is judged again."""
+    check's engines at the spec's point, against which each edit is judged again;
+    ``stateless``: the user's function takes no initial state."""
 
     why = _unsearchable(report, spec)
     if why is not None:
@@ -33,12 +34,14 @@ def attach(report: Any, request: Any, spec: Spec,
     if engine_options is not None:
         engine_options = dataclasses.replace(engine_options, progress=None)
     float32 = getattr(report, "precision", "float64") == "float32"
+    returns_loss = bool(getattr(report, "returns_loss", True))  # False: gradients alone
     # our name -> theirs, as the loader matched them (--impl-names, or a known convention)
     theirs = {ours: mine for mine, ours in getattr(report, "names", {}).items()} or None
     found, reason = _found(lambda: search(request.target, request.options, spec,
                                           request.fix_budget, request.loss, theirs=theirs,
                                           results=results, engine_options=engine_options,
-                                          float32=float32))
+                                          float32=float32, stateless=stateless,
+                                          returns_loss=returns_loss))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 

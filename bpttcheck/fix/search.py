@@ -9,7 +9,7 @@ from typing import Any
 from .. import prose
 from ..compare import tolerance
 from ..engines import Gradients, Options
-from ..impl.check import DeclaredLoss
+from ..impl.check import DeclaredLoss, second_spec_for
 from ..impl.loader import resolve_path, split_target
 from ..impl.options import ImplOptions
 from ..model import PARAM_NAMES, build, second_point
@@ -64,25 +64,29 @@ def _engine_options(spec: Spec) -> Options:
 def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
            declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
            results: Mapping[str, Gradients] | None = None,
-           engine_options: Options | None = None, float32: bool = False) -> Outcome:
+           engine_options: Options | None = None, float32: bool = False,
+           stateless: bool = False, returns_loss: bool = True) -> Outcome:
     """Search single (then paired) edits of ``target``'s source that make it exact.
 
     ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
     default). ``results`` and ``engine_options``: the engines' answers at the spec's point and
     their options, as the ``--impl`` check had them (the reference engine's, and options
-    from ``spec``, when not given), so that an edit is judged by the same check."""
+    from ``spec``, when not given), so that an edit is judged by the same check.
+    ``stateless``: the code takes no initial state (the second point's is then zero, as the
+    check has it); ``returns_loss`` False: it returns its gradients alone (no loss to
+    screen)."""
     start = time.monotonic()
     declared = declared or DeclaredLoss()
     if declared.factor(spec.seq) is None:
         raise ValueError("the fix search needs a declared loss (not --impl-loss own)")
     where, name = split_target(target)
     doc = Document(resolve_path(where))
-    problems = [build(second_point(spec)), build(spec)]  # the stricter point first
+    problems = [build(second_spec_for(spec, stateless)), build(spec)]  # the stricter first
     if theirs is None:  # our name -> theirs, from --impl-names
         theirs = {ours: mine for mine, ours in options.names.items()}
     trials = Trials(doc, name, options, problems, declared, start + budget, results,
                      engine_options or _engine_options(spec),
-                     FLOAT32_LOSS_RTOL if float32 else LOSS_RTOL)
+                     FLOAT32_LOSS_RTOL if float32 else LOSS_RTOL, returns_loss)
     elements = sum(p.size for p in problems[0].params.values())
     # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
     rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")

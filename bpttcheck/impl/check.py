@@ -259,10 +259,13 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
 def second_problem(code: Code, spec: Any) -> Problem:
     """The second point (:func:`bpttcheck.model.second_point`); with zero initial states for
     a function that takes none (``bptt(self, x, y)``: it starts from zero)."""
+    return build(second_spec_for(spec, bool(getattr(code, "stateless", False))))
+
+
+def second_spec_for(spec: Any, stateless: bool) -> Any:
+    """The second point's spec; its hprev zero when the function takes no initial state."""
     second = second_spec(spec)
-    if getattr(code, "stateless", False):
-        second = dataclasses.replace(second, hprev="zeros")
-    return build(second)
+    return dataclasses.replace(second, hprev="zeros") if stateless else second
 
 
 def _model(problem: Problem) -> Declared:

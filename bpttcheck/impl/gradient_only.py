@@ -180,15 +180,3 @@ def _no_loss(point: PointCheck) -> PointCheck:
     """A point as judged, its loss fields NaN and False (never read; null in the JSON)."""
     return dataclasses.replace(point, loss=float("nan"), loss_ok=False,
                                own_ok=None)
-
-
-def fix_refused(report: ImplReport, code: Code) -> str | None:
-    """Why the fix search (:mod:`bpttcheck.fix`) is not run for this function, as the
-    report's sentence, or None. It verifies an edit by the loss the function returns
-    (:class:`bpttcheck.fix.trials.Score`) and screens it at a second point with a random
-    hprev, so a function that returns no loss, or takes no initial state, cannot pass it."""
-    if not getattr(report, "returns_loss", True):
-        return prose.fix_skipped(prose.fix_no_loss(code.loaded.name))
-    if getattr(code, "stateless", False):
-        return prose.fix_skipped(prose.fix_stateless(code.loaded.name))
-    return None
