@@ -14,7 +14,8 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
-from .rank import defs_uses, flow_score, flows_of, measured_score, relevance_of
+from . import families
+from .rank import cause_score, defs_uses, flow_score, flows_of, measured_score, relevance_of
 from .syntax import (
     MODULES,
     atom,
@@ -38,8 +39,12 @@ KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
-            "operands": 3.0, "delete": 2.0, "swap": 1.5}
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "bound": 3.5,
+            "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
+            "literal": 3.0, "wrap": 2.5, "term": 2.0, "delete": 2.0, "swap": 1.5,
+            "drop": 1.0, "neighbour": -4.0}
+# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there), and are
+# many: so low that they come after every other edit of a relevant line, as a last resort.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -457,7 +462,7 @@ def _shifted_slices(e: ast.Slice) -> list[str]:
 
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
-               second_only: bool = False) -> list[Candidate]:
+               second_only: bool = False, cause: str | None = None) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
@@ -465,7 +470,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     was measured, when known: ``loss``, whether the loss is wrong (the lines that write
     it come first when it is, last when it is right); ``second_only``, whether everything
     is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
-    second: then the lines that read the biases or the initial state come first.
+    second: then the lines that read the biases or the initial state come first;
+    ``cause``: the kind of the check's first likely cause (:class:`bpttcheck.diagnose.Cause`),
+    whose operators come first (:func:`.rank.cause_score`).
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -486,13 +493,28 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     biases = set().union(*(aliases[p] for p in ("bh", "by")))
     spaced = _spaced_style(defs, lines)
     picks = _picked(nodes, lines)
+    ctx = families.context(nodes, defs, lines, aliases)
+    helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
+    whh_grads = {a for a in aliases["Whh"] if a.startswith("d")}
     for func in defs:
         assigned, carried = _names(func)
         flows = flows_of(func, lines, bad, good)
         loops: set[int] = set()
+        outputs_of: dict[int, tuple[str, ...]] = {}
+        pre_grads: set[str] = set()
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.For | ast.While):
-                loops.update(id(s) for s in walk_statements(stmt.body))
+                read = families.outputs_read(stmt, lines, ctx)
+                pre_grads.update(families.pre_activation_gradients(stmt, lines, whh_grads))
+                for s in walk_statements(stmt.body):
+                    loops.add(id(s))
+                    outputs_of.setdefault(id(s), read)  # the innermost loop's come first
+        swappable = families.name_lines(func, assigned, families.loop_variables(func),
+                                        set().union(*aliases.values()))
+        in_place = families.aliases_written(func)
+        inserts: dict[int, list[tuple[int, str, str | None]]] = {}
+        for edit in families.carry_inserts(func, lines, ctx, carried, whh_grads):
+            inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
                     or stmt.end_lineno > len(lines):
@@ -503,9 +525,19 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    everything)
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)
-            edits = _edits_of(stmt, lines, assigned, carried,
-                              id(stmt) in loops or func is not first, spaced)
-            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
+            in_loop = id(stmt) in loops or func is not first
+            edits = _edits_of(stmt, lines, assigned, carried, in_loop, spaced)
+            on_bad = flow_score(stmt, flows) > 0 and not isinstance(stmt, ast.For | ast.While
+                                                                      | ast.If)
+            more = families.node_edits(
+                stmt, lines, ctx, assigned, carried, in_loop, on_bad,
+                families.nearby(stmt, swappable) if on_bad else set(),
+                helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
+                " " if is_spaced(text) or (spaced and not re.search(r"\w[-+*/]\w", text))
+                else "")
+            own = inserts.pop(stmt.end_lineno, []) if one_line(stmt) else []
+            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks),
+                                                       more, own):
                 if after is None or (lineno, after) in out:
                     continue
                 if kind == "delete" and only_statement(func, stmt):
@@ -515,7 +547,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 parse = one_line(stmt) and bool(after.strip()) and not isinstance(
                     stmt, ast.For | ast.While | ast.If)
                 out[(lineno, after)] = Candidate(lineno, after, kind,
-                                                 PRIORITY[kind] + relevance, parse)
+                                                 PRIORITY[kind] + relevance
+                                                 + cause_score(kind, cause), parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
 
 

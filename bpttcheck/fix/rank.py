@@ -143,3 +143,45 @@ def measured_score(stmt: ast.stmt, text: str, loss: bool | None, second_only: bo
     if second_only and (INITIAL.search(text) or mentions(text, biases)):
         score += 2.0
     return score
+
+
+# The check's likely cause (bpttcheck.diagnose.Cause.kind) -> the kinds of edit that could
+# have produced it: a transposed gradient comes from a transpose or swapped operands, a
+# constant ratio from a scale, a literal or a reduction, and so on. A cause is a hint, not
+# a verdict (its message says "likely"), so the boost reorders; it removes nothing.
+CAUSE_EDITS: dict[str, frozenset[str]] = {
+    "transpose": frozenset({"transpose", "operands"}),
+    "no-dhnext": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "dhnext": frozenset({"carry", "insert", "accumulate", "transpose", "unwrap", "drop",
+                         "neighbour", "swap"}),
+    "truncated": frozenset({"bound", "carry", "insert", "init"}),
+    "tanh-derivative": frozenset({"tanh", "unwrap", "literal", "index", "swap", "neighbour"}),
+    "derivative-index": frozenset({"tanh", "index", "swap", "neighbour"}),
+    "step-shift": frozenset({"index", "bound", "neighbour", "swap", "init"}),
+    "dy": frozenset({"insert", "copy", "sign", "scale", "literal", "unwrap", "index"}),
+    "dy-index": frozenset({"index", "swap", "neighbour", "insert"}),
+    "ratio": frozenset({"scale", "literal", "reduce", "drop", "accumulate"}),
+    "step-weight": frozenset({"scale", "literal", "index", "bound", "reduce"}),
+    "sign": frozenset({"sign"}),
+    "zero": frozenset({"delete", "accumulate", "swap", "neighbour", "insert", "copy"}),
+    "constant": frozenset({"accumulate", "reduce", "clip", "swap", "neighbour"}),
+    "clip": frozenset({"clip"}),
+    "skipped-steps": frozenset({"bound", "loop", "index"}),
+    "step-term": frozenset({"accumulate", "reduce", "index", "bound"}),
+    "single-step": frozenset({"init", "bound", "index", "accumulate"}),
+    "bias": frozenset({"term", "drop", "reduce", "swap", "neighbour", "init", "accumulate"}),
+    "param-line": frozenset({"index", "swap", "neighbour", "transpose", "operands",
+                             "accumulate", "reduce"}),
+    "hidden": frozenset({"tanh", "wrap", "unwrap", "carry", "insert", "term", "drop", "init",
+                         "transpose"}),
+}
+
+
+CAUSE_BONUS = 2.0  # about one step of PRIORITY: the cause reorders kinds within a line's rank
+
+
+def cause_score(kind: str, cause: str | None) -> float:
+    """A bonus for an edit of ``kind`` when the check's likely cause is one it could produce."""
+    if cause is None:
+        return 0.0
+    return CAUSE_BONUS if kind in CAUSE_EDITS.get(cause, frozenset()) else 0.0

@@ -35,7 +35,9 @@ def attach(report: Any, request: Any, spec: Spec,
     float32 = getattr(report, "precision", "float64") == "float32"
     found, reason = _found(lambda: search(request.target, request.options, spec,
                                           request.fix_budget, request.loss, results=results,
-                                          engine_options=engine_options, float32=float32))
+                                          engine_options=engine_options, float32=float32,
+                                          cause=report.causes[0].kind if report.causes
+                                          else None))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 

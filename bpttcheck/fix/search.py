@@ -56,13 +56,15 @@ def _engine_options(spec: Spec) -> Options:
 def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET,
            declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
            results: Mapping[str, Gradients] | None = None,
-           engine_options: Options | None = None, float32: bool = False) -> Outcome:
+           engine_options: Options | None = None, float32: bool = False, *,
+           cause: str | None = None) -> Outcome:
     """Search single (then paired) edits of ``target``'s source that make it exact.
 
     ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
     default). ``results`` and ``engine_options``: the engines' answers at the spec's point and
     their options, as the ``--impl`` check had them (the reference engine's, and options
-    from ``spec``, when not given), so that an edit is judged by the same check."""
+    from ``spec``, when not given), so that an edit is judged by the same check. ``cause``:
+    the kind of the check's first likely cause, which reorders the candidates."""
     start = time.monotonic()
     declared = declared or DeclaredLoss()
     if declared.factor(spec.seq) is None:
@@ -78,17 +80,19 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     elements = sum(p.size for p in problems[0].params.values())
     # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
     rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
-    return _drive(doc, name, trials, rtol, theirs, start, budget, elements)
+    return _drive(doc, name, trials, rtol, theirs, start, budget, elements, cause)
 
 
 def _ranked(doc: Document, name: str, base: Score, rtol: float,
-            theirs: Mapping[str, str], points_differ: bool) -> list[Candidate]:
+            theirs: Mapping[str, str], points_differ: bool,
+            cause: str | None = None) -> list[Candidate]:
     """The candidates, ranked by what the unedited copy measured (``base``)."""
     wrong = base.wrong(rtol)
     at_spec = len(base.errors) > 1 and all(
         v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
     return candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
-                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ)
+                      theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
+                      cause=cause)
 
 
 def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
@@ -110,7 +114,8 @@ def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
 
 
 def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
-           theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
+           theirs: Mapping[str, str], start: float, budget: float, elements: int,
+           cause: str | None = None) -> Outcome:
     """The search itself: screen candidates best first, pairs with the budget left, then
     the best partial fix; every proposal passes the whole check (``trials.full``)."""
     deadline = start + budget
@@ -132,7 +137,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials))
+        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials), cause)
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
