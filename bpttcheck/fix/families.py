@@ -100,6 +100,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
     whh_names = {a for a in aliases.get("Whh", set()) if not a.startswith("d")}
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
     methods = False
+    containers = set().union(*(aliases_written(f) for f in defs))  # grads["Whh"] += ...
     for func in defs:
         for a in func.args.args + func.args.kwonlyargs:
             if INITIAL.match(a.arg) and a.arg not in initial:
@@ -116,7 +117,8 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
             if not one_line(n):
                 continue
             key = _identifier(n)
-            if key is None or not isinstance(getattr(n, "ctx", None), ast.Load):
+            if key is None or not isinstance(getattr(n, "ctx", None), ast.Load) or (
+                    isinstance(n, ast.Subscript) and _bases(n) in containers):
                 continue
             s = text.seg(n)
             if key in bias_names and s not in biases:
@@ -126,10 +128,16 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
             if isinstance(n, ast.Attribute) and INITIAL.match(n.attr) and s not in initial:
                 initial.append(s)
         for stmt in walk_statements(func.body):  # h = tanh(a): the pair (h, a)
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
-                    stmt.value, ast.Call) and len(stmt.value.args) == 1 \
-                    and _is_activation(stmt.value.func, helpers):
-                out, into = _bases(stmt.targets[0]), _bases(stmt.value.args[0])
+            target, value = None, None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+                    stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
+                    and len(stmt.value.args) == 1:  # hs.append(np.tanh(a))
+                target, value = stmt.value.func.value, stmt.value.args[0]
+            if target is not None and isinstance(value, ast.Call) and len(value.args) == 1 \
+                    and _is_activation(value.func, helpers):
+                out, into = _bases(target), _bases(value.args[0])
                 if out:
                     outputs.add(out)
                 if out and into and out != into:
@@ -207,6 +215,21 @@ class _Text:
 
     def replace(self, n: ast.AST, new: str) -> tuple[int, str | None]:
         return self.splice(n, [(c0(n), c1(n), new)])
+
+    def replace_grouped(self, n: ast.AST, new: ast.AST) -> tuple[int, str | None]:
+        """``n`` replaced by its part ``new``, dropping the grouping parentheses around
+        ``n`` when ``new`` needs none (``* (e_h + carry)`` -> ``* e_h``)."""
+        raw = self._raw(ln(n))
+        start, end = c0(n), c1(n)
+        before, after = raw[:start].rstrip(), raw[end:].lstrip()
+        grouped = before.endswith(b"(") and after.startswith(b")") and not re.search(
+            rb"[\w\])]\s*\($", before)
+        if grouped and not isinstance(new, ast.BinOp | ast.UnaryOp | ast.IfExp | ast.Compare
+                                      | ast.BoolOp | ast.Lambda):
+            start = len(before) - 1
+            end = len(raw) - len(after) + 1
+            return self.splice(n, [(start, end, self.seg(new))])
+        return self.replace(n, self.seg(new))
 
     def insert(self, n: ast.AST, new: str) -> tuple[int, str | None]:
         return self.splice(n, [(c1(n), c1(n), new)])
@@ -379,15 +402,12 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             # one term of a sum dropped
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
                     and not in_slice(n) and _num(n.left) is None and _num(n.right) is None:
-                keep = text.seg(n.left)
-                if isinstance(parent, ast.BinOp | ast.UnaryOp | ast.Attribute):
-                    keep = _paren(n.left, keep)
-                yield k("drop", text.replace(n, keep))
-                if isinstance(n.op, ast.Add):
-                    right = text.seg(n.right)
-                    if isinstance(parent, ast.BinOp | ast.UnaryOp | ast.Attribute):
-                        right = _paren(n.right, right)
-                    yield k("drop", text.replace(n, right))
+                for part in (n.left, n.right) if isinstance(n.op, ast.Add) else (n.left,):
+                    if isinstance(parent, ast.BinOp | ast.UnaryOp | ast.Attribute) \
+                            and isinstance(part, ast.BinOp | ast.UnaryOp):
+                        yield k("drop", text.replace(n, _paren(part, text.seg(part))))
+                    else:
+                        yield k("drop", text.replace_grouped(n, part))
             # the initial state
             if isinstance(n, ast.Call) and state_target and ctx.initial:
                 name = n.func.attr if isinstance(n.func, ast.Attribute) else ""
@@ -557,13 +577,17 @@ def loop_variables(func: ast.FunctionDef) -> set[str]:
 
 def pre_activation_gradients(loop: ast.stmt, lines: list[str], whh_grads: set[str]) -> list[str]:
     """Names ``loop`` writes that its lines writing the Whh gradient read (``dhraw`` in
-    ``dWhh += np.dot(dhraw, hs[t-1].T)``): the gradient at the pre-activation."""
+    ``dWhh += np.dot(dhraw, hs[t-1].T)``, ``da`` in ``g["Whh"] += da @ hs[t].T``): the
+    gradient at the pre-activation. ``whh_grads``: Whh's names (``dWhh``; ``Whh`` as a key)."""
     body = [s for s in walk_statements([loop]) if s is not loop]
     stored = {t.id for s in body if isinstance(s, ast.Assign | ast.AugAssign)
               for tt in (s.targets if isinstance(s, ast.Assign) else [s.target])
               for t in ast.walk(tt) if isinstance(t, ast.Name)}
-    pattern = re.compile("|".join(rf"(?<![A-Za-z0-9_]){re.escape(g)}(?![A-Za-z0-9_])"
-                                  for g in sorted(whh_grads)) or r"(?!x)x")
+    pattern = re.compile("|".join(
+        [rf"(?<![A-Za-z0-9_]){re.escape(g)}(?![A-Za-z0-9_])" for g in sorted(whh_grads)
+         if g.startswith("d")]
+        + [rf"""["']{re.escape(g)}["']""" for g in sorted(whh_grads) if not g.startswith("d")])
+        or r"(?!x)x")
     out: list[str] = []
     for s in body:
         if isinstance(s, ast.For | ast.While | ast.If) or not pattern.search(

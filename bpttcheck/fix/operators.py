@@ -495,7 +495,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     picks = _picked(nodes, lines)
     ctx = families.context(nodes, defs, lines, aliases)
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
-    whh_grads = {a for a in aliases["Whh"] if a.startswith("d")}
+    whh_grads = set(aliases["Whh"])
     for func in defs:
         assigned, carried = _names(func)
         flows = flows_of(func, lines, bad, good)
