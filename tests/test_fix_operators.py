@@ -278,14 +278,51 @@ def test_tanh_derivative_at_the_pre_activation_and_missing(tmp_path: Path) -> No
     assert "        e_z = dtanh(h) * e_h" in afters
     # the derivative missing altogether
     right = _line(MINCHAR, "dhraw = (1 - hs[t] * hs[t]) * dh")
-    _generated(tmp_path, MINCHAR, "        dhraw = dh", right, wrong=HIDDEN, kind="tanh")
+    _generated(tmp_path, MINCHAR, "        dhraw = dh", right, wrong=HIDDEN, kind="dtanh")
     right = _line(ARGS, "e_z = (1 - states[s + 1] ** 2) * e_h")
     text = ARGS.replace(right, "        e_z = e_h")
     path.write_text(text)
     line = text.splitlines().index("        e_z = e_h") + 1
     afters = {c.after for c in fix.candidates(text, path, "grads", HIDDEN, ARGS_THEIRS)
-              if c.line == line and c.kind == "tanh"}
+              if c.line == line and c.kind == "dtanh"}
     assert "        e_z = (1 - states[s + 1] * states[s + 1]) * e_h" in afters
+
+
+def test_weight_one_matrix_for_another(tmp_path: Path) -> None:
+    right = _line(MINCHAR, "dhnext = np.dot(Whh.T, dhraw)")
+    _generated(tmp_path, MINCHAR, right.replace("Whh.T", "Why.T"), right, wrong=HIDDEN,
+               kind="weight")
+    right = _line(ARGS, "carry = W_hh.T @ e_z")  # (same-role names: "swap" has it too)
+    _generated(tmp_path, ARGS, right.replace("W_hh", "W_xh"), right, name="grads",
+               wrong=HIDDEN, theirs=ARGS_THEIRS)
+
+
+def test_init_zeros_where_the_carry_or_an_accumulator_starts(tmp_path: Path) -> None:
+    right = _line(MINCHAR, "dhnext = np.zeros_like(hs[0])")
+    _generated(tmp_path, MINCHAR, "    dhnext = np.copy(hprev)", right, wrong=HIDDEN,
+               kind="init", expect="    dhnext = np.zeros_like(hprev)")
+    right = "    db_y = numpy.zeros_like(b_y)"
+    source = ARGS.replace("    db_h, db_y = numpy.zeros_like(b_h), numpy.zeros_like(b_y)\n",
+                          "    db_h = numpy.zeros_like(b_h)\n" + right + "\n")
+    _generated(tmp_path, source, "    db_y = b_y.copy()", right, name="grads", wrong=("by",),
+               theirs=ARGS_THEIRS, kind="init")
+
+
+def test_dtanh_stale_state_and_derivative_applied_twice(tmp_path: Path) -> None:
+    right = _line(MINCHAR, "dhraw = (1 - hs[t] * hs[t]) * dh")
+    source = MINCHAR.replace(right, "        dhraw = (1 - h * h) * dh").replace(
+        "        hs[t] = np.tanh(", "        h = hs[t] = np.tanh(")
+    path = tmp_path / "stale.py"
+    path.write_text(source)
+    line = source.splitlines().index("        dhraw = (1 - h * h) * dh") + 1
+    assert any(c.line == line and c.after == right and c.kind == "dtanh"
+               for c in fix.candidates(source, path, "lossFun", HIDDEN))
+    right = _line(MINCHAR, "dWhh += np.dot(dhraw, hs[t - 1].T)")
+    _generated(tmp_path, MINCHAR, right.replace("dhraw,", "dhraw * (1 - hs[t] ** 2),"),
+               right, wrong=("Whh",), kind="dtanh")
+    right = _line(ARGS, "dW_hh += e_z @ states[s].T")
+    _generated(tmp_path, ARGS, right.replace("e_z @", "(1 - states[s + 1] ** 2) * e_z @"),
+               right, name="grads", wrong=("Whh",), theirs=ARGS_THEIRS, kind="dtanh")
 
 
 # --- ranking ---------------------------------------------------------------------------

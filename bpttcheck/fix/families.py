@@ -24,8 +24,11 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   ``h``/``hprev``, ``hs``/``xs``), only on statements that feed a wrong gradient.
 - ``init``: a zero initial state (``np.zeros_like(h)``, ``np.zeros((H, 1))``, assigned to
   a state-like name or to the activation's outputs) -> a copy of the given one; ``h[t - 1]``
-  at ``t = 0`` -> the given one.
+  at ``t = 0`` -> the given one; a carried gradient started from the initial state, or a
+  gradient accumulator from its weight (``np.copy(W)``, ``np.ones_like(W)``) -> zeros.
 - ``copy``: an alias (``dy = ps[t]``) written in place later -> a copy.
+- ``weight``: one weight read for another of its kind (``Why.T`` for ``Whh.T``, ``by`` for
+  ``bh``), on statements that feed a wrong gradient.
 - ``literal``: a numeric literal other than 0 and 1 in arithmetic -> 1 (``2 *``, ``0.5 *``,
   ``(2 - h**2)``).
 - ``insert``: the carry update deleted: a carried gradient the loop reads but never writes
@@ -33,7 +36,8 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   the recurrent product (see :func:`carry_inserts` for why this one statement is derivable).
 - ``tanh``: the derivative of tanh (``1 - h**2``, ``1 - np.square(h)``, ``(1 - h) * (1 + h)``,
   ``1 - np.tanh(a)**2``, ``h * (1 - h)``, a ``dtanh(h)`` helper) taken at the pre-activation
-  instead of the activation or back; the derivative missing from a backward line.
+  instead of the activation or back; ``dtanh``: the same derivative at a stale ``h`` left by
+  the forward loop (-> ``hs[t]``), missing from a backward line, or applied twice.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ INITIAL = re.compile(r"^(h_?prev|prev_?h|h_?0|h_?init|init_?h|h_?start|h_?in|h_?
                      re.IGNORECASE)
 GRADIENT = re.compile(r"^(d|g_|grad|delta|err|e_)", re.IGNORECASE)  # a gradient's name, roughly
 STATE = re.compile(r"^(h|s|state|hidden|prev|carry)(_|s?$|\d)", re.IGNORECASE)  # a state
+CARRIED_NAME = re.compile(r"next|carry|prev|future|later|incoming|above|ahead", re.IGNORECASE)
 NEIGHBOURHOOD = 3  # lines either side a swapped-in variable may come from
 CARRY_LINES = 2  # ``carry = ...`` insertions tried per loop (after the last writes first)
 
@@ -76,6 +81,7 @@ class Context:
     biases: tuple[str, ...]  # spellings of reads of the biases (``bh``, ``self.bh``)
     initial: tuple[str, ...]  # spellings of the given initial state (``hprev``)
     recurrent: tuple[str, ...]  # spellings of reads of Whh
+    reads: Mapping[str, str] = dataclasses.field(default_factory=dict)  # spelling -> param
 
 
 def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str],
@@ -98,6 +104,8 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
     recurrent: list[str] = []
     bias_names = {a for p in ("bh", "by") for a in aliases.get(p, set()) if not a.startswith("d")}
     whh_names = {a for a in aliases.get("Whh", set()) if not a.startswith("d")}
+    param_of = {a: p for p, names in aliases.items() for a in names if not a.startswith("d")}
+    reads: dict[str, str] = {}
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
     methods = False
     containers = set().union(*(aliases_written(f) for f in defs))  # grads["Whh"] += ...
@@ -121,6 +129,8 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
                     isinstance(n, ast.Subscript) and _bases(n) in containers):
                 continue
             s = text.seg(n)
+            if key in param_of:
+                reads.setdefault(s, param_of[key])
             if key in bias_names and s not in biases:
                 biases.append(s)
             if key in whh_names and s not in recurrent:
@@ -128,16 +138,20 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
             if isinstance(n, ast.Attribute) and INITIAL.match(n.attr) and s not in initial:
                 initial.append(s)
         for stmt in walk_statements(func.body):  # h = tanh(a): the pair (h, a)
-            target, value = None, None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                target, value = stmt.targets[0], stmt.value
+            targets: list[ast.expr] = []
+            value: ast.expr | None = None
+            if isinstance(stmt, ast.Assign):  # h = hs[t] = np.tanh(a) too
+                targets, value = list(stmt.targets), stmt.value
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
                     stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
                     and len(stmt.value.args) == 1:  # hs.append(np.tanh(a))
-                target, value = stmt.value.func.value, stmt.value.args[0]
-            if target is not None and isinstance(value, ast.Call) and len(value.args) == 1 \
-                    and _is_activation(value.func, helpers):
-                out, into = _bases(target), _bases(value.args[0])
+                targets, value = [stmt.value.func.value], stmt.value.args[0]
+            if not (isinstance(value, ast.Call) and len(value.args) == 1
+                    and _is_activation(value.func, helpers)):
+                continue
+            into = _bases(value.args[0])
+            for target in targets:
+                out = _bases(target)
                 if out:
                     outputs.add(out)
                 if out and into and out != into:
@@ -150,7 +164,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
         matmul = "method"
     return Context(np_name, matmul, tuple(a for a, _ in acts.most_common(2)),
                    pairs, frozenset(outputs), tuple(biases), tuple(initial),
-                   tuple(recurrent))
+                   tuple(recurrent), reads)
 
 
 def _is_activation(func: ast.expr, helpers: set[str]) -> bool:
@@ -258,7 +272,8 @@ def _num(n: ast.AST) -> float | None:
 def _derivative_args(n: ast.AST, helpers: set[str]) -> list[ast.AST]:
     """The variable(s) a tanh (or logistic) derivative is taken at, in any spelling:
     ``1 - h**2``, ``1 - h*h``, ``1 - np.square(h)``, ``(1 - h) * (1 + h)``, ``h * (1 - h)``,
-    ``1 - np.tanh(a)**2``, ``dtanh(h)``; empty when ``n`` is none of them."""
+    ``1 - np.tanh(a)**2``, ``dtanh(h)``: every occurrence of it (``h`` twice in ``1 - h*h``),
+    to be edited together; empty when ``n`` is none of them."""
     if isinstance(n, ast.Call) and len(n.args) == 1:
         name = n.func.attr if isinstance(n.func, ast.Attribute) else (
             n.func.id if isinstance(n.func, ast.Name) else "")
@@ -278,7 +293,7 @@ def _derivative_args(n: ast.AST, helpers: set[str]) -> list[ast.AST]:
             return [inner]
         if isinstance(r, ast.BinOp) and isinstance(r.op, ast.Mult) \
                 and ast.dump(r.left) == ast.dump(r.right):
-            return [r.left]
+            return [r.left, r.right]
         if isinstance(r, ast.Call) and isinstance(r.func, ast.Attribute) \
                 and r.func.attr == "square" and len(r.args) == 1:
             return [r.args[0]]
@@ -287,10 +302,10 @@ def _derivative_args(n: ast.AST, helpers: set[str]) -> list[ast.AST]:
         for x, y in ((a, b), (b, a)):
             if isinstance(y, ast.BinOp) and isinstance(y.op, ast.Sub) and _num(y.left) == 1.0:
                 if ast.dump(y.right) == ast.dump(x):  # h * (1 - h)
-                    return [x]
+                    return [x, y.right]
                 if isinstance(x, ast.BinOp) and isinstance(x.op, ast.Add) \
                         and _num(x.left) == 1.0 and ast.dump(x.right) == ast.dump(y.right):
-                    return [y.right]  # (1 - h) * (1 + h)
+                    return [y.right, x.right]  # (1 - h) * (1 + h)
     return []
 
 
@@ -330,6 +345,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         written = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     gradient_target = any(w.startswith("d") or "grad" in w.lower() for w in written)
+    carried_target = bool(written & carried)
     state_target = any(STATE.match(w) or INITIAL.match(w) or w in ctx.outputs for w in written)
     single = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
 
@@ -345,7 +361,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
         for h in loop_outputs[:2]:
             deriv = f"(1{sp}-{sp}{h}{sp}*{sp}{h})"
             value = _paren(stmt.value, text.seg(stmt.value))
-            yield k("tanh", text.replace(stmt.value, f"{deriv}{sp}*{sp}{value}"))
+            yield k("dtanh", text.replace(stmt.value, f"{deriv}{sp}*{sp}{value}"))
     # copy: an alias written in place later
     if single and isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
             and isinstance(stmt.value, ast.Subscript | ast.Name | ast.Attribute) \
@@ -422,6 +438,27 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                 for s in ctx.initial:
                     yield k("init", text.replace(
                         n, f"({text.seg(n)} if {t} > 0 else {s})"))
+            # the converse: a carried gradient started from the initial state, not zeros
+            if carried_target and ctx.initial and one_line(n) and (
+                    text.seg(n) in ctx.initial or (isinstance(n, ast.Call) and len(n.args) == 1
+                                                  and text.seg(n.args[0]) in ctx.initial)) \
+                    and n is getattr(stmt, "value", None):
+                yield k("init", text.replace(n, f"{ctx.np}.zeros_like({ctx.initial[0]})"))
+            # a gradient accumulator started from its weight (a copy, ones) instead of zeros
+            if gradient_target and n is getattr(stmt, "value", None) and isinstance(
+                    stmt, ast.Assign) and not in_loop:
+                source = _copied(n, ctx.np)
+                if source is not None and text.seg(source) in ctx.reads:
+                    yield k("init", text.replace(n, f"{ctx.np}.zeros_like({text.seg(source)})"))
+            # one weight for another (Why.T for Whh.T), on the wrong gradients' path
+            if on_bad_path and one_line(n) and load and not in_slice(n) \
+                    and isinstance(n, ast.Name | ast.Attribute | ast.Subscript):
+                mine = ctx.reads.get(text.seg(n))
+                if mine is not None:
+                    group = MATRICES if mine in MATRICES else BIASES
+                    for spelling, param in ctx.reads.items():
+                        if param in group and param != mine and _first(ctx.reads, spelling):
+                            yield k("weight", text.replace(n, spelling))
             # a stray literal factor
             if isinstance(n, ast.Constant) and _num(n) not in (None, 0.0, 1.0, -1.0) \
                     and isinstance(parent, ast.BinOp) and not isinstance(parent.op, ast.Pow) \
@@ -429,13 +466,22 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                 yield k("literal", text.replace(n, "1.0" if isinstance(n.value, float)
                                                 else "1"))
             # the tanh derivative at the activation's input instead of its output, or back
-            for x in _derivative_args(n, helpers):
-                base = _base_node(x)
-                if base is None or not one_line(base):
-                    continue
-                other = ctx.pairs.get(_bases(base) or "")
-                if other:
-                    yield k("tanh", text.replace(base, other))
+            at = _derivative_args(n, helpers)
+            if at and all(one_line(x) and ln(x) == ln(n) for x in at):
+                bases = [_base_node(x) for x in at]
+                if all(b is not None for b in bases):
+                    partner = ctx.pairs.get(_bases(at[0]) or "")
+                    if partner:
+                        yield k("tanh", text.splice(n, [(c0(b), c1(b), partner)
+                                                        for b in bases if b is not None]))
+                if isinstance(at[0], ast.Name) and in_loop:  # a stale h left by the forward loop
+                    for h in loop_outputs[:2]:
+                        yield k("dtanh", text.splice(n, [(c0(x), c1(x), h) for x in at]))
+            # the derivative applied twice: the factor dropped
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for factor, rest in ((n.left, n.right), (n.right, n.left)):
+                    if _derivative_args(factor, helpers):
+                        yield k("dtanh", text.replace_grouped(n, rest))
             # a variable swapped for one used nearby, on the wrong gradients' path only
             if on_bad_path and isinstance(n, ast.Name) and load and not in_slice(n) \
                     and n.id in assigned and n.id not in loop_vars and n.id not in MODULES \
@@ -445,6 +491,29 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     if other != n.id and other not in written and other not in helpers \
                             and bool(GRADIENT.match(other)) == kind_of:
                         yield k("neighbour", text.replace(n, other))
+
+
+MATRICES = ("Wxh", "Whh", "Why")
+BIASES = ("bh", "by")
+
+
+def _first(reads: Mapping[str, str], spelling: str) -> bool:
+    """Whether ``spelling`` is the first way the code reads its parameter (one per param)."""
+    param = reads[spelling]
+    return next(s for s, p in reads.items() if p == param) == spelling
+
+
+def _copied(n: ast.AST, np_name: str) -> ast.AST | None:
+    """What ``np.copy(X)``, ``X.copy()``, ``np.ones_like(X)``, ``np.empty_like(X)``, ``X``
+    start from (None for anything else)."""
+    if isinstance(n, ast.Name | ast.Attribute | ast.Subscript):
+        return n
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+        if n.func.attr == "copy" and not n.args:
+            return n.func.value
+        if n.func.attr in ("copy", "ones_like", "empty_like", "array") and len(n.args) == 1:
+            return n.args[0]
+    return None
 
 
 def _is_product(n: ast.AST) -> bool:
@@ -624,7 +693,12 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried
                   for t in ast.walk(tt) if isinstance(t, ast.Name)}
         read = {n.id for s in body for root in header_exprs(s) for n in ast.walk(root)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        missing = sorted(v for v in carried & read if v not in stored)
+        zeroed = {t.id for s in walk_statements(func.body) if isinstance(s, ast.Assign)
+                  and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
+                  and s.value.func.attr in ("zeros", "zeros_like")
+                  for t in s.targets if isinstance(t, ast.Name)}
+        missing = sorted(v for v in carried & read if v not in stored
+                         and (v in zeroed or CARRIED_NAME.search(v)))
         if not missing:
             continue
         ds = [d for d in pre_activation_gradients(loop, lines, whh_grads) if d not in missing]

@@ -150,13 +150,14 @@ def measured_score(stmt: ast.stmt, text: str, loss: bool | None, second_only: bo
 # constant ratio from a scale, a literal or a reduction, and so on. A cause is a hint, not
 # a verdict (its message says "likely"), so the boost reorders; it removes nothing.
 CAUSE_EDITS: dict[str, frozenset[str]] = {
-    "transpose": frozenset({"transpose", "operands"}),
+    "transpose": frozenset({"transpose", "operands", "weight"}),
     "no-dhnext": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
     "dhnext": frozenset({"carry", "insert", "accumulate", "transpose", "unwrap", "drop",
-                         "neighbour", "swap"}),
+                         "neighbour", "swap", "weight", "init"}),
     "truncated": frozenset({"bound", "carry", "insert", "init"}),
-    "tanh-derivative": frozenset({"tanh", "unwrap", "literal", "index", "swap", "neighbour"}),
-    "derivative-index": frozenset({"tanh", "index", "swap", "neighbour"}),
+    "tanh-derivative": frozenset({"tanh", "dtanh", "unwrap", "literal", "index", "swap",
+                                  "neighbour"}),
+    "derivative-index": frozenset({"tanh", "dtanh", "index", "swap", "neighbour"}),
     "step-shift": frozenset({"index", "bound", "neighbour", "swap", "init"}),
     "dy": frozenset({"insert", "copy", "sign", "scale", "literal", "unwrap", "index"}),
     "dy-index": frozenset({"index", "swap", "neighbour", "insert"}),
@@ -171,9 +172,9 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "single-step": frozenset({"init", "bound", "index", "accumulate"}),
     "bias": frozenset({"term", "drop", "reduce", "swap", "neighbour", "init", "accumulate"}),
     "param-line": frozenset({"index", "swap", "neighbour", "transpose", "operands",
-                             "accumulate", "reduce"}),
-    "hidden": frozenset({"tanh", "wrap", "unwrap", "carry", "insert", "term", "drop", "init",
-                         "transpose"}),
+                             "accumulate", "reduce", "weight"}),
+    "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
+                         "init", "transpose"}),
 }
 
 
