@@ -25,6 +25,7 @@ import ast
 import datetime
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +66,19 @@ def _squash(text: str | None) -> str:
     return "".join((text or "").split())
 
 
+def _cause(target: str, flags: list[str]) -> str | None:
+    """The kind of the first likely cause the CLI's check names for ``target`` (the search
+    gets it from the check, as on the command line), or None."""
+    sizes = [f for k, v in SIZES.items() if f"--{k}" not in flags for f in (f"--{k}", str(v))]
+    cmd = [sys.executable, "-m", "bpttcheck", "compare", "--impl", target, "--no-fix",
+           "--format", "json", *sizes, *flags]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 1:
+        return None
+    causes = (json.loads(proc.stdout).get("impl") or {}).get("causes") or []
+    return causes[0]["kind"] if causes else None
+
+
 def heldout(budget: float, verbose: bool) -> dict[str, Any]:
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     found = inverse = total = 0
@@ -74,8 +88,9 @@ def heldout(budget: float, verbose: bool) -> dict[str, Any]:
             continue
         total += 1
         spec = resolve(None, _sizes(e["cli_flags"]))
-        o = fix.search(f"{CORPUS / e['file']}:{e['function']}", _options(e["cli_flags"]), spec,
-                       budget)
+        target = f"{CORPUS / e['file']}:{e['function']}"
+        cause = _cause(target, e["cli_flags"])
+        o = fix.search(target, _options(e["cli_flags"]), spec, budget, cause=cause)
         times.append(o.seconds)
         ok = o.fix is not None and o.fix.verified
         found += ok
@@ -100,7 +115,9 @@ def ranks(corpus_entries: list[dict[str, Any]], root: Path) -> dict[str, Any]:
     out: list[int | None] = []
     for e in corpus_entries:
         spec = resolve(None, _sizes(e["flags"]))
-        cands = fix.ranking(f"{root / e['file']}:{e['function']}", _options(e["flags"]), spec)
+        target = f"{root / e['file']}:{e['function']}"
+        cands = fix.ranking(target, _options(e["flags"]), spec,
+                            cause=_cause(target, e["flags"]))
         rank = next((k + 1 for k, c in enumerate(cands) if c.line == e["line"]
                      and _squash(c.after) == _squash(e["inverse"])), None)
         out.append(rank)

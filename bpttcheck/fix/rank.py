@@ -173,6 +173,17 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "bias": frozenset({"term", "drop", "reduce", "swap", "neighbour", "init", "accumulate"}),
     "param-line": frozenset({"index", "swap", "neighbour", "transpose", "operands",
                              "accumulate", "reduce", "weight"}),
+    # the model-based variants (diagnose.VARIANTS): each names the line's bug
+    "hs-t-for-t-1": frozenset({"index", "neighbour", "swap", "init"}),
+    "recursion-transpose": frozenset({"transpose", "operands", "weight"}),
+    "dhnext-before-tanh": frozenset({"swap", "neighbour", "dtanh"}),
+    "dy-target": frozenset({"insert", "copy", "index"}),
+    "loop-direction": frozenset({"loop", "bound"}),
+    "target-shift": frozenset({"index", "swap", "neighbour"}),
+    "input-shift": frozenset({"index", "swap", "neighbour"}),
+    "no-carry": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "ignored-param": frozenset({"term", "wrap", "swap", "neighbour", "weight"}),
+    "nonfinite": frozenset({"unwrap", "literal", "sign", "init"}),
     "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
                          "init", "transpose"}),
 }

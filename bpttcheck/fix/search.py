@@ -95,9 +95,11 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
                       cause=cause)
 
 
-def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
+def ranking(target: str, options: ImplOptions, spec: Spec, *,
+            cause: str | None = None) -> list[Candidate]:
     """The candidates the search would try for ``target``, in its order (the unedited copy
-    run once, nothing else): the ranking measured apart from speed (bench/fixes.py)."""
+    run once, nothing else): the ranking measured apart from speed (bench/fixes.py).
+    ``cause``: the kind of the check's first likely cause, as :func:`search` takes it."""
     where, name = split_target(target)
     doc = Document(resolve_path(where))
     problems = [build(second_point(spec)), build(spec)]
@@ -107,8 +109,8 @@ def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
         base = trials.score(doc.content([]))
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
-        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True)
-                                        if c.runnable()]
+        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True,
+                                                           cause) if c.runnable()]
     finally:
         trials.close()
 
