@@ -15,7 +15,15 @@ from ..errors import ImplError
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
 from . import families
-from .rank import cause_score, defs_uses, flow_score, flows_of, measured_score, relevance_of
+from .rank import (
+    cause_line_score,
+    cause_score,
+    defs_uses,
+    flow_score,
+    flows_of,
+    measured_score,
+    relevance_of,
+)
 from .syntax import (
     MODULES,
     atom,
@@ -493,6 +501,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     biases = set().union(*(aliases[p] for p in ("bh", "by")))
     spaced = _spaced_style(defs, lines)
     picks = _picked(nodes, lines)
+    target_names = {n for index in picks.values() for n in re.findall(r"[A-Za-z_]\w*", index)}
     ctx = families.context(nodes, defs, lines, aliases)
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
     whh_grads = set(aliases["Whh"])
@@ -525,6 +534,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    everything)
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)
+            relevance += cause_line_score(cause, text, target_names, whh_grads)
             in_loop = id(stmt) in loops or func is not first
             edits = _edits_of(stmt, lines, assigned, carried, in_loop, spaced)
             on_bad = flow_score(stmt, flows) > 0 and not isinstance(stmt, ast.For | ast.While
