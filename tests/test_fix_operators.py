@@ -247,6 +247,38 @@ def test_insert_the_deleted_carry_update(tmp_path: Path) -> None:
                    for c in cands)
 
 
+def test_insert_a_deleted_bias_accumulation(tmp_path: Path) -> None:
+    for source, name, theirs, upd, after in (
+            (MINCHAR, "lossFun", None, "        dbh += dhraw\n",
+             "        dhraw = (1 - hs[t] * hs[t]) * dh"),
+            (ARGS, "grads", ARGS_THEIRS, "        db_y += delta\n",
+             "        carry = W_hh.T @ e_z")):
+        text = source.replace(upd, "")
+        path = tmp_path / "nobias.py"
+        path.write_text(text)
+        line = text.splitlines().index(after) + 1
+        assert any(c.kind == "insert" and c.line == line and c.after == after + "\n" + upd[:-1]
+                   for c in fix.candidates(text, path, name, ("bh", "by"), theirs))
+
+
+def test_insert_the_one_at_the_target_only(tmp_path: Path) -> None:
+    text = MINCHAR.replace("        dy = np.copy(ps[t])\n        dy[targets[t]] -= 1\n",
+                           "        dy = ps[t] - 1\n")
+    path = tmp_path / "minus.py"
+    path.write_text(text)
+    line = text.splitlines().index("        dy = ps[t] - 1") + 1
+    assert any(c.line == line and c.after == "        dy = ps[t].copy()\n"
+               "        dy[targets[t], 0] -= 1" for c in fix.candidates(text, path, "lossFun"))
+
+
+def test_term_the_output_bias_missing_from_a_lone_product(tmp_path: Path) -> None:
+    right = _line(MINCHAR, "ys[t] = np.dot(Why, hs[t]) + by")
+    _generated(tmp_path, MINCHAR, right.replace(" + by", ""), right, kind="term")
+    right = _line(ARGS, "o = W_hy @ states[-1] + b_y")
+    _generated(tmp_path, ARGS, right.replace(" + b_y", ""), right, name="grads",
+               theirs=ARGS_THEIRS, kind="term")
+
+
 def test_tanh_derivative_at_the_pre_activation_and_missing(tmp_path: Path) -> None:
     # min-char with a named pre-activation: 1 - zs[t]**2 for 1 - hs[t]**2
     source = MINCHAR.replace(

@@ -17,7 +17,8 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
 - ``wrap``: a pre-activation sum stored without its activation -> the file's activation of it.
 - ``reduce``: one step's slice (``d[-1]``, ``d[0]``) where the sum over steps belongs, a
   sum over the other axis, ``keepdims`` added or removed, ``mean`` for ``sum``.
-- ``term``: the bias missing from a pre-activation sum (the bias as the file spells it).
+- ``term``: the bias missing from a pre-activation sum or a lone product (``W @ h`` ->
+  ``W @ h + b``; the bias as the file spells it).
 - ``drop``: one term of a sum dropped (a term counted twice, a carried gradient added in
   the wrong place).
 - ``neighbour``: a variable swapped for another used within a few lines (``dh``/``dhraw``,
@@ -33,7 +34,8 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   ``(2 - h**2)``).
 - ``insert``: the carry update deleted: a carried gradient the loop reads but never writes
   gets ``carry = Whh.T @ d`` after the line that writes ``d``, in the code's own spelling of
-  the recurrent product (see :func:`carry_inserts` for why this one statement is derivable).
+  the recurrent product (see :func:`carry_inserts` for why this statement is derivable); a
+  bias's accumulation deleted: ``dbh += d`` (:func:`bias_inserts`).
 - ``tanh``: the derivative of tanh (``1 - h**2``, ``1 - np.square(h)``, ``(1 - h) * (1 + h)``,
   ``1 - np.tanh(a)**2``, ``h * (1 - h)``, a ``dtanh(h)`` helper) taken at the pre-activation
   instead of the activation or back; ``dtanh``: the same derivative at a stale ``h`` left by
@@ -406,11 +408,13 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                     and n.func.attr in ("sum", "mean"):
                 yield from (k("reduce", w) for w in _reduction_edits(n, text, ctx))
-            # the bias missing from a pre-activation sum
-            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) \
-                    and not isinstance(parent, ast.BinOp) and not in_slice(n) \
-                    and not gradient_target and sum(_is_product(t) for t in _terms(n)) >= 1 \
-                    and len(_terms(n)) >= 2:
+            # the bias missing from a pre-activation sum (or from a lone product: `W @ h`)
+            if (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add)
+                    and not isinstance(parent, ast.BinOp) and not in_slice(n)
+                    and not gradient_target and sum(_is_product(t) for t in _terms(n)) >= 1
+                    and len(_terms(n)) >= 2) or (
+                    _is_product(n) and n is getattr(stmt, "value", None)
+                    and isinstance(stmt, ast.Assign) and not gradient_target):
                 present = {text.seg(t) for t in ast.walk(n) if one_line(t)}
                 for b in ctx.biases:
                     if b not in present:
@@ -667,6 +671,45 @@ def pre_activation_gradients(loop: ast.stmt, lines: list[str], whh_grads: set[st
                     and n.id not in out and not pattern.fullmatch(n.id):
                 out.append(n.id)
     return out
+
+
+def bias_inserts(func: ast.FunctionDef, lines: list[str],
+                 aliases: Mapping[str, set[str]]) -> Iterator[Edit3]:
+    """A bias's gradient never accumulated (its ``dbh += dhraw`` deleted): the line put back.
+
+    Derivable because a bias's gradient is exactly the sum over steps of the gradient at
+    the pre-activation it is added to, and that gradient is named by the code itself: the
+    loop variable its weight's gradient line reads (``dhraw`` in ``dWhh += dhraw @ ...``
+    for bh, ``dy`` in ``dWhy += dy @ ...`` for by). Only when the accumulator (``dbh``) is
+    a plain name written nowhere inside a loop; the line goes after the one that writes that
+    gradient, or at the end of the loop body."""
+    loops = [n for n in ast.walk(func) if isinstance(n, ast.For | ast.While)]
+    in_loops = {id(s) for loop in loops for s in walk_statements(loop.body)}
+    for bias, weight in (("bh", "Whh"), ("by", "Why")):
+        grads = {a for a in aliases.get(bias, set()) if a.startswith("d")}
+        names = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and n.id in grads})
+        if len(names) != 1:
+            continue
+        g = names[0]
+        if any(id(s) in in_loops and isinstance(s, ast.Assign | ast.AugAssign) and any(
+                isinstance(t, ast.Name) and t.id == g for tt in (
+                    s.targets if isinstance(s, ast.Assign) else [s.target])
+                for t in ast.walk(tt)) for s in walk_statements(func.body)):
+            continue
+        for loop in loops:
+            ds = pre_activation_gradients(loop, lines, set(aliases.get(weight, set())))
+            body = list(walk_statements(loop.body))
+            for d in ds[:2]:
+                writers: list[ast.stmt] = [
+                    s for s in body if isinstance(s, ast.Assign) and one_line(s) and any(
+                        isinstance(t, ast.Name) and t.id == d for t in s.targets)]
+                spots = writers[-1:] + [loop.body[-1]]
+                for spot in spots:
+                    if spot.end_lineno is None or not one_line(spot):
+                        continue
+                    line = lines[spot.end_lineno - 1]
+                    indent = line[:len(line) - len(line.lstrip())]
+                    yield spot.end_lineno, "insert", f"{line}\n{indent}{g} += {d}"
 
 
 def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried: set[str],

@@ -522,7 +522,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                         set().union(*aliases.values()))
         in_place = families.aliases_written(func)
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
-        for edit in families.carry_inserts(func, lines, ctx, carried, whh_grads):
+        for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
+                                    families.bias_inserts(func, lines, aliases)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
@@ -586,11 +587,22 @@ def _minus_one(stmt: ast.stmt, lines: list[str],
                picks: Mapping[str, str]) -> Iterator[tuple[int, str, str | None]]:
     """Softmax with cross-entropy's derivative is p - onehot(target): after a line that
     copies the probabilities the loss picks from (``dy = np.copy(ps[t])``), the forgotten
-    ``dy[targets[t], 0] -= 1``, as a second line (the only edit that inserts one)."""
+    ``dy[targets[t], 0] -= 1``, as a second line; ``dy = ps[t] - 1`` -> that copy and
+    that line."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
             and isinstance(stmt.targets[0], ast.Name)):
         return
     v = stmt.value
+    line = lines[stmt.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]
+    name = stmt.targets[0].id
+    if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Sub) and isinstance(
+            v.right, ast.Constant) and v.right.value == 1 and ast.dump(v.left) in picks:
+        # `dy = ps[t] - 1`: the 1 taken everywhere instead of at the target
+        left = line.encode("utf-8")[c0(v.left):c1(v.left)].decode("utf-8")
+        yield stmt.lineno, "insert", (f"{indent}{name} = {left}.copy()\n"
+                                      f"{indent}{name}[{picks[ast.dump(v.left)]}] -= 1")
+        return
     if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy" \
             and not v.args:
         v = v.func.value  # p.copy()
@@ -600,9 +612,7 @@ def _minus_one(stmt: ast.stmt, lines: list[str],
     index = picks.get(ast.dump(v))
     if index is None:
         return
-    line = lines[stmt.lineno - 1]
-    indent = line[:len(line) - len(line.lstrip())]
-    yield stmt.lineno, "insert", f"{line}\n{indent}{stmt.targets[0].id}[{index}] -= 1"
+    yield stmt.lineno, "insert", f"{line}\n{indent}{name}[{index}] -= 1"
 
 
 def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:
