@@ -213,6 +213,38 @@ def test_init_the_given_initial_state_for_zeros(tmp_path: Path) -> None:
                name="grads", theirs=ARGS_THEIRS, kind="init")
 
 
+ROWS = '''import numpy as np
+
+
+def loss_fn(inputs, targets, hprev, W_xh, W_hh, W_hy, b_h, b_y):
+    h = hprev[:, 0]
+    H = []
+    for t, i in enumerate(inputs):
+        h = np.tanh(W_xh[:, i] + W_hh @ h + b_h[:, 0])
+        H.append(h)
+    gxh, ghh, gbh, carry = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(len(h)), 0
+    for t in reversed(range(len(inputs))):
+        e_a = (1 - H[t] ** 2) * carry
+        gbh += e_a
+        h_before = (H[t - 1] if t > 0 else hprev[:, 0])
+        ghh += np.outer(e_a, h_before)
+        carry = W_hh.T @ e_a
+    return gxh, ghh, gbh
+'''
+
+
+def test_init_the_initial_state_at_the_first_step(tmp_path: Path) -> None:
+    right = _line(MINCHAR, "dWhh += np.dot(dhraw, hs[t - 1].T)")
+    source = MINCHAR.replace("    hs[-1] = np.copy(hprev)\n", "    hs[-1] = None\n").replace(
+        right, right.replace("hs[t - 1]", "(hs[t - 1] if t > 0 else hprev)"))
+    fixed = _line(source, "dWhh += np.dot(dhraw, (hs[t - 1] if t > 0 else hprev).T)")
+    _generated(tmp_path, source, right, fixed, wrong=("Whh",), kind="init")
+    # rows, the initial state reshaped as the code first reshapes it
+    right = _line(ROWS, "h_before = (H[t - 1] if t > 0 else hprev[:, 0])")
+    _generated(tmp_path, ROWS, "        h_before = H[t - 1]", right, name="loss_fn",
+               wrong=("Whh",), kind="init")
+
+
 def test_copy_an_alias_written_in_place(tmp_path: Path) -> None:
     right = _line(MINCHAR, "dy = np.copy(ps[t])")
     _generated(tmp_path, MINCHAR, "        dy = ps[t]", right, kind="copy")

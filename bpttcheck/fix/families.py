@@ -84,6 +84,7 @@ class Context:
     initial: tuple[str, ...]  # spellings of the given initial state (``hprev``)
     recurrent: tuple[str, ...]  # spellings of reads of Whh
     reads: Mapping[str, str] = dataclasses.field(default_factory=dict)  # spelling -> param
+    initial_forms: tuple[str, ...] = ()  # the initial state as first shaped (``hprev[:, 0]``)
 
 
 def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str],
@@ -159,6 +160,24 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
                 if out and into and out != into:
                     pairs[out] = into
                     pairs.setdefault(into, out)
+    # a state stored where it is not computed: hs.append(h), hs[t] = h for an output h
+    forms: list[str] = []
+    for func in defs:
+        for stmt in walk_statements(func.body):
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+                    stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
+                    and len(stmt.value.args) == 1 and _bases(stmt.value.args[0]) in outputs:
+                out = _bases(stmt.value.func.value)
+                if out:
+                    outputs.add(out)
+            if isinstance(stmt, ast.Assign) and _bases(stmt.value) in outputs:
+                outputs.update(b for t in stmt.targets if (b := _bases(t)))
+            # the initial state as the code first shapes it (``hprev[:, 0]``, ``h0.ravel()``)
+            if isinstance(stmt, ast.Assign) and one_line(stmt.value) and not isinstance(
+                    stmt.value, ast.Name) and len(forms) < 2:
+                v = text.seg(stmt.value)
+                if _reshaped(stmt.value, text, initial) and v not in initial and v not in forms:
+                    forms.append(v)
     if matmul == "dot" and methods and not any(
             isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "dot"
             and isinstance(n.func.value, ast.Name) and n.func.value.id == np_name
@@ -166,7 +185,24 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
         matmul = "method"
     return Context(np_name, matmul, tuple(a for a, _ in acts.most_common(2)),
                    pairs, frozenset(outputs), tuple(biases), tuple(initial),
-                   tuple(recurrent), reads)
+                   tuple(recurrent), reads, tuple(forms))
+
+
+def _reshaped(v: ast.expr, text: _Text, initial: list[str]) -> bool:
+    """Whether ``v`` is the initial state indexed or reshaped: ``h0[:, 0]``, ``h0.ravel()``,
+    ``np.squeeze(h0)``, ``h0.T`` (not any expression that reads it)."""
+    if isinstance(v, ast.Subscript | ast.Attribute):
+        return text.seg(v.value) in initial
+    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute):
+        if text.seg(v.func.value) in initial and v.func.attr in RESHAPES:
+            return True
+        return v.func.attr in RESHAPES and len(v.args) >= 1 and (
+            text.seg(v.args[0]) in initial or (isinstance(v.args[0], ast.Subscript | ast.Attribute)
+                                               and text.seg(v.args[0].value) in initial))
+    return False
+
+
+RESHAPES = frozenset({"ravel", "reshape", "flatten", "squeeze", "copy", "array", "asarray"})
 
 
 def _is_activation(func: ast.expr, helpers: set[str]) -> bool:
@@ -439,7 +475,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     and isinstance(n.slice.op, ast.Sub) and isinstance(n.slice.left, ast.Name) \
                     and _num(n.slice.right) == 1.0 and _bases(n) in ctx.outputs:
                 t = n.slice.left.id
-                for s in ctx.initial:
+                for s in ctx.initial + ctx.initial_forms:
                     yield k("init", text.replace(
                         n, f"({text.seg(n)} if {t} > 0 else {s})"))
             # the converse: a carried gradient started from the initial state, not zeros
