@@ -48,6 +48,7 @@ import ast
 import bisect
 import collections
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator, Mapping
 
@@ -116,7 +117,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
         for a in func.args.args + func.args.kwonlyargs:
             if INITIAL.match(a.arg) and a.arg not in initial:
                 initial.append(a.arg)
-        for n in ast.walk(func):
+        for n in _all(func):
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
                 matmul = "@"
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
@@ -181,7 +182,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
     if matmul == "dot" and methods and not any(
             isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "dot"
             and isinstance(n.func.value, ast.Name) and n.func.value.id == np_name
-            for f in defs for n in ast.walk(f)):
+            for f in defs for n in _all(f)):
         matmul = "method"
     return Context(np_name, matmul, tuple(a for a, _ in acts.most_common(2)),
                    pairs, frozenset(outputs), tuple(biases), tuple(initial),
@@ -238,6 +239,13 @@ def _base_node(n: ast.AST) -> ast.AST | None:
     while isinstance(n, ast.Subscript):
         n = n.value
     return n if isinstance(n, ast.Name | ast.Attribute) and _bases(n) else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _all(node: ast.AST) -> tuple[ast.AST, ...]:
+    """``ast.walk(node)``, kept: the families walk the same statements many times, and a
+    search's trees are never changed (nodes hash by identity)."""
+    return tuple(ast.walk(node))
 
 
 class _Text:
@@ -361,7 +369,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
     roots = header_exprs(stmt)
     parents: dict[int, ast.AST] = {}
     for root in roots:
-        for p in ast.walk(root):
+        for p in _all(root):
             for c in ast.iter_child_nodes(p):
                 parents[id(c)] = p
 
@@ -376,12 +384,12 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
     def k(kind: str, where: tuple[int, str | None]) -> Edit3:
         return where[0], kind, where[1]
 
-    loop_vars = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)} \
+    loop_vars = {n.id for n in _all(stmt.target) if isinstance(n, ast.Name)} \
         if isinstance(stmt, ast.For) else set()
     written: set[str] = set()
     if isinstance(stmt, ast.Assign | ast.AugAssign):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        written = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        written = {n.id for t in targets for n in _all(t) if isinstance(n, ast.Name)}
     gradient_target = any(w.startswith("d") or "grad" in w.lower() for w in written)
     carried_target = bool(written & carried)
     state_target = any(STATE.match(w) or INITIAL.match(w) or w in ctx.outputs for w in written)
@@ -390,12 +398,12 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
     # wrap: a pre-activation sum stored without its activation
     if single and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) \
             and isinstance(stmt.value.op, ast.Add) and not gradient_target \
-            and any(_is_product(n) for n in ast.walk(stmt.value)):
+            and any(_is_product(n) for n in _all(stmt.value)):
         for act in ctx.activations or (f"{ctx.np}.tanh",):
             yield k("wrap", text.replace(stmt.value, f"{act}({text.seg(stmt.value)})"))
     # the carried gradient's tanh derivative missing from a backward line
     if single and isinstance(stmt, ast.Assign) and in_loop and written & pre_grads \
-            and not any(_derivative_args(n, helpers) for n in ast.walk(stmt.value)):
+            and not any(_derivative_args(n, helpers) for n in _all(stmt.value)):
         for h in loop_outputs[:2]:
             deriv = f"(1{sp}-{sp}{h}{sp}*{sp}{h})"
             value = _paren(stmt.value, text.seg(stmt.value))
@@ -407,7 +415,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
         yield k("copy", text.replace(stmt.value, f"{ctx.np}.copy({text.seg(stmt.value)})"))
 
     for root in roots:
-        for n in ast.walk(root):
+        for n in _all(root):
             if not one_line(n) or n is stmt:
                 continue
             parent = parents.get(id(n))
@@ -451,7 +459,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     and len(_terms(n)) >= 2) or (
                     _is_product(n) and n is getattr(stmt, "value", None)
                     and isinstance(stmt, ast.Assign) and not gradient_target):
-                present = {text.seg(t) for t in ast.walk(n) if one_line(t)}
+                present = {text.seg(t) for t in _all(n) if one_line(t)}
                 for b in ctx.biases:
                     if b not in present:
                         yield k("term", text.insert(n, f"{sp}+{sp}{b}"))
@@ -587,7 +595,7 @@ def _terms(n: ast.AST) -> list[ast.AST]:
 def aliases_written(func: ast.FunctionDef) -> set[str]:
     """Names some statement writes into in place (``dy[k] -= 1``, ``dy *= m``)."""
     out: set[str] = set()
-    for n in ast.walk(func):
+    for n in _all(func):
         if isinstance(n, ast.AugAssign):
             base = _base_node(n.target)
             if isinstance(base, ast.Name):
@@ -648,7 +656,7 @@ def outputs_read(loop: ast.stmt, lines: list[str], ctx: Context) -> tuple[str, .
     text = _Text(lines)
     subs: collections.Counter[str] = collections.Counter()
     names: collections.Counter[str] = collections.Counter()
-    for n in ast.walk(loop):
+    for n in _all(loop):
         if isinstance(n, ast.Subscript) and one_line(n) and isinstance(n.ctx, ast.Load) \
                 and not isinstance(n.value, ast.Subscript) and _bases(n) in ctx.outputs:
             subs[text.seg(n)] += 1
@@ -661,7 +669,7 @@ def name_lines(func: ast.FunctionDef, assigned: set[str], loop_vars: set[str],
                gradients: set[str]) -> list[tuple[int, str]]:
     """(line, name) of every read or write of a variable of ``func`` that may be swapped
     in (not a loop index, not a parameter's gradient accumulator), for :func:`nearby`."""
-    return sorted({(n.lineno, n.id) for n in ast.walk(func) if isinstance(n, ast.Name)
+    return sorted({(n.lineno, n.id) for n in _all(func) if isinstance(n, ast.Name)
                    and n.id in assigned and n.id not in loop_vars and n.id not in gradients})
 
 
@@ -680,8 +688,8 @@ def nearby(stmt: ast.stmt, names: list[tuple[int, str]]) -> set[str]:
 
 def loop_variables(func: ast.FunctionDef) -> set[str]:
     """Names a ``for`` binds (indices, steps): never swapped for data."""
-    return {n.id for loop in ast.walk(func) if isinstance(loop, ast.For | ast.comprehension)
-            for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    return {n.id for loop in _all(func) if isinstance(loop, ast.For | ast.comprehension)
+            for n in _all(loop.target) if isinstance(n, ast.Name)}
 
 
 def pre_activation_gradients(loop: ast.stmt, lines: list[str], whh_grads: set[str]) -> list[str]:
@@ -691,7 +699,7 @@ def pre_activation_gradients(loop: ast.stmt, lines: list[str], whh_grads: set[st
     body = [s for s in walk_statements([loop]) if s is not loop]
     stored = {t.id for s in body if isinstance(s, ast.Assign | ast.AugAssign)
               for tt in (s.targets if isinstance(s, ast.Assign) else [s.target])
-              for t in ast.walk(tt) if isinstance(t, ast.Name)}
+              for t in _all(tt) if isinstance(t, ast.Name)}
     pattern = re.compile("|".join(
         [rf"(?<![A-Za-z0-9_]){re.escape(g)}(?![A-Za-z0-9_])" for g in sorted(whh_grads)
          if g.startswith("d")]
@@ -702,7 +710,7 @@ def pre_activation_gradients(loop: ast.stmt, lines: list[str], whh_grads: set[st
         if isinstance(s, ast.For | ast.While | ast.If) or not pattern.search(
                 "\n".join(lines[s.lineno - 1:s.end_lineno or s.lineno])):
             continue
-        for n in ast.walk(s):
+        for n in _all(s):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in stored \
                     and n.id not in out and not pattern.fullmatch(n.id):
                 out.append(n.id)
@@ -719,18 +727,18 @@ def bias_inserts(func: ast.FunctionDef, lines: list[str],
     for bh, ``dy`` in ``dWhy += dy @ ...`` for by). Only when the accumulator (``dbh``) is
     a plain name written nowhere inside a loop; the line goes after the one that writes that
     gradient, or at the end of the loop body."""
-    loops = [n for n in ast.walk(func) if isinstance(n, ast.For | ast.While)]
+    loops = [n for n in _all(func) if isinstance(n, ast.For | ast.While)]
     in_loops = {id(s) for loop in loops for s in walk_statements(loop.body)}
     for bias, weight in (("bh", "Whh"), ("by", "Why")):
         grads = {a for a in aliases.get(bias, set()) if a.startswith("d")}
-        names = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and n.id in grads})
+        names = sorted({n.id for n in _all(func) if isinstance(n, ast.Name) and n.id in grads})
         if len(names) != 1:
             continue
         g = names[0]
         if any(id(s) in in_loops and isinstance(s, ast.Assign | ast.AugAssign) and any(
                 isinstance(t, ast.Name) and t.id == g for tt in (
                     s.targets if isinstance(s, ast.Assign) else [s.target])
-                for t in ast.walk(tt)) for s in walk_statements(func.body)):
+                for t in _all(tt)) for s in walk_statements(func.body)):
             continue
         for loop in loops:
             ds = pre_activation_gradients(loop, lines, set(aliases.get(weight, set())))
@@ -763,14 +771,14 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried
         return
     w = ctx.recurrent[0]
     wt = f"{w}.T"
-    for loop in ast.walk(func):
+    for loop in _all(func):
         if not isinstance(loop, ast.For | ast.While):
             continue
         body = list(walk_statements(loop.body))
         stored = {t.id for s in body if isinstance(s, ast.Assign | ast.AugAssign)
                   for tt in (s.targets if isinstance(s, ast.Assign) else [s.target])
-                  for t in ast.walk(tt) if isinstance(t, ast.Name)}
-        read = {n.id for s in body for root in header_exprs(s) for n in ast.walk(root)
+                  for t in _all(tt) if isinstance(t, ast.Name)}
+        read = {n.id for s in body for root in header_exprs(s) for n in _all(root)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         zeroed = {t.id for s in walk_statements(func.body) if isinstance(s, ast.Assign)
                   and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)

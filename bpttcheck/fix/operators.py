@@ -538,9 +538,11 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += cause_line_score(cause, text, target_names, whh_grads)
             in_loop = id(stmt) in loops or func is not first
             edits = _edits_of(stmt, lines, assigned, carried, in_loop, spaced)
-            on_bad = flow_score(stmt, flows) > 0 and not isinstance(stmt, ast.For | ast.While
-                                                                      | ast.If)
-            more = families.node_edits(
+            flow = flow_score(stmt, flows)
+            on_bad = flow > 0 and not isinstance(stmt, ast.For | ast.While | ast.If)
+            # the families skip a line that feeds only right gradients (the harness's
+            # operators keep it, last): an edit there cannot make a wrong gradient right
+            more = iter(()) if flow <= -5.0 else families.node_edits(
                 stmt, lines, ctx, assigned, carried, in_loop, on_bad,
                 families.nearby(stmt, swappable) if on_bad else set(),
                 helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
