@@ -1,4 +1,5 @@
-"""The candidate edits: the mutation harness's operators run backwards over one function's lines."""
+"""The candidate edits: the mutation harness's operators run backwards over one function's lines,
+with the families of :mod:`.families` (bugs the harness never makes), ranked by :mod:`.rank`."""
 
 from __future__ import annotations
 
