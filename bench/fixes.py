@@ -15,7 +15,8 @@ Two figures, as issue 15 asks:
 
 Spec for both: hidden 24, seq 13 (the issue's timing point), other keys default.
 
-Usage: python bench/fixes.py [--budget S] [--seed N] [--per-op K] [--skip-mutants] [-v]
+Usage: python bench/fixes.py [--budget S] [--seed N] [--per-op K] [--skip-mutants]
+       [--skip-heldout] [--ranks] [-v]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import ast
 import datetime
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +67,19 @@ def _squash(text: str | None) -> str:
     return "".join((text or "").split())
 
 
+def _cause(target: str, flags: list[str]) -> str | None:
+    """The kind of the first likely cause the CLI's check names for ``target`` (the search
+    gets it from the check, as on the command line), or None."""
+    sizes = [f for k, v in SIZES.items() if f"--{k}" not in flags for f in (f"--{k}", str(v))]
+    cmd = [sys.executable, "-m", "bpttcheck", "compare", "--impl", target, "--no-fix",
+           "--format", "json", *sizes, *flags]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 1:
+        return None
+    causes = (json.loads(proc.stdout).get("impl") or {}).get("causes") or []
+    return causes[0]["kind"] if causes else None
+
+
 def heldout(budget: float, verbose: bool) -> dict[str, Any]:
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     found = inverse = total = 0
@@ -74,8 +89,9 @@ def heldout(budget: float, verbose: bool) -> dict[str, Any]:
             continue
         total += 1
         spec = resolve(None, _sizes(e["cli_flags"]))
-        o = fix.search(f"{CORPUS / e['file']}:{e['function']}", _options(e["cli_flags"]), spec,
-                       budget)
+        target = f"{CORPUS / e['file']}:{e['function']}"
+        cause = _cause(target, e["cli_flags"])
+        o = fix.search(target, _options(e["cli_flags"]), spec, budget, cause=cause)
         times.append(o.seconds)
         ok = o.fix is not None and o.fix.verified
         found += ok
@@ -100,7 +116,9 @@ def ranks(corpus_entries: list[dict[str, Any]], root: Path) -> dict[str, Any]:
     out: list[int | None] = []
     for e in corpus_entries:
         spec = resolve(None, _sizes(e["flags"]))
-        cands = fix.ranking(f"{root / e['file']}:{e['function']}", _options(e["flags"]), spec)
+        target = f"{root / e['file']}:{e['function']}"
+        cands = fix.ranking(target, _options(e["flags"]), spec,
+                            cause=_cause(target, e["flags"]))
         rank = next((k + 1 for k, c in enumerate(cands) if c.line == e["line"]
                      and _squash(c.after) == _squash(e["inverse"])), None)
         out.append(rank)
@@ -149,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-op", type=int, default=1)
     parser.add_argument("--skip-mutants", action="store_true")
+    parser.add_argument("--skip-heldout", action="store_true")
     parser.add_argument("--ranks", action="store_true",
                         help="only where each held-out inverse edit is ranked (no timing)")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -161,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['within_10']} / {r['within_25']} / {r['within_50']} / {r['within_100']}; "
               f"median rank {r['median_rank']}")
         return 0
-    h = heldout(args.budget, args.verbose)
-    print(f"held-out corpus: verified fix for {h['fixed']}/{h['files']} buggy files "
-          f"({100 * h['fixed'] / max(1, h['files']):.0f}%); the manifest's inverse edit for "
-          f"{h['inverse']}; median search {h['median_seconds']:.2f} s", flush=True)
+    if not args.skip_heldout:
+        h = heldout(args.budget, args.verbose)
+        print(f"held-out corpus: verified fix for {h['fixed']}/{h['files']} buggy files "
+              f"({100 * h['fixed'] / max(1, h['files']):.0f}%); the manifest's inverse edit "
+              f"for {h['inverse']}; median search {h['median_seconds']:.2f} s", flush=True)
     if not args.skip_mutants:
         m = harness(args.budget, args.seed, args.per_op, args.verbose)
         print(f"harness mutants (seed {args.seed}, per-op {args.per_op}): verified fix for "

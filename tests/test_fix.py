@@ -94,7 +94,7 @@ def test_text_output_shows_the_diff_before_the_headline(run_cli: Run, transpose_
 
 
 def test_two_bugs_get_a_partial_fix_naming_what_remains(transpose_bug: Path) -> None:
-    text = transpose_bug.read_text().replace("        dby += dy\n", "        dby += np.abs(dy)\n")
+    text = transpose_bug.read_text().replace("        dby += dy\n", "        dby += dy ** 3\n")
     transpose_bug.write_text(text)
     before = transpose_bug.read_bytes()
     out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=6.0)
@@ -185,7 +185,7 @@ def test_no_fix_found_says_what_was_tried(transpose_bug: Path) -> None:
     import bpttcheck
 
     text = transpose_bug.read_text().replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
-    transpose_bug.write_text(text.replace("        dby += dy\n", "        dby += np.abs(dy)\n"))
+    transpose_bug.write_text(text.replace("        dby += dy\n", "        dby += dy ** 3\n"))
     report = bpttcheck.check(impl=f"{transpose_bug}:lossFun", engines=("reference",), fix=True,
                              fix_budget=1.5, hidden=6, seq=5, vocab=4, seed=2, init_scale=0.5,
                              hprev="random")

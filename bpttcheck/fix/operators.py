@@ -1,4 +1,5 @@
-"""The candidate edits: the mutation harness's operators run backwards over one function's lines."""
+"""The candidate edits: the mutation harness's operators run backwards over one function's lines,
+with the families of :mod:`.families` (bugs the harness never makes), ranked by :mod:`.rank`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
+from . import families
 from .gated_operators import gated_edits
-from .rank import defs_uses, flow_score, flows_of, measured_score, relevance_of
+from .rank import (
+    cause_line_score,
+    cause_score,
+    defs_uses,
+    flow_score,
+    flows_of,
+    measured_score,
+    relevance_of,
+)
 from .syntax import (
     MODULES,
     atom,
@@ -39,8 +49,12 @@ KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "bound": 3.5, "sign": 3.0,
-            "operands": 3.0, "delete": 2.0, "swap": 1.5}
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "bound": 3.5,
+            "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
+            "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0,
+            "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
+# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there), and are
+# many: so low that they come after every other edit of a relevant line, as a last resort.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -458,8 +472,8 @@ def _shifted_slices(e: ast.Slice) -> list[str]:
 
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
-               second_only: bool = False, params: tuple[str, ...] = PARAM_NAMES
-               ) -> list[Candidate]:
+               second_only: bool = False, params: tuple[str, ...] = PARAM_NAMES,
+               cause: str | None = None) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
@@ -467,8 +481,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     was measured, when known: ``loss``, whether the loss is wrong (the lines that write
     it come first when it is, last when it is right); ``second_only``, whether everything
     is right at the spec's point (zero biases, and often zero hprev) and wrong only at the
-    second: then the lines that read the biases or the initial state come first.
-    ``params``: the model's parameter names (a gated cell's, a bias-free model's).
+    second: then the lines that read the biases or the initial state come first;
+    ``params``: the model's parameter names (a gated cell's, a bias-free model's);
+    ``cause``: the kind of the check's first likely cause (:class:`bpttcheck.diagnose.Cause`),
+    whose operators come first (:func:`.rank.cause_score`).
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -490,13 +506,30 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     biases = set().union(*(aliases[p] for p in params if p.startswith("b")))
     spaced = _spaced_style(defs, lines)
     picks = _picked(nodes, lines)
+    target_names = {n for index in picks.values() for n in re.findall(r"[A-Za-z_]\w*", index)}
+    ctx = families.context(nodes, defs, lines, aliases)
+    helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
+    whh_grads = set(aliases.get("Whh", ()))  # a gated cell has no Whh of its own
     for func in defs:
         assigned, carried = _names(func)
         flows = flows_of(func, lines, bad, good)
         loops: set[int] = set()
+        outputs_of: dict[int, tuple[str, ...]] = {}
+        pre_grads: set[str] = set()
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.For | ast.While):
-                loops.update(id(s) for s in walk_statements(stmt.body))
+                read = families.outputs_read(stmt, lines, ctx)
+                pre_grads.update(families.pre_activation_gradients(stmt, lines, whh_grads))
+                for s in walk_statements(stmt.body):
+                    loops.add(id(s))
+                    outputs_of.setdefault(id(s), read)  # the innermost loop's come first
+        swappable = families.name_lines(func, assigned, families.loop_variables(func),
+                                        set().union(*aliases.values()))
+        in_place = families.aliases_written(func)
+        inserts: dict[int, list[tuple[int, str, str | None]]] = {}
+        for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
+                                    families.bias_inserts(func, lines, aliases)):
+            inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
                     or stmt.end_lineno > len(lines):
@@ -507,10 +540,24 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                    everything)
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)
-            edits = _edits_of(stmt, lines, assigned, carried,
-                              id(stmt) in loops or func is not first, spaced)
-            edits = itertools.chain(edits, gated_edits(stmt, func, lines, params))
-            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks)):
+            relevance += cause_line_score(cause, text, target_names, whh_grads)
+            in_loop = id(stmt) in loops or func is not first
+            edits = itertools.chain(
+                _edits_of(stmt, lines, assigned, carried, in_loop, spaced),
+                gated_edits(stmt, func, lines, params))
+            flow = flow_score(stmt, flows)
+            on_bad = flow > 0 and not isinstance(stmt, ast.For | ast.While | ast.If)
+            # the families skip a line that feeds only right gradients (the harness's
+            # operators keep it, last): an edit there cannot make a wrong gradient right
+            more = iter(()) if flow <= -5.0 else families.node_edits(
+                stmt, lines, ctx, assigned, carried, in_loop, on_bad,
+                families.nearby(stmt, swappable) if on_bad else set(),
+                helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
+                " " if is_spaced(text) or (spaced and not re.search(r"\w[-+*/]\w", text))
+                else "")
+            own = inserts.pop(stmt.end_lineno, []) if one_line(stmt) else []
+            for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks),
+                                                       more, own):
                 if after is None or (lineno, after) in out:
                     continue
                 if kind == "delete" and only_statement(func, stmt):
@@ -520,7 +567,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 parse = one_line(stmt) and bool(after.strip()) and not isinstance(
                     stmt, ast.For | ast.While | ast.If)
                 out[(lineno, after)] = Candidate(lineno, after, kind,
-                                                 PRIORITY[kind] + relevance, parse)
+                                                 PRIORITY[kind] + relevance
+                                                 + cause_score(kind, cause), parse)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
 
 
@@ -548,11 +596,22 @@ def _minus_one(stmt: ast.stmt, lines: list[str],
                picks: Mapping[str, str]) -> Iterator[tuple[int, str, str | None]]:
     """Softmax with cross-entropy's derivative is p - onehot(target): after a line that
     copies the probabilities the loss picks from (``dy = np.copy(ps[t])``), the forgotten
-    ``dy[targets[t], 0] -= 1``, as a second line (the only edit that inserts one)."""
+    ``dy[targets[t], 0] -= 1``, as a second line; ``dy = ps[t] - 1`` -> that copy and
+    that line."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
             and isinstance(stmt.targets[0], ast.Name)):
         return
     v = stmt.value
+    line = lines[stmt.lineno - 1]
+    indent = line[:len(line) - len(line.lstrip())]
+    name = stmt.targets[0].id
+    if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Sub) and isinstance(
+            v.right, ast.Constant) and v.right.value == 1 and ast.dump(v.left) in picks:
+        # `dy = ps[t] - 1`: the 1 taken everywhere instead of at the target
+        left = line.encode("utf-8")[c0(v.left):c1(v.left)].decode("utf-8")
+        yield stmt.lineno, "insert", (f"{indent}{name} = {left}.copy()\n"
+                                      f"{indent}{name}[{picks[ast.dump(v.left)]}] -= 1")
+        return
     if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy" \
             and not v.args:
         v = v.func.value  # p.copy()
@@ -562,9 +621,7 @@ def _minus_one(stmt: ast.stmt, lines: list[str],
     index = picks.get(ast.dump(v))
     if index is None:
         return
-    line = lines[stmt.lineno - 1]
-    indent = line[:len(line) - len(line.lstrip())]
-    yield stmt.lineno, "insert", f"{line}\n{indent}{stmt.targets[0].id}[{index}] -= 1"
+    yield stmt.lineno, "insert", f"{line}\n{indent}{name}[{index}] -= 1"
 
 
 def _spaced_style(defs: list[ast.FunctionDef], lines: list[str]) -> bool:

@@ -143,3 +143,85 @@ def measured_score(stmt: ast.stmt, text: str, loss: bool | None, second_only: bo
     if second_only and (INITIAL.search(text) or mentions(text, biases)):
         score += 2.0
     return score
+
+
+# The check's likely cause (bpttcheck.diagnose.Cause.kind) -> the kinds of edit that could
+# have produced it: a transposed gradient comes from a transpose or swapped operands, a
+# constant ratio from a scale, a literal or a reduction, and so on. A cause is a hint, not
+# a verdict (its message says "likely"), so the boost reorders; it removes nothing.
+CAUSE_EDITS: dict[str, frozenset[str]] = {
+    "transpose": frozenset({"transpose", "operands", "weight"}),
+    "no-dhnext": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "dhnext": frozenset({"carry", "insert", "accumulate", "transpose", "unwrap", "drop",
+                         "neighbour", "swap", "weight", "init"}),
+    "truncated": frozenset({"bound", "carry", "insert", "init"}),
+    "tanh-derivative": frozenset({"tanh", "dtanh", "unwrap", "literal", "index", "swap",
+                                  "neighbour"}),
+    "derivative-index": frozenset({"tanh", "dtanh", "index", "swap", "neighbour"}),
+    "step-shift": frozenset({"index", "bound", "neighbour", "swap", "init"}),
+    "dy": frozenset({"insert", "copy", "sign", "scale", "literal", "unwrap", "index", "swap"}),
+    "dy-index": frozenset({"index", "swap", "neighbour", "insert"}),
+    "ratio": frozenset({"scale", "literal", "reduce", "drop", "accumulate"}),
+    "step-weight": frozenset({"scale", "literal", "index", "bound", "reduce"}),
+    "sign": frozenset({"sign"}),
+    "zero": frozenset({"delete", "accumulate", "swap", "neighbour", "insert", "copy"}),
+    "constant": frozenset({"accumulate", "reduce", "clip", "swap", "neighbour"}),
+    "clip": frozenset({"clip"}),
+    "skipped-steps": frozenset({"bound", "loop", "index"}),
+    "step-term": frozenset({"accumulate", "reduce", "index", "bound"}),
+    "single-step": frozenset({"init", "bound", "index", "accumulate"}),
+    "bias": frozenset({"term", "drop", "reduce", "swap", "neighbour", "init", "accumulate"}),
+    "param-line": frozenset({"index", "swap", "neighbour", "transpose", "operands",
+                             "accumulate", "reduce", "weight"}),
+    # the model-based variants (diagnose.VARIANTS): each names the line's bug
+    "hs-t-for-t-1": frozenset({"index", "neighbour", "swap", "init"}),
+    "recursion-transpose": frozenset({"transpose", "operands", "weight"}),
+    "dhnext-before-tanh": frozenset({"swap", "neighbour", "dtanh"}),
+    "dy-target": frozenset({"insert", "copy", "index"}),
+    "loop-direction": frozenset({"loop", "bound"}),
+    "target-shift": frozenset({"index", "swap", "neighbour"}),
+    "input-shift": frozenset({"index", "swap", "neighbour"}),
+    "no-carry": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "ignored-param": frozenset({"term", "wrap", "swap", "neighbour", "weight"}),
+    "nonfinite": frozenset({"unwrap", "literal", "sign", "init"}),
+    "ratio-T": frozenset({"scale", "literal", "reduce"}),
+    "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
+                         "init", "transpose"}),
+}
+
+
+CAUSE_BONUS = 2.0  # about one step of PRIORITY: the cause reorders kinds within a line's rank
+
+
+# Causes found by matching the measured gradient against one model of a bug (a variant of
+# the tutorial's pass that reproduces it: diagnose.VARIANTS, the skipped steps, the ratio 1/T,
+# a clip bound): they name the kind of edit, so its candidates come before the other lines'.
+SPECIFIC = frozenset({"hs-t-for-t-1", "recursion-transpose", "dhnext-before-tanh", "dy-target",
+                      "loop-direction", "target-shift", "input-shift", "skipped-steps",
+                      "ratio-T", "clip", "sign", "tanh-derivative", "no-dhnext", "no-carry"})
+SPECIFIC_BONUS = 6.0  # more than the flow score's +5 for a line that feeds only wrong gradients
+
+
+def cause_score(kind: str, cause: str | None) -> float:
+    """A bonus for an edit of ``kind`` when the check's likely cause is one it could produce."""
+    if cause is None or kind not in CAUSE_EDITS.get(cause, frozenset()):
+        return 0.0
+    return SPECIFIC_BONUS if cause in SPECIFIC else CAUSE_BONUS
+
+
+TARGET_CAUSES = frozenset({"target-shift", "dy-target", "dy-index", "dy"})
+LINE_BONUS = 3.0
+
+
+def cause_line_score(cause: str | None, text: str, targets: set[str],
+                     whh_grads: set[str]) -> float:
+    """A bonus for a line the cause points at: the targets' lines for a dy cause (the
+    names the loss's log-probability is picked with: ``targets`` in ``ps[t][targets[t], 0]``),
+    the Whh gradient's lines for h_t used where h_{t-1} belongs."""
+    if cause in TARGET_CAUSES and targets and mentions(text, targets - MODULES):
+        return LINE_BONUS
+    if cause == "hs-t-for-t-1" and (mentions(text, {g for g in whh_grads if g.startswith("d")})
+                                    or any(f'"{g}"' in text or f"'{g}'" in text
+                                           for g in whh_grads if not g.startswith("d"))):
+        return LINE_BONUS
+    return 0.0

@@ -41,7 +41,9 @@ def attach(report: Any, request: Any, spec: Spec,
                                           request.fix_budget, request.loss, theirs=theirs,
                                           results=results, engine_options=engine_options,
                                           float32=float32, stateless=stateless,
-                                          returns_loss=returns_loss))
+                                          returns_loss=returns_loss,
+                                          cause=report.causes[0].kind if report.causes
+                                          else None))
     return dataclasses.replace(report, fix=found, fix_reason=reason)
 
 

@@ -65,7 +65,8 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
            declared: DeclaredLoss | None = None, theirs: Mapping[str, str] | None = None,
            results: Mapping[str, Gradients] | None = None,
            engine_options: Options | None = None, float32: bool = False,
-           stateless: bool = False, returns_loss: bool = True) -> Outcome:
+           stateless: bool = False, returns_loss: bool = True, *,
+           cause: str | None = None) -> Outcome:
     """Search single (then paired) edits of ``target``'s source that make it exact.
 
     ``declared``: the loss the code should compute (``--impl-loss``; the summed loss by
@@ -74,7 +75,8 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     from ``spec``, when not given), so that an edit is judged by the same check.
     ``stateless``: the code takes no initial state (the second point's is then zero, as the
     check has it); ``returns_loss`` False: it returns its gradients alone (no loss to
-    screen)."""
+    screen); ``cause``: the kind of the check's first likely cause, which reorders the
+    candidates."""
     start = time.monotonic()
     declared = declared or DeclaredLoss()
     if declared.factor(spec.seq) is None:
@@ -90,19 +92,20 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     elements = sum(p.size for p in problems[0].params.values())
     # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
     rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
-    return _drive(doc, name, trials, rtol, theirs, start, budget, elements)
+    return _drive(doc, name, trials, rtol, theirs, start, budget, elements, cause)
 
 
 def _ranked(doc: Document, name: str, base: Score, rtol: float,
             theirs: Mapping[str, str], points_differ: bool,
-            params: tuple[str, ...] = PARAM_NAMES) -> list[Candidate]:
+            params: tuple[str, ...] = PARAM_NAMES, cause: str | None = None
+            ) -> list[Candidate]:
     """The candidates, ranked by what the unedited copy measured (``base``)."""
     wrong = base.wrong(rtol)
     at_spec = len(base.errors) > 1 and all(
         v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
     found = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
                        theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
-                       params=params)
+                       params=params, cause=cause)
     gated = proposals(doc.text, doc.path, name, params)
     if not gated:
         return found
@@ -119,9 +122,11 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
     return sorted(found, key=lambda c: (-score(c), c.line))
 
 
-def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
+def ranking(target: str, options: ImplOptions, spec: Spec, *,
+            cause: str | None = None) -> list[Candidate]:
     """The candidates the search would try for ``target``, in its order (the unedited copy
-    run once, nothing else): the ranking measured apart from speed (bench/fixes.py)."""
+    run once, nothing else): the ranking measured apart from speed (bench/fixes.py).
+    ``cause``: the kind of the check's first likely cause, as :func:`search` takes it."""
     where, name = split_target(target)
     doc = Document(resolve_path(where))
     problems = [build(second_point(spec)), build(spec)]
@@ -132,14 +137,15 @@ def ranking(target: str, options: ImplOptions, spec: Spec) -> list[Candidate]:
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
         return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True,
-                                                           trials.ranked_names)
+                                                           trials.ranked_names, cause)
                                         if c.runnable()]
     finally:
         trials.close()
 
 
 def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
-           theirs: Mapping[str, str], start: float, budget: float, elements: int) -> Outcome:
+           theirs: Mapping[str, str], start: float, budget: float, elements: int,
+           cause: str | None = None) -> Outcome:
     """The search itself: screen candidates best first, pairs with the budget left, then
     the best partial fix; every proposal passes the whole check (``trials.full``)."""
     deadline = start + budget
@@ -162,7 +168,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
         cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
-                        trials.ranked_names)
+                        trials.ranked_names, cause)
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
