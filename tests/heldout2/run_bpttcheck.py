@@ -338,6 +338,11 @@ def main(argv: list[str]) -> int:
             rescore = Path(value)
         else:
             tag = value
+    if any(a.startswith("-") for a in args):  # --help, or a flag this script does not know
+        print(__doc__ if {"-h", "--help"} & set(args) else
+              f"unknown option {next(a for a in args if a.startswith('-'))}; see --help",
+              file=sys.stderr)
+        return 0 if {"-h", "--help"} & set(args) else 2
     manifest = json.loads((root / "manifest.json").read_text())
     if rescore is not None:
         by_file = {e["file"]: e for e in manifest["files"]}
