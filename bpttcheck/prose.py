@@ -766,15 +766,17 @@ def fix_partial(fixed: Sequence[str], remaining: Sequence[str], specs: int) -> s
             f"exact and no parameter worse); with this edit only {names} {verb} still wrong:")
 
 
-def fix_none(tried: int, generated: int, lines: str, seconds: float, rejected: int = 0) -> str:
+def fix_none(tried: int, generated: int, lines: str, seconds: float, rejected: int = 0,
+             pairs: int = 0) -> str:
     """``lines``: the lines searched, as the user counts them (``lines 3-9``); ``rejected``:
     edits whose loss and gradient were exact at both points but that failed the whole
-    --impl check (a returned state, say)."""
+    --impl check (a returned state, say); ``pairs``: pairs of edits tried after them."""
     where = f" over {lines}" if lines else ""
+    both = f" and {plural(pairs, 'pair')} of them" if pairs else ""
     refused = (f" ({plural(rejected, 'edit')} made the loss and gradient exact but failed the "
                "rest of the check)" if rejected else "")
     return (f"No verified one-line fix: tried {tried} of {plural(generated, 'candidate edit')}"
-            f"{where} in {seconds:.1f} s{refused}; the likely cause above is what was "
+            f"{where}{both} in {seconds:.1f} s{refused}; the likely cause above is what was "
             "measured")
 
 

@@ -106,6 +106,23 @@ def test_two_bugs_get_a_partial_fix_naming_what_remains(transpose_bug: Path) -> 
     assert transpose_bug.read_bytes() == before
 
 
+def test_what_was_tried_counts_single_edits_and_pairs_apart(transpose_bug: Path) -> None:
+    """An unfixable bug alone, searched to the end: every candidate counted is tried (none
+    that is not Python is counted), and no pair runs; with a second, fixable bug the pairs
+    tried after the single edits are said apart ("tried N of M ... and P pairs")."""
+    text = transpose_bug.read_text()
+    transpose_bug.write_text(text.replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+                             .replace("        dby += dy\n", "        dby += dy ** 3\n"))
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=60.0)
+    assert out.fix is None and out.generated > 0
+    assert out.tried == out.generated and out.pairs == 0
+    line = prose.fix_none(out.tried, out.generated, out.where, out.seconds, out.rejected,
+                          out.pairs)
+    assert f"tried {out.generated} of {out.generated} candidate edits" in line
+    assert "pair" not in line
+    assert "pairs of them" in prose.fix_none(3, 5, "lines 1-2", 1.0, 0, 7)
+
+
 def test_no_fix_flag(run_cli: Run, transpose_bug: Path, searching: None) -> None:
     r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--no-fix",
                 "--format", "json")

@@ -63,8 +63,8 @@ class Outcome:
     """What the search found (``fix``, or None) and what it tried."""
 
     fix: Fix | None
-    tried: int  # candidate sources run
-    generated: int  # candidates generated
+    tried: int  # single edits run (of ``generated``)
+    generated: int  # single edits generated (each still Python)
     lines: tuple[int, ...]  # the lines searched (of the joined code cells, in a notebook)
     seconds: float
     wrong: tuple[str, ...]  # what was wrong before any edit
@@ -72,6 +72,7 @@ class Outcome:
     where: str = ""  # the lines searched, as the user counts them ("lines 3-9", "cell 5, ...")
     rejected: int = 0  # edits exact at both points that the full check then refused
     checking: float = 0.0  # of ``seconds``, those spent in full --impl checks of edits
+    pairs: int = 0  # pairs of edits run, after the single ones
 
 
 def apply(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:

@@ -75,7 +75,7 @@ def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:
     if out.why:
         return None, prose.fix_skipped(out.why)
     return None, prose.fix_none(out.tried, out.generated, out.where, out.seconds,
-                                out.rejected)
+                                out.rejected, out.pairs)
 
 
 def section(fix: Fix | None, reason: str | None, written: str | None = None) -> list[str]:

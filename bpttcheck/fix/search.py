@@ -150,13 +150,14 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
     the best partial fix; every proposal passes the whole check (``trials.full``)."""
     deadline = start + budget
     points = trials.points
-    tried = rejected = 0
+    tried = rejected = paired = 0
     workers = Workers(trials, WORKERS)
 
     def outcome(fix: Fix | None, cands: list[Candidate], wrong: tuple[str, ...]) -> Outcome:
         lines = tuple(sorted({c.line for c in cands}))
         return Outcome(fix, tried, len(cands), lines, time.monotonic() - start, wrong,
-                       where=doc.where(lines), rejected=rejected, checking=workers.checking)
+                       where=doc.where(lines), rejected=rejected, checking=workers.checking,
+                       pairs=paired)
 
     try:
         base = trials.score(doc.content([]))
@@ -167,8 +168,9 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        cands = _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
-                        trials.ranked_names, cause)
+        # only edits that are still Python count as candidates ("tried N of M" is of these)
+        cands = [c for c in _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
+                                    trials.ranked_names, cause) if c.runnable()]
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""
@@ -196,7 +198,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
             return Fix(True, False, (), s.worst, points, edits, elements, wrong)
 
         partials: list[tuple[Candidate, Score]] = []
-        singles = ((c, (e,), doc.content([e])) for c in cands if c.runnable()
+        singles = ((c, (e,), doc.content([e])) for c in cands
                    for e in (doc.edit(c.line, c.after),))
         for c, edits, s in workers.screen(singles, no_worse, deadline):
             tried += 1
@@ -219,7 +221,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                 for c in cands:
                     if n >= MAX_PAIRS:
                         return
-                    if c.line == first.line or not c.runnable():
+                    if c.line == first.line:
                         continue
                     edits = tuple(sorted((e1, doc.edit(c.line, c.after)),
                                          key=lambda e: (e.cell or 0, e.line)))
@@ -227,7 +229,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                     yield c, edits, doc.content(edits)
 
         for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
-            tried += 1
+            paired += 1
             if s is not None and len(s.errors) == points and not s.wrong(rtol):
                 fix = verified(edits, s)
                 if fix is not None:
