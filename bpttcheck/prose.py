@@ -751,10 +751,14 @@ def line_ranges(lines: Sequence[int]) -> str:
     return ", ".join(out)
 
 
-def fix_found(elements: int, max_rel: float, specs: int, edits: int) -> str:
+def fix_found(elements: int, max_rel: float, specs: int, edits: int,
+              beside: str = "loss") -> str:
+    """``beside``: what was verified beside the gradient ("loss", "forward", or "" for a
+    function that returns its gradients alone)."""
     what = "this edit" if edits == 1 else f"these {edits} edits"
+    also = {"loss": "its loss and ", "forward": "its forward pass and "}.get(beside, "")
     return (f"Fix found (verified: with {what} your function passes the whole --impl check, "
-            f"its loss and all {elements} gradient elements, max rel {sci(max_rel)}, at "
+            f"{also}all {elements} gradient elements, max rel {sci(max_rel)}, at "
             f"{plural(specs, 'independent point')}):")
 
 

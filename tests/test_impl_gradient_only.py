@@ -147,6 +147,12 @@ def test_a_gradient_only_stateless_bug_gets_a_verified_fix(run_cli: Run, tmp_pat
     fixed.write_text(fix.apply(path.read_text(), [fix.Edit(**e) for e in found["edits"]]))
     ok = run_cli("compare", "--impl", f"{fixed}:RNNNumpy.bptt", *SMALL, "--seq", "5", "--no-fix")
     assert ok.exit_code == 0, ok.output
+    # the sentence above the diff claims no loss for a function that returns none
+    spec = resolve(overrides={"hidden": 6, "vocab": 5, "seq": 5, "biases": False})
+    out = fix.search(target, ImplOptions(), spec, 30.0, stateless=True, returns_loss=False)
+    assert out.fix is not None and out.fix.verified
+    heading = fix.heading(out.fix)
+    assert "gradient elements" in heading and "loss" not in heading
 
 
 @pytest.mark.slow

@@ -51,6 +51,9 @@ class Fix:
     edits: tuple[Edit, ...]
     elements: int  # gradient elements compared at each point
     wrong: tuple[str, ...] = ()  # what was wrong before the edit(s)
+    # what was verified besides the gradient: "loss" (a loss function's), "forward" (a
+    # layer's forward pass), "" (a function that returns its gradients alone)
+    beside: str = "loss"
 
     def to_dict(self) -> dict[str, Any]:
         return {"verified": self.verified, "partial": self.partial,

@@ -90,6 +90,7 @@ def heading(fix: Fix) -> str:
     """The sentence above the diff."""
 
     if fix.verified:
-        return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits))
+        return prose.fix_found(fix.elements, fix.max_rel_error, fix.specs, len(fix.edits),
+                               fix.beside)
     fixed = [n for n in fix.wrong if n not in fix.remaining and n != "loss"]
     return prose.fix_partial(fixed, fix.remaining, fix.specs)

@@ -195,7 +195,8 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
             if judged is None or not judged[0]:
                 rejected += 1
                 return None
-            return Fix(True, False, (), s.worst, points, edits, elements, wrong)
+            return Fix(True, False, (), s.worst, points, edits, elements, wrong,
+                       trials.beside)
 
         partials: list[tuple[Candidate, Score]] = []
         singles = ((c, (e,), doc.content([e])) for c in cands
@@ -245,7 +246,8 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                 continue
             remaining = judged[1]
             if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
-                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong)
+                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong,
+                          trials.beside)
                 return outcome(fix, cands, wrong)
             rejected += 1
         return outcome(None, cands, wrong)

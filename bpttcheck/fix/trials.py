@@ -110,6 +110,7 @@ class Trials:
                  loss_rtol: float = LOSS_RTOL, returns_loss: bool = True) -> None:
         self.original = doc.path
         self.returns_loss = returns_loss  # False: the code returns its gradients alone
+        self.beside = "loss" if returns_loss else ""  # verified beside the gradient
         self.loss_rtol = loss_rtol
         self.name = name
         self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
@@ -254,6 +255,7 @@ class LayerTrials:
         sizes = sizes_of(spec)
         model = MODELS[cell]
         self.cell = cell
+        self.beside = "forward"  # verified beside the gradient: their forward pass is ours
         # the check's style of their unedited pair (gate and row orders found), when known:
         # its points carry what the style takes (c0, zero biases for a bias-free stack)
         self.resolved = style
