@@ -256,6 +256,21 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     return code
 
 
+def call_findings(code: Code, params: Params, batch: Batch, first: Result) -> list[Finding]:
+    """What calling the code showed beside its answer: hygiene findings of ``first`` and of a
+    second call with the same arguments, a second answer that differs (nondeterminism), and
+    non-finite values in ``first``."""
+    again = code.call(params, batch)
+    findings = list(dict.fromkeys(first.findings + again.findings))
+    differs = same(first, again)
+    if differs:
+        findings.append(Finding("nondeterminism", "two calls with the same arguments returned "
+                                f"different {', '.join(differs)} (random numbers, or state kept "
+                                "between calls?)"))
+    findings.extend(Finding("non-finite", w) for w in nonfinite(first))
+    return findings
+
+
 def second_problem(code: Code, spec: Any) -> Problem:
     """The second point (:func:`bpttcheck.model.second_point`); with zero initial states for
     a function that takes none (``bptt(self, x, y)``: it starts from zero)."""
@@ -319,14 +334,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
         from .gradient_only import check_gradients
 
         return check_gradients(code, problem, options, results, declared, first)
-    again = code.call(params, batch)
-    findings = list(dict.fromkeys(first.findings + again.findings))
-    differs = same(first, again)
-    if differs:
-        findings.append(Finding("nondeterminism", "two calls with the same arguments returned "
-                                f"different {', '.join(differs)} (random numbers, or state kept "
-                                "between calls?)"))
-    findings.extend(Finding("non-finite", w) for w in nonfinite(first))
+    findings = call_findings(code, params, batch, first)
     notes: list[str] = []
     rng = np.random.default_rng([spec.seed, PROBE_STREAM])
     measured = resolution(lambda p: code.call(p, batch).loss, params, rng,

@@ -34,7 +34,7 @@ from ..findings import Finding
 from ..model import Problem
 from ..precision import lowest
 from ..report import describe_failure
-from .adapters import Result, engine_gradients, nonfinite, same
+from .adapters import Result, engine_gradients, nonfinite
 from .check import (
     HLAST_KEYS,
     LOSS_RTOL,
@@ -50,6 +50,7 @@ from .check import (
     _model,
     _points_text,
     _returned_states,
+    call_findings,
     second_problem,
 )
 from .runner import Code
@@ -84,14 +85,7 @@ def check_gradients(code: Code, problem: Problem, options: Options,
                         "(the model's summed loss) or declare a multiple of it (mean=T, bits, "
                         "scale=C)")
     m = _model(problem)
-    again = code.call(params, batch)
-    findings = list(dict.fromkeys(first.findings + again.findings))
-    differs = same(first, again)
-    if differs:
-        findings.append(Finding("nondeterminism", "two calls with the same arguments returned "
-                                f"different {', '.join(differs)} (random numbers, or state kept "
-                                "between calls?)"))
-    findings.extend(Finding("non-finite", w) for w in nonfinite(first))
+    findings = call_findings(code, params, batch, first)
     prec = lowest(first.dtypes, _gradient_resolution(code, problem))
     second = second_problem(code, spec)
     try:
