@@ -786,8 +786,8 @@ def main() -> None:
     CPython remembers a KeyboardInterrupt that passed through C code (an import, a
     NumPy call) and would otherwise turn ``sys.exit(130)`` into death by SIGINT.
     """
-    _watch_interrupts()
     try:
+        _watch_interrupts()  # inside the try: Ctrl-C may come while it imports signal
         cli.main()
     except SystemExit as exc:
         if exc.code != ExitCode.INTERRUPTED:
