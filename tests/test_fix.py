@@ -123,6 +123,17 @@ def test_what_was_tried_counts_single_edits_and_pairs_apart(transpose_bug: Path)
     assert "pairs of them" in prose.fix_none(3, 5, "lines 1-2", 1.0, 0, 7)
 
 
+def test_a_form_feed_line_leaves_the_edit_on_the_right_line(transpose_bug: Path) -> None:
+    """A page-break line (^L) before the function: the edit names the line Python numbers
+    (str.splitlines() would count one more), and applying it fixes the file."""
+    transpose_bug.write_text("\x0c\n" + transpose_bug.read_text())
+    out = fix.search(f"{transpose_bug}:lossFun", ImplOptions(), TINY_SPEC, budget=20.0)
+    assert out.fix is not None and out.fix.verified
+    edit = out.fix.edits[0]
+    assert transpose_bug.read_text().split("\n")[edit.line - 1] == edit.before
+    assert "Whh.T" in fix.apply(transpose_bug.read_text(), [edit])
+
+
 def test_no_fix_flag(run_cli: Run, transpose_bug: Path, searching: None) -> None:
     r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--no-fix",
                 "--format", "json")

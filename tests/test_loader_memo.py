@@ -93,3 +93,23 @@ def test_python2_copies_keep_their_line_numbers(tmp_path: Path) -> None:
         assert method.__code__.co_firstlineno == 8 + shift
         seen.append(loaded.summary())
     assert seen[0] == seen[2]  # the same text loads to the same summary
+
+
+def test_lines_are_counted_as_python_counts_them() -> None:
+    from bpttcheck.impl.source import code_lines
+
+    text = "a = 1\n\x0c\nb = 2\r\nc\x1c = 3\rd = 4"
+    assert code_lines(text) == ["a = 1", "\x0c", "b = 2", "c\x1c = 3", "d = 4"]
+    assert "".join(code_lines(text, keepends=True)) == text
+    assert code_lines("") == [] and code_lines("x\n") == ["x"]
+
+
+def test_a_form_feed_line_does_not_shift_the_memo(tmp_path: Path) -> None:
+    """A page-break line (^L) splits a str.splitlines() line in two but not a Python one:
+    the memo must key each block by the lines Python numbers, or an edited last line of a
+    function is taken for the unedited one."""
+    path = tmp_path / "ff.py"
+    head = "import numpy as np\n\x0c\n\ndef f(x):\n    y = x + 1\n"
+    for factor, want in (("2", 4), ("3", 6), ("2", 4)):
+        path.write_text(head + f"    return y * {factor}\n")
+        assert load(f"{path}:f").obj(1) == want

@@ -11,6 +11,7 @@ from typing import Any
 from .. import prose
 from ..impl import notebook
 from ..impl.loader import read_source
+from ..impl.source import code_lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Outcome:
 
 def apply(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
     """``text`` with each edit's line replaced (lines numbered as in ``text``)."""
-    lines = text.splitlines(keepends=True)
+    lines = code_lines(text, keepends=True)
     for e in edits:
         old = lines[e.line - 1]
         if old.rstrip("\r\n") != e.before:
@@ -98,7 +99,7 @@ def apply_cells(doc: dict[str, Any], edits: tuple[Edit, ...] | list[Edit]) -> di
         cell = dict(cells[number - 1])
         if cell.get("cell_type") != "code":
             raise ValueError(f"cell {number} is not a code cell")
-        lines = notebook.cell_text(cell).splitlines(keepends=True)
+        lines = code_lines(notebook.cell_text(cell), keepends=True)
         for e in edits:
             if e.cell != number:
                 continue
@@ -110,7 +111,7 @@ def apply_cells(doc: dict[str, Any], edits: tuple[Edit, ...] | list[Edit]) -> di
                 if e.after else ""
         text = "".join(lines)
         # nbformat stores the source as a list of lines (each with its newline) or a string
-        cell["source"] = text.splitlines(keepends=True) if isinstance(cell.get("source"), list) \
+        cell["source"] = code_lines(text, keepends=True) if isinstance(cell.get("source"), list) \
             else text
         cells[number - 1] = cell
     if any(e.cell is None for e in edits):
@@ -147,7 +148,7 @@ class Document:
                 for c in self.doc["cells"]]}
         else:
             self.text = read_source(path)  # bounded, UTF-8 or an ImplError, as the loader
-        self.lines = self.text.splitlines()
+        self.lines = code_lines(self.text)
 
     def locate(self, line: int) -> tuple[int | None, int]:
         """(cell, line within it) of line ``line`` of the text searched; (None, line) in a

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ImplError
+from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from .syntax import c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
 
@@ -409,7 +410,7 @@ def proposals(text: str, path: Path, name: str, params: tuple[str, ...]
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
     except ImplError:
         return frozenset()
-    lines = text.splitlines()
+    lines = code_lines(text)
     out: set[tuple[int, str]] = set()
     for func in target_defs(nodes, name):
         for stmt in walk_statements(func.body):
@@ -454,7 +455,7 @@ def gate_lines(text: str, path: Path, name: str, params: tuple[str, ...], gate: 
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
     except ImplError:
         return frozenset()
-    lines = text.splitlines()
+    lines = code_lines(text)
     out: set[int] = set()
     rx = _COMPILED[cell][gate]
     for func in target_defs(nodes, name):

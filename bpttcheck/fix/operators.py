@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ..errors import ImplError
+from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
 from . import families
@@ -490,7 +491,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
     except ImplError:
         return []
-    lines = text.splitlines()
+    lines = code_lines(text)
     names_of = dict(theirs or {})
     aliases = {p: {p, f"d{p}", names_of.get(p, p), f"d{names_of.get(p, p)}",
                    f"d_{names_of.get(p, p)}"} for p in params}

@@ -306,7 +306,7 @@ def load_source(text: str, path: Path, name: str,
     ns["xrange"] = range  # Python 2's lazy range
     ns["raw_input"] = _refuse_input
     nodes = read.nodes
-    session.texts[path] = text.splitlines(keepends=True)
+    session.texts[path] = source_reader.code_lines(text, keepends=True)
     reads: set[str] = set()
     attrs: set[str] = set()
     for n in nodes:
@@ -745,7 +745,7 @@ class _Session:
         ns = module.__dict__
         ns["__bpttcheck_package__"] = package
         text = read_source(path)
-        self.texts[path] = text.splitlines(keepends=True)
+        self.texts[path] = source_reader.code_lines(text, keepends=True)
         read = source_reader.read(text, path, None)
         done = self.run(read.nodes, module, path, frozenset(), needed_only=False)
         self.skipped[key] = len(read.unreadable) + sum(s.kind == "skipped" for s in done)

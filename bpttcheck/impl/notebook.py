@@ -85,7 +85,7 @@ def join(doc: dict[str, Any], path: Path) -> tuple[str, list[Magic], list[tuple[
         number += 1  # every cell counts, as an editor shows them
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        body = cell_text(cell).splitlines()
+        body = source_reader.code_lines(cell_text(cell))
         first = len(lines) + 1
         starts.append((number, first))
         whole = bool(body) and body[0].lstrip().startswith("%%")

@@ -18,6 +18,7 @@ import ast
 import copy
 import dataclasses
 import functools
+import re
 from pathlib import Path
 
 from ..errors import ImplError
@@ -30,6 +31,17 @@ MAX_MERGE = 8  # consecutive top-level blocks tried together (decorators, split 
 PREVIEW = 50  # characters of a skipped statement shown in the summary
 CONTINUATION = ("else", "elif", "except", "finally", ")", "]", "}")
 TOO_DEEP = "nested too deeply for Python's parser"
+
+
+# A line as Python counts lines: ended by \n, \r\n or \r only (str.splitlines also splits at
+# form feeds, \v, \x1c-\x1e, \x85, \u2028 and \u2029, which would shift every later line).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def code_lines(text: str, keepends: bool = False) -> list[str]:
+    """``text``'s lines as Python's parser numbers them (see :data:`_LINE`)."""
+    found = _LINE.findall(text)
+    return found if keepends else [line.rstrip("\r\n") for line in found]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +136,7 @@ def _parse_blocks(source: str, path: Path, memo: bool = True
                   ) -> tuple[list[tuple[ast.Module, int]], list[Unreadable]]:
     """Parse top-level blocks one by one (for files that do not parse whole); ``memo``:
     whether the trees may be kept and shared (not when the caller changes them)."""
-    lines = source.splitlines(keepends=True)
+    lines = code_lines(source, keepends=True)
     starts = [i for i, text in enumerate(lines)
               if text[:1] not in ("", " ", "\t", "\n", "\r", "#")
               and not text.startswith(CONTINUATION)]
@@ -186,7 +198,7 @@ def _class_by_members(text: str, offset: int, path: Path) -> tuple[ast.Module,
     the body is cut where a line starts at the members' indentation, and each
     member (or a few consecutive ones) is dedented and parsed on its own.
     """
-    lines = text.splitlines(keepends=True)
+    lines = code_lines(text, keepends=True)
     head = next((k for k, line in enumerate(lines) if line.split("#")[0].rstrip().endswith(":")),
                 None)
     if head is None:
