@@ -773,12 +773,13 @@ def fix_partial(fixed: Sequence[str], remaining: Sequence[str], specs: int) -> s
 def fix_none(tried: int, generated: int, lines: str, seconds: float, rejected: int = 0,
              pairs: int = 0) -> str:
     """``lines``: the lines searched, as the user counts them (``lines 3-9``); ``rejected``:
-    edits whose loss and gradient were exact at both points but that failed the whole
-    --impl check (a returned state, say); ``pairs``: pairs of edits tried after them."""
+    edits that passed the screen at both points (what it compares: the loss, when the code
+    returns one, and every gradient element) but failed the whole --impl check (a returned
+    state, say); ``pairs``: pairs of edits tried after them."""
     where = f" over {lines}" if lines else ""
     both = f" and {plural(pairs, 'pair')} of them" if pairs else ""
-    refused = (f" ({plural(rejected, 'edit')} made the loss and gradient exact but failed the "
-               "rest of the check)" if rejected else "")
+    refused = (f" ({plural(rejected, 'edit')} passed the screen at both points but failed the "
+               "whole check)" if rejected else "")
     return (f"No verified one-line fix: tried {tried} of {plural(generated, 'candidate edit')}"
             f"{where}{both} in {seconds:.1f} s{refused}; the likely cause above is what was "
             "measured")

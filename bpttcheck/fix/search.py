@@ -212,12 +212,32 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                 continue
             if no_worse(s):
                 partials.append((c, s))
-        # pairs: a partial fix and one more edit on another line, with the budget left
         partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
+        # a partial fix first (kept while pairs are tried): the whole check, on both
+        # points, names what remains wrong, and must find nothing else made wrong
+        partial: Fix | None = None
+        seeds: list[Candidate] = []  # partial fixes a pair may start from, best first
+        for k, (c, s) in enumerate(partials[:MAX_PARTIAL_CHECKS]):
+            if partial is not None or (time.monotonic() >= deadline and k > 0):
+                seeds.extend(c2 for c2, _ in partials[k:MAX_PARTIAL_CHECKS])
+                break
+            edit = doc.edit(c.line, c.after)
+            with workers.hold() as w:
+                judged = w.full(doc.content([edit]))
+            if judged is None:
+                continue
+            remaining = judged[1]
+            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
+                partial = Fix(False, True, remaining, s.worst, points, (edit,), elements,
+                              wrong, trials.beside)
+                seeds.insert(0, c)
+        else:
+            if partial is None:  # none verified: pairs start from the screen's best
+                seeds = [c for c, _ in partials[:MAX_PARTIAL_CHECKS]]
 
         def pairs() -> Iterator[tuple[Candidate, tuple[Edit, ...], str]]:
             n = 0
-            for first, _ in partials[:3]:
+            for first in seeds:
                 e1 = doc.edit(first.line, first.after)
                 for c in cands:
                     if n >= MAX_PAIRS:
@@ -229,27 +249,13 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                     n += 1
                     yield c, edits, doc.content(edits)
 
+        # pairs: a partial fix and one more edit on another line, with the budget left
         for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
             paired += 1
             if s is not None and len(s.errors) == points and not s.wrong(rtol):
                 fix = verified(edits, s)
                 if fix is not None:
                     return outcome(fix, cands, wrong)
-        # a partial fix: the whole check, on both points, names what remains wrong
-        for c, s in partials[:MAX_PARTIAL_CHECKS]:
-            if time.monotonic() >= deadline and c is not partials[0][0]:
-                break
-            edit = doc.edit(c.line, c.after)
-            with workers.hold() as w:
-                judged = w.full(doc.content([edit]))
-            if judged is None:
-                continue
-            remaining = judged[1]
-            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
-                fix = Fix(False, True, remaining, s.worst, points, (edit,), elements, wrong,
-                          trials.beside)
-                return outcome(fix, cands, wrong)
-            rejected += 1
-        return outcome(None, cands, wrong)
+        return outcome(partial, cands, wrong)
     finally:
         workers.close()

@@ -84,12 +84,22 @@ def code_sizes(problem: Problem) -> dict[str, int]:
 
 def _failing(report: ImplReport, names: tuple[str, ...]) -> tuple[str, ...]:
     """What the ``--impl`` check found wrong: parameters (of ``names``, the model's) with a
-    failing comparison at either point (against any truth), and the loss when it is not the
-    declared one."""
+    failing comparison at either point (against any truth), the loss when it is not the
+    declared one, and the kind of each other finding (``hlast``, ``mutation``, ...)."""
     bad = {c.parameter for p in report.points for c in p.comparisons if not c.passed}
     out = [n for n in names if n in bad]
     no_loss = not getattr(report, "returns_loss", True)  # gradients alone: no loss to match
-    return (*out, "loss") if not (report.loss_match or no_loss) else tuple(out)
+    if not (report.loss_match or no_loss):
+        out.append("loss")
+    # what else the check found (a returned state, inputs changed, nondeterminism, ...):
+    # a partial fix may leave none of it, since the screen does not see it
+    out.extend(dict.fromkeys(f.kind for f in report.findings if f.kind not in _SCREENED))
+    return tuple(out)
+
+
+# Findings about what the screen itself compares (the gradient, the loss, their precision):
+# every other kind (a returned state, inputs changed, ...) the screen cannot see.
+_SCREENED = frozenset({"gradient", "loss", "precision"})
 
 
 class Trials:
