@@ -142,8 +142,9 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Do not search for a fix when your code is wrong (or set "
                           "BPTTCHECK_NO_FIX=1)."),
         click.option("--fix-out", metavar="PATH",
-                     help="Write a copy of your file with the verified fix applied (never "
-                          "over your file; a notebook's copy is a notebook, PATH.ipynb)."),
+                     help="Write a copy of your file with the verified fix applied, to a "
+                          "new file (never over an existing one; a notebook's copy is a "
+                          "notebook, PATH.ipynb)."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -610,17 +611,22 @@ def _check_fix_out(path: str, impl: Any) -> None:
         raise SpecError("--fix-out is only used with --impl FILE.py:NAME, which is not given")
     if not impl.fix:
         raise SpecError("--fix-out writes the fix the search finds; it cannot be used with "
-                        "--no-fix")
+                        "--no-fix (or with BPTTCHECK_NO_FIX set)")
     check_writable("--fix-out", path)
     if isinstance(impl.target, str):
         where = impl.target.rpartition(":")[0]
-        if where.lower().endswith(".ipynb") and not path.lower().endswith(".ipynb"):
+        if where.lower().endswith(".ipynb") != path.lower().endswith(".ipynb"):
+            kind = "notebook" if where.lower().endswith(".ipynb") else "Python file"
             raise SpecError(f"--fix-out {path}: the fix is written as a patched copy of the "
-                            "notebook, so give a path ending in .ipynb")
+                            f"{kind}, so give a path ending in "
+                            f"{'.ipynb' if kind == 'notebook' else 'something other than .ipynb'}")
         with contextlib.suppress(OSError):
             if os.path.exists(where) and os.path.samefile(where, path):
                 raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "
                                 "never writes over your code (give another path)")
+    if os.path.lexists(path):  # a sibling module, an earlier copy, ...: never written over
+        raise SpecError(f"--fix-out {path}: that file exists; bpttcheck writes the patched "
+                        "copy only to a new path (remove it, or give another path)")
 
 
 def _with_warnings(report: Any, caught: list[warnings.WarningMessage]) -> Any:

@@ -799,7 +799,13 @@ def fix_skipped(why: str) -> str:
     return f"No fix searched: {why}"
 
 
-def fix_written(path: str) -> str:
+def fix_written(path: str, remaining: Sequence[str] = ()) -> str:
+    """``remaining``: what a partial fix leaves wrong (the copy is still wrong there)."""
+    if remaining:
+        names = join_names([f"d{n}" if n != "loss" else "the loss" for n in remaining])
+        return (f"Patched copy written to {path} (your file is unchanged); it holds the "
+                f"partial fix only, so {names} {'is' if len(remaining) == 1 else 'are'} "
+                "still wrong there.")
     return f"Patched copy written to {path} (your file is unchanged)."
 
 

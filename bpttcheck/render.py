@@ -139,7 +139,8 @@ def fix_section(report: Report, written: str | None = None) -> list[RenderableTy
                  "cyan" if line.startswith("@@") else "bold")
         out.append(Text("  " + line, style=style))
     if written:
-        out.append(Text(fix_written(written), style="dim"))
+        out.append(Text(fix_written(written, impl.fix.remaining if impl.fix.partial else ()),
+                        style="dim"))
     return out
 
 

@@ -173,6 +173,26 @@ def test_fix_out_refuses_the_original_file(run_cli: Run, transpose_bug: Path,
     assert transpose_bug.read_bytes() == before
 
 
+def test_fix_out_never_writes_over_another_file(run_cli: Run, transpose_bug: Path,
+                                               searching: None) -> None:
+    """An existing file (a module the checked file imports, an earlier copy) is never
+    written over, and a .py copy never lands on a .ipynb path: exit 2, nothing written."""
+    sibling = transpose_bug.parent / "helpers.py"
+    sibling.write_text("X = 1\n")
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-out",
+                str(sibling))
+    assert r.exit_code == 2 and "that file exists" in r.stderr
+    assert sibling.read_text() == "X = 1\n"
+    nb = transpose_bug.parent / "copy.ipynb"
+    r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-out", str(nb))
+    assert r.exit_code == 2 and "other than .ipynb" in r.stderr and not nb.exists()
+
+
+def test_a_partial_fix_copy_says_it_is_still_wrong() -> None:
+    assert "partial fix only, so dby is still wrong" in prose.fix_written("c.py", ("by",))
+    assert prose.fix_written("c.py") == "Patched copy written to c.py (your file is unchanged)."
+
+
 def test_a_correct_file_gets_no_fix_section(run_cli: Run, tmp_path: Path,
                                             searching: None) -> None:
     path = tmp_path / "ok.py"

@@ -83,7 +83,8 @@ def section(fix: Fix | None, reason: str | None, written: str | None = None) -> 
     if fix is None:
         return [reason] if reason else []
     out = [heading(fix), *unified(fix, fix.edits[0].path)]
-    return [*out, prose.fix_written(written)] if written else out
+    left = fix.remaining if fix.partial else ()
+    return [*out, prose.fix_written(written, left)] if written else out
 
 
 def heading(fix: Fix) -> str:
