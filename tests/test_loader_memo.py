@@ -1,4 +1,5 @@
-"""The loader's per-process memo (bpttcheck/impl/memo.py): copies of one file that differ
+"""The loader: its per-process memo (bpttcheck/impl/memo.py), lines counted as Python counts
+them, and a target bound by an alias. Copies of one file that differ
 by a line, loaded one after another at the same path (as the fix search does), each get
 their own behaviour, line numbers and summary."""
 
@@ -113,3 +114,11 @@ def test_a_form_feed_line_does_not_shift_the_memo(tmp_path: Path) -> None:
     for factor, want in (("2", 4), ("3", 6), ("2", 4)):
         path.write_text(head + f"    return y * {factor}\n")
         assert load(f"{path}:f").obj(1) == want
+
+
+def test_a_target_bound_by_a_top_level_alias_is_found(tmp_path: Path) -> None:
+    """``lossFun = loss_v2`` at the top level: the alias is the target, though no
+    definition reads it (it was skipped as unused)."""
+    path = tmp_path / "alias.py"
+    path.write_text("def loss_v2(x):\n    return x + 1\n\n\nlossFun = loss_v2\n")
+    assert load(f"{path}:lossFun").obj(1) == 2

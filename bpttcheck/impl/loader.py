@@ -314,7 +314,9 @@ def load_source(text: str, path: Path, name: str,
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             reads |= _memo(_READS, key, functools.partial(_read_names, [n]))
         attrs |= _memo(_ATTRS, key, functools.partial(_attributes, n))
-    statements = session.run(nodes, module, path, supplied, needed_only=True, reads=reads)
+    # the target itself is needed even when no definition reads it (`lossFun = loss_v2`)
+    statements = session.run(nodes, module, path, supplied, needed_only=True,
+                             reads=reads | {head})
     for bad in read.unreadable:
         statements.append(Statement(bad.line, source_reader.preview(bad.text), "skipped",
                                     bad.reason))
