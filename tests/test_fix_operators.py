@@ -455,3 +455,18 @@ def test_search_finds_a_family_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (edit,) = out.fix.edits
     assert edit.after == expected
     assert path.read_text() == text  # the user's file is never written
+
+
+@pytest.mark.parametrize(("bug", "right"), [
+    ("    while t >= 1:\n", "    while t >= 0:\n"),  # the constant of the bound
+    ("    while t > 0:\n", "    while t >= 0:\n"),  # the comparison itself
+    ("    while 1 <= t:\n", "    while 0 <= t:\n"),  # the constant on the left
+])
+def test_a_while_loop_bound_is_moved_by_one(tmp_path: Path, bug: str, right: str) -> None:
+    """A backward loop written with while: its bound moved by one, by its constant or its
+    comparison, in either order of the operands."""
+    source = MINCHAR.replace("    for t in reversed(range(len(inputs))):\n",
+                             f"    t = len(inputs) - 1\n{right}")
+    source = source.replace("        dhnext = np.dot(Whh.T, dhraw)\n",
+                            "        dhnext = np.dot(Whh.T, dhraw)\n        t -= 1\n")
+    _generated(tmp_path, source, bug, right, kind="bound")

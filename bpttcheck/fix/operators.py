@@ -346,13 +346,18 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
             # loop bounds
             if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(
                     stmt, ast.While | ast.If) and same_line(n.left, n.comparators[0]):
-                flips = {ast.Gt: ">=", ast.GtE: ">", ast.Lt: "<=", ast.Lt: "<"}
+                flips = {ast.Gt: ">=", ast.GtE: ">", ast.Lt: "<=", ast.LtE: "<"}
                 new_op = flips.get(type(n.ops[0]))
                 a, b = n.left, n.comparators[0]
                 op = re.search(r"[<>]=?", gap(a, b))
                 if new_op is not None and op:
                     yield kinds("bound", splice(a, [(c1(a) + op.start(),
                                                      c1(a) + op.end(), new_op)]))
+                    for side in (a, b):  # `while t >= 1:` where `t >= 0` belongs
+                        k = _int_of(side)
+                        if k is not None and one_line(side):
+                            yield kinds("bound", replace(side, str(k - 1)))
+                            yield kinds("bound", replace(side, str(k + 1)))
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                     and n.func.id in ("range", "xrange") and isinstance(stmt, ast.For):
                 for arg in n.args[:2]:
