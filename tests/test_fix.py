@@ -3,6 +3,7 @@ untouched, and the CLI's --no-fix / --fix-out / JSON impl.fix."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable
@@ -151,6 +152,18 @@ def test_a_partial_fix_may_not_break_what_the_screen_does_not_see(transpose_bug:
     assert out.fix is not None and out.fix.partial and out.fix.remaining == ("by",)
     after = out.fix.edits[0].after
     assert "dWxh / n" in after and "hs[n - 1] / n" not in after, after
+
+
+def test_float32_partial_fix_refused_whole_is_still_a_partial(tmp_path: Path) -> None:
+    """float32 code with two bugs (Whh for Whh.T, and dWxh scaled by 1.0003): the .T edit
+    passes the float32 screen, and the whole check refuses it for dWxh alone, which makes
+    it a partial fix (it was dropped)."""
+    path = tmp_path / "f32.py"
+    shutil.copy(Path(__file__).parent / "fixtures" / "fix" / "f32_two_bugs.py", path)
+    spec = dataclasses.replace(TINY_SPEC, hidden=8, seq=6)
+    out = fix.search(f"{path}:lossFun", ImplOptions(), spec, budget=30.0, float32=True)
+    assert out.fix is not None and out.fix.partial and out.fix.remaining == ("Wxh",)
+    assert "Whh.T" in out.fix.edits[0].after
 
 
 def test_no_fix_flag(run_cli: Run, transpose_bug: Path, searching: None) -> None:

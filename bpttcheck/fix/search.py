@@ -187,13 +187,20 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                         better = True
             return better or (all(s.loss_ok) and not all(base.loss_ok))
 
+        refused: list[Fix] = []  # edits the whole check refused but found better than none
+
         def verified(edits: tuple[Edit, ...], s: Score) -> Fix | None:
-            """The fix, if the whole check passes the edited copy (None otherwise)."""
+            """The fix, if the whole check passes the edited copy (None otherwise). An edit
+            it refuses that still leaves only part of what was wrong (a float32 copy within
+            the screen's looser bar, say) is kept as a partial fix, in case none better."""
             nonlocal rejected
             with workers.hold() as w:
                 judged = w.full(doc.content(edits))
             if judged is None or not judged[0]:
                 rejected += 1
+                if judged is not None and len(edits) == 1 and set(judged[1]) < set(wrong):
+                    refused.append(Fix(False, True, judged[1], s.worst, points, edits,
+                                       elements, wrong, trials.beside))
                 return None
             return Fix(True, False, (), s.worst, points, edits, elements, wrong,
                        trials.beside)
@@ -256,6 +263,8 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                 fix = verified(edits, s)
                 if fix is not None:
                     return outcome(fix, cands, wrong)
+        if partial is None and refused:  # the fewest left wrong
+            partial = min(refused, key=lambda f: len(f.remaining))
         return outcome(partial, cands, wrong)
     finally:
         workers.close()
