@@ -243,3 +243,22 @@ def test_constructor_sizes_under_other_names(run_cli: Run, tmp_path: Path) -> No
     assert "no spec value for Q, R" in asked.stderr and "--impl-names" in asked.stderr
     done = run_cli("compare", "--impl", target, "--impl-names", "Q=hidden,R=vocab", *TINY)
     assert done.exit_code == 0, done.output
+
+
+def test_a_default_argument_reading_a_supplied_size_gets_the_spec_s(run_cli: Run,
+                                                                     tmp_path: Path) -> None:
+    """``def onehot(i, n=vocab_size)``: the default is made when the definition is, so the
+    size bpttcheck supplies is bound before (it was a NameError: the file's own
+    ``vocab_size = 65`` is skipped as supplied)."""
+    src = (Path(bpttcheck.__file__).parent / "selftest" / "corpus" /
+           "bug_recursion_Whh.py").read_text()
+    src = src.replace("np.dot(Whh, dhraw)", "np.dot(Whh.T, dhraw)")
+    src = src.replace("        xs[t] = np.zeros((vocab_size, 1))\n        xs[t][inputs[t]] = 1\n",
+                      "        xs[t] = onehot(inputs[t])\n")
+    src = src.replace("def lossFun(", "def onehot(i, n=vocab_size):\n    v = np.zeros((n, 1))\n"
+                      "    v[i] = 1\n    return v\n\n\ndef lossFun(")
+    assert "onehot(inputs[t])" in src
+    path = tmp_path / "onehot.py"
+    path.write_text(src)
+    r = run_cli("compare", "--impl", f"{path}:lossFun", *TINY)
+    assert r.exit_code == 0, r.output

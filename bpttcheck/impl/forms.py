@@ -497,7 +497,12 @@ def prepare(target: str | Callable[..., Any], options: ImplOptions,
     supplied = frozenset(options.names) | frozenset(
         t for c in CELL_CONVENTIONS[options.cell] for t in c) | {"vocab_size", "hidden_size",
                                                                  "seq_length"}
-    loaded = load(target, supplied)
+    # the sizes under their min-char-rnn names, bound before the file's definitions are
+    # made: a default argument that reads one (n=vocab_size) gets the spec's value
+    preset = {ours: sizes[key] for key, ours in (("vocab", "vocab_size"),
+                                                 ("hidden", "hidden_size"),
+                                                 ("seq", "seq_length")) if key in sizes}
+    loaded = load(target, supplied, preset)
     return UserCode(loaded, options, sizes)
 
 

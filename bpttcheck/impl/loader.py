@@ -47,7 +47,7 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,17 +214,20 @@ def resolve_path(where: str) -> Path:
     return found
 
 
-def load(target: str, supplied: frozenset[str] = frozenset()) -> Loaded:
-    """Load ``target`` (``PATH.py:NAME``, ``PATH.py:Class.method``, ``module:NAME``)."""
+def load(target: str, supplied: frozenset[str] = frozenset(),
+         preset: Mapping[str, Any] | None = None) -> Loaded:
+    """Load ``target`` (``PATH.py:NAME``, ``PATH.py:Class.method``, ``module:NAME``);
+    ``preset``: names bound before anything is evaluated (the sizes bpttcheck supplies, so
+    that a default argument reading ``vocab_size`` gets the spec's)."""
     where, name = split_target(target)
     path = resolve_path(where)
     if notebook.is_notebook(path):
         text, magics = notebook.read(path)
         extra = [Statement(m.line, source_reader.preview(m.text), "skipped", "IPython magic")
                  for m in magics]
-        return load_source(text, path, name, supplied, extra)
+        return load_source(text, path, name, supplied, extra, preset)
     text = read_source(path)
-    return load_source(text, path, name, supplied)
+    return load_source(text, path, name, supplied, preset=preset)
 
 
 def read_source(path: Path) -> str:
@@ -291,11 +294,12 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 def load_source(text: str, path: Path, name: str,
                 supplied: frozenset[str] = frozenset(),
-                extra: Sequence[Statement] = ()) -> Loaded:
+                extra: Sequence[Statement] = (),
+                preset: Mapping[str, Any] | None = None) -> Loaded:
     """Parse ``text`` (the text of ``path``), evaluate what is safe, return ``name``.
 
     Assignments to names in ``supplied`` (the weights and sizes bpttcheck sets
-    from the spec) are skipped.
+    from the spec) are skipped; names in ``preset`` are bound first.
     """
     head = name.split(".")[0]
     read = source_reader.read(text, path, head)
@@ -305,6 +309,7 @@ def load_source(text: str, path: Path, name: str,
     ns = module.__dict__
     ns["xrange"] = range  # Python 2's lazy range
     ns["raw_input"] = _refuse_input
+    ns.update(preset or {})
     nodes = read.nodes
     session.texts[path] = source_reader.code_lines(text, keepends=True)
     reads: set[str] = set()
