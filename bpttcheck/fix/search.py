@@ -146,8 +146,9 @@ def ranking(target: str, options: ImplOptions, spec: Spec, *,
 def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
            theirs: Mapping[str, str], start: float, budget: float, elements: int,
            cause: str | None = None) -> Outcome:
-    """The search itself: screen candidates best first, pairs with the budget left, then
-    the best partial fix; every proposal passes the whole check (``trials.full``)."""
+    """The search itself: screen single edits best first; then judge the best partial
+    fixes; then pairs with the budget left. Every proposal passes the whole check
+    (``trials.full``), a partial fix with what it leaves wrong."""
     deadline = start + budget
     points = trials.points
     tried = rejected = paired = 0
@@ -187,24 +188,25 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
                         better = True
             return better or (all(s.loss_ok) and not all(base.loss_ok))
 
-        refused: list[Fix] = []  # edits the whole check refused but found better than none
-
-        def verified(edits: tuple[Edit, ...], s: Score) -> Fix | None:
-            """The fix, if the whole check passes the edited copy (None otherwise). An edit
-            it refuses that still leaves only part of what was wrong (a float32 copy within
-            the screen's looser bar, say) is kept as a partial fix, in case none better."""
-            nonlocal rejected
+        def judge(edits: tuple[Edit, ...], s: Score) -> Fix | None:
+            """The whole check of the edited copy: a verified fix when it passes; a partial
+            fix when what it still finds wrong is part of what was (nothing made wrong,
+            nothing else found); None otherwise."""
             with workers.hold() as w:
                 judged = w.full(doc.content(edits))
-            if judged is None or not judged[0]:
-                rejected += 1
-                if judged is not None and len(edits) == 1 and set(judged[1]) < set(wrong):
-                    refused.append(Fix(False, True, judged[1], s.worst, points, edits,
-                                       elements, wrong, trials.beside))
+            if judged is None:
                 return None
-            return Fix(True, False, (), s.worst, points, edits, elements, wrong,
-                       trials.beside)
+            if judged[0]:
+                return Fix(True, False, (), s.worst, points, edits, elements, wrong,
+                           trials.beside)
+            if set(judged[1]) < set(wrong):
+                return Fix(False, True, judged[1], s.worst, points, edits, elements, wrong,
+                           trials.beside)
+            return None
 
+        # exact in the screen but refused by the whole check, yet a partial fix (a float32
+        # copy within the screen's looser bar, say): kept in case none better is found
+        refused: list[Fix] = []
         partials: list[tuple[Candidate, Score]] = []
         singles = ((c, (e,), doc.content([e])) for c in cands
                    for e in (doc.edit(c.line, c.after),))
@@ -213,34 +215,30 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
             if s is None or len(s.errors) < points:
                 continue
             if not s.wrong(rtol):
-                fix = verified(edits, s)
-                if fix is not None:
-                    return outcome(fix, cands, wrong)
+                found = judge(edits, s)
+                if found is not None and found.verified:
+                    return outcome(found, cands, wrong)
+                rejected += 1
+                refused.extend([found] if found is not None else [])
                 continue
             if no_worse(s):
                 partials.append((c, s))
         partials.sort(key=lambda cs: (len(cs[1].wrong(rtol)), cs[1].worst))
-        # a partial fix first (kept while pairs are tried): the whole check, on both
-        # points, names what remains wrong, and must find nothing else made wrong
+        # a partial fix first (kept while pairs are tried); pairs start from it, then from
+        # the partial fixes not yet judged (in the screen's order when none was verified)
+        checked = partials[:MAX_PARTIAL_CHECKS]
+        seeds = [c for c, _ in checked]
         partial: Fix | None = None
-        seeds: list[Candidate] = []  # partial fixes a pair may start from, best first
-        for k, (c, s) in enumerate(partials[:MAX_PARTIAL_CHECKS]):
-            if partial is not None or (time.monotonic() >= deadline and k > 0):
-                seeds.extend(c2 for c2, _ in partials[k:MAX_PARTIAL_CHECKS])
+        for k, (c, s) in enumerate(checked):
+            if k > 0 and time.monotonic() >= deadline:
                 break
-            edit = doc.edit(c.line, c.after)
-            with workers.hold() as w:
-                judged = w.full(doc.content([edit]))
-            if judged is None:
-                continue
-            remaining = judged[1]
-            if set(remaining) < set(wrong):  # some of it made right, nothing made wrong
-                partial = Fix(False, True, remaining, s.worst, points, (edit,), elements,
-                              wrong, trials.beside)
-                seeds.insert(0, c)
-        else:
-            if partial is None:  # none verified: pairs start from the screen's best
-                seeds = [c for c, _ in partials[:MAX_PARTIAL_CHECKS]]
+            found = judge((doc.edit(c.line, c.after),), s)
+            if found is not None and found.verified:
+                return outcome(found, cands, wrong)
+            if found is not None:
+                partial = found
+                seeds = [c] + seeds[k + 1:]  # one the whole check refused starts no pair
+                break
 
         def pairs() -> Iterator[tuple[Candidate, tuple[Edit, ...], str]]:
             n = 0
@@ -260,9 +258,10 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         for _, edits, s in workers.screen(pairs(), lambda s: not s.wrong(rtol), deadline):
             paired += 1
             if s is not None and len(s.errors) == points and not s.wrong(rtol):
-                fix = verified(edits, s)
-                if fix is not None:
-                    return outcome(fix, cands, wrong)
+                found = judge(edits, s)
+                if found is not None and found.verified:
+                    return outcome(found, cands, wrong)
+                rejected += 1
         if partial is None and refused:  # the fewest left wrong
             partial = min(refused, key=lambda f: len(f.remaining))
         return outcome(partial, cands, wrong)

@@ -271,6 +271,20 @@ def call_findings(code: Code, params: Params, batch: Batch, first: Result) -> li
     return findings
 
 
+def call_second(code: Code, spec: Any, m: Declared) -> tuple[Problem, Result]:
+    """The second point (:func:`second_problem`) and the code's answer there; an error
+    there names the point."""
+    second = second_problem(code, spec)
+    try:
+        return second, code.call(second.params, second.batch)
+    except ImplError as exc:
+        biases = "non-zero biases, " if second.spec.biases else ""
+        raise ImplError(f"at the second point (seed {second.spec.seed}, {biases}"
+                        f"{'random' if second.spec.hprev == 'random' else 'zero'} "
+                        f"{' and '.join(m.states)}; bpttcheck checks every "
+                        f"term there): {exc}") from None
+
+
 def second_problem(code: Code, spec: Any) -> Problem:
     """The second point (:func:`bpttcheck.model.second_point`); with zero initial states for
     a function that takes none (``bptt(self, x, y)``: it starts from zero)."""
@@ -347,15 +361,7 @@ def check_impl(code: Code, problem: Problem, options: Options,
     lprec = lowest(first.dtypes, measured)
     factor = declared.factor(batch.seq, batch.width or 1)
     sample = _sample(code.options, options, problem)
-    second = second_problem(code, spec)
-    second_batch = second.batch
-    try:
-        at_second = code.call(second.params, second_batch)
-    except ImplError as exc:
-        raise ImplError(f"at the second point (seed {second.spec.seed}, non-zero biases, "
-                        f"{'random' if second.spec.hprev == 'random' else 'zero'} "
-                        f"{' and '.join(m.states)}; bpttcheck checks every "
-                        f"term there): {exc}") from None
+    second, at_second = call_second(code, spec, m)
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \

@@ -51,7 +51,7 @@ from .check import (
     _points_text,
     _returned_states,
     call_findings,
-    second_problem,
+    call_second,
 )
 from .runner import Code
 
@@ -87,14 +87,7 @@ def check_gradients(code: Code, problem: Problem, options: Options,
     m = _model(problem)
     findings = call_findings(code, params, batch, first)
     prec = lowest(first.dtypes, _gradient_resolution(code, problem))
-    second = second_problem(code, spec)
-    try:
-        at_second = code.call(second.params, second.batch)
-    except ImplError as exc:
-        raise ImplError(f"at the second point (seed {second.spec.seed}, "
-                        f"{'random' if second.spec.hprev == 'random' else 'zero'} "
-                        f"{' and '.join(m.states)}; bpttcheck checks every "
-                        f"term there): {exc}") from None
+    second, at_second = call_second(code, spec, m)
     ats = []
     for pr, res in ((problem, first), (second, at_second)):
         ref = (results.get("reference") if pr is problem else None) or \
