@@ -22,7 +22,7 @@ import numpy as np
 from ..compare import rel_error
 from ..engines import Gradients, Options
 from ..errors import ImplError
-from ..impl.check import DeclaredLoss, ImplReport, check_impl
+from ..impl.check import DeclaredLoss, ImplReport, check_impl, code_sizes
 from ..impl.declared import declared as declared_model
 from ..impl.options import ImplOptions
 from ..impl.runner import MEMORY_LIMIT, RemoteCode
@@ -74,14 +74,6 @@ class Score:
         return max(max(e.values()) for e in self.errors)
 
 
-def code_sizes(problem: Problem) -> dict[str, int]:
-    """The sizes the user's code is loaded with, as :func:`bpttcheck.impl.check.prepare_request`
-    gives them: hidden, vocab, seq, and B for a batch, ``biases`` 0 for a bias-free model."""
-    return {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
-            **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
-            **({"biases": 0} if not problem.spec.biases else {})}
-
-
 def _failing(report: ImplReport, names: tuple[str, ...]) -> tuple[str, ...]:
     """What the ``--impl`` check found wrong: parameters (of ``names``, the model's) with a
     failing comparison at either point (against any truth), the loss when it is not the
@@ -102,7 +94,18 @@ def _failing(report: ImplReport, names: tuple[str, ...]) -> tuple[str, ...]:
 _SCREENED = frozenset({"gradient", "loss", "precision"})
 
 
-class Trials:
+class _Copies:
+    """Where a worker writes its edited copies of the user's file: a temporary folder of
+    its own (never the user's), the copy under the file's own name."""
+
+    original: Path
+
+    def _new_copy(self) -> None:
+        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
+        self.copy = Path(self.dir.name) / self.original.name
+
+
+class Trials(_Copies):
     """Edited copies of the user's file, run in one child process: screened at both points
     (:meth:`score`), then judged by the whole ``--impl`` check (:meth:`full`).
 
@@ -123,8 +126,7 @@ class Trials:
         self.beside = "loss" if returns_loss else ""  # verified beside the gradient
         self.loss_rtol = loss_rtol
         self.name = name
-        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
-        self.copy = Path(self.dir.name) / self.original.name
+        self._new_copy()
         self.options = dataclasses.replace(options, cell=problems[0].cell)
         self.problems = problems
         self.deadline = deadline
@@ -151,8 +153,7 @@ class Trials:
     def sibling(self) -> Trials:
         """Another worker: the same points and truths, its own copy and child process."""
         other = copy.copy(self)
-        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
-        other.copy = Path(other.dir.name) / self.original.name
+        other._new_copy()
         other.code, other.checking = None, 0.0
         return other
 
@@ -239,7 +240,7 @@ class Trials:
             self.checking += time.monotonic() - start
 
 
-class LayerTrials:
+class LayerTrials(_Copies):
     """Edited copies of a layer's file (``--impl FILE.py:rnn_backward``), run in one child:
     screened at both points (their forward against ours, their backward's gradients of
     L = <G, h> against the layer reference, every element), then judged by the whole layer
@@ -257,8 +258,7 @@ class LayerTrials:
 
         self.original = doc.path
         self.name, self.forward = name, forward
-        self.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
-        self.copy = Path(self.dir.name) / self.original.name
+        self._new_copy()
         self.options = options
         self.deadline = deadline
         self.specs = [dataclasses.replace(spec, seed=spec.seed + SECOND_SEED), spec]
@@ -293,8 +293,7 @@ class LayerTrials:
     def sibling(self) -> LayerTrials:
         """Another worker: the same points and truths, its own copy and child process."""
         other = copy.copy(self)
-        other.dir = tempfile.TemporaryDirectory(prefix="bpttcheck-fix-")
-        other.copy = Path(other.dir.name) / self.original.name
+        other._new_copy()
         other.layer, other.style, other.checking = None, None, 0.0
         return other
 

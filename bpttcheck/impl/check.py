@@ -244,9 +244,7 @@ class ImplReport:
 
 def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     """Load and wrap the user's code, and call it once, so that a broken target fails fast."""
-    sizes = {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
-             **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
-             **({"biases": 0} if not problem.spec.biases else {})}  # a bias-free model
+    sizes = code_sizes(problem)
     options = dataclasses.replace(request.options, cell=problem.cell)
     if options.order is not None:  # the model's parameters (a bias-free model has three)
         check_order(options.order, tuple(n for n in _model(problem).params
@@ -254,6 +252,14 @@ def prepare_request(request: ImplRequest, problem: Problem) -> Code:
     code = code_for(request.target, options, sizes, problem.spec.time_budget)
     code.call(problem.params, problem.batch)
     return code
+
+
+def code_sizes(problem: Problem) -> dict[str, int]:
+    """The sizes the user's code is loaded with: hidden, vocab, seq, and B for a batch,
+    ``biases`` 0 for a bias-free model."""
+    return {"hidden": problem.hidden, "vocab": problem.vocab, "seq": problem.batch.seq,
+            **({"batch": problem.batch.width} if problem.batch.width is not None else {}),
+            **({"biases": 0} if not problem.spec.biases else {})}
 
 
 def call_findings(code: Code, params: Params, batch: Batch, first: Result) -> list[Finding]:
