@@ -17,7 +17,7 @@ import pytest
 from click.testing import Result
 
 from bpttcheck import fix
-from bpttcheck.fix.gated_operators import gated_edits, proposals
+from bpttcheck.fix.gated_operators import gated_edits
 from bpttcheck.impl import ImplOptions
 from bpttcheck.spec import Spec
 
@@ -136,6 +136,13 @@ def lossFun(inputs, targets, hprev, cprev):
         dc_next = np.zeros_like(dc)
         tc = np.tanh(c[t])
 """
+
+
+def proposals(text: str, path: Path, name: str, params: tuple[str, ...]
+              ) -> set[tuple[int, str]]:
+    """The gate-specific candidates (line, new text) among all of ``name``'s."""
+    return {(c.line, c.after) for c in fix.candidates(text, path, name, params=params)
+            if c.gated}
 
 
 def test_gate_operators_propose_the_inverse_of_each_gated_slip(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
-from .syntax import c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
+from .syntax import c0, c1, header_exprs, ln, one_line, target_defs
 
 # Names of each gate's activation (whole names; a subscript's base or string key counts).
 ROLES: dict[str, dict[str, str]] = {
@@ -396,30 +396,6 @@ def _pow(spaced: str) -> str:
 
 
 GATED_BONUS = 4.0  # a gate-specific edit ranks with the generic kinds of the highest priority
-
-
-def proposals(text: str, path: Path, name: str, params: tuple[str, ...]
-              ) -> frozenset[tuple[int, str]]:
-    """The (line, new text) of every gate-specific edit of ``name`` and its helpers: the
-    search ranks these up by :data:`GATED_BONUS` (in a gated cell's backward pass they are
-    the likelier bugs, and the generic operators' ranking cannot tell its gates apart when
-    a wrong carry makes every gate's gradient wrong)."""
-    if cell_of(params) is None:
-        return frozenset()
-    try:
-        nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
-    except ImplError:
-        return frozenset()
-    lines = code_lines(text)
-    out: set[tuple[int, str]] = set()
-    for func in target_defs(nodes, name):
-        for stmt in walk_statements(func.body):
-            if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
-                    or stmt.end_lineno > len(lines):
-                continue
-            out.update((line, after) for line, _, after in gated_edits(stmt, func, lines,
-                                                                       params) if after)
-    return frozenset(out)
 
 
 GATE_PARAMS: dict[str, dict[str, str]] = {  # our parameter -> the role of its gate

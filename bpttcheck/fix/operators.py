@@ -65,6 +65,7 @@ class Candidate:
     kind: str
     score: float
     parse: bool = False  # the new line must parse as a statement (see :meth:`runnable`)
+    gated: bool = False  # a gate-specific edit (:mod:`.gated_operators`): ranked up
 
     def runnable(self) -> bool:
         """Whether the edited line is still Python (parsed only for candidates tried)."""
@@ -548,9 +549,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += measured_score(stmt, text, loss, second_only, biases)
             relevance += cause_line_score(cause, text, target_names, whh_grads)
             in_loop = id(stmt) in loops or func is not first
+            gated = [e for e in gated_edits(stmt, func, lines, params) if e[2]]
+            gated_keys = {(line, after) for line, _, after in gated}
             edits = itertools.chain(
-                _edits_of(stmt, lines, assigned, carried, in_loop, spaced),
-                gated_edits(stmt, func, lines, params))
+                _edits_of(stmt, lines, assigned, carried, in_loop, spaced), gated)
             flow = flow_score(stmt, flows)
             on_bad = flow > 0 and not isinstance(stmt, ast.For | ast.While | ast.If)
             # the families skip a line that feeds only right gradients (the harness's
@@ -564,7 +566,12 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             own = inserts.pop(stmt.end_lineno, []) if one_line(stmt) else []
             for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks),
                                                        more, own):
-                if after is None or (lineno, after) in out:
+                if after is None:
+                    continue
+                if (lineno, after) in out:  # made by two operators: gated if either is
+                    if (lineno, after) in gated_keys:
+                        out[(lineno, after)] = dataclasses.replace(out[(lineno, after)],
+                                                                   gated=True)
                     continue
                 if kind == "delete" and only_statement(func, stmt):
                     old = lines[lineno - 1]
@@ -574,7 +581,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                     stmt, ast.For | ast.While | ast.If)
                 out[(lineno, after)] = Candidate(lineno, after, kind,
                                                  PRIORITY[kind] + relevance
-                                                 + cause_score(kind, cause), parse)
+                                                 + cause_score(kind, cause), parse,
+                                                 (lineno, after) in gated_keys)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))
 
 

@@ -15,7 +15,7 @@ from ..impl.options import ImplOptions
 from ..model import PARAM_NAMES, build, second_point
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
-from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines, proposals
+from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines
 from .operators import Candidate, candidates
 from .trials import (
     FLOAT32_LOSS_RTOL,
@@ -106,8 +106,7 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
     found = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
                        theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
                        params=params, cause=cause)
-    gated = proposals(doc.text, doc.path, name, params)
-    if not gated:
+    if not any(c.gated for c in found):
         return found
     # one gate wrong by orders of magnitude more than the others: its lines first
     cell = cell_of(params)
@@ -116,8 +115,7 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
     near = gate_lines(doc.text, doc.path, name, params, gate) if gate is not None else set()
 
     def score(c: Candidate) -> float:
-        return c.score + GATED_BONUS * ((c.line, c.after) in gated) + GATE_BONUS * (
-            c.line in near)
+        return c.score + GATED_BONUS * c.gated + GATE_BONUS * (c.line in near)
 
     return sorted(found, key=lambda c: (-score(c), c.line))
 
