@@ -616,10 +616,10 @@ def _check_fix_out(path: str, impl: Any) -> None:
     if isinstance(impl.target, str):
         where = impl.target.rpartition(":")[0]
         if where.lower().endswith(".ipynb") != path.lower().endswith(".ipynb"):
-            kind = "notebook" if where.lower().endswith(".ipynb") else "Python file"
+            notebook = where.lower().endswith(".ipynb")
             raise SpecError(f"--fix-out {path}: the fix is written as a patched copy of the "
-                            f"{kind}, so give a path ending in "
-                            f"{'.ipynb' if kind == 'notebook' else 'something other than .ipynb'}")
+                            f"{'notebook' if notebook else 'Python file'}, so give a path "
+                            f"{'ending' if notebook else 'not ending'} in .ipynb")
         with contextlib.suppress(OSError):
             if os.path.exists(where) and os.path.samefile(where, path):
                 raise SpecError(f"--fix-out {path}: that is the file being checked; bpttcheck "

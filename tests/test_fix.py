@@ -198,7 +198,7 @@ def test_fix_out_never_writes_over_another_file(run_cli: Run, transpose_bug: Pat
     assert sibling.read_text() == "X = 1\n"
     nb = transpose_bug.parent / "copy.ipynb"
     r = run_cli("compare", "--impl", f"{transpose_bug}:lossFun", *TINY, "--fix-out", str(nb))
-    assert r.exit_code == 2 and "other than .ipynb" in r.stderr and not nb.exists()
+    assert r.exit_code == 2 and "a path not ending in .ipynb" in r.stderr and not nb.exists()
 
 
 def test_a_partial_fix_copy_says_it_is_still_wrong() -> None:
