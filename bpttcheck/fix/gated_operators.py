@@ -420,6 +420,14 @@ def dominant_gate(cell: str, errors: dict[str, float]) -> str | None:
     return max(worst, key=lambda q: worst[q])
 
 
+def one_step_gate(cell: str, local: tuple[str, ...]) -> str | None:
+    """The gate whose parameters alone are wrong at one time step (``local``, from
+    :meth:`.trials.Trials.one_step`), or None. At one step nothing is carried back from a
+    later step, so one gate's parameters wrong alone place the bug in that gate's lines."""
+    gates = {GATE_PARAMS[cell][p] for p in local if p in GATE_PARAMS[cell]}
+    return gates.pop() if len(gates) == 1 else None
+
+
 def gate_lines(text: str, path: Path, name: str, params: tuple[str, ...], gate: str
                ) -> frozenset[int]:
     """The lines of ``name`` (and its helpers) that read ``gate``'s activation or write a

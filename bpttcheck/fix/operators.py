@@ -25,6 +25,7 @@ from .rank import (
     flow_score,
     flows_of,
     measured_score,
+    one_step_score,
     relevance_of,
 )
 from .syntax import (
@@ -480,7 +481,8 @@ def _shifted_slices(e: ast.Slice) -> list[str]:
 def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                theirs: Mapping[str, str] | None = None, *, loss: bool | None = None,
                second_only: bool = False, params: tuple[str, ...] = PARAM_NAMES,
-               cause: str | None = None) -> list[Candidate]:
+               cause: str | None = None, local: tuple[str, ...] | None = None
+               ) -> list[Candidate]:
     """Every single-line edit of ``name`` (and its helpers) in ``text``, best first.
 
     ``wrong``: bpttcheck's names of the parameters measured wrong; ``theirs``: the
@@ -491,7 +493,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     second: then the lines that read the biases or the initial state come first;
     ``params``: the model's parameter names (a gated cell's, a bias-free model's);
     ``cause``: the kind of the check's first likely cause (:class:`bpttcheck.diagnose.Cause`),
-    whose operators come first (:func:`.rank.cause_score`).
+    whose operators come first (:func:`.rank.cause_score`); ``local``, what the code gets
+    wrong at one time step (:meth:`.trials.Trials.one_step`: parameters, and ``loss``),
+    which places the bug in one step's lines or in the recurrence
+    (:func:`.rank.one_step_score`).
     """
     try:
         nodes = read_source_nodes(text, path, name.rpartition(".")[2]).nodes
@@ -507,6 +512,12 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     recursion = set(wrong) == set(HIDDEN_PARAMS if params == PARAM_NAMES else
                                   (p for p in params if p not in ("Why", "by")))
     everything = set(wrong) >= set(params)
+    # one step: some of the parameters wrong (their lines first), or none (the recurrence)
+    at_one = tuple(p for p in local or () if p in aliases)
+    narrowed = local is not None and bool(at_one) and set(at_one) < set(wrong)
+    recurrent = local is not None and not local and bool(wrong)
+    one_bad = set().union(*(aliases[p] for p in at_one)) if narrowed else set()
+    one_good = set().union(*(aliases[p] for p in params if p not in at_one)) - one_bad
     out: dict[tuple[int, str], Candidate] = {}
     defs = target_defs(nodes, name)
     first = defs[0] if defs else None
@@ -520,6 +531,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     for func in defs:
         assigned, carried = _names(func)
         flows = flows_of(func, lines, bad, good)
+        one_flows = flows_of(func, lines, one_bad, one_good) if narrowed else None
         loops: set[int] = set()
         outputs_of: dict[int, tuple[str, ...]] = {}
         pre_grads: set[str] = set()
@@ -548,6 +560,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)
             relevance += cause_line_score(cause, text, target_names, whh_grads)
+            relevance += one_step_score(stmt, text, one_flows, recurrent, carried)
             in_loop = id(stmt) in loops or func is not first
             gated = [e for e in gated_edits(stmt, func, lines, params) if e[2]]
             gated_keys = {(line, after) for line, _, after in gated}

@@ -123,6 +123,41 @@ def relevance_of(stmt: ast.stmt, text: str, bad: set[str], good: set[str], carri
     return 0.0
 
 
+# A step-to-step reach in an index: ``hs[t - 1]``, ``s[i+1]``.
+SHIFTED = re.compile(r"\[\s*\w+\s*[-+]\s*1\s*[\],]")
+
+
+# A quantity scaled by the sequence's length: ``/ len(xs)``, ``* (1.0 / T)``.
+BY_LENGTH = re.compile(r"[/*]\s*\(?\s*(?:1(?:\.0*)?\s*/\s*)?(?:len\(|T\b|n_steps|seq)")
+
+
+def one_step_score(stmt: ast.stmt, text: str, flows: _Flows | None, recurrent: bool,
+                   carried: set[str]) -> float:
+    """What the unedited code measured at one time step (:meth:`.trials.Trials.one_step`).
+
+    Wrong there: the bug is in one step's own lines, so the lines feeding the gradients
+    wrong at one step (``flows``, their backward slice) come first and those feeding only
+    gradients right there last. Right there (``recurrent``) though wrong over several
+    steps: the bug is in what one step leaves out, so the lines of the recurrence come
+    first: the loops (their direction and bounds), the lines that write or read what is
+    carried between steps, reach another step's value, or scale by the length. Neither
+    (nothing measured, or everything wrong at one step too): no opinion."""
+    if flows is not None:
+        return flow_score(stmt, flows)
+    if not recurrent:
+        return 0.0
+    if isinstance(stmt, ast.For | ast.While):
+        return 2.0
+    if isinstance(stmt, ast.If):
+        return 0.0
+    defs, uses = defs_uses(stmt)
+    if defs & carried:
+        return 3.0
+    if uses & carried or SHIFTED.search(text) or BY_LENGTH.search(text):
+        return 1.5
+    return 0.0
+
+
 LOSS_NAME = re.compile(r"^(loss|cost|nll|xent|ce|L|J|E)$|loss|cost", re.IGNORECASE)
 
 

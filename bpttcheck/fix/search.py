@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,10 +13,10 @@ from ..engines import Gradients, Options
 from ..impl.check import DeclaredLoss, second_spec_for
 from ..impl.loader import resolve_path, split_target
 from ..impl.options import ImplOptions
-from ..model import PARAM_NAMES, build, second_point
+from ..model import PARAM_NAMES, Problem, build, second_point
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
-from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines
+from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines, one_step_gate
 from .operators import Candidate, candidates
 from .trials import (
     FLOAT32_LOSS_RTOL,
@@ -38,6 +39,9 @@ MAX_PARTIAL_CHECKS = 3  # partial fixes given the full check, best first
 
 
 GATE_BONUS = 3.0  # a gated cell's line about the one gate measured far wronger than the rest
+
+
+ONE_STEP_GATE_BONUS = 8.0  # ... about the one gate wrong alone at one step: ahead of the rest
 
 
 def search_layer(target: str, forward: str | None, options: ImplOptions, spec: Spec,
@@ -92,30 +96,46 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     elements = sum(p.size for p in problems[0].params.values())
     # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
     rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
-    return _drive(doc, name, trials, rtol, theirs, start, budget, elements, cause)
+    return _drive(doc, name, trials, rtol, theirs, start, budget, elements, cause,
+                  one_step_problem(spec, stateless))
+
+
+def one_step_problem(spec: Spec, stateless: bool = False) -> Problem | None:
+    """The second point cut to one time step (its biases and initial state as they are),
+    where the unedited code is measured once to place its bug (:meth:`Trials.one_step`);
+    None when the spec has a single step already."""
+    if spec.seq <= 1:
+        return None
+    return build(dataclasses.replace(second_spec_for(spec, stateless), seq=1))
 
 
 def _ranked(doc: Document, name: str, base: Score, rtol: float,
             theirs: Mapping[str, str], points_differ: bool,
-            params: tuple[str, ...] = PARAM_NAMES, cause: str | None = None
-            ) -> list[Candidate]:
-    """The candidates, ranked by what the unedited copy measured (``base``)."""
+            params: tuple[str, ...] = PARAM_NAMES, cause: str | None = None,
+            local: tuple[str, ...] | None = None) -> list[Candidate]:
+    """The candidates, ranked by what the unedited copy measured (``base``, and ``local``
+    at one time step when measured)."""
     wrong = base.wrong(rtol)
     at_spec = len(base.errors) > 1 and all(
         v <= rtol for v in base.errors[-1].values()) and base.loss_ok[-1]
     found = candidates(doc.text, doc.path, name, tuple(w for w in wrong if w != "loss"),
                        theirs, loss="loss" in wrong, second_only=at_spec and points_differ,
-                       params=params, cause=cause)
+                       params=params, cause=cause, local=local)
     if not any(c.gated for c in found):
         return found
-    # one gate wrong by orders of magnitude more than the others: its lines first
+    # one gate's parameters alone wrong at one step, or one gate wrong by orders of
+    # magnitude more than the others over the whole sequence: its lines first
     cell = cell_of(params)
     worst = {n: max(e[n] for e in base.errors) for n in base.errors[0]}
-    gate = dominant_gate(cell, worst) if cell is not None else None
+    gate = one_step_gate(cell, local) if cell is not None and local else None
+    bonus = ONE_STEP_GATE_BONUS
+    if gate is None:
+        gate = dominant_gate(cell, worst) if cell is not None else None
+        bonus = GATE_BONUS
     near = gate_lines(doc.text, doc.path, name, params, gate) if gate is not None else set()
 
     def score(c: Candidate) -> float:
-        return c.score + GATED_BONUS * c.gated + GATE_BONUS * (c.line in near)
+        return c.score + GATED_BONUS * c.gated + bonus * (c.line in near)
 
     return sorted(found, key=lambda c: (-score(c), c.line))
 
@@ -132,21 +152,25 @@ def ranking(target: str, options: ImplOptions, spec: Spec, *,
                      None, _engine_options(spec))
     try:
         base = trials.score(doc.content([]))
+        if base is None:
+            return []
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
-        return [] if base is None else [c for c in _ranked(doc, name, base, rtol, theirs, True,
-                                                           trials.ranked_names, cause)
-                                        if c.runnable()]
+        one = one_step_problem(spec)
+        local = trials.one_step(one, rtol) if one is not None else None
+        return [c for c in _ranked(doc, name, base, rtol, theirs, True, trials.ranked_names,
+                                   cause, local) if c.runnable()]
     finally:
         trials.close()
 
 
 def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
            theirs: Mapping[str, str], start: float, budget: float, elements: int,
-           cause: str | None = None) -> Outcome:
+           cause: str | None = None, one: Problem | None = None) -> Outcome:
     """The search itself: screen single edits best first; then judge the best partial
     fixes; then pairs with the budget left. Every proposal passes the whole check
-    (``trials.full``), a partial fix with what it leaves wrong."""
+    (``trials.full``), a partial fix with what it leaves wrong. ``one``: a point of one
+    time step where the unedited code is measured to rank the candidates."""
     deadline = start + budget
     points = trials.points
     tried = rejected = paired = 0
@@ -167,9 +191,11 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
+        local = trials.one_step(one, rtol) if one is not None and isinstance(
+            trials, Trials) else None
         # only edits that are still Python count as candidates ("tried N of M" is of these)
         cands = [c for c in _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
-                                    trials.ranked_names, cause) if c.runnable()]
+                                    trials.ranked_names, cause, local) if c.runnable()]
 
         def no_worse(s: Score) -> bool:
             """Fixes some wrong parameter and makes none worse, at the points run so far."""

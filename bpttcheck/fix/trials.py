@@ -131,7 +131,7 @@ class Trials(_Copies):
         self.problems = problems
         self.deadline = deadline
         self.sizes = code_sizes(problems[0])
-        model = declared_model(problems[0].cell)
+        model = self.model = declared_model(problems[0].cell)
         self.names = tuple(n for n in model.params if n in problems[0].params)
         self.ranked_names = self.names  # the parameter names candidates are ranked by
         self.refs = [model.reference(p.params, p.batch, Options()) for p in problems]
@@ -200,24 +200,56 @@ class Trials(_Copies):
                 r = code.call(pr.params, pr.batch)
             except ImplError:
                 return None
-            errs = {}
-            for n in self.names:
-                g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
-                               dtype=np.float64)
-                truth = self.factor * ref.grads[n]
-                if g.size != truth.size:
-                    errs[n] = float("inf")
-                    continue
-                errs[n] = float(rel_error(g.reshape(truth.shape), truth,
-                                          pr.spec.floor).max(initial=0.0))
+            errs, loss_ok = self._compare(r, pr, ref, self.factor)
             errors.append(errs)
-            want = self.factor * ref.loss
-            losses.append(not self.returns_loss or (bool(np.isfinite(r.loss)) and abs(
-                r.loss - want) <= self.loss_rtol * max(1.0, abs(want))))
+            losses.append(loss_ok)
             s = Score(tuple(errors), tuple(losses))
             if keep is not None and not keep(s):
                 return s
         return Score(tuple(errors), tuple(losses))
+
+    def _compare(self, r: Any, pr: Problem, ref: Gradients,
+                 factor: float) -> tuple[dict[str, float], bool]:
+        """A call's answer ``r`` at ``pr`` against the reference ``ref`` (scaled by the
+        declared loss's ``factor``): per-parameter max relative error, and whether the loss
+        is right (always, for code that returns no loss)."""
+        errs = {}
+        for n in self.names:
+            g = np.asarray(r.grads.get(n, np.full(pr.params[n].shape, np.nan)),
+                           dtype=np.float64)
+            truth = factor * ref.grads[n]
+            if g.size != truth.size:
+                errs[n] = float("inf")
+                continue
+            errs[n] = float(rel_error(g.reshape(truth.shape), truth,
+                                      pr.spec.floor).max(initial=0.0))
+        want = factor * ref.loss
+        loss_ok = not self.returns_loss or (bool(np.isfinite(r.loss)) and abs(
+            r.loss - want) <= self.loss_rtol * max(1.0, abs(want)))
+        return errs, loss_ok
+
+    def one_step(self, problem: Problem, rtol: float) -> tuple[str, ...] | None:
+        """What the copy loaded last (the user's unedited file, right after its first
+        :meth:`score`) gets wrong at ``problem``, a point of one time step: the parameters
+        whose gradient is wrong there, and ``loss`` when the loss is. None when it cannot
+        be called there (a length fixed in the code, say) or time is up.
+
+        One step leaves out everything carried between steps, so this places the bug: in
+        one step's own lines when something is wrong here, in the recurrence when nothing
+        is."""
+        left = self._left()
+        if self.code is None or not self.code.alive or left <= 0:
+            return None
+        ref = self.model.reference(problem.params, problem.batch, Options())
+        factor = self.declared.factor(problem.batch.seq, problem.batch.width or 1) or 1.0
+        self.code.options = dataclasses.replace(self.code.options,
+                                                timeout=min(CALL_TIMEOUT, left))
+        try:
+            r = self.code.call(problem.params, problem.batch)
+        except ImplError:
+            return None
+        errs, loss_ok = self._compare(r, problem, ref, factor)
+        return Score((errs,), (loss_ok,)).wrong(rtol)
 
     def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
         """The whole ``--impl`` check of ``content`` (:func:`~.impl.check.check_impl`, with
