@@ -130,3 +130,30 @@ def test_one_step_gate_needs_a_single_gate() -> None:
     assert one_step_gate("gru", ("Wz", "Wr")) is None
     assert one_step_gate("lstm", ("Why", "by")) is None
     assert one_step_gate("lstm", ("Wo", "Why", "bo")) == "o"
+
+
+def test_a_copy_that_loops_for_ever_is_stopped_and_the_next_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit that makes the call endless is stopped at the call's limit, and the next
+    copy gets a new child."""
+    import bpttcheck.fix.trials as trials_module
+
+    monkeypatch.setattr(trials_module, "CALL_TIMEOUT", 0.5)
+    path = _tutorial(tmp_path)
+    doc = Document(path)
+    spec = VANILLA
+    trials = Trials(doc, "lossFun", ImplOptions(), [build(second_point(spec)), build(spec)],
+                    DeclaredLoss(), time.monotonic() + 120.0, None, _engine_options(spec))
+    try:
+        first = trials.score(doc.content([]))
+        assert first is not None and not first.wrong(1e-7)
+        line = doc.text.splitlines().index("    for t in reversed(range(len(inputs))):") + 1
+        endless = doc.content([doc.edit(line, "    while True: pass\n" +
+                                        "    for t in reversed(range(len(inputs))):")])
+        started = time.monotonic()
+        assert trials.score(endless) is None
+        assert time.monotonic() - started < 60.0  # stopped, not the test's own time-out
+        again = trials.score(doc.content([]))
+        assert again is not None and not again.wrong(1e-7)
+    finally:
+        trials.close()
