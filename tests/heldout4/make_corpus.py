@@ -285,6 +285,50 @@ BUGS += [
         ["Whh"]),
 ]
 
+BUGS += [
+    Bug("v_py2", "tanh_prime_sign", "sign",
+        "tanh' written 1 + h² instead of 1 - h²",
+        [change("da = (1 - hs[t + 1] ** 2) * dh", "da = (1 + hs[t + 1] ** 2) * dh")], HIDDEN),
+    Bug("v_coursera", "dby_missing", "missing",
+        "the dby accumulation is missing",
+        [delete('gradients["dby"] += dy')], ["by"]),
+    Bug("v_f32", "carry_reset", "carry",
+        "dnext is reset to zero at the top of every backward step",
+        [insert_after("for x, h, h_prev, dy in zip(", "        dnext = np.zeros_like(b_h)")],
+        HIDDEN),
+    Bug("v_class", "clip_per_step", "clip",
+        "the step's hidden gradient is clipped to ±1 inside the loop (clipping belongs to "
+        "the update, if anywhere)",
+        [insert_after("gh = self.Why.T @ g + carry", "            gh = np.clip(gh, -1, 1)")],
+        HIDDEN),
+    Bug("v_order", "column_alias", "aliasing",
+        "the input's column of Wxh is taken without .copy(): the in-place += that follows "
+        "writes into Wxh itself, so a character seen again sees a changed column",
+        [change("pre = Wxh[:, inputs[t]].copy()", "pre = Wxh[:, inputs[t]]")], ALL_V,
+        loss_wrong=True, hlast_wrong=True),
+    Bug("v_order", "skip_step_0", "loop",
+        "the backward range stops at 1: step 0 is never visited",
+        [change("for t in range(T - 1, -1, -1):", "for t in range(T - 1, 0, -1):")], ALL_V),
+]
+
+# gated additions
+EXTRA_GATED = [
+    Bug("lstm_stack", "dW_assign", "assign",
+        "the stacked weight gradient is assigned (=) at every step instead of accumulated",
+        [change("dW += da @ zs[t].T", "dW = da @ zs[t].T")], ["Wf", "Wi", "Wc", "Wo"]),
+    Bug("lstm_class", "no_dh_carry", "carry",
+        "dh_carry is never added: h's gradient sees only the step's own loss",
+        [change('dh = self.Why.T @ dlogits + dh_carry', 'dh = self.Why.T @ dlogits')], ALL_L),
+    Bug("gru_dict", "h_part_from_end", "slice",
+        "the h part of the candidate's concatenated gradient is taken from the end "
+        "([-n_h:]) instead of the start ([:n_h]) in dgamma_r",
+        [change("dgamma_r = dconcat_r[:n_h] * h_prev", "dgamma_r = dconcat_r[-n_h:] * h_prev")],
+        ALL_G),
+    Bug("gru_split", "loop_forwards", "loop",
+        "the backward loop walks the steps forwards (reversed() left out)",
+        [change("in reversed(steps):", "in steps:")], ALL_G),
+]
+
 # ------------------------------------------------------------------ vanilla, two edits
 BUGS += [
     Bug("v_py2", "two_noT_h_t", "two",
@@ -405,6 +449,9 @@ BUGS += [
                 "n = np.tanh(r * np.dot(Un, h) + Wnx[:, [ix]] + bn)")], PARAMS["gru"],
         loss_wrong=True, hlast_wrong=True),
 ]
+
+
+BUGS += EXTRA_GATED
 
 
 # ------------------------------------------------------------------ writing

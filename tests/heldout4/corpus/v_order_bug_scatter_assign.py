@@ -19,7 +19,8 @@ def loss_and_gradients(inputs, targets, hprev):
     probs = []
     nll = 0.0
     for t in range(T):
-        pre = Wxh[:, inputs[t]] + Whh.dot(states[-1]) + bh[:, 0]
+        pre = Wxh[:, inputs[t]].copy()  # the input's column
+        pre += Whh.dot(states[-1]) + bh[:, 0]
         states.append(np.tanh(pre))
         logits = Why.dot(states[-1]) + by[:, 0]
         logits -= logits.max()
