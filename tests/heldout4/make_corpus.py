@@ -68,6 +68,14 @@ BASES: dict[str, dict[str, object]] = {
               "and its gradient scattered back (dWxh[:, i] += delta); np.outer; the "
               "carried gradient folded into one line; gradients returned output layer "
               "first (declared with --impl-order)"),
+    "v_nb": dict(
+        cell="vanilla", form="globals", target="lossFun", returns="tuple", flags=[],
+        ext=".ipynb",
+        style="Jupyter notebook (markdown cells, %load_ext / %autoreload line magics, a "
+              "%%time training cell, the data read in a cell that is skipped); outer "
+              "products written as broadcasts (dhraw * hs[t - 1].T); the carry in row "
+              "form np.dot(dhraw.T, Whh).T; the backward loop over sorted(ps, "
+              "reverse=True); grads unpacked from a list comprehension"),
     "lstm_stack": dict(
         cell="lstm", form="globals", target="lossFun", returns="tuple", flags=[],
         style="LSTM with the four gates stacked in one (4H, H + V) matrix built inside "
@@ -311,6 +319,36 @@ BUGS += [
         [change("for t in range(T - 1, -1, -1):", "for t in range(T - 1, 0, -1):")], ALL_V),
 ]
 
+BUGS += [
+    Bug("v_nb", "carry_extra_T", "transpose",
+        "the row-form carry transposes Whh as well: np.dot(dhraw.T, Whh.T).T is Whh @ dhraw",
+        [change("dhnext = np.dot(dhraw.T, Whh).T", "dhnext = np.dot(dhraw.T, Whh.T).T")],
+        HIDDEN),
+    Bug("v_nb", "broadcast_outer_swapped", "transpose",
+        "the broadcast outer product for dWhh is written row times column "
+        "(dhraw.T * hs[t - 1]): its transpose",
+        [change("dWhh += dhraw * hs[t - 1].T", "dWhh += dhraw.T * hs[t - 1]")], ["Whh"]),
+    Bug("v_nb", "dWhy_prev_state", "wrong step",
+        "dWhy pairs the output gradient with hs[t - 1]",
+        [change("dWhy += do * hs[t].T", "dWhy += do * hs[t - 1].T")], ["Why"]),
+    Bug("v_nb", "sorted_forwards", "loop",
+        "the backward loop walks sorted(ps) forwards (reverse=True left out)",
+        [change("for t in sorted(ps, reverse=True):", "for t in sorted(ps):")], HIDDEN),
+    Bug("v_nb", "carry_outside_parens", "carry",
+        "a bracket lost: dhnext is added after tanh' instead of inside it",
+        [change("dhraw = (1 - hs[t] ** 2) * (np.dot(do.T, Why).T + dhnext)",
+                "dhraw = (1 - hs[t] ** 2) * np.dot(do.T, Why).T + dhnext")], HIDDEN),
+]
+
+BUGS += [
+    Bug("v_layers", "db_missing", "missing",
+        "the per-step bias gradient is never added to db",
+        [delete("db += db_t")], ["bh"]),
+    Bug("v_class", "dbh_missing", "missing",
+        "the dbh accumulation is missing",
+        [delete('grads["bh"] += graw')], ["bh"]),
+]
+
 # gated additions
 EXTRA_GATED = [
     Bug("lstm_stack", "dW_assign", "assign",
@@ -324,6 +362,12 @@ EXTRA_GATED = [
         "([-n_h:]) instead of the start ([:n_h]) in dgamma_r",
         [change("dgamma_r = dconcat_r[:n_h] * h_prev", "dgamma_r = dconcat_r[-n_h:] * h_prev")],
         ALL_G),
+    Bug("lstm_class", "dc_carry_missing", "missing",
+        "the statement that carries dc to the previous step is missing (dc_carry stays 0)",
+        [delete('dc_carry = dc * rec["f"]')], ALL_L),
+    Bug("gru_split", "dbr_missing", "missing",
+        "the reset gate's bias gradient is never accumulated",
+        [delete("dbr += dr")], ["br"]),
     Bug("gru_split", "loop_forwards", "loop",
         "the backward loop walks the steps forwards (reversed() left out)",
         [change("in reversed(steps):", "in steps:")], ALL_G),
@@ -455,8 +499,36 @@ BUGS += EXTRA_GATED
 
 
 # ------------------------------------------------------------------ writing
-def _locate(lines: list[str], edit: Edit, where: str) -> int:
-    hits = [k for k, line in enumerate(lines) if edit.old in line]
+# A file is a list of cells, each a list of lines: a .py file is one cell (numbered None
+# in the manifest); a notebook's cells are numbered from 1, markdown included, and only
+# code cells are searched for an edit's text.
+def _ext(base: str) -> str:
+    return str(BASES[base].get("ext", ".py"))
+
+
+def _read(base: str) -> tuple[list[list[str]], list[bool], dict[str, object] | None]:
+    """The base's cells (lines), which of them are code, and the notebook's JSON."""
+    path = CORPUS / f"{base}_ok{_ext(base)}"
+    if path.suffix != ".ipynb":
+        return [path.read_text().splitlines()], [True], None
+    nb = json.loads(path.read_text())
+    cells = ["".join(c["source"]).split("\n") for c in nb["cells"]]
+    return cells, [c["cell_type"] == "code" for c in nb["cells"]], nb
+
+
+def _write(cells: list[list[str]], nb: dict[str, object] | None) -> str:
+    if nb is None:
+        return "\n".join(cells[0]) + "\n"
+    out = json.loads(json.dumps(nb))
+    for cell, lines in zip(out["cells"], cells, strict=True):
+        cell["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+    return json.dumps(out, indent=1) + "\n"
+
+
+def _locate(cells: list[list[str]], code: list[bool], edit: Edit,
+            where: str) -> tuple[int, int]:
+    hits = [(c, k) for c, lines in enumerate(cells) if code[c]
+            for k, line in enumerate(lines) if edit.old in line]
     if len(hits) <= edit.nth:
         raise SystemExit(f"{where}: {edit.old!r} is in {len(hits)} line(s), "
                          f"wanted occurrence {edit.nth}")
@@ -465,53 +537,58 @@ def _locate(lines: list[str], edit: Edit, where: str) -> int:
     return hits[edit.nth]
 
 
-def _apply_one(lines: list[str], edit: Edit, where: str) -> tuple[list[str], dict[str, object]]:
-    """The base's lines with this edit alone, and the edit as the manifest records it."""
-    k = _locate(lines, edit, where)
-    out = list(lines)
+def _apply(lines: list[str], k: int, edit: Edit) -> None:
+    """Apply one edit at line index k, in place."""
+    assert edit.kind == "delete" or edit.new is not None
     if edit.kind == "change":
-        assert edit.new is not None
-        out[k] = lines[k].replace(edit.old, edit.new)
-        if out[k] == lines[k]:
-            raise SystemExit(f"{where}: the change leaves line {k + 1} as it was")
-        rec = {"kind": "change", "line": k + 1, "original": lines[k], "buggy": out[k]}
+        lines[k] = lines[k].replace(edit.old, edit.new or "")
     elif edit.kind == "delete":
-        del out[k]
+        del lines[k]
+    else:
+        lines.insert(k + 1, edit.new or "")
+
+
+def _record(lines: list[str], k: int, edit: Edit, cell: int | None,
+            where: str) -> dict[str, object]:
+    """The edit as the manifest records it: its line with that edit alone."""
+    alone = list(lines)
+    _apply(alone, k, edit)
+    if edit.kind == "change":
+        if alone[k] == lines[k]:
+            raise SystemExit(f"{where}: the change leaves line {k + 1} as it was")
+        rec: dict[str, object] = {"kind": "change", "line": k + 1, "original": lines[k],
+                                  "buggy": alone[k]}
+    elif edit.kind == "delete":
         rec = {"kind": "delete", "line": k + 1, "original": lines[k], "buggy": None}
     else:
-        assert edit.new is not None
-        out.insert(k + 1, edit.new)
         rec = {"kind": "insert", "line": k + 2, "original": None, "buggy": edit.new}
-    return out, rec
+    if cell is not None:
+        rec["cell"] = cell
+    return rec
 
 
 def build(bug: Bug) -> tuple[str, list[dict[str, object]]]:
     """The buggy file's text and its edits in file order."""
-    base_text = (CORPUS / f"{bug.base}_ok.py").read_text()
-    lines = base_text.splitlines()
+    cells, code, nb = _read(bug.base)
     where = f"{bug.base}_bug_{bug.name}"
-    located = []
-    for edit in bug.edits:
-        _, rec = _apply_one(lines, edit, where)
-        located.append((_locate(lines, edit, where), edit, rec))
-    located.sort(key=lambda item: item[0])
-    out = list(lines)
-    # apply from the bottom so that earlier line numbers stay valid
-    for k, edit, _rec in reversed(located):
-        if edit.kind == "change":
-            assert edit.new is not None
-            out[k] = out[k].replace(edit.old, edit.new)
-        elif edit.kind == "delete":
-            del out[k]
-        else:
-            assert edit.new is not None
-            out.insert(k + 1, edit.new)
-    return "\n".join(out) + "\n", [rec for _k, _e, rec in located]
+    located = sorted((_locate(cells, code, edit, where), n, edit)
+                     for n, edit in enumerate(bug.edits))
+    recs = [_record(cells[c], k, edit, None if nb is None else c + 1, where)
+            for (c, k), _n, edit in located]
+    out = [list(lines) for lines in cells]
+    # from the bottom up, so that the lines above keep their numbers
+    for (c, k), _n, edit in reversed(located):
+        _apply(out[c], k, edit)
+    return _write(out, nb), recs
+
+
+def bug_file(bug: Bug) -> str:
+    return f"{bug.base}_bug_{bug.name}{_ext(bug.base)}"
 
 
 def entry(base: str, file: str, **rest: object) -> dict[str, object]:
     info = BASES[base]
-    out: dict[str, object] = {"file": f"corpus/{file}", "base": f"corpus/{base}_ok.py"}
+    out: dict[str, object] = {"file": f"corpus/{file}", "base": f"corpus/{base}_ok{_ext(base)}"}
     out.update(rest)
     out.update({"target": info["target"], "cell": info["cell"], "form": info["form"],
                 "returns": info["returns"], "flags": list(info["flags"]),  # type: ignore[call-overload]
@@ -522,10 +599,10 @@ def entry(base: str, file: str, **rest: object) -> dict[str, object]:
 def manifest() -> dict[str, object]:
     files = []
     for base in BASES:
-        files.append(entry(base, f"{base}_ok.py", expect="ok", description=None,
+        files.append(entry(base, f"{base}_ok{_ext(base)}", expect="ok", description=None,
                            edit=None, wrong=[], loss_wrong=False, hlast_wrong=False))
     for bug in BUGS:
-        text, recs = build(bug)
+        _, recs = build(bug)
         cell = str(BASES[bug.base]["cell"])
         wrong = [k for k in PARAMS[cell] if k in bug.wrong]
         if len(wrong) != len(set(bug.wrong)):
@@ -537,24 +614,27 @@ def manifest() -> dict[str, object]:
         else:
             fields["edit"] = recs[0]
         fields.update(wrong=wrong, loss_wrong=bug.loss_wrong, hlast_wrong=bug.hlast_wrong)
-        files.append(entry(bug.base, f"{bug.base}_bug_{bug.name}.py", **fields))
+        files.append(entry(bug.base, bug_file(bug), **fields))
     about = ("Fourth held-out corpus of hand-written RNN loss functions with single-edit "
              "bugs (branch heldout4). Paths are relative to tests/heldout4/. 'wrong' uses "
              "bpttcheck's parameter names. 'expect' is ok, bug (one edit, under 'edit') or "
              "bug2 (two independent edits, under 'edits', in file order). An edit's "
              "'line' is 1-based and is the line it has with that edit alone: for "
-             "change/delete the line in the base, for insert the inserted line. 'kind' "
-             "is the bug-kind row of README.md's table. 'flags' are passed to bpttcheck "
-             "(and validate.py reads --impl-order from them).")
+             "change/delete the line in the base, for insert the inserted line; in the "
+             "notebook it counts within the code cell 'cell' (cells numbered from 1, "
+             "markdown included). 'kind' is the bug-kind row of README.md's table. "
+             "'flags' are passed to bpttcheck (and validate.py reads --impl-order from "
+             "them).")
     return {"about": about, "files": files}
 
 
 def main() -> None:
-    for old in CORPUS.glob("*_bug_*.py"):
-        old.unlink()
+    for pattern in ("*_bug_*.py", "*_bug_*.ipynb"):
+        for old in CORPUS.glob(pattern):
+            old.unlink()
     for bug in BUGS:
         text, _ = build(bug)
-        (CORPUS / f"{bug.base}_bug_{bug.name}.py").write_text(text)
+        (CORPUS / bug_file(bug)).write_text(text)
     (HERE / "manifest.json").write_text(json.dumps(manifest(), indent=1) + "\n")
 
 

@@ -58,18 +58,30 @@ def _apply(base: list[str], edits: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _cells(path: Path) -> list[list[str]]:
+    """A notebook's cells as lists of lines (numbered from 1 in the manifest, markdown
+    included); a .py file as one cell."""
+    if path.suffix != ".ipynb":
+        return [path.read_text().splitlines()]
+    nb = json.loads(path.read_text())
+    return ["".join(c["source"]).splitlines() for c in nb["cells"]]
+
+
 @pytest.mark.parametrize("entry", BUGGY, ids=_ids(BUGGY))
 def test_buggy_file_is_its_base_with_the_listed_edits(entry: dict[str, Any]) -> None:
     edits = entry["edits"] if entry["expect"] == "bug2" else [entry["edit"]]
     assert len(edits) == (2 if entry["expect"] == "bug2" else 1)
-    base = (HERE / entry["base"]).read_text().splitlines()
-    mine = (HERE / entry["file"]).read_text().splitlines()
-    assert _apply(base, edits) == mine
-    # and each edit on its own changes exactly one line of the base
-    for edit in edits:
-        alone = _apply(base, [edit])
-        assert abs(len(alone) - len(base)) == (0 if edit["kind"] == "change" else 1)
-        assert alone != base
+    base = _cells(HERE / entry["base"])
+    mine = _cells(HERE / entry["file"])
+    assert len(base) == len(mine)
+    for number, (b, m) in enumerate(zip(base, mine, strict=True), start=1):
+        here = [e for e in edits if e.get("cell", 1) == number]
+        assert _apply(b, here) == m, f"cell {number}"
+        # each edit on its own changes exactly one line of the base
+        for edit in here:
+            alone = _apply(b, [edit])
+            assert abs(len(alone) - len(b)) == (0 if edit["kind"] == "change" else 1)
+            assert alone != b
 
 
 def test_make_corpus_reproduces_the_manifest_and_the_files() -> None:
@@ -77,7 +89,7 @@ def test_make_corpus_reproduces_the_manifest_and_the_files() -> None:
     assert make.manifest() == MANIFEST
     for bug in make.BUGS:
         text, _ = make.build(bug)
-        assert (HERE / "corpus" / f"{bug.base}_bug_{bug.name}.py").read_text() == text
+        assert (HERE / "corpus" / make.bug_file(bug)).read_text() == text
 
 
 def test_corpus_size_and_listing() -> None:
@@ -87,7 +99,8 @@ def test_corpus_size_and_listing() -> None:
     assert sum(e["expect"] == "bug2" for e in ENTRIES) == 4
     ok = {e["file"] for e in ENTRIES if e["expect"] == "ok"}
     assert {e["base"] for e in BUGGY} <= ok
-    on_disk = {f"corpus/{p.name}" for p in (HERE / "corpus").glob("*.py")}
+    on_disk = {f"corpus/{p.name}" for p in (HERE / "corpus").iterdir()
+               if p.suffix in (".py", ".ipynb")}
     assert on_disk == {e["file"] for e in ENTRIES}
     for e in BUGGY:
         assert e["wrong"], f"{e['file']}: a bug must make some gradient wrong"
