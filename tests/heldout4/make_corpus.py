@@ -601,7 +601,7 @@ def manifest() -> dict[str, object]:
     for base in BASES:
         files.append(entry(base, f"{base}_ok{_ext(base)}", expect="ok", description=None,
                            edit=None, wrong=[], loss_wrong=False, hlast_wrong=False))
-    for bug in BUGS:
+    for bug in sorted(BUGS, key=lambda b: list(BASES).index(b.base)):  # stable: by base
         _, recs = build(bug)
         cell = str(BASES[bug.base]["cell"])
         wrong = [k for k in PARAMS[cell] if k in bug.wrong]
