@@ -12,6 +12,8 @@ random initial states):
 - a buggy file mismatches (relative error > MISMATCH at some point) in exactly the
   parameters listed under "wrong", and matches in every other one; its loss and last
   state are wrong exactly when "loss_wrong" / "hlast_wrong" say so;
+- gradients returned in another order are read in the order of the entry's
+  `--impl-order` flag, as bpttcheck reads them;
 - a buggy file differs from its correct base by the one edit the manifest records
   ("bug"), or by the two edits it lists under "edits" ("bug2").
 
@@ -290,7 +292,12 @@ def call(entry: dict[str, Any], ns: dict[str, Any], p: dict[str, np.ndarray],
                  for k in order}
     else:
         loss = out[0]
-        grads = dict(zip(order, out[1:1 + len(order)], strict=True))
+        returned = order
+        flags = list(entry.get("flags") or [])
+        if "--impl-order" in flags:  # the order the file declares, e.g. dWhy,dby,...
+            declared = flags[flags.index("--impl-order") + 1].split(",")
+            returned = [k[1:] if k.startswith("d") else k for k in declared]
+        grads = dict(zip(returned, out[1:1 + len(order)], strict=True))
         last = list(out[1 + len(order):])
     return float(loss), grads, tuple(last)
 
