@@ -215,14 +215,17 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
         out = (raw[:begin] + new.encode("utf-8") + raw[c1(node):]).decode("utf-8")
         return ln(node), (out if out != line else None)
 
+    gated_by = _gated_by(g)
     for root in header_exprs(stmt):
         paired = _paired(root)
         flipped = {id(n.right) for n in ast.walk(root) if isinstance(n, ast.BinOp)
                    and isinstance(n.op, ast.Sub) and isinstance(n.left, ast.Constant)}
+        parents = {id(c): p for p in ast.walk(root) for c in ast.iter_child_nodes(p)}
         for node in ast.walk(root):
             if not one_line(node) or id(node) in paired:
                 continue
             yield from _derivatives(g, node, splice, spaced, minus)
+            yield from _ungated(g, node, parents.get(id(node)), gated_by, splice, spaced)
             q = g.role(node)
             if q is None:
                 continue
@@ -245,6 +248,40 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
                 yield _kind("sign", splice(node, f"(1{minus}{x})"))
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
+
+
+def _gated_by(g: _Gates) -> dict[str, list[str]]:
+    """Each value a gate multiplies in the forward pass (``h_prev`` in ``r * h_prev``) ->
+    the spellings of those gates' activations, as :meth:`_Gates.like` finds them."""
+    out: dict[str, list[str]] = collections.defaultdict(list)
+    for q, partners in g.partners.items():
+        for y in partners:
+            x = g.like(q, y)
+            if x is not None and x not in out[y]:
+                out[y].append(x)
+    return out
+
+
+def _ungated(g: _Gates, node: ast.AST, parent: ast.AST | None,
+             gated_by: dict[str, list[str]], splice: _Splice, spaced: str
+             ) -> Iterator[tuple[int, str, str | None]]:
+    """A value the forward pass multiplies by a gate (``r * h_prev``) read bare where the
+    product belongs (``[h_prev; x]`` for ``[r * h_prev; x]``): the gate put back."""
+    if not isinstance(node, ast.Name | ast.Subscript) or not isinstance(
+            getattr(node, "ctx", None), ast.Load):
+        return
+    x = g.text(node)
+    gates = gated_by.get(x)
+    if not gates:
+        return
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult) and any(
+            g.text(side) in gates for side in (parent.left, parent.right) if one_line(side)):
+        return  # already gated
+    bare = parent is None or isinstance(parent, ast.List | ast.Tuple | ast.Call) or (
+        isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult | ast.Add | ast.Sub))
+    for q in gates:
+        new = f"{q}{spaced}{x}"
+        yield _kind("insert", splice(node, new if bare else f"({new})"))
 
 
 STACKS = ("hstack", "vstack", "concatenate", "stack", "column_stack")
@@ -362,9 +399,7 @@ def _statement(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus: s
         f = g.like("f", "")
         if f is not None and not (f in text and g.dc in text):  # not already dc * f
             yield _kind("carry", splice(value, f"{g.dc}{spaced}{f}"))
-    q = next((r for r, rx in _COMPILED[g.cell].items()
-              if rx.match(target.removeprefix("d").lstrip("_"))), None) \
-        if target.startswith("d") else None
+    q = gradient_role(g.cell, target)
     if q is None or not isinstance(value, ast.BinOp | ast.Name | ast.Subscript):
         return
     has_derivative = "(1" in text.replace(" ", "")
@@ -384,6 +419,26 @@ def _statement(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus: s
         for node in ast.walk(value):
             if g.role(node) == "o" and one_line(node):
                 yield _kind("tanh", splice(node, f"{g.text(node)}{spaced}{d}"))
+
+
+# Words a gate's pre-activation gradient is named with besides the gate's own name:
+# da_f, d_pre_f, dr_pre, dz_raw, d_net_o.
+PRE_WORDS = frozenset({"a", "pre", "raw", "net", "in", "act", "preact", "lin", "s"})
+
+
+def gradient_role(cell: str, target: str) -> str | None:
+    """The role whose gradient ``target`` names: ``df`` / ``d_f`` (the activation's), or
+    its pre-activation's (``da_f``, ``d_pre_f``, ``dr_pre``); None for any other name."""
+    if not target.startswith("d"):
+        return None
+    rest = target.removeprefix("d").lstrip("_")
+    words = [w for w in rest.split("_") if w]
+    for name in (rest, *(["_".join(w for w in words if w not in PRE_WORDS)]
+                         if len(words) > 1 else [])):
+        q = next((r for r, rx in _COMPILED[cell].items() if rx.match(name)), None)
+        if q is not None:
+            return q
+    return None
 
 
 def _kind(kind: str, edit: tuple[int, str | None]) -> tuple[int, str, str | None]:

@@ -9,7 +9,7 @@ import functools
 import itertools
 import re
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ..errors import ImplError
@@ -345,6 +345,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                     elif isinstance(e, ast.Slice) and e.step is None:
                         for text in _shifted_slices(e):
                             yield kinds("index", replace(e, text))
+                        for text in _other_side(e, seg):
+                            yield kinds("index", replace(e, text))
             # loop bounds
             if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(
                     stmt, ast.While | ast.If) and same_line(n.left, n.comparators[0]):
@@ -451,6 +453,17 @@ def _int_of(node: ast.expr | None) -> int | None:
             node.operand, ast.Constant) and type(node.operand.value) is int:
         return -node.operand.value
     return None
+
+
+def _other_side(e: ast.Slice, seg: Callable[[ast.AST], str]) -> list[str]:
+    """A one-sided slice at a size that is not a constant, turned to the other side of
+    it: ``:H`` <-> ``H:``, ``:-n`` <-> ``-n:`` (the h part of a stacked gradient for
+    its x part, say). Constant bounds are :func:`_shifted_slices`'."""
+    bound = e.upper if e.lower is None else e.lower if e.upper is None else None
+    if bound is None or _int_of(bound) is not None or not one_line(bound):
+        return []
+    text = seg(bound)
+    return [f"{text}:"] if e.lower is None else [f":{text}"]
 
 
 def _shifted_slices(e: ast.Slice) -> list[str]:

@@ -65,8 +65,12 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
                 if not (mentions(lines[k - 1], grads) or quoted.search(lines[k - 1])):
                     continue
                 sinks.add(id(s))
+                # a container written into (``grads["dWn"] += ...``) is not a value read
+                containers = {id(t.value) for t in ast.walk(s) if isinstance(t, ast.Subscript)
+                              and isinstance(t.ctx, ast.Store)}
                 on_line = [n for n in ast.walk(s) if isinstance(n, ast.Name)
-                           and isinstance(n.ctx, ast.Load) and ln(n) == k]
+                           and isinstance(n.ctx, ast.Load) and ln(n) == k
+                           and id(n) not in containers]
                 exact = {n.id for n in on_line if n.id in aliases}
                 passed = {a.id for c in ast.walk(s) if isinstance(c, ast.Call)
                           for arg in c.args for a in ast.walk(arg) if isinstance(a, ast.Name)}
@@ -97,6 +101,16 @@ def flow_score(stmt: ast.stmt, flows: _Flows) -> float:
     to_good = id(stmt) in flows.good_sinks or bool(defs & flows.good)
     if isinstance(stmt, ast.For | ast.While | ast.If):
         return 1.0
+    # a line writing gradients writes wrong ones only, or right ones only (whatever
+    # container it writes them into: ``grads["dWn"] += ...`` defines ``grads`` for all)
+    bad_sink, good_sink = id(stmt) in flows.bad_sinks, id(stmt) in flows.good_sinks
+    if bad_sink != good_sink:
+        written = defs - {t.value.id for t in ast.walk(stmt) if isinstance(t, ast.Subscript)
+                          and isinstance(t.ctx, ast.Store) and isinstance(t.value, ast.Name)}
+        if bad_sink and not written & flows.good:
+            return 5.0
+        if good_sink and not written & flows.bad:
+            return -5.0
     if to_bad and not to_good:
         return 5.0
     if to_bad:

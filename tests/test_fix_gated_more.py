@@ -1,0 +1,98 @@
+"""Edits a gated cell's backward pass needs beyond the derivative forms: a gate's factor put
+back where the forward multiplies by it, a pre-activation gradient named for its gate, a
+stacked gradient sliced on the wrong side of its size; and a gradient written into a dict
+ranked by the parameter it writes."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+from bpttcheck import fix
+from bpttcheck.fix.gated_operators import gated_edits, gradient_role
+from bpttcheck.fix.rank import flow_score, flows_of
+from bpttcheck.impl.source import code_lines
+
+GRU = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
+
+STEP = textwrap.dedent("""\
+    import numpy as np
+    def step_back(dh, z, r, n, hp, x, Wn, H):
+        a = np.vstack([r * hp, x])
+        dn = dh * (1 - z) * (1 - n * n)
+        dWn = dn @ np.vstack([hp, x]).T
+        drh = Wn[:, :H].T @ dn
+        dr = drh * r * (1 - r)
+        dhp = dh * z + drh * r
+        return dWn, dr, dhp
+    """)
+
+
+def _edits(text: str, line: int) -> list[tuple[str, str]]:
+    tree = ast.parse(text)
+    func = tree.body[1]
+    assert isinstance(func, ast.FunctionDef)
+    lines = code_lines(text)
+    stmt = next(s for s in func.body if s.lineno == line)
+    return [(kind, after.strip()) for _, kind, after in gated_edits(stmt, func, lines, GRU)
+            if after is not None]
+
+
+def test_a_value_the_forward_gates_gets_its_gate_back() -> None:
+    # the forward stacks r * hp; the backward's dWn stacks hp bare
+    assert ("insert", "dWn = dn @ np.vstack([r * hp, x]).T") in _edits(STEP, 5)
+    # where it is gated already, no second gate
+    assert not any("r * r * hp" in after for _, after in _edits(STEP, 3))
+
+
+def test_a_pre_activation_gradient_gets_the_value_its_gate_multiplies() -> None:
+    # dr lacks its factor hp (the forward's r * hp): named dr, d_pre_r, dr_raw alike
+    for name in ("dr", "d_pre_r", "dr_raw", "da_r"):
+        text = STEP.replace("dr = drh", f"{name} = drh").replace("dr, dhp", f"{name}, dhp")
+        assert ("insert", f"{name} = drh * r * (1 - r) * hp") in _edits(text, 7), name
+
+
+def test_gradient_role_reads_gate_and_pre_activation_names() -> None:
+    assert [gradient_role("gru", n) for n in ("dr", "dr_pre", "d_pre_r", "da_r", "dz_raw")] \
+        == ["r", "r", "r", "r", "z"]
+    assert gradient_role("lstm", "dWf") is None and gradient_role("lstm", "f") is None
+    assert gradient_role("lstm", "d_net_o") == "o" and gradient_role("lstm", "dh") is None
+
+
+def test_a_slice_at_a_size_is_tried_on_its_other_side(tmp_path: Path) -> None:
+    text = textwrap.dedent("""\
+        import numpy as np
+        def f(inputs, targets, hprev, W):
+            H = hprev.shape[0]
+            dz = np.zeros((2 * H, 1))
+            for t in reversed(range(len(inputs))):
+                dz = dz + W.T @ dz
+                carry = dz[H:]
+                tail = dz[-H:]
+                first = dz[:3]
+            return carry, tail, first
+        """)
+    got = {(c.line, c.after.strip()) for c in fix.candidates(text, tmp_path / "f.py", "f",
+                                                             ("Whh",)) if c.kind == "index"}
+    assert (7, "carry = dz[:H]") in got and (8, "tail = dz[:-H]") in got
+    # a constant bound is shifted by one, not turned over
+    assert (9, "first = dz[3:]") not in got
+
+
+def test_a_gradient_written_into_a_dict_ranks_by_the_parameter_it_writes() -> None:
+    """`grads["dWn"] += ...` writes only Wn's gradient, although it also writes into
+    `grads`, which every other gradient goes into too."""
+    text = textwrap.dedent("""\
+        def f(g, dn, dz, hz):
+            grads = {}
+            grads["dWn"] += dn @ hz.T
+            grads["dWz"] += dz @ hz.T
+            grads["dbn"] += dn
+        """)
+    func = ast.parse(text).body[0]
+    assert isinstance(func, ast.FunctionDef)
+    lines = code_lines(text)
+    flows = flows_of(func, lines, {"Wn", "dWn"}, {"Wz", "dWz", "bn", "dbn"})
+    scores = [flow_score(s, flows) for s in func.body[1:]]
+    assert scores == [5.0, -5.0, -5.0]
