@@ -96,3 +96,35 @@ def test_a_gradient_written_into_a_dict_ranks_by_the_parameter_it_writes() -> No
     flows = flows_of(func, lines, {"Wn", "dWn"}, {"Wz", "dWz", "bn", "dbn"})
     scores = [flow_score(s, flows) for s in func.body[1:]]
     assert scores == [5.0, -5.0, -5.0]
+
+
+LSTM = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
+
+STACKED = textwrap.dedent("""\
+    import numpy as np
+    def back(xs, caches, Ws, H, X):
+        dhn = np.zeros((H, 1))
+        dc_next = np.zeros((H, 1))
+        for t in reversed(range(len(xs))):
+            f, dc, dpre = caches[t]
+            dh = xs[t] * f + dhn
+            dc = dc + dc_next
+            dstack = np.zeros((H + X, 1))
+            for k in range(4):
+                dstack += Ws[k].T @ dpre[k]
+        return dstack
+    """)
+
+
+def test_a_deleted_carry_update_is_put_back_after_the_loop_body(tmp_path: Path) -> None:
+    """Nothing in the loop writes dhn or dc_next: their updates are put back after the last
+    statement (a nested loop here), from the function's own names and sizes."""
+    cands = fix.candidates(STACKED, tmp_path / "f.py", "back", LSTM[:8], params=LSTM)
+    inserted = {c.after.split("\n")[-1].strip() for c in cands
+                if c.kind == "insert" and c.line == 11 and c.runnable()}
+    assert {"dhn = dstack[:H]", "dc_next = dc * f", "dhn = dh"} <= inserted
+    # after the nested loop, at the outer loop's indentation: still Python
+    edit = next(c for c in cands if c.after.endswith("dhn = dstack[:H]"))
+    assert edit.after.split("\n")[1] == "        dhn = dstack[:H]"
+    assert edit.runnable()
+

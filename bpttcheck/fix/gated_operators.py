@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
-from .syntax import c0, c1, header_exprs, ln, one_line, target_defs
+from .syntax import c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
 
 # Names of each gate's activation (whole names; a subscript's base or string key counts).
 ROLES: dict[str, dict[str, str]] = {
@@ -439,6 +439,77 @@ def gradient_role(cell: str, target: str) -> str | None:
         if q is not None:
             return q
     return None
+
+
+def carry_inserts(func: ast.FunctionDef, lines: list[str], params: tuple[str, ...]
+                  ) -> Iterator[tuple[int, str, str | None]]:
+    """A gated cell's carry update deleted: the statement put back at the end of the loop.
+
+    The carry is a gradient the loop reads but never writes, zeroed before it (so the same
+    zeros at every step); its update is one of the loop's own gradients, as a GRU's
+    ``dh_next = dh_prev`` is, the hidden part of the gradient of the stacked input
+    ``[h; x]`` (``dz[:H]``, with the function's own size for H), or, for the LSTM's cell
+    state, ``dc * f``."""
+    cell = cell_of(params)
+    if cell is None:
+        return
+    g = _gates(func, cell, lines)
+    zeroed = {t.id for st in walk_statements(func.body) if isinstance(st, ast.Assign)
+              and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
+              and st.value.func.attr in ("zeros", "zeros_like")
+              for t in st.targets if isinstance(t, ast.Name)}
+    sizes = [g.text(n.upper) for n in ast.walk(func) if isinstance(n, ast.Slice)
+             and n.lower is None and n.step is None and n.upper is not None
+             and isinstance(n.upper, ast.Name | ast.Attribute) and one_line(n.upper)]
+    size = collections.Counter(sizes).most_common(1)[0][0] if sizes else None
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        body = list(walk_statements(loop.body))
+        stored: dict[str, list[ast.stmt]] = collections.defaultdict(list)
+        for st in body:
+            targets = st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(
+                st, ast.AugAssign) else []
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        stored[n.id].append(st)
+        read = {n.id for st in body for root in header_exprs(st) for n in ast.walk(root)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        stale = sorted(v for v in read & zeroed if v not in stored and v.startswith("d"))
+        last = loop.body[-1]
+        if not stale or last.end_lineno is None:
+            continue
+        line = lines[last.end_lineno - 1]
+        first = lines[last.lineno - 1]  # a compound last statement: after its end
+        indent = first[:len(first) - len(first.lstrip())]
+        grads = [v for v in stored if v.startswith("d") and v not in stale]
+        stacked = [v for v in grads if any(isinstance(n, ast.Attribute) and n.attr == "T"
+                                           for st in stored[v] for n in ast.walk(st))]
+        for carry in stale:
+            values = list(grads)
+            for v in stacked:
+                values += [f"{v}[:{h}]" for h in dict.fromkeys(
+                    ([size] if size is not None else []) + _first_size(g, stored[v]))]
+            if cell == "lstm" and CARRY.match(carry) and g.dc is not None:
+                f = g.like("f", "[t]")
+                values += [f"{g.dc}{g.times}{f}"] if f is not None else []
+            for value in values:
+                yield last.end_lineno, "insert", f"{line}\n{indent}{carry} = {value}"
+
+
+def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:
+    """The first size of a gradient made as zeros of two sizes summed, ``np.zeros((H + X,
+    1))`` (the stacked ``[h; x]``'s, h first), in the statements that write it."""
+    for n in (n for st in stmts for n in ast.walk(st)):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr == "zeros" and n.args:
+            shape = n.args[0]
+            first = shape.elts[0] if isinstance(shape, ast.Tuple) and shape.elts else shape
+            if isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add) \
+                    and one_line(first.left):
+                return [g.text(first.left)]
+    return []
 
 
 def _kind(kind: str, edit: tuple[int, str | None]) -> tuple[int, str, str | None]:

@@ -8,7 +8,6 @@ import dataclasses
 import functools
 import itertools
 import re
-import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
 from . import families
+from .gated_operators import carry_inserts as gated_carry_inserts
 from .gated_operators import gated_edits
 from .rank import (
     cause_line_score,
@@ -72,8 +72,9 @@ class Candidate:
         """Whether the edited line is still Python (parsed only for candidates tried)."""
         if not self.parse:
             return True
-        try:
-            ast.parse(textwrap.dedent(self.after))
+        try:  # each line a simple statement (an insertion may end a nested block)
+            for line in self.after.split("\n"):
+                ast.parse(line.strip())
         except SyntaxError:
             return False
         return True
@@ -560,7 +561,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         in_place = families.aliases_written(func)
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
-                                    families.bias_inserts(func, lines, aliases)):
+                                    families.bias_inserts(func, lines, aliases),
+                                    gated_carry_inserts(func, lines, params)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
