@@ -128,3 +128,12 @@ def test_a_deleted_carry_update_is_put_back_after_the_loop_body(tmp_path: Path) 
     assert edit.after.split("\n")[1] == "        dhn = dstack[:H]"
     assert edit.runnable()
 
+
+
+def test_coursera_gate_names_have_their_roles() -> None:
+    """Coursera's notation: Gamma for the sigmoid gates (its LSTM's "update" gate is the
+    input gate), cct for the LSTM's candidate, c-tilde for the GRU's."""
+    assert [gradient_role("lstm", n) for n in ("dgamma_f", "dGamma_u", "dgamma_o", "dcct")] \
+        == ["f", "i", "o", "g"]
+    assert [gradient_role("gru", n) for n in ("dgamma_u", "dGamma_r", "dc_tilde")] \
+        == ["z", "r", "n"]

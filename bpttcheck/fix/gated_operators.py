@@ -39,19 +39,21 @@ from ..impl.source import read as read_source_nodes
 from .syntax import c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
 
 # Names of each gate's activation (whole names; a subscript's base or string key counts).
+# Coursera's notation names the sigmoid gates Gamma (``gamma_f``, ``Gamma_u``); in its LSTM
+# the "update" gate is the input gate, and the candidate is ``cct`` (c-tilde at t).
 ROLES: dict[str, dict[str, str]] = {
     "lstm": {
-        "f": r"f|fs|f_?t|f_?s|f_?gate|forget(_gate)?|gate_?f",
-        "i": r"i|is_|i_?s|i_?t|i_?gate|input_gate|gate_?i",
-        "o": r"o|os_|o_?s|o_?t|o_?gate|output_gate|gate_?o",
-        "g": r"g|gs|g_?t|g_?s|g_?gate|c_?bar|c_?tilde|c_?hat|cand(idate)?|c_?cand",
+        "f": r"f|fs|f_?t|f_?s|f_?gate|forget(_gate)?|gate_?f|[gG]amma_?f(_?t|s)?",
+        "i": r"i|is_|i_?s|i_?t|i_?gate|input_gate|gate_?i|[gG]amma_?[iu](_?t|s)?",
+        "o": r"o|os_|o_?s|o_?t|o_?gate|output_gate|gate_?o|[gG]amma_?o(_?t|s)?",
+        "g": r"g|gs|g_?t|g_?s|g_?gate|c_?bar|c_?tilde|c_?hat|cand(idate)?|c_?cand|cct",
         "c": r"c|cs|c_?t|c_?s|cell(_state)?|c_?cur|c_?new|c_?next|next_?c|new_?c",
         "tc": r"tc|tcs|tc_?t|tanh_?c(s|_?t|_?next|_?new)?|c_?tanh|tanh_?(next|new)_?c|tanhc",
     },
     "gru": {
-        "z": r"z|zs|z_?t|z_?s|u|us|u_?t|update(_gate)?|z_?gate|u_?gate",
-        "r": r"r|rs|r_?t|r_?s|reset(_gate)?|r_?gate",
-        "n": r"n|ns|n_?t|n_?s|h_?tilde|h_?hat|h_?cand|hc|cand(idate)?",
+        "z": r"z|zs|z_?t|z_?s|u|us|u_?t|update(_gate)?|z_?gate|u_?gate|[gG]amma_?[uz](_?t|s)?",
+        "r": r"r|rs|r_?t|r_?s|reset(_gate)?|r_?gate|[gG]amma_?r(_?t|s)?",
+        "n": r"n|ns|n_?t|n_?s|h_?tilde|h_?hat|h_?cand|hc|cand(idate)?|c_?tilde|c_?hat|cct",
     },
 }
 SIGMOID = {"f", "i", "o", "z", "r"}  # roles whose activation is a sigmoid; the rest are tanh
