@@ -137,3 +137,16 @@ def test_coursera_gate_names_have_their_roles() -> None:
         == ["f", "i", "o", "g"]
     assert [gradient_role("gru", n) for n in ("dgamma_u", "dGamma_r", "dc_tilde")] \
         == ["z", "r", "n"]
+
+
+def test_every_gated_slip_the_diagnosis_names_maps_to_edit_kinds() -> None:
+    """The gated diagnosis's causes (one per slip it can reproduce) reorder the candidates
+    as the vanilla causes do: each maps to kinds of edit that exist."""
+    from bpttcheck.diagnose_gated import kind_of
+    from bpttcheck.fix.operators import PRIORITY
+    from bpttcheck.fix.rank import CAUSE_EDITS, SPECIFIC
+    from bpttcheck.gated_variants import SLIPS
+
+    kinds = {kind_of(slip) for slips in SLIPS.values() for slip in slips}
+    assert kinds <= set(CAUSE_EDITS) and kinds <= SPECIFIC
+    assert set().union(*CAUSE_EDITS.values()) <= set(PRIORITY)

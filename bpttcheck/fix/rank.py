@@ -236,6 +236,30 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "ratio-T": frozenset({"scale", "literal", "reduce"}),
     "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
                          "init", "transpose"}),
+    # a gated cell's slips (bpttcheck.gated_variants, reproduced by the gated diagnosis)
+    "dc-not-carried": frozenset({"carry", "insert", "accumulate", "drop"}),
+    "no-tanh-prime-c": frozenset({"tanh"}),
+    "o-uses-c": frozenset({"tanh", "swap"}),
+    "o-on-c": frozenset({"tanh", "swap"}),
+    "forget-wrong-state": frozenset({"index", "swap", "neighbour"}),
+    "tanh-prime-f": frozenset({"tanh"}),
+    "tanh-prime-i": frozenset({"tanh"}),
+    "tanh-prime-o": frozenset({"tanh"}),
+    "tanh-prime-u": frozenset({"tanh"}),
+    "tanh-prime-r": frozenset({"tanh"}),
+    "sigmoid-prime-g": frozenset({"tanh"}),
+    "sigmoid-prime-n": frozenset({"tanh"}),
+    "recurrent-transposed": frozenset({"transpose", "operands"}),
+    "loop-forwards": frozenset({"loop", "bound"}),
+    "skip-first": frozenset({"bound", "loop", "index"}),
+    "skip-last": frozenset({"bound", "loop", "index"}),
+    "u-flipped": frozenset({"sign", "swap"}),
+    "du-sign": frozenset({"sign", "operands"}),
+    "reset-no-h": frozenset({"insert", "neighbour", "swap"}),
+    "reset-not-carried": frozenset({"carry", "insert", "accumulate"}),
+    "reset-wrong-input": frozenset({"insert", "swap", "neighbour"}),
+    "direct-not-carried": frozenset({"carry", "insert", "accumulate"}),
+    "carry-scaled": frozenset({"literal", "scale", "carry"}),
 }
 
 
@@ -247,7 +271,13 @@ CAUSE_BONUS = 2.0  # about one step of PRIORITY: the cause reorders kinds within
 # a clip bound): they name the kind of edit, so its candidates come before the other lines'.
 SPECIFIC = frozenset({"hs-t-for-t-1", "recursion-transpose", "dhnext-before-tanh", "dy-target",
                       "loop-direction", "target-shift", "input-shift", "skipped-steps",
-                      "ratio-T", "clip", "sign", "tanh-derivative", "no-dhnext", "no-carry"})
+                      "ratio-T", "clip", "sign", "tanh-derivative", "no-dhnext", "no-carry",
+                      "dc-not-carried", "no-tanh-prime-c", "o-uses-c", "o-on-c",
+                      "forget-wrong-state", "tanh-prime-f", "tanh-prime-i", "tanh-prime-o",
+                      "tanh-prime-u", "tanh-prime-r", "sigmoid-prime-g", "sigmoid-prime-n",
+                      "recurrent-transposed", "loop-forwards", "skip-first", "skip-last",
+                      "u-flipped", "du-sign", "reset-no-h", "reset-not-carried",
+                      "reset-wrong-input", "direct-not-carried"})
 SPECIFIC_BONUS = 6.0  # more than the flow score's +5 for a line that feeds only wrong gradients
 
 
