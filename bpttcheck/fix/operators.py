@@ -260,6 +260,8 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 and isinstance(it.args[0], ast.Call) and isinstance(it.args[0].func, ast.Name) \
                 and it.args[0].func.id == "list" and len(it.args[0].args) == 1:
             yield kinds("loop", replace(it, seg(it.args[0].args[0])))
+        for after in _reversals(it, seg):
+            yield kinds("loop", replace(it, after))
     # node edits
     for root in roots:
         # the same scale everywhere on a line (`return dW / n, db / n`)
@@ -454,6 +456,56 @@ def _int_of(node: ast.expr | None) -> int | None:
             node.operand, ast.Constant) and type(node.operand.value) is int:
         return -node.operand.value
     return None
+
+
+def _is_reversal(n: ast.AST) -> bool:
+    """``x[::-1]``."""
+    return isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) \
+        and n.slice.lower is None and n.slice.upper is None and n.slice.step is not None \
+        and _int_of(n.slice.step) == -1
+
+
+def _reversals(it: ast.expr, seg: Callable[[ast.AST], str]) -> list[str]:
+    """A loop's order written with ``[::-1]``: the iterable's text with every reversal
+    removed, or with one removed (of several: the others' steps misaligned); with
+    ``[::-1]`` added to a bare sequence, to every sequence ``zip`` pairs, or to one of
+    them when the others have it."""
+    def rev(e: ast.expr) -> str:
+        return f"{seg(e)}[::-1]" if isinstance(e, ast.Name | ast.Attribute | ast.Subscript) \
+            else f"({seg(e)})[::-1]"
+
+    def unrev(e: ast.expr) -> str:
+        return seg(e.value) if isinstance(e, ast.Subscript) else seg(e)
+
+    if _is_reversal(it):
+        return [unrev(it)]
+    if isinstance(it, ast.Name | ast.Attribute | ast.Subscript):
+        return [rev(it)]
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+            and it.func.id in ("zip", "enumerate") and it.args and not it.keywords
+            and not any(isinstance(a, ast.Starred) for a in it.args)):
+        return []
+    args = it.args
+    name = it.func.id
+
+    def call(parts: list[str]) -> str:
+        return f"{name}({', '.join(parts)})"
+
+    out: list[str] = []
+    reversed_ = [_is_reversal(a) for a in args]
+    if any(reversed_):
+        out.append(call([unrev(a) if r else seg(a) for a, r in zip(args, reversed_,
+                                                                      strict=True)]))
+    if not all(reversed_):
+        out.append(call([seg(a) if r else rev(a) for a, r in zip(args, reversed_,
+                                                                    strict=True)]))
+    if len(args) > 1:
+        for k, (a, r) in enumerate(zip(args, reversed_, strict=True)):
+            if any(reversed_) and not all(reversed_):
+                parts = [seg(b) for b in args]
+                parts[k] = unrev(a) if r else rev(a)
+                out.append(call(parts))
+    return list(dict.fromkeys(o for o in out if o != seg(it)))
 
 
 def _other_side(e: ast.Slice, seg: Callable[[ast.AST], str]) -> list[str]:
