@@ -157,3 +157,35 @@ def test_a_copy_that_loops_for_ever_is_stopped_and_the_next_runs(
         assert again is not None and not again.wrong(1e-7)
     finally:
         trials.close()
+
+
+def test_a_step_helpers_own_gradient_names_are_ranked_by_its_callers_flows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper returns g_Wh, which its caller adds into Whh's gradient (a dict keyed by
+    parameter): a slip on the helper's g_Wh line ranks as a line feeding only the wrong
+    gradient, far ahead of where it ranks when the helper's names are not mapped."""
+    import ast
+
+    import bpttcheck.fix.operators as operators
+    from bpttcheck.fix.rank import flows_of, returned_into
+
+    bug = ("    g_Wh = g_a @ h_prev.T", "    g_Wh = g_a @ h.T")
+    path = _bug(tmp_path, MODELS / "steps_ok.py", *bug)
+    text = path.read_text()
+    line = text.splitlines().index(bug[1]) + 1
+
+    def rank() -> int:
+        cands = fix.candidates(text, path, "lossFun", ("Whh",))
+        return next(k for k, c in enumerate(cands)
+                    if c.line == line and c.after == bug[0])
+
+    mapped = rank()
+    monkeypatch.setattr(operators, "returned_into", lambda *a: (set(), set()))
+    assert mapped < 25 < rank()
+    tree = ast.parse(text)
+    funcs = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    lines = text.splitlines()
+    caller = flows_of(funcs["lossFun"], lines, {"Whh", "dWhh"},
+                      {"Wxh", "dWxh", "Why", "dWhy", "bh", "dbh", "by", "dby"})
+    assert returned_into(funcs["lossFun"], caller, funcs["step_bwd"]) == (
+        {"g_Wh"}, {"g_Wx", "g_b"})

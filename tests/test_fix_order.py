@@ -80,3 +80,14 @@ def test_a_loop_that_lost_its_reversal_gets_it_back(tmp_path: Path) -> None:
     (edit,) = out.fix.edits
     assert edit.after.strip() == f"for x, h, hp, p, tg in {head}:"
     assert path.read_text(encoding="utf-8") == text  # never written
+
+
+def test_one_variable_at_two_steps_is_a_swap() -> None:
+    """h for h_prev (and a / a_next, c / prev_c, h / h0) is a candidate swap; names that
+    only share a letter are not."""
+    from bpttcheck.fix.operators import _same_role
+
+    assert all(_same_role(a, b) for a, b in (("h", "h_prev"), ("h", "hprev"), ("a", "a_next"),
+                                             ("c", "prev_c"), ("h", "h0"), ("s", "s_tm1")))
+    assert not any(_same_role(a, b) for a, b in (("h", "hs"), ("h", "x"), ("x", "xs"),
+                                                 ("h", "hidden"), ("c", "cache")))

@@ -19,6 +19,7 @@ from . import families
 from .gated_operators import carry_inserts as gated_carry_inserts
 from .gated_operators import gated_edits
 from .rank import (
+    Flows,
     cause_line_score,
     cause_score,
     defs_uses,
@@ -27,6 +28,7 @@ from .rank import (
     measured_score,
     one_step_score,
     relevance_of,
+    returned_into,
 )
 from .syntax import (
     MODULES,
@@ -48,6 +50,11 @@ CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|a
 
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
+
+
+# What turns a name into the same variable at another step (h -> h_prev, prev_h, h0).
+STEP_SUFFIX = re.compile(r"_?(prev|next|old|new|last|tm1|t_?1|0|1)")
+STEP_PREFIX = re.compile(r"(prev|next|old|new|last)_?")
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
@@ -133,6 +140,10 @@ def _same_role(a: str, b: str) -> bool:
         return False
     if any({a, b} == r for r in KNOWN_ROLES):
         return True
+    short, long_ = sorted((a, b), key=len)
+    if (long_.startswith(short) and STEP_SUFFIX.fullmatch(long_[len(short):])) or (
+            long_.endswith(short) and STEP_PREFIX.fullmatch(long_[:-len(short)])):
+        return True  # one variable at two steps: h / h_prev, a / a_next, c / prev_c
     if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
         return True
     if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
@@ -594,10 +605,23 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     ctx = families.context(nodes, defs, lines, aliases)
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
     whh_grads = set(aliases.get("Whh", ()))  # a gated cell has no Whh of its own
+    seen: list[tuple[ast.FunctionDef, Flows, Flows | None]] = []
     for func in defs:
         assigned, carried = _names(func)
-        flows = flows_of(func, lines, bad, good)
-        one_flows = flows_of(func, lines, one_bad, one_good) if narrowed else None
+        # a helper's own names for the gradients it returns to a function searched before it
+        mine: tuple[set[str], set[str]] = (set(), set())
+        one_mine: tuple[set[str], set[str]] = (set(), set())
+        for caller, caller_flows, caller_one in seen:
+            got = returned_into(caller, caller_flows, func)
+            mine = (mine[0] | got[0], mine[1] | got[1])
+            if caller_one is not None:
+                got = returned_into(caller, caller_one, func)
+                one_mine = (one_mine[0] | got[0], one_mine[1] | got[1])
+        flows = flows_of(func, lines, bad | mine[0], good | mine[1],
+                         frozenset(mine[0] | mine[1]))
+        one_flows = flows_of(func, lines, one_bad | one_mine[0], one_good | one_mine[1],
+                             frozenset(one_mine[0] | one_mine[1])) if narrowed else None
+        seen.append((func, flows, one_flows))
         loops: set[int] = set()
         outputs_of: dict[int, tuple[str, ...]] = {}
         pre_grads: set[str] = set()

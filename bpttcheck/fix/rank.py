@@ -29,7 +29,7 @@ def defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Flows:
+class Flows:
     """Names that feed the wrong parameters' gradients, and those that feed the right ones."""
 
     bad: frozenset[str]
@@ -38,13 +38,30 @@ class _Flows:
     good_sinks: frozenset[int]
 
 
-def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str]) -> _Flows:
+def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str],
+             plain: frozenset[str] = frozenset()) -> Flows:
     """A backward slice over names: from the statements that mention a gradient (the
-    parameter's name, ``dNAME``, a ``"NAME"`` key), through every statement that writes a
-    name they read. Coarse (names, not values), but enough to rank lines."""
+    parameter's name, ``dNAME``, a ``"NAME"`` key, or a name of ``plain``: what a helper
+    returns into its caller's gradients, :func:`returned_into`), through every statement
+    that writes a name they read. Coarse (names, not values), but enough to rank lines."""
     stmts = [s for s in walk_statements(func.body)
              if not isinstance(s, ast.FunctionDef | ast.ClassDef)]
-    info = {id(s): defs_uses(s) for s in stmts}
+    # a dict of gradients keyed by parameter (``grads["Whh"]``) is not one value: writing
+    # one key defines nothing the others read, and reading one key reads that gradient only
+    keys = {k for a in bad | good for k in (a, f"d{a}")}
+    keyed: dict[int, set[int]] = {}
+    info: dict[int, tuple[set[str], set[str]]] = {}
+    for s in stmts:
+        keyed[id(s)] = {id(n.value) for n in ast.walk(s) if isinstance(n, ast.Subscript)
+                        and isinstance(n.value, ast.Name) and isinstance(n.slice, ast.Constant)
+                        and n.slice.value in keys}
+        defs, uses = defs_uses(s)
+        targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(
+            s, ast.AugAssign) else []
+        if targets and all(isinstance(t, ast.Subscript) and id(t.value) in keyed[id(s)]
+                           for t in targets):
+            defs = set()
+        info[id(s)] = (defs, uses)
 
     def text(s: ast.stmt) -> str:
         return "\n".join(lines[s.lineno - 1:s.end_lineno or s.lineno])
@@ -55,8 +72,8 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
         sinks: set[int] = set()
         names: set[str] = set()
         # a gradient is written where dNAME, or a "NAME" key, appears (not the weight NAME)
-        grads = {a for a in aliases if a.startswith("d")}
-        bare = "|".join(re.escape(a) for a in aliases if not a.startswith("d"))
+        grads = {a for a in aliases if a.startswith("d") or a in plain}
+        bare = "|".join(re.escape(a) for a in aliases if a not in grads)
         quoted = re.compile(rf"""["']({bare})["']""" if bare else r"(?!x)x")
         for s in stmts:
             if not isinstance(s, ast.Assign | ast.AugAssign | ast.Return | ast.Expr):
@@ -66,8 +83,8 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
                     continue
                 sinks.add(id(s))
                 # a container written into (``grads["dWn"] += ...``) is not a value read
-                containers = {id(t.value) for t in ast.walk(s) if isinstance(t, ast.Subscript)
-                              and isinstance(t.ctx, ast.Store)}
+                containers = keyed[id(s)] | {id(t.value) for t in ast.walk(s) if isinstance(
+                    t, ast.Subscript) and isinstance(t.ctx, ast.Store)}
                 on_line = [n for n in ast.walk(s) if isinstance(n, ast.Name)
                            and isinstance(n.ctx, ast.Load) and ln(n) == k
                            and id(n) not in containers]
@@ -91,10 +108,45 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
 
     b, bs = closure(bad)
     g, gs = closure(good)
-    return _Flows(b, g, bs, gs)
+    return Flows(b, g, bs, gs)
 
 
-def flow_score(stmt: ast.stmt, flows: _Flows) -> float:
+def returned_into(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.FunctionDef
+                  ) -> tuple[set[str], set[str]]:
+    """The names ``helper`` returns that its caller's lines make wrong gradients of only,
+    and those it makes right ones of only: ``return dx, dWx, dWh`` against the caller's
+    ``dx, g_wx, g_wh = step_back(...)``, position by position, read in the caller's flows
+    (a cs231n-style step function's gradients, named as it likes)."""
+    returns = [[e.id if isinstance(e, ast.Name) else None for e in r.value.elts]
+               for r in ast.walk(helper) if isinstance(r, ast.Return)
+               and isinstance(r.value, ast.Tuple)]
+    bad: set[str] = set()
+    good: set[str] = set()
+    for st in ast.walk(caller):
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1
+                and isinstance(st.targets[0], ast.Tuple) and isinstance(st.value, ast.Call)):
+            continue
+        fn = st.value.func
+        called = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(
+            fn, ast.Attribute) else None
+        if called != helper.name:
+            continue
+        site = [e.id if isinstance(e, ast.Name) else None for e in st.targets[0].elts]
+        for ret in returns:
+            if len(ret) != len(site):
+                continue
+            for mine, theirs in zip(ret, site, strict=True):
+                if mine is None or theirs is None:
+                    continue
+                to_bad, to_good = theirs in caller_flows.bad, theirs in caller_flows.good
+                if to_bad and not to_good:
+                    bad.add(mine)
+                elif to_good and not to_bad:
+                    good.add(mine)
+    return bad, good - bad
+
+
+def flow_score(stmt: ast.stmt, flows: Flows) -> float:
     """Lines feeding only the wrong gradients first; lines feeding only right ones last."""
     defs, _ = defs_uses(stmt)
     to_bad = id(stmt) in flows.bad_sinks or bool(defs & flows.bad)
@@ -145,7 +197,7 @@ SHIFTED = re.compile(r"\[\s*\w+\s*[-+]\s*1\s*[\],]")
 BY_LENGTH = re.compile(r"[/*]\s*\(?\s*(?:1(?:\.0*)?\s*/\s*)?(?:len\(|T\b|n_steps|seq)")
 
 
-def one_step_score(stmt: ast.stmt, text: str, flows: _Flows | None, recurrent: bool,
+def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bool,
                    carried: set[str]) -> float:
     """What the unedited code measured at one time step (:meth:`.trials.Trials.one_step`).
 
