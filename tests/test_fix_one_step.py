@@ -189,3 +189,26 @@ def test_a_step_helpers_own_gradient_names_are_ranked_by_its_callers_flows(
                       {"Wxh", "dWxh", "Why", "dWhy", "bh", "dbh", "by", "dby"})
     assert returned_into(funcs["lossFun"], caller, funcs["step_bwd"]) == (
         {"g_Wh"}, {"g_Wx", "g_b"})
+
+
+def test_a_layers_one_step_places_a_gate_slip_in_its_gate(tmp_path: Path) -> None:
+    """The same measurement for a layer function (cs231n's lstm_backward): at one step,
+    only the gate whose line is wrong has wrong parameters."""
+    from bpttcheck.fix.trials import LayerTrials
+
+    path = _bug(tmp_path, MODELS / "lstm_layer_ok.py", "        di = dc * g",
+                "        di = dc * f")
+    doc = Document(path)
+    spec = Spec(hidden=4, vocab=3, seq=4, seed=0)
+    trials = LayerTrials(doc, "lstm_backward", None, ImplOptions(), spec,
+                         time.monotonic() + 60.0, "lstm")
+    try:
+        base = trials.score(doc.content([]))
+        assert base is not None and set(base.wrong(1e-7)) > {"Wi", "bi"}
+        local = trials.one_step(1e-7)
+        # the gate's parameters, and the layer's inputs (dx, dh0: what reaches them goes
+        # through the gate too)
+        assert local is not None and set(local) - {"x", "h0"} == {"Wi", "bi"}
+        assert one_step_gate("lstm", local) == "i"
+    finally:
+        trials.close()

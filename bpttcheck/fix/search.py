@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import prose
@@ -56,7 +56,8 @@ def search_layer(target: str, forward: str | None, options: ImplOptions, spec: S
     trials = LayerTrials(doc, name, forward, options, spec, start + budget,
                          style.cell if style is not None else cell, style)
     elements = sum(int(g.size) for g in trials.truths[0][1].values())
-    return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements)
+    return _drive(doc, name, trials, spec.rtol_analytic, {}, start, budget, elements,
+                  one_step=trials.one_step)
 
 
 def _engine_options(spec: Spec) -> Options:
@@ -96,8 +97,9 @@ def search(target: str, options: ImplOptions, spec: Spec, budget: float = BUDGET
     elements = sum(p.size for p in problems[0].params.values())
     # float32 code: a looser screen (the whole check, with float32 error bars, verifies).
     rtol = FLOAT32_SCREEN if float32 else tolerance(spec, "impl", "reference")
+    one = one_step_problem(spec, stateless)
     return _drive(doc, name, trials, rtol, theirs, start, budget, elements, cause,
-                  one_step_problem(spec, stateless))
+                  (lambda r: trials.one_step(one, r)) if one is not None else None)
 
 
 def one_step_problem(spec: Spec, stateless: bool = False) -> Problem | None:
@@ -166,11 +168,13 @@ def ranking(target: str, options: ImplOptions, spec: Spec, *,
 
 def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
            theirs: Mapping[str, str], start: float, budget: float, elements: int,
-           cause: str | None = None, one: Problem | None = None) -> Outcome:
+           cause: str | None = None,
+           one_step: Callable[[float], tuple[str, ...] | None] | None = None) -> Outcome:
     """The search itself: screen single edits best first; then judge the best partial
     fixes; then pairs with the budget left. Every proposal passes the whole check
-    (``trials.full``), a partial fix with what it leaves wrong. ``one``: a point of one
-    time step where the unedited code is measured to rank the candidates."""
+    (``trials.full``), a partial fix with what it leaves wrong. ``one_step``: what the
+    unedited code gets wrong at one time step (called once, after its first score), to
+    rank the candidates."""
     deadline = start + budget
     points = trials.points
     tried = rejected = paired = 0
@@ -191,8 +195,7 @@ def _drive(doc: Document, name: str, trials: Trials | LayerTrials, rtol: float,
         if not wrong:  # what failed is not the loss or gradient (state kept, hlast, ...)
             return Outcome(None, 0, 0, (), time.monotonic() - start, (),
                            prose.fix_nothing_wrong())
-        local = trials.one_step(one, rtol) if one is not None and isinstance(
-            trials, Trials) else None
+        local = one_step(rtol) if one_step is not None else None
         # only edits that are still Python count as candidates ("tried N of M" is of these)
         cands = [c for c in _ranked(doc, name, base, rtol, theirs, isinstance(trials, Trials),
                                     trials.ranked_names, cause, local) if c.runnable()]

@@ -384,8 +384,6 @@ class LayerTrials(_Copies):
 
     def score(self, content: str,
               keep: Callable[[Score], bool] | None = None) -> Score | None:
-        from ..layers.check import FORWARD_RTOL
-        from ..layers.styles import call_backward, call_forward
 
         left = self.deadline - time.monotonic()
         if left <= 0:
@@ -393,49 +391,81 @@ class LayerTrials(_Copies):
         layer = self._load(content, min(CALL_TIMEOUT, left))
         if layer is None:
             return None
-        style = self.style
         errors: list[dict[str, float]] = []
         forwards: list[bool] = []
-        for (ours, G, out_layer), (h_ref, g_ref) in zip(self.points_at, self.truths,
-                                                        strict=True):
-            left = self.deadline - time.monotonic()
-            if left <= 0:
+        for point, truth in zip(self.points_at, self.truths, strict=True):
+            got = self._at(layer, point, truth)
+            if got is None:
                 return None
-            layer.options = dataclasses.replace(layer.options, timeout=min(CALL_TIMEOUT, left))
-            theirs = style.to_theirs(ours)
-            try:
-                h, cache = call_forward(style, layer.forward, theirs, out_layer, layer.label)
-                grads = call_backward(style, layer.backward,
-                                      style.states_to_theirs(G).copy(), cache, layer.label)
-            except ImplError:
-                return None
-            try:
-                h_ours = style.states_to_ours(np.asarray(h, dtype=np.float64))
-                ok = h_ours.shape == h_ref.shape and bool(np.all(
-                    rel_error(h_ours, h_ref, self.floor) <= FORWARD_RTOL))
-            except (TypeError, ValueError):
-                ok = False
-            forwards.append(ok)
-            errs: dict[str, float] = {}
-            for a in style.args:  # each of their arrays, compared in our names
-                if a.name not in grads and a.name in style.optional:
-                    continue  # left out, as the layer check allows: held fixed, not checked
-                try:
-                    truth = a.theirs_from(g_ref)
-                    g = np.asarray(grads[a.name], dtype=np.float64).reshape(truth.shape)
-                    bad = rel_error(g, truth, self.floor)
-                    width = bad.shape[-1] // len(a.sources)
-                    for k, n in enumerate(a.sources):  # a stacked array: gate by gate
-                        e = bad[..., k * width:(k + 1) * width] if len(a.sources) > 1 else bad
-                        errs[n] = max(errs.get(n, 0.0), float(np.max(e, initial=0.0)))
-                except (KeyError, TypeError, ValueError):
-                    for n in a.sources:
-                        errs[n] = float("inf")
-            errors.append(errs)
+            errors.append(got[0])
+            forwards.append(got[1])
             s = Score(tuple(errors), tuple(forwards))
             if keep is not None and not keep(s):
                 return s
         return Score(tuple(errors), tuple(forwards))
+
+    def _at(self, layer: Any, point: tuple[Any, Any, Any], truth: tuple[Any, Any]
+            ) -> tuple[dict[str, float], bool] | None:
+        """The loaded pair run at one point (our parameters, G, the output layer) against
+        its truth (our h, our gradients): per-parameter max relative error in our names, and
+        whether their forward computes our h; None when it raises or time is up."""
+        from ..layers.check import FORWARD_RTOL
+        from ..layers.styles import call_backward, call_forward
+
+        (ours, G, out_layer), (h_ref, g_ref) = point, truth
+        style = self.style
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        layer.options = dataclasses.replace(layer.options, timeout=min(CALL_TIMEOUT, left))
+        theirs = style.to_theirs(ours)
+        try:
+            h, cache = call_forward(style, layer.forward, theirs, out_layer, layer.label)
+            grads = call_backward(style, layer.backward,
+                                  style.states_to_theirs(G).copy(), cache, layer.label)
+        except ImplError:
+            return None
+        try:
+            h_ours = style.states_to_ours(np.asarray(h, dtype=np.float64))
+            ok = h_ours.shape == h_ref.shape and bool(np.all(
+                rel_error(h_ours, h_ref, self.floor) <= FORWARD_RTOL))
+        except (TypeError, ValueError):
+            ok = False
+        errs: dict[str, float] = {}
+        for a in style.args:  # each of their arrays, compared in our names
+            if a.name not in grads and a.name in style.optional:
+                continue  # left out, as the layer check allows: held fixed, not checked
+            try:
+                want = a.theirs_from(g_ref)
+                g = np.asarray(grads[a.name], dtype=np.float64).reshape(want.shape)
+                bad = rel_error(g, want, self.floor)
+                width = bad.shape[-1] // len(a.sources)
+                for k, n in enumerate(a.sources):  # a stacked array: gate by gate
+                    e = bad[..., k * width:(k + 1) * width] if len(a.sources) > 1 else bad
+                    errs[n] = max(errs.get(n, 0.0), float(np.max(e, initial=0.0)))
+            except (KeyError, TypeError, ValueError):
+                for n in a.sources:
+                    errs[n] = float("inf")
+        return errs, ok
+
+    def one_step(self, rtol: float) -> tuple[str, ...] | None:
+        """What the pair loaded last (their unedited file, after its first :meth:`score`)
+        gets wrong at the second point cut to one time step, as :meth:`Trials.one_step`
+        for a loss function."""
+        from ..layers.check import MODELS, point, point_for, sizes_of
+
+        if self.layer is None or not self.layer.alive:
+            return None
+        spec = dataclasses.replace(self.specs[0], seq=1)
+        sizes = sizes_of(spec)
+        model = MODELS[self.cell]
+        at = point_for(self.resolved, sizes, spec.seed) if self.resolved is not None \
+            else point(sizes, spec.seed) if self.cell == "rnn" else model.point(sizes, spec.seed)
+        ours, G, _ = at
+        got = self._at(self.layer, at, (model.forward(ours), model.gradients(ours, G)[0]))
+        if got is None:
+            return None
+        return Score((got[0],), (got[1],)).wrong(rtol)
 
     def full(self, content: str) -> tuple[bool, tuple[str, ...]] | None:
         """The whole layer check (``--impl`` on a layer) of ``content`` at both points."""
