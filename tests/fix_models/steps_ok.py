@@ -23,7 +23,7 @@ def lossFun(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
     V = Why.shape[0]
     h, caches, probs, hs = hprev, [], [], []
     loss = 0.0
-    for ix, tg in zip(inputs, targets):
+    for ix, tg in zip(inputs, targets, strict=True):
         x = np.eye(V)[:, [ix]]
         h, cache = step_fwd(x, h, Wxh, Whh, bh)
         s = Why @ h + by
