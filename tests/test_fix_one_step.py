@@ -120,6 +120,7 @@ def test_one_step_score_in_the_recurrence_prefers_what_is_carried() -> None:
     assert score("dhnext = Whh @ d") > score("dh = Why.T @ dy + dhnext") > score("dby += dy")
     assert score("dWhh += d @ hs[t - 1].T") > score("dWhh += d @ hs[t].T")
     assert score("dWhy = dWhy / len(xs)") > score("dWhy = dWhy / 2")
+    assert score("h = np.tanh(Wxh @ x + Whh @ h0)") > score("h = np.tanh(Wxh @ x + Whh @ h)")
     # nothing measured at one step: no opinion on any line
     stmt = ast.parse("dhnext = Whh @ d").body[0]
     assert one_step_score(stmt, "dhnext = Whh @ d", None, False, {"dhnext"}) == 0.0

@@ -206,7 +206,8 @@ def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bo
     gradients right there last. Right there (``recurrent``) though wrong over several
     steps: the bug is in what one step leaves out, so the lines of the recurrence come
     first: the loops (their direction and bounds), the lines that write or read what is
-    carried between steps, reach another step's value, or scale by the length. Neither
+    carried between steps, reach another step's value, read the initial state (which
+    only the first step should), or scale by the length. Neither
     (nothing measured, or everything wrong at one step too): no opinion."""
     if flows is not None:
         return flow_score(stmt, flows)
@@ -219,7 +220,8 @@ def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bo
     defs, uses = defs_uses(stmt)
     if defs & carried:
         return 3.0
-    if uses & carried or SHIFTED.search(text) or BY_LENGTH.search(text):
+    if uses & carried or SHIFTED.search(text) or BY_LENGTH.search(text) \
+            or INITIAL.search(text):
         return 1.5
     return 0.0
 
