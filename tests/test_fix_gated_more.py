@@ -150,3 +150,53 @@ def test_every_gated_slip_the_diagnosis_names_maps_to_edit_kinds() -> None:
     kinds = {kind_of(slip) for slips in SLIPS.values() for slip in slips}
     assert kinds <= set(CAUSE_EDITS) and kinds <= SPECIFIC
     assert set().union(*CAUSE_EDITS.values()) <= set(PRIORITY)
+
+
+SPLIT = Path(__file__).resolve().parent / "fix_models" / "gru_split_ok.py"
+
+
+def _split_func(before: str, after: str) -> tuple[str, ast.FunctionDef]:
+    text = SPLIT.read_text(encoding="utf-8")
+    assert text.count(before) == 1
+    text = text.replace(before, after)
+    func = next(n for n in ast.parse(text).body
+                if isinstance(n, ast.FunctionDef) and n.name == "gru_loss")
+    return text, func
+
+
+def test_a_block_of_a_keyed_gradient_is_that_parameters_and_one_step_cuts_the_carry(
+        ) -> None:
+    """g["Wr"][:, :H] += ... writes Wr's gradient only; at one step the carry's update
+    feeds nothing, so the line computing d_rh feeds Wr's gradient alone there."""
+    text, func = _split_func("d_rh = Wn[:, :H].T @ d_tilde", "d_rh = Wn[:, :H] @ d_tilde")
+    lines = text.splitlines()
+
+    def aliases(ps: list[str]) -> set[str]:
+        return {a for p in ps for a in (p, f"d{p}")}
+
+    loop = func.body[-2]
+    assert isinstance(loop, ast.For)
+    by_line = {s.lineno: s for s in loop.body}
+    rh = next(k for k, line in enumerate(lines, 1) if line.strip().startswith("d_rh ="))
+    wr = next(k for k, line in enumerate(lines, 1) if 'g["Wr"][:, :H]' in line)
+    wn = next(k for k, line in enumerate(lines, 1) if 'g["Wn"][:, :H]' in line)
+    bad, good = aliases(["Wr", "br"]), aliases(["Wz", "Wn", "bz", "bn", "Why", "by"])
+    whole = flows_of(func, lines, bad, good)
+    one = flows_of(func, lines, bad, good, cut=frozenset({"carry"}))
+    assert flow_score(by_line[wr], whole) == 5.0 and flow_score(by_line[wn], whole) == -5.0
+    assert flow_score(by_line[rh], whole) == 1.0  # through the carry, it feeds all
+    assert flow_score(by_line[rh], one) == 5.0
+
+
+def test_a_carried_term_gets_the_gate_it_passes_through() -> None:
+    text, func = _split_func("d_rh * gamma_r + Wz", "d_rh + Wz")
+    lines = code_lines(text)
+    line = max(k for k, s in enumerate(lines, 1) if s.strip().startswith("carry ="))
+    stmt = next(s for s in ast.walk(func) if isinstance(s, ast.Assign) and s.lineno == line)
+    gru = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
+    got = {after.strip() for _, kind, after in gated_edits(stmt, func, lines, gru)
+           if kind == "insert" and after is not None}
+    assert "carry = dh * gamma_u + d_rh * gamma_r + Wz[:, :H].T @ d_u + Wr[:, :H].T @ d_r" \
+        in got
+    # products already carry their factors: none is added to them
+    assert not any("d_u * gamma" in a for a in got)

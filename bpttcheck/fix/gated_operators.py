@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
-from .syntax import c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
+from .syntax import CARRIED, c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
 
 # Names of each gate's activation (whole names; a subscript's base or string key counts).
 # Coursera's notation names the sigmoid gates Gamma (``gamma_f``, ``Gamma_u``); in its LSTM
@@ -250,6 +250,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
                 yield _kind("sign", splice(node, f"(1{minus}{x})"))
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
+    yield from _carry_terms(g, stmt, splice, spaced, minus)
 
 
 def _gated_by(g: _Gates) -> dict[str, list[str]]:
@@ -512,6 +513,39 @@ def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:
                     and one_line(first.left):
                 return [g.text(first.left)]
     return []
+
+
+def _carry_terms(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus: str
+                 ) -> Iterator[tuple[int, str, str | None]]:
+    """A term of the gradient carried to the previous step left without the gate it
+    passes through (``dh_prev = dh * z + drh`` for ``drh * r``): each bare term of the
+    carried sum times each sigmoid gate's activation (and the GRU's ``1 - z``)."""
+    if not (isinstance(stmt, ast.Assign | ast.AugAssign) and one_line(stmt)):
+        return
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    if not any(isinstance(t, ast.Name) and CARRIED.search(t.id) for t in targets):
+        return
+    gates = [x for q in GATES[g.cell] if q in SIGMOID
+             for x in [g.like(q, "[t]")] if x is not None]
+    if g.cell == "gru":
+        z = g.like("z", "[t]")
+        gates += [f"(1{minus}{z})"] if z is not None else []
+    terms: list[ast.expr] = []
+
+    def collect(n: ast.expr) -> None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub):
+            collect(n.left)
+            collect(n.right)
+        else:
+            terms.append(n)
+
+    collect(stmt.value)
+    for term in terms:
+        if not (isinstance(term, ast.Name | ast.Subscript) and one_line(term)):
+            continue  # a product already has its factors; a bare gradient may lack one
+        x = g.text(term)
+        for gate in gates:
+            yield _kind("insert", splice(term, f"{x}{spaced}{gate}"))
 
 
 def _kind(kind: str, edit: tuple[int, str | None]) -> tuple[int, str, str | None]:

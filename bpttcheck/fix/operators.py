@@ -31,6 +31,7 @@ from .rank import (
     returned_into,
 )
 from .syntax import (
+    CARRIED,
     MODULES,
     atom,
     c0,
@@ -43,10 +44,6 @@ from .syntax import (
     target_defs,
     walk_statements,
 )
-
-CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
-                     re.IGNORECASE)
-
 
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
@@ -620,7 +617,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         flows = flows_of(func, lines, bad | mine[0], good | mine[1],
                          frozenset(mine[0] | mine[1]))
         one_flows = flows_of(func, lines, one_bad | one_mine[0], one_good | one_mine[1],
-                             frozenset(one_mine[0] | one_mine[1])) if narrowed else None
+                             frozenset(one_mine[0] | one_mine[1]),
+                             frozenset(carried)) if narrowed else None
         seen.append((func, flows, one_flows))
         loops: set[int] = set()
         outputs_of: dict[int, tuple[str, ...]] = {}

@@ -17,12 +17,25 @@ def defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
     elif isinstance(stmt, ast.AugAssign | ast.AnnAssign | ast.For):
         targets = [stmt.target]
     defs: set[str] = set()
+    indices: set[str] = set()  # read in a target's subscripts (``t`` in ``hs[t] = ...``)
+
+    def written(t: ast.expr) -> None:
+        if isinstance(t, ast.Name):
+            defs.add(t.id)
+        elif isinstance(t, ast.Tuple | ast.List):
+            for e in t.elts:
+                written(e)
+        elif isinstance(t, ast.Starred):
+            written(t.value)
+        elif isinstance(t, ast.Subscript | ast.Attribute):
+            if isinstance(t, ast.Subscript):
+                indices.update(n.id for n in ast.walk(t.slice) if isinstance(n, ast.Name))
+            written(t.value)
+
     for t in targets:
-        for n in ast.walk(t):
-            if isinstance(n, ast.Name):
-                defs.add(n.id)
+        written(t)
     uses = {n.id for root in header_exprs(stmt) for n in ast.walk(root)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} | indices
     if isinstance(stmt, ast.AugAssign):
         uses |= defs
     return defs, uses
@@ -39,11 +52,14 @@ class Flows:
 
 
 def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[str],
-             plain: frozenset[str] = frozenset()) -> Flows:
+             plain: frozenset[str] = frozenset(), cut: frozenset[str] = frozenset()
+             ) -> Flows:
     """A backward slice over names: from the statements that mention a gradient (the
     parameter's name, ``dNAME``, a ``"NAME"`` key, or a name of ``plain``: what a helper
     returns into its caller's gradients, :func:`returned_into`), through every statement
-    that writes a name they read. Coarse (names, not values), but enough to rank lines."""
+    that writes a name they read, except those that write only names of ``cut`` (at one
+    time step, what is carried to the next is never read). Coarse (names, not values),
+    but enough to rank lines."""
     stmts = [s for s in walk_statements(func.body)
              if not isinstance(s, ast.FunctionDef | ast.ClassDef)]
     # a dict of gradients keyed by parameter (``grads["Whh"]``) is not one value: writing
@@ -58,8 +74,7 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
         defs, uses = defs_uses(s)
         targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(
             s, ast.AugAssign) else []
-        if targets and all(isinstance(t, ast.Subscript) and id(t.value) in keyed[id(s)]
-                           for t in targets):
+        if targets and all(_keyed_target(t, keyed[id(s)]) for t in targets):
             defs = set()
         info[id(s)] = (defs, uses)
 
@@ -101,7 +116,7 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
             changed = False
             for s in stmts:
                 defs, uses = info[id(s)]
-                if defs & names and not uses <= names:
+                if defs & names and not uses <= names and not defs <= cut:
                     names |= uses
                     changed = True
         return frozenset(names), frozenset(sinks)
@@ -109,6 +124,23 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
     b, bs = closure(bad)
     g, gs = closure(good)
     return Flows(b, g, bs, gs)
+
+
+def _base(t: ast.expr) -> str | None:
+    """The name a subscript chain indexes: ``g`` for ``g["Wn"][:, :H]``."""
+    while isinstance(t, ast.Subscript):
+        t = t.value
+    return t.id if isinstance(t, ast.Name) else None
+
+
+def _keyed_target(t: ast.expr, keyed: set[int]) -> bool:
+    """Whether the target ``t`` writes into one key of a gradient dict: ``g["Wn"]``, or
+    a part of it, ``g["Wn"][:, :H]``."""
+    while isinstance(t, ast.Subscript):
+        if id(t.value) in keyed:
+            return True
+        t = t.value
+    return False
 
 
 def returned_into(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.FunctionDef
@@ -157,8 +189,8 @@ def flow_score(stmt: ast.stmt, flows: Flows) -> float:
     # container it writes them into: ``grads["dWn"] += ...`` defines ``grads`` for all)
     bad_sink, good_sink = id(stmt) in flows.bad_sinks, id(stmt) in flows.good_sinks
     if bad_sink != good_sink:
-        written = defs - {t.value.id for t in ast.walk(stmt) if isinstance(t, ast.Subscript)
-                          and isinstance(t.ctx, ast.Store) and isinstance(t.value, ast.Name)}
+        written = defs - {_base(t) for t in ast.walk(stmt) if isinstance(t, ast.Subscript)
+                          and isinstance(t.ctx, ast.Store)}
         if bad_sink and not written & flows.good:
             return 5.0
         if good_sink and not written & flows.bad:

@@ -9,6 +9,11 @@ from collections.abc import Iterator
 MODULES = frozenset({"np", "numpy", "math", "scipy", "torch", "jnp", "self", "cls"})
 
 
+# A name for what is carried from one step to the next: dhnext, dh_prev, carry, dc_future.
+CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|ahead)",
+                     re.IGNORECASE)
+
+
 def target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
     """The target function (NAME or Class.method) and the helpers it calls in this file."""
     funcs = {n.name: n for n in nodes if isinstance(n, ast.FunctionDef)}
