@@ -200,3 +200,21 @@ def test_a_carried_term_gets_the_gate_it_passes_through() -> None:
         in got
     # products already carry their factors: none is added to them
     assert not any("d_u * gamma" in a for a in got)
+
+
+def test_loop_indices_are_not_gates_but_unpacked_values_are() -> None:
+    from bpttcheck.fix.gated_operators import _indices
+
+    func = ast.parse(textwrap.dedent("""\
+        def f(steps, xs):
+            for i in range(4):
+                pass
+            for t, x in enumerate(xs):
+                pass
+            for z, f, i, g, o in reversed(steps):
+                pass
+            for k in sorted(keys):
+                pass
+        """)).body[0]
+    assert isinstance(func, ast.FunctionDef)
+    assert _indices(func) == {"i", "t", "k"}  # the last loop's f, i, g, o are data

@@ -60,6 +60,10 @@ CASES = {
                              "        dWhh = np.outer(dpre, h[t - 1])"),
     "lstm-layer-gate-swapped": ("lstm_layer_ok.py", "lstm_backward", [],
                                 "        di = dc * g", "        di = dc * f"),
+    # the gates unpacked from stored tuples by the backward loop (not loop indices)
+    "lstm-stacked-sigmoid-g": ("lstm_stacked_ok.py", "lstm_loss", ["--cell", "lstm"],
+                               "        d_g = dc * i * (1.0 - g ** 2)",
+                               "        d_g = dc * i * g * (1.0 - g)"),
 }
 
 

@@ -88,6 +88,7 @@ def test_one_variable_at_two_steps_is_a_swap() -> None:
     from bpttcheck.fix.operators import _same_role
 
     assert all(_same_role(a, b) for a, b in (("h", "h_prev"), ("h", "hprev"), ("a", "a_next"),
-                                             ("c", "prev_c"), ("h", "h0"), ("s", "s_tm1")))
+                                             ("c", "prev_c"), ("h", "h0"), ("s", "s_tm1"),
+                                             ("c_t", "c_old"), ("ht", "h_prev")))
     assert not any(_same_role(a, b) for a, b in (("h", "hs"), ("h", "x"), ("x", "xs"),
                                                  ("h", "hidden"), ("c", "cache")))

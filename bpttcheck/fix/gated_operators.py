@@ -83,9 +83,7 @@ class _Gates:
     def __init__(self, func: ast.FunctionDef, cell: str, lines: list[str]) -> None:
         self.cell = cell
         self.lines = lines
-        loops = {n.id for f in ast.walk(func) if isinstance(f, ast.For | ast.comprehension)
-                 for n in ast.walk(f.target) if isinstance(n, ast.Name)}
-        self.loop_names = loops
+        self.loop_names = _indices(func)
         self.bases = {id(n.value) for n in ast.walk(func) if isinstance(n, ast.Subscript)}
         texts: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter)
@@ -169,6 +167,29 @@ class _Gates:
             if ("[" in text and text[text.index("["):] == tail) or (not tail and "[" not in text):
                 return text
         return seen.most_common(1)[0][0]
+
+
+def _indices(func: ast.FunctionDef) -> set[str]:
+    """The names loops count with (``t``, ``i`` in ``for i in range(4)`` or ``for i, x in
+    enumerate(xs)``): never a gate's activation, whatever they are called. A loop that
+    unpacks stored values (``for f, i, g, o in reversed(steps)``) binds data, not indices."""
+    out: set[str] = set()
+    for f in ast.walk(func):
+        if not isinstance(f, ast.For | ast.comprehension):
+            continue
+        it, target = f.iter, f.target
+        while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("reversed", "list", "sorted") and it.args:
+            it = it.args[0]
+        name = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
+        if name in ("range", "xrange"):
+            out.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif name == "enumerate" and isinstance(target, ast.Tuple) and target.elts \
+                and isinstance(target.elts[0], ast.Name):
+            out.add(target.elts[0].id)
+        elif isinstance(target, ast.Name) and not isinstance(it, ast.Call):
+            out.add(target.id)  # `for k in keys:`, `for t in steps:`: one name, an index
+    return out
 
 
 def _index(key: ast.AST) -> bool:

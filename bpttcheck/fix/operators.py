@@ -49,9 +49,16 @@ KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
 
 
-# What turns a name into the same variable at another step (h -> h_prev, prev_h, h0).
-STEP_SUFFIX = re.compile(r"_?(prev|next|old|new|last|tm1|t_?1|0|1)")
-STEP_PREFIX = re.compile(r"(prev|next|old|new|last)_?")
+# What turns a name into the same variable at another step (h -> h_prev, prev_h, h0, h_t).
+STEP_SUFFIX = re.compile(r"(?<=[A-Za-z])(_?(prev|next|old|new|last|cur|curr|tm1|t_?1|0|1)|_t)$")
+SHORT_T = re.compile(r"^([A-Za-z]{1,2})t$")  # ht, ct, xt: a short name at step t
+STEP_PREFIX = re.compile(r"^(prev|next|old|new|last|cur|curr)_?(?=[A-Za-z])")
+
+
+def _stem(name: str) -> str:
+    """A name without its step: ``h`` for ``h_prev``, ``prev_h``, ``h0``, ``h_t``."""
+    short = SHORT_T.fullmatch(name)
+    return short.group(1) if short else STEP_PREFIX.sub("", STEP_SUFFIX.sub("", name))
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
@@ -137,10 +144,8 @@ def _same_role(a: str, b: str) -> bool:
         return False
     if any({a, b} == r for r in KNOWN_ROLES):
         return True
-    short, long_ = sorted((a, b), key=len)
-    if (long_.startswith(short) and STEP_SUFFIX.fullmatch(long_[len(short):])) or (
-            long_.endswith(short) and STEP_PREFIX.fullmatch(long_[:-len(short)])):
-        return True  # one variable at two steps: h / h_prev, a / a_next, c / prev_c
+    if _stem(a) == _stem(b):
+        return True  # one variable at two steps: h / h_prev, a / a_next, c_t / c_old
     if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
         return True
     if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
