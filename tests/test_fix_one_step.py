@@ -213,3 +213,15 @@ def test_a_layers_one_step_places_a_gate_slip_in_its_gate(tmp_path: Path) -> Non
         assert one_step_gate("lstm", local) == "i"
     finally:
         trials.close()
+
+
+def test_a_parameter_passed_to_a_helper_is_known_there_by_the_helpers_name() -> None:
+    import ast
+
+    from bpttcheck.fix.rank import passed_as
+    from bpttcheck.fix.syntax import target_defs
+
+    text = (MODELS / "steps_ok.py").read_text(encoding="utf-8")
+    defs = target_defs(ast.parse(text).body, "lossFun")
+    ours = {p: {p} for p in ("Wxh", "Whh", "Why", "bh", "by")}
+    assert passed_as(defs, ours) == {"Wxh": {"Wx"}, "Whh": {"Wh"}, "bh": {"b"}}

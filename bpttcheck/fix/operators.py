@@ -27,6 +27,7 @@ from .rank import (
     flows_of,
     measured_score,
     one_step_score,
+    passed_as,
     relevance_of,
     returned_into,
 )
@@ -585,6 +586,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     names_of = dict(theirs or {})
     aliases = {p: {p, f"d{p}", names_of.get(p, p), f"d{names_of.get(p, p)}",
                    f"d_{names_of.get(p, p)}"} for p in params}
+    defs = target_defs(nodes, name)
+    for p, names in passed_as(defs, {p: {a for a in aliases[p] if not a.startswith("d")}
+                                     for p in params}).items():
+        aliases[p] |= names | {f"d{n}" for n in names} | {f"d_{n}" for n in names}
     bad = set().union(*(aliases[p] for p in wrong if p in aliases)) if wrong else set()
     good = set().union(*(aliases[p] for p in params if p not in wrong)) - bad
     # All of Wxh, Whh, bh wrong and the output layer right: the error is in dh (the recursion)
@@ -598,7 +603,6 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     one_bad = set().union(*(aliases[p] for p in at_one)) if narrowed else set()
     one_good = set().union(*(aliases[p] for p in params if p not in at_one)) - one_bad
     out: dict[tuple[int, str], Candidate] = {}
-    defs = target_defs(nodes, name)
     first = defs[0] if defs else None
     biases = set().union(*(aliases[p] for p in params if p.startswith("b")))
     spaced = _spaced_style(defs, lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from collections.abc import Mapping
 
 from .syntax import MODULES, header_exprs, ln, mentions, walk_statements
 
@@ -141,6 +142,41 @@ def _keyed_target(t: ast.expr, keyed: set[int]) -> bool:
             return True
         t = t.value
     return False
+
+
+def passed_as(defs: list[ast.FunctionDef], names: Mapping[str, set[str]]
+              ) -> dict[str, set[str]]:
+    """Each parameter's names inside the helpers it is passed to: ``Wh`` and ``b`` in
+    ``def step(x, h, Wx, Wh, b)`` when the target calls ``step(x, h, Wxh, Whh, bh)``
+    (``names``: each parameter's names in the caller; helpers called from helpers too)."""
+    funcs = {f.name: f for f in defs}
+    known = {p: set(v) for p, v in names.items()}
+    for _ in range(len(defs)):  # a helper's helper learns from the helper
+        grew = False
+        for caller in defs:
+            for call in ast.walk(caller):
+                if not isinstance(call, ast.Call):
+                    continue
+                fn = call.func
+                called = funcs.get(fn.id if isinstance(fn, ast.Name) else
+                                   fn.attr if isinstance(fn, ast.Attribute) else "")
+                if called is None or called is caller:
+                    continue
+                args = [a.arg for a in called.args.args]
+                if args and args[0] in ("self", "cls") and isinstance(fn, ast.Attribute):
+                    args = args[1:]
+                bound = list(zip(args, call.args, strict=False)) + [
+                    (k.arg, k.value) for k in call.keywords if k.arg is not None]
+                for param, value in bound:
+                    if not isinstance(value, ast.Name):
+                        continue
+                    for spelled in known.values():
+                        if value.id in spelled and param not in spelled:
+                            spelled.add(param)
+                            grew = True
+        if not grew:
+            break
+    return {p: v - set(names[p]) for p, v in known.items() if v - set(names[p])}
 
 
 def returned_into(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.FunctionDef
