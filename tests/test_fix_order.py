@@ -92,3 +92,19 @@ def test_one_variable_at_two_steps_is_a_swap() -> None:
                                              ("c_t", "c_old"), ("ht", "h_prev")))
     assert not any(_same_role(a, b) for a, b in (("h", "hs"), ("h", "x"), ("x", "xs"),
                                                  ("h", "hidden"), ("c", "cache")))
+
+
+def test_a_carried_gradient_thrown_away_into_underscore_is_named_again(tmp_path: Path
+                                                                       ) -> None:
+    """`_, _, gWx, ... = step_bwd(...)`: the loop reads g_next but never writes it, so
+    each `_` of a call's unpacked result is tried as g_next."""
+    source = (Path(__file__).resolve().parent / "fix_models" / "steps_ok.py").read_text()
+    right = "        _, g_next, gWx, gWh, gb = step_bwd(g_h, caches[t])"
+    text = source.replace(right, "        _, _, gWx, gWh, gb = step_bwd(g_h, caches[t])")
+    assert text != source
+    line = text.splitlines().index("        _, _, gWx, gWh, gb = step_bwd(g_h, caches[t])") + 1
+    cands = fix.candidates(text, tmp_path / "f.py", "lossFun", ("Wxh", "Whh", "bh"))
+    assert any(c.line == line and c.after == right for c in cands)
+    # a loop whose carried gradient is updated has nothing stale: no such edit
+    plain = fix.candidates(source, tmp_path / "f.py", "lossFun", ("Wxh", "Whh", "bh"))
+    assert not any(c.kind == "carry" and c.after.count("g_next") == 2 for c in plain)

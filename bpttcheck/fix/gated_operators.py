@@ -36,7 +36,17 @@ from pathlib import Path
 from ..errors import ImplError
 from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
-from .syntax import CARRIED, c0, c1, header_exprs, ln, one_line, target_defs, walk_statements
+from .syntax import (
+    CARRIED,
+    c0,
+    c1,
+    header_exprs,
+    ln,
+    one_line,
+    stale_names,
+    target_defs,
+    walk_statements,
+)
 
 # Names of each gate's activation (whole names; a subscript's base or string key counts).
 # Coursera's notation names the sigmoid gates Gamma (``gamma_f``, ``Gamma_u``); in its LSTM
@@ -478,10 +488,6 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], params: tuple[str, ..
     if cell is None:
         return
     g = _gates(func, cell, lines)
-    zeroed = {t.id for st in walk_statements(func.body) if isinstance(st, ast.Assign)
-              and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
-              and st.value.func.attr in ("zeros", "zeros_like")
-              for t in st.targets if isinstance(t, ast.Name)}
     sizes = [g.text(n.upper) for n in ast.walk(func) if isinstance(n, ast.Slice)
              and n.lower is None and n.step is None and n.upper is not None
              and isinstance(n.upper, ast.Name | ast.Attribute) and one_line(n.upper)]
@@ -498,9 +504,7 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], params: tuple[str, ..
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name):
                         stored[n.id].append(st)
-        read = {n.id for st in body for root in header_exprs(st) for n in ast.walk(root)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        stale = sorted(v for v in read & zeroed if v not in stored and v.startswith("d"))
+        stale = sorted(v for v in stale_names(func, loop) if v.startswith("d"))
         last = loop.body[-1]
         if not stale or last.end_lineno is None:
             continue

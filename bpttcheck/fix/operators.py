@@ -42,6 +42,7 @@ from .syntax import (
     ln,
     one_line,
     only_statement,
+    stale_names,
     target_defs,
     walk_statements,
 )
@@ -472,6 +473,29 @@ def _int_of(node: ast.expr | None) -> int | None:
     return None
 
 
+def _discarded(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A value a call returns thrown away into ``_`` in a loop whose carried gradient is
+    never updated (``_, _, dW = step_back(...)`` for ``_, dh_next, dW = ...``): each ``_``
+    named as each such stale variable (:func:`.syntax.stale_names`)."""
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        stale = sorted(stale_names(func, loop))
+        if not stale:
+            continue
+        for st in walk_statements(loop.body):
+            if not (isinstance(st, ast.Assign) and one_line(st) and len(st.targets) == 1
+                    and isinstance(st.targets[0], ast.Tuple | ast.List)
+                    and isinstance(st.value, ast.Call)):
+                continue
+            raw = lines[st.lineno - 1].encode("utf-8")
+            for e in st.targets[0].elts:
+                if isinstance(e, ast.Name) and e.id == "_":
+                    for v in stale:
+                        yield st.lineno, "carry", (raw[:c0(e)] + v.encode("utf-8")
+                                                   + raw[c1(e):]).decode("utf-8")
+
+
 def _is_reversal(n: ast.AST) -> bool:
     """``x[::-1]``."""
     return isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) \
@@ -645,7 +669,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
                                     families.bias_inserts(func, lines, aliases),
-                                    gated_carry_inserts(func, lines, params)):
+                                    gated_carry_inserts(func, lines, params),
+                                    _discarded(func, lines)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \

@@ -106,3 +106,20 @@ def only_statement(func: ast.FunctionDef, stmt: ast.stmt) -> bool:
             if isinstance(body, list) and stmt in body:
                 return len(body) == 1
     return False
+
+
+def stale_names(func: ast.FunctionDef, loop: ast.For | ast.While) -> set[str]:
+    """Names ``loop`` reads but never writes that ``func`` zeroes before it (``np.zeros``,
+    ``np.zeros_like``): the same zeros at every step, as a carried gradient is when its
+    update is missing."""
+    body = list(walk_statements(loop.body))
+    stored = {n.id for st in body if isinstance(st, ast.Assign | ast.AugAssign | ast.For)
+              for t in (st.targets if isinstance(st, ast.Assign) else [st.target])
+              for n in ast.walk(t) if isinstance(n, ast.Name)}
+    read = {n.id for st in body for root in header_exprs(st) for n in ast.walk(root)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    zeroed = {t.id for st in walk_statements(func.body) if isinstance(st, ast.Assign)
+              and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
+              and st.value.func.attr in ("zeros", "zeros_like")
+              for t in st.targets if isinstance(t, ast.Name)}
+    return (read & zeroed) - stored
