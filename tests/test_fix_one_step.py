@@ -225,3 +225,25 @@ def test_a_parameter_passed_to_a_helper_is_known_there_by_the_helpers_name() -> 
     defs = target_defs(ast.parse(text).body, "lossFun")
     ours = {p: {p} for p in ("Wxh", "Whh", "Why", "bh", "by")}
     assert passed_as(defs, ours) == {"Wxh": {"Wx"}, "Whh": {"Wh"}, "bh": {"b"}}
+
+
+def test_a_helper_called_for_two_parameters_names_neither() -> None:
+    import ast
+    import textwrap
+
+    from bpttcheck.fix.rank import passed_as
+    from bpttcheck.fix.syntax import target_defs
+
+    text = textwrap.dedent("""\
+        def affine(v, W, b):
+            return W @ v + b
+        def step(x, h, Wx, Wh, bias):
+            return affine(x, Wx, bias) + Wh @ h
+        def loss(x, h, Wxh, Whh, Why, bh, by):
+            h = step(x, h, Wxh, Whh, bh)
+            return affine(h, Why, by)
+        """)
+    defs = target_defs(ast.parse(text).body, "loss")
+    ours = {p: {p} for p in ("Wxh", "Whh", "Why", "bh", "by")}
+    # W and b stand for Wxh and bh (through step) and for Why and by: for none of them
+    assert passed_as(defs, ours) == {"Wxh": {"Wx"}, "Whh": {"Wh"}, "bh": {"bias"}}

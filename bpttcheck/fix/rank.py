@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -176,7 +177,12 @@ def passed_as(defs: list[ast.FunctionDef], names: Mapping[str, set[str]]
                             grew = True
         if not grew:
             break
-    return {p: v - set(names[p]) for p, v in known.items() if v - set(names[p])}
+    added = {p: v - set(names[p]) for p, v in known.items()}
+    # a helper called for two parameters (``affine(h, W, b)`` for both layers): its names
+    # stand for neither
+    seen = collections.Counter(n for v in added.values() for n in v)
+    return {p: {n for n in v if seen[n] == 1} for p, v in added.items()
+            if any(seen[n] == 1 for n in v)}
 
 
 def returned_into(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.FunctionDef
