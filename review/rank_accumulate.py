@@ -21,6 +21,10 @@ CASES = [
      "gWxh[:, inputs[t]] += raw[:, 0]"),
     (ROOT / "tests/heldout3/corpus/lstm_steps_bug_dW_assign.py", "lstm_loss", "lstm", None,
      "dW[k] += d_pres[k] @ cache[0].T"),
+    # the recurrence itself, its carry named `back`: not in operators.CARRIED's words, and
+    # read in the loop, so not in `carried`; the forward's `prev = h[t]` is
+    (ROOT / "review/order_back_T.py", "lossFun", "vanilla", ("Why", "by", "Wxh", "Whh", "bh"),
+     "back = Whh.T.dot(raw)"),
 ]
 for path, name, cell, order, want in CASES:
     spec = Spec(hidden=8, vocab=6, seq=7, cell=cell)
