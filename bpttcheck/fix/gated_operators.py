@@ -512,6 +512,11 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], params: tuple[str, ..
         first = lines[last.lineno - 1]  # a compound last statement: after its end
         indent = first[:len(first) - len(first.lstrip())]
         grads = [v for v in stored if v.startswith("d") and v not in stale]
+        # a while loop ending in its counter's update: the carry goes before it too
+        tested = {n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)} \
+            if isinstance(loop, ast.While) else set()
+        counter = last if isinstance(last, ast.AugAssign) and isinstance(
+            last.target, ast.Name) and last.target.id in tested and one_line(last) else None
         stacked = [v for v in grads if any(isinstance(n, ast.Attribute) and n.attr == "T"
                                            for st in stored[v] for n in ast.walk(st))]
         for carry in stale:
@@ -524,6 +529,9 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], params: tuple[str, ..
                 values += [f"{g.dc}{g.times}{f}"] if f is not None else []
             for value in values:
                 yield last.end_lineno, "insert", f"{line}\n{indent}{carry} = {value}"
+                if counter is not None:  # before the step count moves on (`t -= 1`)
+                    yield counter.lineno, "insert", \
+                        f"{indent}{carry} = {value}\n{lines[counter.lineno - 1]}"
 
 
 def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:

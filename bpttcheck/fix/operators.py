@@ -34,6 +34,7 @@ from .rank import (
 from .syntax import (
     CARRIED,
     MODULES,
+    accumulating,
     atom,
     c0,
     c1,
@@ -61,6 +62,9 @@ def _stem(name: str) -> str:
     """A name without its step: ``h`` for ``h_prev``, ``prev_h``, ``h0``, ``h_t``."""
     short = SHORT_T.fullmatch(name)
     return short.group(1) if short else STEP_PREFIX.sub("", STEP_SUFFIX.sub("", name))
+
+
+INSERTED = 3.0  # the least relevance of an inserted statement (a carried-write line's)
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
@@ -496,6 +500,35 @@ def _discarded(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, s
                                                    + raw[c1(e):]).decode("utf-8")
 
 
+def _constant_steps(func: ast.FunctionDef, lines: list[str]
+                    ) -> Iterator[tuple[int, str, str]]:
+    """A fixed step read where the loop's step belongs (``p[-1]``, ``targets[0]`` for
+    ``[t]``): in a loop counting ``t`` (``range``, ``reversed(range(...))``, the index of
+    ``enumerate``), each subscript by the constant 0 or -1 read with ``t`` instead."""
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For):
+            continue
+        it, target = loop.iter, loop.target
+        while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+                and it.func.id in ("reversed", "list") and it.args:
+            it = it.args[0]
+        kind = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
+        step = target.id if isinstance(target, ast.Name) and kind in ("range", "xrange") \
+            else target.elts[0].id if kind == "enumerate" and isinstance(target, ast.Tuple) \
+            and target.elts and isinstance(target.elts[0], ast.Name) else None
+        if step is None:
+            continue
+        for st in walk_statements(loop.body):
+            if not one_line(st) or isinstance(st, ast.For | ast.While | ast.If):
+                continue
+            for n in (n for root in header_exprs(st) for n in ast.walk(root)):
+                if isinstance(n, ast.Subscript) and one_line(n) and _int_of(n.slice) in (0, -1) \
+                        and isinstance(n.ctx, ast.Load):
+                    raw = lines[ln(n.slice) - 1].encode("utf-8")
+                    yield st.lineno, "index", (raw[:c0(n.slice)] + step.encode("utf-8")
+                                                   + raw[c1(n.slice):]).decode("utf-8")
+
+
 def _is_reversal(n: ast.AST) -> bool:
     """``x[::-1]``."""
     return isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) \
@@ -653,6 +686,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                              frozenset(one_mine[0] | one_mine[1]),
                              frozenset(carried)) if narrowed else None
         seen.append((func, flows, one_flows))
+        summing = frozenset(accumulating(func) | flows.bad_sinks | flows.good_sinks)
         loops: set[int] = set()
         outputs_of: dict[int, tuple[str, ...]] = {}
         pre_grads: set[str] = set()
@@ -670,7 +704,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
                                     families.bias_inserts(func, lines, aliases),
                                     gated_carry_inserts(func, lines, params),
-                                    _discarded(func, lines)):
+                                    _discarded(func, lines), _constant_steps(func, lines)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
@@ -683,7 +717,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)
             relevance += cause_line_score(cause, text, target_names, whh_grads)
-            relevance += one_step_score(stmt, text, one_flows, recurrent, carried)
+            relevance += one_step_score(stmt, text, one_flows, recurrent, carried,
+                                        summing)
             in_loop = id(stmt) in loops or func is not first
             gated = [e for e in gated_edits(stmt, func, lines, params) if e[2]]
             gated_keys = {(line, after) for line, _, after in gated}
@@ -699,7 +734,11 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
                 " " if is_spaced(text) or (spaced and not re.search(r"\w[-+*/]\w", text))
                 else "")
-            own = inserts.pop(stmt.end_lineno, []) if one_line(stmt) else []
+            # the insertions made at the line this statement ends on (a statement of
+            # several lines included: its last line gets the new one after it)
+            own = [] if isinstance(stmt, ast.For | ast.While | ast.If | ast.With | ast.Try) \
+                else inserts.pop(stmt.end_lineno, [])
+            own_keys = {(lineno, after) for lineno, _, after in own}
             for lineno, kind, after in itertools.chain(edits, _minus_one(stmt, lines, picks),
                                                        more, own):
                 if after is None:
@@ -715,8 +754,11 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                 # an edit must leave the line a statement: checked only when it is tried
                 parse = one_line(stmt) and bool(after.strip()) and not isinstance(
                     stmt, ast.For | ast.While | ast.If)
+                # an inserted statement is not about the line it is attached to: it
+                # ranks at least with the lines that write what is carried
+                floor = max(0.0, INSERTED - relevance) if (lineno, after) in own_keys else 0.0
                 out[(lineno, after)] = Candidate(lineno, after, kind,
-                                                 PRIORITY[kind] + relevance
+                                                 PRIORITY[kind] + relevance + floor
                                                  + cause_score(kind, cause), parse,
                                                  (lineno, after) in gated_keys)
     return sorted(out.values(), key=lambda c: (-c.score, c.line))

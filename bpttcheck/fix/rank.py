@@ -272,7 +272,7 @@ BY_LENGTH = re.compile(r"[/*]\s*\(?\s*(?:1(?:\.0*)?\s*/\s*)?(?:len\(|T\b|n_steps
 
 
 def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bool,
-                   carried: set[str]) -> float:
+                   carried: set[str], summing: frozenset[int] = frozenset()) -> float:
     """What the unedited code measured at one time step (:meth:`.trials.Trials.one_step`).
 
     Wrong there: the bug is in one step's own lines, so the lines feeding the gradients
@@ -281,7 +281,8 @@ def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bo
     steps: the bug is in what one step leaves out, so the lines of the recurrence come
     first: the loops (their direction and bounds), the lines that write or read what is
     carried between steps, reach another step's value, read the initial state (which
-    only the first step should), or scale by the length. Neither
+    only the first step should), sum a gradient over the steps (``summing``: ``=`` for
+    ``+=`` is right at one step), or scale by the length. Neither
     (nothing measured, or everything wrong at one step too): no opinion."""
     if flows is not None:
         return flow_score(stmt, flows)
@@ -295,7 +296,7 @@ def one_step_score(stmt: ast.stmt, text: str, flows: Flows | None, recurrent: bo
     if defs & carried:
         return 3.0
     if uses & carried or SHIFTED.search(text) or BY_LENGTH.search(text) \
-            or INITIAL.search(text):
+            or INITIAL.search(text) or id(stmt) in summing:
         return 1.5
     return 0.0
 

@@ -13,7 +13,7 @@ from ..engines import Gradients, Options
 from ..impl.check import DeclaredLoss, second_spec_for
 from ..impl.loader import resolve_path, split_target
 from ..impl.options import ImplOptions
-from ..model import PARAM_NAMES, Problem, build, second_point
+from ..model import PARAM_NAMES, Problem, build
 from ..spec import Spec
 from .document import Document, Edit, Fix, Outcome
 from .gated_operators import GATED_BONUS, cell_of, dominant_gate, gate_lines, one_step_gate
@@ -143,22 +143,23 @@ def _ranked(doc: Document, name: str, base: Score, rtol: float,
 
 
 def ranking(target: str, options: ImplOptions, spec: Spec, *,
-            cause: str | None = None) -> list[Candidate]:
+            cause: str | None = None, stateless: bool = False,
+            returns_loss: bool = True) -> list[Candidate]:
     """The candidates the search would try for ``target``, in its order (the unedited copy
     run once, nothing else): the ranking measured apart from speed (bench/fixes.py).
-    ``cause``: the kind of the check's first likely cause, as :func:`search` takes it."""
+    ``cause``, ``stateless``, ``returns_loss``: as :func:`search` takes them."""
     where, name = split_target(target)
     doc = Document(resolve_path(where))
-    problems = [build(second_point(spec)), build(spec)]
+    problems = [build(second_spec_for(spec, stateless)), build(spec)]
     trials = Trials(doc, name, options, problems, DeclaredLoss(), time.monotonic() + 60.0,
-                     None, _engine_options(spec))
+                     None, _engine_options(spec), returns_loss=returns_loss)
     try:
         base = trials.score(doc.content([]))
         if base is None:
             return []
         theirs = {ours: mine for mine, ours in options.names.items()}
         rtol = tolerance(spec, "impl", "reference")
-        one = one_step_problem(spec)
+        one = one_step_problem(spec, stateless)
         local = trials.one_step(one, rtol) if one is not None else None
         return [c for c in _ranked(doc, name, base, rtol, theirs, True, trials.ranked_names,
                                    cause, local) if c.runnable()]

@@ -118,8 +118,47 @@ def stale_names(func: ast.FunctionDef, loop: ast.For | ast.While) -> set[str]:
               for n in ast.walk(t) if isinstance(n, ast.Name)}
     read = {n.id for st in body for root in header_exprs(st) for n in ast.walk(root)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    zeroed = {t.id for st in walk_statements(func.body) if isinstance(st, ast.Assign)
-              and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
-              and st.value.func.attr in ("zeros", "zeros_like")
-              for t in st.targets if isinstance(t, ast.Name)}
-    return (read & zeroed) - stored
+    return (read & zeroed_names(func)) - stored
+
+
+def zeroed_names(func: ast.FunctionDef) -> set[str]:
+    """Names ``func`` assigns zeros (``np.zeros(...)``, ``np.zeros_like(...)``), one by
+    one or unpacked (``dW, db = np.zeros_like(W), np.zeros_like(b)``)."""
+    def zeros(v: ast.expr) -> bool:
+        return isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+            and v.func.attr in ("zeros", "zeros_like")
+
+    out: set[str] = set()
+    for st in walk_statements(func.body):
+        if not isinstance(st, ast.Assign):
+            continue
+        for t in st.targets:
+            if isinstance(t, ast.Name) and zeros(st.value):
+                out.add(t.id)
+            elif isinstance(t, ast.Tuple) and isinstance(st.value, ast.Tuple) \
+                    and len(t.elts) == len(st.value.elts):
+                out.update(e.id for e, v in zip(t.elts, st.value.elts, strict=True)
+                           if isinstance(e, ast.Name) and zeros(v))
+    return out
+
+
+def accumulating(func: ast.FunctionDef) -> set[int]:
+    """The ``id()`` of each statement in a loop that writes into something zeroed before
+    (``dW += ...``, ``gW[:, k] = ...``, ``dW[k] += ...``): a sum over the steps."""
+    zeroed = zeroed_names(func) | {t.id for st in walk_statements(func.body)
+                                   if isinstance(st, ast.Assign)
+                                   and isinstance(st.value, ast.ListComp | ast.DictComp)
+                                   for t in st.targets if isinstance(t, ast.Name)}
+    out: set[int] = set()
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        for st in walk_statements(loop.body):
+            targets = st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(
+                st, ast.AugAssign) else []
+            for t in targets:
+                while isinstance(t, ast.Subscript):
+                    t = t.value
+                if isinstance(t, ast.Name) and t.id in zeroed:
+                    out.add(id(st))
+    return out
