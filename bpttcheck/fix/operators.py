@@ -50,7 +50,8 @@ KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "bound": 3.5,
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "result": 4.0,
+            "bound": 3.5,
             "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
             "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0,
             "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
@@ -532,10 +533,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                     outputs_of.setdefault(id(s), read)  # the innermost loop's come first
         swappable = families.name_lines(func, assigned, families.loop_variables(func),
                                         set().union(*aliases.values()))
-        in_place = families.aliases_written(func)
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
-                                    families.bias_inserts(func, lines, aliases)):
+                                    families.bias_inserts(func, lines, aliases),
+                                    families.alias_copies(func, lines, ctx)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
@@ -559,8 +560,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             # operators keep it, last): an edit there cannot make a wrong gradient right
             more = iter(()) if flow <= -5.0 else families.node_edits(
                 stmt, lines, ctx, assigned, carried, in_loop, on_bad,
-                families.nearby(stmt, swappable) if on_bad else set(),
-                helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
+                families.nearby(stmt, swappable) if on_bad or flow == -1.0 else set(),
+                helpers, outputs_of.get(id(stmt), ()), pre_grads,
                 " " if is_spaced(text) or (spaced and not re.search(r"\w[-+*/]\w", text))
                 else "")
             own = inserts.pop(stmt.end_lineno, []) if one_line(stmt) else []
