@@ -473,6 +473,10 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         written = {n.id for t in targets for n in _all(t) if isinstance(n, ast.Name)}
     gradient_target = any(w.startswith("d") or "grad" in w.lower() for w in written)
+    # the containers a target writes into (``g`` of ``g["by"][:, 0] = ...``): never swapped
+    stored = {id(_base_node(t)) for t in (
+        stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if isinstance(stmt, ast.AugAssign) else [])}
     carried_target = bool(written & carried)
     state_target = any(STATE.match(w) or INITIAL.match(w) or w in ctx.outputs for w in written)
     single = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
@@ -557,7 +561,9 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                         yield k("term", text.insert(n, f"{sp}+{sp}{b}"))
             # a subtraction's operands swapped (``y - p`` for ``p - y``), on a gradient's path
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and not in_slice(n) \
-                    and (on_bad_path or gradient_target) and ln(n.left) == ln(n.right) \
+                    and (on_bad_path or gradient_target
+                         or any(GRADIENT.match(w) for w in written)) \
+                    and ln(n.left) == ln(n.right) \
                     and _num(n.left) is None and _num(n.right) is None \
                     and not any(_counts(x, ctx) for x in (n.left, n.right)):
                 left, right = text.seg(n.left), text.seg(n.right)
@@ -648,14 +654,15 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             # line that feeds no gradient (the forward pass, a cache), a state for a state
             if (on_bad_path or close) and isinstance(n, ast.Name) and load \
                     and not in_slice(n) and n.id in assigned and n.id not in loop_vars \
-                    and n.id not in MODULES \
+                    and n.id not in MODULES and id(n) not in stored \
                     and not (isinstance(parent, ast.Call) and parent.func is n):
                 kind_of = bool(GRADIENT.match(n.id))
                 for other in sorted(close):
                     if other == n.id or other in written or other in helpers:
                         continue
-                    if (bool(GRADIENT.match(other)) == kind_of
-                            or frozenset((n.id, other)) in ctx.copies) if on_bad_path \
+                    if on_bad_path and frozenset((n.id, other)) in ctx.copies:
+                        yield k("swap", text.replace(n, other))  # P for D = P.copy()
+                    elif bool(GRADIENT.match(other)) == kind_of if on_bad_path \
                             else _state_like(n.id, ctx) and _state_like(other, ctx):
                         yield k("neighbour", text.replace(n, other))
             # the given initial state read at every step where the previous state belongs

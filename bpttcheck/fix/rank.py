@@ -151,9 +151,9 @@ def measured_score(stmt: ast.stmt, text: str, loss: bool | None, second_only: bo
 # a verdict (its message says "likely"), so the boost reorders; it removes nothing.
 CAUSE_EDITS: dict[str, frozenset[str]] = {
     "transpose": frozenset({"transpose", "operands", "weight"}),
-    "no-dhnext": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "no-dhnext": frozenset({"carry", "insert", "accumulate", "drop", "init", "result"}),
     "dhnext": frozenset({"carry", "insert", "accumulate", "transpose", "unwrap", "drop",
-                         "neighbour", "swap", "weight", "init"}),
+                         "neighbour", "swap", "weight", "init", "result"}),
     "truncated": frozenset({"bound", "carry", "insert", "init"}),
     "tanh-derivative": frozenset({"tanh", "dtanh", "unwrap", "literal", "index", "swap",
                                   "neighbour"}),
@@ -164,7 +164,8 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "ratio": frozenset({"scale", "literal", "reduce", "drop", "accumulate"}),
     "step-weight": frozenset({"scale", "literal", "index", "bound", "reduce"}),
     "sign": frozenset({"sign"}),
-    "zero": frozenset({"delete", "accumulate", "swap", "neighbour", "insert", "copy"}),
+    "zero": frozenset({"delete", "accumulate", "swap", "neighbour", "insert", "copy", "init",
+                       "result"}),
     "constant": frozenset({"accumulate", "reduce", "clip", "swap", "neighbour"}),
     "clip": frozenset({"clip"}),
     "skipped-steps": frozenset({"bound", "loop", "index"}),
@@ -181,12 +182,14 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "loop-direction": frozenset({"loop", "bound"}),
     "target-shift": frozenset({"index", "swap", "neighbour"}),
     "input-shift": frozenset({"index", "swap", "neighbour"}),
-    "no-carry": frozenset({"carry", "insert", "accumulate", "drop", "init"}),
+    "no-carry": frozenset({"carry", "insert", "accumulate", "drop", "init", "result"}),
     "ignored-param": frozenset({"term", "wrap", "swap", "neighbour", "weight"}),
     "nonfinite": frozenset({"unwrap", "literal", "sign", "init"}),
     "ratio-T": frozenset({"scale", "literal", "reduce"}),
     "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
-                         "init", "transpose"}),
+                         "init", "transpose", "result"}),
+    # a gated cell's slips (gated_variants.SLIPS) that an edit of the generic kinds undoes
+    "du-sign": frozenset({"sign"}),
 }
 
 
