@@ -18,16 +18,33 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
 - ``reduce``: one step's slice (``d[-1]``, ``d[0]``) where the sum over steps belongs, a
   sum over the other axis, ``keepdims`` added or removed, ``mean`` for ``sum``.
 - ``term``: the bias missing from a pre-activation sum or a lone product (``W @ h`` ->
-  ``W @ h + b``; the bias as the file spells it).
+  ``W @ h + b``; the bias as the file spells it, and as it reshapes its biases in sums:
+  ``+ bh.ravel()`` in a file that adds ``by.ravel()``).
 - ``drop``: one term of a sum dropped (a term counted twice, a carried gradient added in
   the wrong place).
 - ``neighbour``: a variable swapped for another used within a few lines (``dh``/``dhraw``,
-  ``h``/``hprev``, ``hs``/``xs``), only on statements that feed a wrong gradient.
+  ``h``/``hprev``, ``hs``/``xs``), on statements that feed a wrong gradient; on statements
+  that feed none the ranking can see (a forward helper, a cache's ``append``), a state for
+  a state only (``Whh @ h0`` -> ``Whh @ h_prev``, ``(x, h, h)`` -> ``(x, h_prev, h)``).
+- ``swap`` (with :mod:`.operators`' same-role swaps): an array read where the copy made of
+  it belongs, or back (``P.sum()`` for ``D.sum()`` after ``D = P.copy()``).
 - ``init``: a zero initial state (``np.zeros_like(h)``, ``np.zeros((H, 1))``, assigned to
   a state-like name or to the activation's outputs) -> a copy of the given one; ``h[t - 1]``
-  at ``t = 0`` -> the given one; a carried gradient started from the initial state, or a
-  gradient accumulator from its weight (``np.copy(W)``, ``np.ones_like(W)``) -> zeros.
-- ``copy``: an alias (``dy = ps[t]``) written in place later -> a copy.
+  at ``t = 0`` -> the given one, and the given one read at every step -> the previous
+  state (``hprev`` -> ``(hs[t - 1] if t > 0 else hprev)``); a carried gradient started from
+  the initial state, or a gradient accumulator from its weight (``np.copy(W)``,
+  ``np.ones_like(W)``) -> zeros.
+- ``copy``: a kept reference (``dy = ps[t]``, ``hs.append(h)``, ``cache.append((x, h))``)
+  to an array written in place later (``dy[k] -= 1``, ``np.tanh(.., out=h)``, ``h += ..``)
+  -> a copy (:func:`alias_copies`: on every line, whichever gradients it feeds).
+- ``loop`` (with :mod:`.operators`' reversals of ``range``, ``enumerate``, ``zip``): the
+  order steps are consumed in: ``stack.pop(0)`` <-> ``stack.pop()``, ``sorted(xs)`` <->
+  ``sorted(xs, reverse=True)``, ``for x in xs`` -> ``reversed(xs)``, ``xs[::-1]`` -> ``xs``.
+- ``sign`` (with :mod:`.operators`' ``+``/``-`` flips): a subtraction's operands swapped
+  (``y - p`` -> ``p - y``, a GRU's ``(n - h)`` -> ``(h - n)``) on a gradient's line; never
+  index arithmetic or a constant's (``T - 1 - t``, ``1 - h**2``).
+- ``result``: a helper's returned value thrown away (``step_back(dy, dnext, cache)``) ->
+  kept in an argument the caller assigns (``dnext = step_back(dy, dnext, cache)``).
 - ``weight``: one weight read for another of its kind (``Why.T`` for ``Whh.T``, ``by`` for
   ``bh``), on statements that feed a wrong gradient.
 - ``literal``: a numeric literal other than 0 and 1 in arithmetic -> 1 (``2 *``, ``0.5 *``,
@@ -38,8 +55,10 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   bias's accumulation deleted: ``dbh += d`` (:func:`bias_inserts`).
 - ``tanh``: the derivative of tanh (``1 - h**2``, ``1 - np.square(h)``, ``(1 - h) * (1 + h)``,
   ``1 - np.tanh(a)**2``, ``h * (1 - h)``, a ``dtanh(h)`` helper) taken at the pre-activation
-  instead of the activation or back; ``dtanh``: the same derivative at a stale ``h`` left by
-  the forward loop (-> ``hs[t]``), missing from a backward line, or applied twice.
+  instead of the activation or back, or the activation applied to the pre-activation it was
+  taken at (``1 - a**2`` -> ``1 - np.tanh(a)**2``; ``a * (1 - a)`` -> the file's sigmoid);
+  ``dtanh``: the same derivative at a stale ``h`` left by the forward loop (-> ``hs[t]``),
+  missing from a backward line, or applied twice.
 """
 
 from __future__ import annotations
@@ -861,11 +880,11 @@ def _rebinds(stmt: ast.stmt, name: str) -> bool:
     return False
 
 
-def _changed_later(func: ast.FunctionDef, stmt: ast.stmt, name: str) -> bool:
+def _changed_later(order: list[ast.stmt], stmt: ast.stmt, name: str) -> bool:
     """Whether ``name``'s object may be written in place after ``stmt`` runs: a write found
     before ``name`` is bound anew, in the statements that follow ``stmt`` or, inside a loop,
-    in the next pass over the loop's statements before it."""
-    order = list(walk_statements(func.body))
+    in the next pass over the loop's statements before it. ``order``: the function's
+    statements in source order (:func:`.syntax.walk_statements`)."""
     at = next(k for k, s in enumerate(order) if s is stmt)
     loops = [s for s in order[:at] if isinstance(s, ast.For | ast.While)
              and any(x is stmt for x in walk_statements(s.body))]
@@ -889,7 +908,8 @@ def alias_copies(func: ast.FunctionDef, lines: list[str], ctx: Context) -> Itera
     -> ``np.copy(h)``. Made for every line, whichever gradients it feeds: an alias can
     corrupt anything that reads the kept value (the loss, another step's state)."""
     text = _Text(lines)
-    for stmt in walk_statements(func.body):
+    order = list(walk_statements(func.body))
+    for stmt in order:
         if not one_line(stmt) or stmt.end_lineno is None:
             continue
         kept: list[ast.expr] = []  # the names whose object this statement keeps
@@ -912,7 +932,7 @@ def alias_copies(func: ast.FunctionDef, lines: list[str], ctx: Context) -> Itera
                                                             | ast.Attribute) \
                     and item is stmt.value:
                 names |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
-            if any(_changed_later(func, stmt, nm) for nm in sorted(names)):
+            if any(_changed_later(order, stmt, nm) for nm in sorted(names)):
                 line, after = text.replace(item, f"{ctx.np}.copy({text.seg(item)})")
                 if after is not None:
                     yield line, "copy", after
