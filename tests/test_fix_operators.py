@@ -562,6 +562,16 @@ def test_loop_sorted_and_a_plain_iterable_reversed(tmp_path: Path) -> None:
                kind="loop", expect="    for t in list(ps):")
     _generated(tmp_path, MINCHAR, "    for t in ps:", head, wrong=HIDDEN, kind="loop",
                expect="    for t in reversed(ps):")
+    # one of the sequences zipped together left in forward order
+    _generated(tmp_path, MINCHAR, "    for t, y in zip(reversed(ps), targets):", head,
+               wrong=HIDDEN, kind="loop",
+               expect="    for t, y in zip(reversed(ps), reversed(targets)):")
+
+
+def test_loop_steps_stored_at_the_front(tmp_path: Path) -> None:
+    right = "        stack.append((x_col, h_before, h_now))"
+    _generated(tmp_path, STACK, "        stack.insert(0, (x_col, h_before, h_now))", right,
+               wrong=HIDDEN, kind="loop")
 
 
 def test_sign_the_operands_of_a_subtraction_swapped(tmp_path: Path) -> None:
@@ -738,6 +748,12 @@ def lossFun(inputs, targets, hprev):
 '''
     right = "        h.append(np.tanh(Wxh[:, i] + Whh @ h[t] + bh[:, 0]))"
     _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, kind="term")
+    # a bias read nowhere but in the signature (its gradient made from another's shape)
+    source = source.replace("def lossFun(inputs, targets, hprev):", "def f(inputs, targets, "
+                            "hprev, Wxh, Whh, Why, bh, by):").replace("np.zeros_like(bh)",
+                                                                      "np.zeros_like(by)")
+    _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, name="f",
+               kind="term")
 
 
 def test_init_the_previous_state_where_the_initial_one_is_read(tmp_path: Path) -> None:

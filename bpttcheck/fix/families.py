@@ -39,7 +39,9 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   -> a copy (:func:`alias_copies`: on every line, whichever gradients it feeds).
 - ``loop`` (with :mod:`.operators`' reversals of ``range``, ``enumerate``, ``zip``): the
   order steps are consumed in: ``stack.pop(0)`` <-> ``stack.pop()``, ``sorted(xs)`` <->
-  ``sorted(xs, reverse=True)``, ``for x in xs`` -> ``reversed(xs)``, ``xs[::-1]`` -> ``xs``.
+  ``sorted(xs, reverse=True)``, ``for x in xs`` -> ``reversed(xs)``, ``xs[::-1]`` -> ``xs``,
+  ``zip(reversed(xs), hs)`` -> ``zip(reversed(xs), reversed(hs))``, ``hs.insert(0, h)`` ->
+  ``hs.append(h)``.
 - ``sign`` (with :mod:`.operators`' ``+``/``-`` flips): a subtraction's operands swapped
   (``y - p`` -> ``p - y``, a GRU's ``(n - h)`` -> ``(h - n)``) on a gradient's line; never
   index arithmetic or a constant's (``T - 1 - t``, ``1 - h**2``).
@@ -143,6 +145,10 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
         for a in func.args.args + func.args.kwonlyargs:
             if INITIAL.match(a.arg) and a.arg not in initial:
                 initial.append(a.arg)
+            if a.arg in bias_names:  # a bias taken as an argument, perhaps read nowhere
+                reads.setdefault(a.arg, param_of[a.arg])
+                if a.arg not in biases:
+                    biases.append(a.arg)
         for n in _all(func):
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
                 matmul = "@"
@@ -592,6 +598,12 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                     and n.func.attr in ("pop", "popleft") and not n.keywords:
                 yield from (k("loop", w) for w in _other_end(n, text))
+            # ... or stored at the wrong end: hs.insert(0, h) for hs.append(h)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr == "insert" and len(n.args) == 2 and _num(n.args[0]) == 0.0 \
+                    and not n.keywords and one_line(n.args[1]):
+                start = c1(n.func) - len("insert")
+                yield k("loop", text.splice(n, [(start, c1(n), f"append({text.seg(n.args[1])})")]))
             # one term of a sum dropped
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
                     and not in_slice(n) and _num(n.left) is None and _num(n.right) is None:
@@ -737,7 +749,8 @@ def _reordered(it: ast.expr, text: _Text) -> Iterator[tuple[int, str | None]]:
     """A loop's iterable consumed from the other end, where :mod:`.operators` has no
     reversal of it (it reverses ``range``, ``enumerate``, ``zip`` and ``reversed``):
     ``sorted(xs)`` <-> ``sorted(xs, reverse=True)``, ``xs[::-1]`` -> ``xs``,
-    ``xs`` -> ``reversed(xs)``, ``d.items()`` -> ``reversed(list(d.items()))``."""
+    ``xs`` -> ``reversed(xs)``, ``d.items()`` -> ``reversed(list(d.items()))``, and the one
+    sequence a ``zip`` leaves in order when it reverses another."""
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "sorted":
         rev = next((kw for kw in it.keywords if kw.arg == "reverse"), None)
         if rev is None:
@@ -756,11 +769,27 @@ def _reordered(it: ast.expr, text: _Text) -> Iterator[tuple[int, str | None]]:
             and it.slice.step is not None and _signed(it.slice.step) == -1.0:
         yield text.replace(it, text.seg(it.value))
         return
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip":
+        # zip(reversed(xs), hs): one sequence reversed, another not
+        flipped = [_is_reversed(a) for a in it.args]
+        if any(flipped) and not all(flipped):
+            for a, f in zip(it.args, flipped, strict=True):
+                if not f and one_line(a):
+                    yield text.replace(a, f"reversed({text.seg(a)})")
+        return
     if isinstance(it, ast.Name | ast.Attribute | ast.Subscript):
         yield text.replace(it, f"reversed({text.seg(it)})")
     elif isinstance(it, ast.Call) and not (isinstance(it.func, ast.Name) and it.func.id in (
             "range", "xrange", "reversed", "enumerate", "zip")):
         yield text.replace(it, f"reversed(list({text.seg(it)}))")
+
+
+def _is_reversed(n: ast.AST) -> bool:
+    """``reversed(x)`` or ``x[::-1]``."""
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "reversed":
+        return True
+    return isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) \
+        and n.slice.step is not None and _signed(n.slice.step) == -1.0
 
 
 def _other_end(n: ast.Call, text: _Text) -> Iterator[tuple[int, str | None]]:
