@@ -178,11 +178,16 @@ def test_reduce_one_slice_to_the_sum_over_steps(tmp_path: Path) -> None:
 
 
 def test_term_the_bias_missing_from_a_pre_activation(tmp_path: Path) -> None:
+    """``bias`` when no sum of the code reads that bias (it is missing everywhere), on a
+    pre-activation; ``term`` where a sum reads the bias elsewhere."""
     right = _line(MINCHAR, "hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)")
     _generated(tmp_path, MINCHAR, right.replace(" + bh)", ")"), right, wrong=HIDDEN,
-               kind="term")
+               kind="bias")
     right = _line(ARGS, "z = W_xh @ x + W_hh @ states[-1] + b_h")
     _generated(tmp_path, ARGS, right.replace(" + b_h", ""), right, name="grads",
+               wrong=("bh",), theirs=ARGS_THEIRS, kind="bias")
+    twice = ARGS.replace("db_h, db_y = numpy.zeros_like(b_h),", "db_h, db_y = -b_h + b_h,")
+    _generated(tmp_path, twice, right.replace(" + b_h", ""), right, name="grads",
                wrong=("bh",), theirs=ARGS_THEIRS, kind="term")
 
 
@@ -668,9 +673,11 @@ def lossFun(inputs, targets, hprev):
 
 
 def test_neighbour_a_state_for_a_state_on_forward_lines(tmp_path: Path) -> None:
+    """On a forward helper's lines: the initial state read at every step (``init``), the
+    new state kept where the previous one belongs (``neighbour``)."""
     right = "        h_new = np.tanh(Wxh @ x_col + Whh @ h_prev + bh)"
     _generated(tmp_path, FORWARD, right.replace("@ h_prev", "@ h_start"), right,
-               wrong=("Whh",), kind="neighbour")
+               wrong=("Whh",), kind="init")
     right = "        trail.append((x_col, h_prev, h_new))"
     cands = _generated(tmp_path, FORWARD, "        trail.append((x_col, h_new, h_new))", right,
                        wrong=("Whh",), kind="neighbour")
@@ -747,13 +754,13 @@ def lossFun(inputs, targets, hprev):
     return loss, dbh
 '''
     right = "        h.append(np.tanh(Wxh[:, i] + Whh @ h[t] + bh[:, 0]))"
-    _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, kind="term")
+    _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, kind="bias")
     # a bias read nowhere but in the signature (its gradient made from another's shape)
     source = source.replace("def lossFun(inputs, targets, hprev):", "def f(inputs, targets, "
                             "hprev, Wxh, Whh, Why, bh, by):").replace("np.zeros_like(bh)",
                                                                       "np.zeros_like(by)")
     _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, name="f",
-               kind="term")
+               kind="bias")
 
 
 def test_init_the_previous_state_where_the_initial_one_is_read(tmp_path: Path) -> None:

@@ -111,7 +111,9 @@ class Context:
     sigmoids: tuple[str, ...] = ()  # the file's logistic helpers (``sigmoid``)
     returning: frozenset[str] = frozenset()  # the file's functions that return a value
     copies: frozenset[frozenset[str]] = frozenset()  # {D, P} for ``D = P.copy()``
-    bias_terms: tuple[str, ...] = ()  # a bias as a term reads it (``bh.ravel()``, ``b[:, 0]``)
+    bias_terms: Mapping[str, str] = dataclasses.field(default_factory=dict)  # form -> param:
+    # a bias as the code's sums read it (``bh.ravel()`` after ``by.ravel()``, ``b[:, 0]``)
+    unsummed: frozenset[str] = frozenset()  # biases no sum of the code reads (bh, by)
     indices: frozenset[str] = frozenset()  # names a ``for`` binds, in any target function
 
 
@@ -219,10 +221,13 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
             for f in defs for n in _all(f)):
         matmul = "method"
     for func in defs:  # a sum of products stored, never activated here: a pre-activation too
-        for stmt in walk_statements(func.body):
+        for stmt in walk_statements(func.body):  # (not a backward sum: no gradient read)
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) \
                     and isinstance(stmt.value.op, ast.Add) \
-                    and any(_is_product(t) for t in _terms(stmt.value)):
+                    and any(_is_product(t) for t in _terms(stmt.value)) \
+                    and not any(isinstance(r, ast.Name) and (GRADIENT.match(r.id)
+                                                             or CARRIED_NAME.search(r.id))
+                                for r in _all(stmt.value)):
                 inputs.update(b for t in stmt.targets if (b := _bases(t))
                               and not GRADIENT.match(b))
     return Context(np_name, matmul, tuple(a for a, _ in acts.most_common(2)),
@@ -233,6 +238,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
                    returning=frozenset(_returning(nodes)),
                    copies=frozenset(_copies(defs, np_name)),
                    bias_terms=_bias_terms(defs, text, reads, bias_names),
+                   unsummed=frozenset(_unsummed(defs, reads, bias_names, text)),
                    indices=frozenset().union(*(loop_variables(f) for f in defs)))
 
 
@@ -266,32 +272,60 @@ def _copies(defs: list[ast.FunctionDef], np_name: str) -> set[frozenset[str]]:
     return out
 
 
+def _sums(defs: list[ast.FunctionDef]) -> Iterator[ast.expr]:
+    """The terms of every sum in ``defs``: ``a + b``, ``z += b``, ``np.add(a, b)``."""
+    for func in defs:
+        for n in _all(func):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+                yield from (n.left, n.right)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
+                yield n.value
+            elif isinstance(n, ast.Call) and (
+                    (isinstance(n.func, ast.Attribute) and n.func.attr == "add")
+                    or (isinstance(n.func, ast.Name) and n.func.id == "add")):
+                yield from n.args
+
+
+def _bias_read(term: ast.AST, bias_names: set[str]) -> ast.AST | None:
+    """The read of a bias that ``term`` is, as is (``bh``, ``self.bh``, ``p["bh"]``) or
+    reshaped (``bh.ravel()``, ``bh[:, 0]``, ``np.squeeze(bh)``); None for any other term."""
+    if _identifier(term) in bias_names:
+        return term
+    if not isinstance(term, ast.Call | ast.Subscript | ast.Attribute):
+        return None
+    inner = [b for b in _all(term) if b is not term
+             and isinstance(b, ast.Name | ast.Attribute | ast.Subscript)
+             and _identifier(b) in bias_names and one_line(b)]
+    return inner[0] if len(inner) == 1 else None
+
+
+def _unsummed(defs: list[ast.FunctionDef], reads: Mapping[str, str], bias_names: set[str],
+              text: _Text) -> set[str]:
+    """The biases (bh, by) that no sum in the code reads: each is left out of its
+    pre-activation (or never used), whatever else reads it (``np.zeros_like(bh)``)."""
+    summed = {reads.get(text.seg(b)) for t in _sums(defs)
+              if (b := _bias_read(t, bias_names)) is not None and one_line(b)}
+    return {p for p in reads.values() if p in BIASES} - summed
+
+
 def _bias_terms(defs: list[ast.FunctionDef], text: _Text, reads: Mapping[str, str],
-                bias_names: set[str]) -> tuple[str, ...]:
+                bias_names: set[str]) -> dict[str, str]:
     """Each bias as the code reads the biases in its sums when it reshapes them there
     (``by.ravel()``, ``by[:, 0]``, ``np.squeeze(by)``): the same form for every bias of
     the model (``bh.ravel()`` from ``by.ravel()``), so an added bias broadcasts as the
     file's others do."""
-    forms: list[str] = []
+    forms: dict[str, str] = {}
     spellings = {s: p for s, p in reads.items() if p in BIASES}
-    for func in defs:
-        for n in _all(func):
-            if not (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and one_line(n)):
-                continue
-            for term in (n.left, n.right):
-                if not isinstance(term, ast.Call | ast.Subscript | ast.Attribute):
-                    continue
-                inner = [b for b in _all(term) if b is not term
-                         and isinstance(b, ast.Name | ast.Attribute | ast.Subscript)
-                         and _identifier(b) in bias_names and one_line(b)]
-                if len(inner) != 1 or _identifier(term) in bias_names:
-                    continue
-                whole, part = text.seg(term), text.seg(inner[0])
-                for spelling in spellings:
-                    form = whole.replace(part, spelling, 1)
-                    if form not in forms and form != spelling:
-                        forms.append(form)
-    return tuple(forms)
+    for term in _sums(defs):
+        read = _bias_read(term, bias_names)
+        if read is None or read is term or not one_line(term):
+            continue
+        whole, part = text.seg(term), text.seg(read)
+        for spelling, param in spellings.items():
+            form = whole.replace(part, spelling, 1)
+            if form != spelling:
+                forms.setdefault(form, param)
+    return forms
 
 
 def _reshaped(v: ast.expr, text: _Text, initial: list[str]) -> bool:
@@ -581,9 +615,15 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     _is_product(n) and n is getattr(stmt, "value", None)
                     and isinstance(stmt, ast.Assign) and not gradient_target):
                 present = {text.seg(t) for t in _all(n) if one_line(t)}
-                for b in ctx.biases + ctx.bias_terms:
+                # a pre-activation (activated here, or stored and activated later)
+                pre = (isinstance(parent, ast.Call) and _is_activation(parent.func, helpers)) \
+                    or any(_bases(t) in ctx.inputs for t in getattr(stmt, "targets", []))
+                for b in ctx.biases + tuple(ctx.bias_terms):
                     if b not in present:
-                        yield k("term", text.insert(n, f"{sp}+{sp}{b}"))
+                        # a bias no sum reads, on a pre-activation: the likelier one
+                        param = ctx.bias_terms.get(b, ctx.reads.get(b))
+                        yield k("bias" if pre and param in ctx.unsummed else "term",
+                                text.insert(n, f"{sp}+{sp}{b}"))
             # a subtraction's operands swapped (``y - p`` for ``p - y``), on a gradient's path
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and not in_slice(n) \
                     and (on_bad_path or gradient_target
@@ -680,6 +720,16 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                 for factor, rest in ((n.left, n.right), (n.right, n.left)):
                     if _derivative_args(factor, helpers):
                         yield k("dtanh", text.replace_grouped(n, rest))
+            # the given initial state read at every step where the previous state belongs:
+            # the state the loop carries (a state nearby) or the outputs' previous step
+            if in_loop and (on_bad_path or close) and load and not in_slice(n) \
+                    and isinstance(n, ast.Name | ast.Attribute) and text.seg(n) in ctx.initial \
+                    and not (isinstance(parent, ast.Call) and parent.func is n):
+                for earlier in _previous_states(loop_outputs[:2], text.seg(n)):
+                    yield k("init", text.replace(n, earlier))
+                for other in sorted(close - written - helpers - set(ctx.initial)):
+                    if _state_like(other, ctx):
+                        yield k("init", text.replace(n, other))
             # a variable swapped for one used nearby: on the wrong gradients' path, one of
             # the same kind (a gradient for a gradient) or the copy it was made from; on a
             # line that feeds no gradient (the forward pass, a cache), a state for a state
@@ -696,12 +746,6 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     elif bool(GRADIENT.match(other)) == kind_of if on_bad_path \
                             else _state_like(n.id, ctx) and _state_like(other, ctx):
                         yield k("neighbour", text.replace(n, other))
-            # the given initial state read at every step where the previous state belongs
-            if in_loop and (on_bad_path or close) and load and not in_slice(n) \
-                    and isinstance(n, ast.Name | ast.Attribute) and text.seg(n) in ctx.initial \
-                    and not (isinstance(parent, ast.Call) and parent.func is n):
-                for earlier in _previous_states(loop_outputs[:2], text.seg(n)):
-                    yield k("init", text.replace(n, earlier))
 
 
 def _state_like(name: str, ctx: Context) -> bool:

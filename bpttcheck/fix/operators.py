@@ -53,7 +53,7 @@ PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "ind
             "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "result": 4.0,
             "bound": 3.5,
             "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
-            "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0,
+            "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0, "bias": 4.0,
             "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
 # "neighbour" edits exist only on lines that feed the wrong gradients (+5 there), and are
 # many: so low that they come after every other edit of a relevant line, as a last resort.

@@ -171,7 +171,8 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "skipped-steps": frozenset({"bound", "loop", "index"}),
     "step-term": frozenset({"accumulate", "reduce", "index", "bound"}),
     "single-step": frozenset({"init", "bound", "index", "accumulate"}),
-    "bias": frozenset({"term", "drop", "reduce", "swap", "neighbour", "init", "accumulate"}),
+    "bias": frozenset({"term", "bias", "drop", "reduce", "swap", "neighbour", "init",
+                       "accumulate"}),
     "param-line": frozenset({"index", "swap", "neighbour", "transpose", "operands",
                              "accumulate", "reduce", "weight"}),
     # the model-based variants (diagnose.VARIANTS): each names the line's bug
@@ -183,11 +184,11 @@ CAUSE_EDITS: dict[str, frozenset[str]] = {
     "target-shift": frozenset({"index", "swap", "neighbour"}),
     "input-shift": frozenset({"index", "swap", "neighbour"}),
     "no-carry": frozenset({"carry", "insert", "accumulate", "drop", "init", "result"}),
-    "ignored-param": frozenset({"term", "wrap", "swap", "neighbour", "weight"}),
+    "ignored-param": frozenset({"term", "bias", "wrap", "swap", "neighbour", "weight", "init"}),
     "nonfinite": frozenset({"unwrap", "literal", "sign", "init"}),
     "ratio-T": frozenset({"scale", "literal", "reduce"}),
-    "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "drop",
-                         "init", "transpose", "result"}),
+    "hidden": frozenset({"tanh", "dtanh", "wrap", "unwrap", "carry", "insert", "term", "bias",
+                         "drop", "init", "transpose", "result"}),
     # a gated cell's slips (gated_variants.SLIPS) that an edit of the generic kinds undoes
     "du-sign": frozenset({"sign"}),
 }
