@@ -721,8 +721,10 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     if _derivative_args(factor, helpers):
                         yield k("dtanh", text.replace_grouped(n, rest))
             # the given initial state read at every step where the previous state belongs:
-            # the state the loop carries (a state nearby) or the outputs' previous step
-            if in_loop and (on_bad_path or close) and load and not in_slice(n) \
+            # the state the loop carries (a state nearby) or the outputs' previous step; in
+            # a loop that reads states (not in a per-step helper, whose h_prev is the state)
+            if in_loop and loop_outputs and (on_bad_path or close) and load \
+                    and not in_slice(n) \
                     and isinstance(n, ast.Name | ast.Attribute) and text.seg(n) in ctx.initial \
                     and not (isinstance(parent, ast.Call) and parent.func is n):
                 for earlier in _previous_states(loop_outputs[:2], text.seg(n)):
@@ -732,19 +734,23 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                         yield k("init", text.replace(n, other))
             # a variable swapped for one used nearby: on the wrong gradients' path, one of
             # the same kind (a gradient for a gradient) or the copy it was made from; on a
-            # line that feeds no gradient (the forward pass, a cache), a state for a state
+            # line that feeds no gradient the ranking sees, a state for a state in a record
+            # kept for later (``cache.append((x, h, h))``, ``return h, (x, h_prev)``)
             if (on_bad_path or close) and isinstance(n, ast.Name) and load \
                     and not in_slice(n) and n.id in assigned and n.id not in loop_vars \
                     and n.id not in MODULES and id(n) not in stored \
                     and not (isinstance(parent, ast.Call) and parent.func is n):
                 kind_of = bool(GRADIENT.match(n.id))
+                record = isinstance(parent, ast.Tuple | ast.List) or (
+                    isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
+                    and parent.func.attr in ("append", "insert"))
                 for other in sorted(close):
                     if other == n.id or other in written or other in helpers:
                         continue
                     if on_bad_path and frozenset((n.id, other)) in ctx.copies:
                         yield k("swap", text.replace(n, other))  # P for D = P.copy()
                     elif bool(GRADIENT.match(other)) == kind_of if on_bad_path \
-                            else _state_like(n.id, ctx) and _state_like(other, ctx):
+                            else record and _state_like(n.id, ctx) and _state_like(other, ctx):
                         yield k("neighbour", text.replace(n, other))
 
 
