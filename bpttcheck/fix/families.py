@@ -783,10 +783,12 @@ def _previous_states(outputs: tuple[str, ...], initial: str) -> Iterator[str]:
     ``hs[t]`` -> ``(hs[t - 1] if t > 0 else hprev)``; ``hs[t + 1]`` (a list that starts
     with the initial state) -> ``hs[t]``."""
     for out in outputs:
-        node = ast.parse(out, mode="eval").body
-        if not isinstance(node, ast.Subscript):
+        node = ast.parse(out, mode="eval").body  # a segment of the parsed file: it parses
+        base = ast.get_source_segment(out, node.value) if isinstance(
+            node, ast.Subscript) else None
+        if base is None or not isinstance(node, ast.Subscript):
             continue
-        base, index = ast.get_source_segment(out, node.value), node.slice
+        index = node.slice
         if isinstance(index, ast.Name):
             t = index.id
             yield f"({base}[{t} - 1] if {t} > 0 else {initial})"

@@ -55,8 +55,9 @@ PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "ind
             "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
             "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0, "bias": 4.0,
             "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
-# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there), and are
-# many: so low that they come after every other edit of a relevant line, as a last resort.
+# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there) and, a state
+# for a state, in records kept on lines that feed none; they are many: so low that they come
+# after every other edit of a relevant line, as a last resort.
 
 
 @dataclasses.dataclass(frozen=True)
