@@ -2,8 +2,10 @@
 
 Each family is tested on two sources written in different styles (min-char-rnn's globals,
 ``np.dot`` and ``hs[t]`` dicts; a second with other names, ``@`` or ``.dot`` and arrays):
-the edit that undoes the bug must be among the candidates. Two families are also
-searched for end to end (``fix.search``), which runs the edited copies.
+the edit that undoes the bug must be among the candidates; the later families (a third
+style: a stack of steps, helpers that return what flows on) also where the edit makes no
+sense. Four families are also searched for end to end (``fix.search``), which runs the
+edited copies.
 """
 
 from __future__ import annotations
