@@ -600,6 +600,11 @@ def test_result_a_helpers_returned_gradient_kept(tmp_path: Path) -> None:
     right = "        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc)"
     cands = _generated(tmp_path, STACK, "        unroll_step(stack.pop(), g_out, g_carry, acc)",
                        right, wrong=HIDDEN, kind="result")
+    _generated(tmp_path, STACK.replace("g_carry, acc)", "g_carry=g_carry, acc=acc)").replace(
+        "def unroll_step(frame, g_out, g_carry, acc):", "def unroll_step(frame, g_out, *, "
+        "g_carry, acc):"), "        unroll_step(stack.pop(), g_out, g_carry=g_carry, acc=acc)",
+        right.replace("g_carry, acc)", "g_carry=g_carry, acc=acc)"), wrong=HIDDEN,
+        kind="result")  # the carry passed by keyword
     # a helper that returns nothing has no result to keep
     text = STACK.replace(right, "        unroll_step(stack.pop(), g_out, g_carry, acc)")
     assert not [c for c in _on_line(cands, text, '        note(acc, "by")')

@@ -564,7 +564,7 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             and isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls")
             else "")
         if callee in ctx.returning:
-            for arg in call.args:
+            for arg in call.args + [kw.value for kw in call.keywords]:
                 if isinstance(arg, ast.Name) and arg.id in assigned \
                         and arg.id not in ctx.indices:
                     yield k("result", text.replace(call, f"{arg.id} = {text.seg(call)}"))
