@@ -2,8 +2,10 @@
 
 Each family is tested on two sources written in different styles (min-char-rnn's globals,
 ``np.dot`` and ``hs[t]`` dicts; a second with other names, ``@`` or ``.dot`` and arrays):
-the edit that undoes the bug must be among the candidates. Two families are also
-searched for end to end (``fix.search``), which runs the edited copies.
+the edit that undoes the bug must be among the candidates; the later families (a third
+style: a stack of steps, helpers that return what flows on) also where the edit makes no
+sense. Four families are also searched for end to end (``fix.search``), which runs the
+edited copies.
 """
 
 from __future__ import annotations
@@ -178,11 +180,16 @@ def test_reduce_one_slice_to_the_sum_over_steps(tmp_path: Path) -> None:
 
 
 def test_term_the_bias_missing_from_a_pre_activation(tmp_path: Path) -> None:
+    """``bias`` when no sum of the code reads that bias (it is missing everywhere), on a
+    pre-activation; ``term`` where a sum reads the bias elsewhere."""
     right = _line(MINCHAR, "hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)")
     _generated(tmp_path, MINCHAR, right.replace(" + bh)", ")"), right, wrong=HIDDEN,
-               kind="term")
+               kind="bias")
     right = _line(ARGS, "z = W_xh @ x + W_hh @ states[-1] + b_h")
     _generated(tmp_path, ARGS, right.replace(" + b_h", ""), right, name="grads",
+               wrong=("bh",), theirs=ARGS_THEIRS, kind="bias")
+    twice = ARGS.replace("db_h, db_y = numpy.zeros_like(b_h),", "db_h, db_y = -b_h + b_h,")
+    _generated(tmp_path, twice, right.replace(" + b_h", ""), right, name="grads",
                wrong=("bh",), theirs=ARGS_THEIRS, kind="term")
 
 
@@ -474,3 +481,323 @@ def test_a_while_loop_bound_is_moved_by_one(tmp_path: Path, bug: str, right: str
     source = source.replace("        dhnext = np.dot(Whh.T, dhraw)\n",
                             "        dhnext = np.dot(Whh.T, dhraw)\n        t -= 1\n")
     _generated(tmp_path, source, bug, right, kind="bound")
+
+
+# --- families for bugs the first ones missed (written from descriptions of real bugs) ---
+# Style C: globals, a forward helper that keeps a trail of tuples, a backward helper that
+# returns what flows on, a list popped as a stack, ``@`` and columns.
+STACK = '''import numpy as np
+
+Wxh = Whh = Why = bh = by = None
+
+
+def cell(x_col, h_before):
+    return np.tanh(Wxh @ x_col + Whh @ h_before + bh)
+
+
+def unroll_step(frame, g_out, g_carry, acc):
+    """Adds this step's share to acc; returns what flows on to the step before."""
+    x_col, h_before, h_now = frame
+    acc["Why"] += g_out @ h_now.T
+    acc["by"] += g_out
+    g_h = Why.T @ g_out + g_carry
+    g_z = g_h * (1 - h_now ** 2)
+    acc["bh"] += g_z
+    acc["Wxh"] += g_z @ x_col.T
+    acc["Whh"] += g_z @ h_before.T
+    return Whh.T @ g_z
+
+
+def note(acc, key):
+    acc[key] += 0.0
+
+
+def lossFun(inputs, targets, hprev):
+    stack, outs, ys = [], [], []
+    h_now = hprev
+    loss = 0.0
+    for i, j in zip(inputs, targets):
+        x_col = np.zeros((Wxh.shape[1], 1))
+        x_col[i] = 1.0
+        y_col = np.zeros((Why.shape[0], 1))
+        y_col[j] = 1.0
+        h_before = h_now
+        h_now = cell(x_col, h_before)
+        scores = Why @ h_now + by
+        q = np.exp(scores - scores.max())
+        q = q / q.sum()
+        loss -= np.log(q[j, 0])
+        stack.append((x_col, h_before, h_now))
+        outs.append(q)
+        ys.append(y_col)
+    acc = {k: np.zeros_like(v) for k, v in zip(("Wxh", "Whh", "Why", "bh", "by"),
+                                                (Wxh, Whh, Why, bh, by))}
+    g_carry = np.zeros_like(hprev)
+    while stack:
+        g_out = outs.pop() - ys.pop()
+        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc)
+        note(acc, "by")
+    return loss, acc["Wxh"], acc["Whh"], acc["Why"], acc["bh"], acc["by"], h_now
+'''
+
+
+def _on_line(cands: list[fix.Candidate], source: str, text: str) -> list[fix.Candidate]:
+    line = source.splitlines().index(text) + 1
+    return [c for c in cands if c.line == line]
+
+
+def test_loop_a_stack_popped_from_the_other_end(tmp_path: Path) -> None:
+    right = "        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc)"
+    _generated(tmp_path, STACK, right.replace("pop()", "pop(0)"), right, wrong=HIDDEN,
+               kind="loop")
+    _generated(tmp_path, STACK, right.replace("pop()", "pop(-1)"), right, wrong=HIDDEN,
+               kind="loop", expect=right.replace("pop()", "pop(0)"))
+    # a dict's pop by key is no consumption order: nothing to reverse
+    bug = "        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc.pop('x', acc))"
+    text = STACK.replace(right, bug)
+    path = tmp_path / "keyed.py"
+    path.write_text(text)
+    cands = _on_line(fix.candidates(text, path, "lossFun", HIDDEN), text, bug)
+    assert not [c for c in cands if c.kind == "loop" and "acc.pop('x', acc)" not in c.after]
+
+
+def test_loop_sorted_and_a_plain_iterable_reversed(tmp_path: Path) -> None:
+    head = "    for t in reversed(range(len(inputs))):"
+    _generated(tmp_path, MINCHAR, "    for t in sorted(ps):", head, wrong=HIDDEN, kind="loop",
+               expect="    for t in sorted(ps, reverse=True):")
+    _generated(tmp_path, MINCHAR, "    for t in sorted(ps, reverse=False):", head, wrong=HIDDEN,
+               kind="loop", expect="    for t in sorted(ps, reverse=True):")
+    _generated(tmp_path, MINCHAR, "    for t in sorted(ps, key=int, reverse=True):", head,
+               wrong=HIDDEN, kind="loop", expect="    for t in sorted(ps, key=int):")
+    _generated(tmp_path, MINCHAR, "    for t in list(ps)[::-1]:", head, wrong=HIDDEN,
+               kind="loop", expect="    for t in list(ps):")
+    _generated(tmp_path, MINCHAR, "    for t in ps:", head, wrong=HIDDEN, kind="loop",
+               expect="    for t in reversed(ps):")
+    # one of the sequences zipped together left in forward order
+    _generated(tmp_path, MINCHAR, "    for t, y in zip(reversed(ps), targets):", head,
+               wrong=HIDDEN, kind="loop",
+               expect="    for t, y in zip(reversed(ps), reversed(targets)):")
+
+
+def test_loop_steps_stored_at_the_front(tmp_path: Path) -> None:
+    right = "        stack.append((x_col, h_before, h_now))"
+    _generated(tmp_path, STACK, "        stack.insert(0, (x_col, h_before, h_now))", right,
+               wrong=HIDDEN, kind="loop")
+
+
+def test_sign_the_operands_of_a_subtraction_swapped(tmp_path: Path) -> None:
+    right = "        g_out = outs.pop() - ys.pop()"
+    _generated(tmp_path, STACK, "        g_out = ys.pop() - outs.pop()", right, kind="sign")
+    # never on index arithmetic, nor a constant's (1 - h**2 is not negated this way)
+    extra = "        k = len(inputs) - 1 - t\n        dhraw = (1 - hs[t] * hs[t]) * dh"
+    text = MINCHAR.replace("        dhraw = (1 - hs[t] * hs[t]) * dh", extra)
+    path = tmp_path / "index.py"
+    path.write_text(text)
+    cands = fix.candidates(text, path, "lossFun", HIDDEN)
+    index = _on_line(cands, text, "        k = len(inputs) - 1 - t")
+    assert not [c for c in index if c.after.strip().startswith("k = t -")]
+    deriv = _on_line(cands, text, "        dhraw = (1 - hs[t] * hs[t]) * dh")
+    assert not [c for c in deriv if "* hs[t] - 1" in c.after]
+
+
+def test_result_a_helpers_returned_gradient_kept(tmp_path: Path) -> None:
+    right = "        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc)"
+    cands = _generated(tmp_path, STACK, "        unroll_step(stack.pop(), g_out, g_carry, acc)",
+                       right, wrong=HIDDEN, kind="result")
+    _generated(tmp_path, STACK.replace("g_carry, acc)", "g_carry=g_carry, acc=acc)").replace(
+        "def unroll_step(frame, g_out, g_carry, acc):", "def unroll_step(frame, g_out, *, "
+        "g_carry, acc):"), "        unroll_step(stack.pop(), g_out, g_carry=g_carry, acc=acc)",
+        right.replace("g_carry, acc)", "g_carry=g_carry, acc=acc)"), wrong=HIDDEN,
+        kind="result")  # the carry passed by keyword
+    # a helper that returns nothing has no result to keep
+    text = STACK.replace(right, "        unroll_step(stack.pop(), g_out, g_carry, acc)")
+    assert not [c for c in _on_line(cands, text, '        note(acc, "by")')
+                if c.kind == "result"]
+
+
+PRE = '''import numpy as np
+
+
+def logistic(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def f(xs, h0, W, U, b, V, c):
+    a = [None] * len(xs)
+    h = [h0]
+    for t, x in enumerate(xs):
+        a[t] = W @ x + U @ h[t] + b
+        h.append(np.tanh(a[t]))
+    dW = np.zeros_like(W)
+    dh = np.zeros_like(h0)
+    for t in reversed(range(len(xs))):
+        dh = dh + V.T @ c
+        da = dh * (1 - h[t + 1] ** 2)
+        dW += da @ xs[t].T
+        dh = U.T @ da
+    return dW
+'''
+
+
+def test_tanh_a_derivative_at_the_pre_activation_gets_the_activation(tmp_path: Path) -> None:
+    right = "        da = dh * (1 - h[t + 1] ** 2)"
+    for bug, expect in (("        da = dh * (1 - a[t] ** 2)",
+                         "        da = dh * (1 - np.tanh(a[t]) ** 2)"),
+                        ("        da = dh * (1 - a[t] * a[t])",
+                         "        da = dh * (1 - np.tanh(a[t]) * np.tanh(a[t]))"),
+                        ("        da = (1 - a[t]) * (1 + a[t]) * dh",
+                         "        da = (1 - np.tanh(a[t])) * (1 + np.tanh(a[t])) * dh"),
+                        ("        da = a[t] * (1 - a[t]) * dh",  # the logistic form: the
+                         "        da = logistic(a[t]) * (1 - logistic(a[t])) * dh")):  # file's
+        _generated(tmp_path, PRE, bug, right, name="f", wrong=("Wxh",),
+                   theirs={"Wxh": "W", "Whh": "U", "bh": "b"}, kind="tanh", expect=expect)
+    # an activation's output is never wrapped again
+    path = tmp_path / "ok.py"
+    path.write_text(PRE)
+    cands = fix.candidates(PRE, path, "f", ("Wxh",), {"Wxh": "W", "Whh": "U", "bh": "b"})
+    assert not [c for c in cands if "tanh(h[" in c.after]
+
+
+FORWARD = '''import numpy as np
+
+Wxh = Whh = Why = bh = by = None
+
+
+def forward(x_cols, h_start):
+    h_prev = h_start
+    trail = []
+    for x_col in x_cols:
+        h_new = np.tanh(Wxh @ x_col + Whh @ h_prev + bh)
+        trail.append((x_col, h_prev, h_new))
+        h_prev = h_new
+    return trail
+
+
+def lossFun(inputs, targets, hprev):
+    trail = forward([np.eye(Wxh.shape[1])[:, [i]] for i in inputs], hprev)
+    dWhh = np.zeros_like(Whh)
+    for x_col, h_prev, h_new in trail:
+        dWhh += h_new @ h_prev.T
+    return 0.0, np.zeros_like(Wxh), dWhh, np.zeros_like(Why), np.zeros_like(bh), \\
+        np.zeros_like(by), trail[-1][2]
+'''
+
+
+def test_neighbour_a_state_for_a_state_on_forward_lines(tmp_path: Path) -> None:
+    """On a forward helper's lines: the initial state read at every step (``init``), the
+    new state kept where the previous one belongs (``neighbour``)."""
+    right = "        h_new = np.tanh(Wxh @ x_col + Whh @ h_prev + bh)"
+    _generated(tmp_path, FORWARD, right.replace("@ h_prev", "@ h_start"), right,
+               wrong=("Whh",), kind="init")
+    right = "        trail.append((x_col, h_prev, h_new))"
+    # (made by the neighbour family, or first by the same-role swap: h_new / h_prev are
+    # one variable at two steps)
+    cands = _generated(tmp_path, FORWARD, "        trail.append((x_col, h_new, h_new))", right,
+                       wrong=("Whh",))
+    # there only a state stands in for a state: the input is never swapped for one
+    text = FORWARD.replace(right, "        trail.append((x_col, h_new, h_new))")
+    assert not [c for c in _on_line(cands, text, "        trail.append((x_col, h_new, h_new))")
+                if "(h_prev, h_new" in c.after or "(h_new, h_new" in c.after]
+
+
+def test_swap_an_array_for_the_copy_made_of_it(tmp_path: Path) -> None:
+    source = '''import numpy as np
+
+
+def grads(Y, P, S):
+    D = P.copy()
+    D[np.arange(len(Y)), Y] -= 1
+    dWhy = D.T @ S
+    dby = D.sum(axis=0)
+    return dWhy, dby
+'''
+    _generated(tmp_path, source, "    dby = P.sum(axis=0)", "    dby = D.sum(axis=0)",
+               name="grads", wrong=("by",), kind="swap")
+
+
+def test_copy_a_kept_reference_written_in_place(tmp_path: Path) -> None:
+    source = '''import numpy as np
+
+
+def run(xs, h0, W, U):
+    h = h0.copy()
+    states, inputs = [], []
+    for i in xs:
+        x = np.zeros((W.shape[1], 1))
+        x[i] = 1
+        np.tanh(W @ x + U @ h, out=h)
+        states.append(h.copy())
+        inputs.append(x)
+    dU = np.zeros_like(U)
+    for s in states:
+        dU += s @ s.T
+    return dU
+'''
+    right = "        states.append(h.copy())"
+    cands = _generated(tmp_path, source, "        states.append(h)", right, name="run",
+                       wrong=("Whh",), theirs={"Wxh": "W", "Whh": "U"}, kind="copy",
+                       expect="        states.append(np.copy(h))")
+    # x is made anew each step before it is written: keeping it needs no copy
+    text = source.replace(right, "        states.append(h)")
+    assert not [c for c in _on_line(cands, text, "        inputs.append(x)") if c.kind == "copy"]
+    # written in place with +=, kept in a tuple
+    text = source.replace("np.tanh(W @ x + U @ h, out=h)", "h += U @ h").replace(
+        right, "        states.append((x, h))")
+    path = tmp_path / "tuple.py"
+    path.write_text(text)
+    cands = fix.candidates(text, path, "run", ("Whh",), {"Wxh": "W", "Whh": "U"})
+    assert [c for c in _on_line(cands, text, "        states.append((x, h))")
+            if c.after == "        states.append((x, np.copy(h)))" and c.kind == "copy"]
+
+
+def test_term_a_bias_spelt_as_the_file_reshapes_its_others(tmp_path: Path) -> None:
+    source = '''import numpy as np
+
+Wxh = Whh = Why = bh = by = None
+
+
+def lossFun(inputs, targets, hprev):
+    h = [hprev[:, 0]]
+    loss = 0.0
+    for t, i in enumerate(inputs):
+        h.append(np.tanh(Wxh[:, i] + Whh @ h[t] + bh[:, 0]))
+        z = Why @ h[t + 1] + by[:, 0]
+        loss += np.log(np.exp(z).sum()) - z[targets[t]]
+    dbh = np.zeros_like(bh)
+    return loss, dbh
+'''
+    right = "        h.append(np.tanh(Wxh[:, i] + Whh @ h[t] + bh[:, 0]))"
+    _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, kind="bias")
+    # a bias read nowhere but in the signature (its gradient made from another's shape)
+    source = source.replace("def lossFun(inputs, targets, hprev):", "def f(inputs, targets, "
+                            "hprev, Wxh, Whh, Why, bh, by):").replace("np.zeros_like(bh)",
+                                                                      "np.zeros_like(by)")
+    _generated(tmp_path, source, right.replace(" + bh[:, 0]", ""), right, name="f",
+               kind="bias")
+
+
+def test_init_the_previous_state_where_the_initial_one_is_read(tmp_path: Path) -> None:
+    right = "        dWhh += np.dot(dhraw, hs[t - 1].T)"
+    _generated(tmp_path, MINCHAR, "        dWhh += np.dot(dhraw, hprev.T)", right,
+               wrong=("Whh",), kind="init",
+               expect="        dWhh += np.dot(dhraw, (hs[t - 1] if t > 0 else hprev).T)")
+
+
+@pytest.mark.parametrize(("bug", "right"), [
+    ("        g_out = ys.pop() - outs.pop()", "        g_out = outs.pop() - ys.pop()"),
+    ("        unroll_step(stack.pop(), g_out, g_carry, acc)",
+     "        g_carry = unroll_step(stack.pop(), g_out, g_carry, acc)"),
+], ids=["operands", "result"])
+def test_search_finds_a_new_family_fix(tmp_path: Path, bug: str, right: str) -> None:
+    """Two of the families above searched end to end on the stack-and-helpers style: a
+    subtraction's operands swapped (every gradient negated) and a helper's returned carry
+    thrown away; the edited copy passes the whole check at both points."""
+    path = tmp_path / "rnn.py"
+    assert STACK.count(right) == 1
+    text = STACK.replace(right, bug)
+    path.write_text(text)
+    out = fix.search(f"{path}:lossFun", ImplOptions(), TINY_SPEC, budget=30.0)
+    assert out.fix is not None and out.fix.verified and not out.fix.partial
+    (edit,) = out.fix.edits
+    assert (edit.before, edit.after) == (bug, right)
+    assert path.read_text() == text

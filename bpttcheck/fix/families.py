@@ -18,16 +18,35 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
 - ``reduce``: one step's slice (``d[-1]``, ``d[0]``) where the sum over steps belongs, a
   sum over the other axis, ``keepdims`` added or removed, ``mean`` for ``sum``.
 - ``term``: the bias missing from a pre-activation sum or a lone product (``W @ h`` ->
-  ``W @ h + b``; the bias as the file spells it).
+  ``W @ h + b``; the bias as the file spells it, and as it reshapes its biases in sums:
+  ``+ bh.ravel()`` in a file that adds ``by.ravel()``).
 - ``drop``: one term of a sum dropped (a term counted twice, a carried gradient added in
   the wrong place).
 - ``neighbour``: a variable swapped for another used within a few lines (``dh``/``dhraw``,
-  ``h``/``hprev``, ``hs``/``xs``), only on statements that feed a wrong gradient.
+  ``h``/``hprev``, ``hs``/``xs``), on statements that feed a wrong gradient; on statements
+  that feed none the ranking can see (a forward helper, a cache's ``append``), a state for
+  a state only (``Whh @ h0`` -> ``Whh @ h_prev``, ``(x, h, h)`` -> ``(x, h_prev, h)``).
+- ``swap`` (with :mod:`.operators`' same-role swaps): an array read where the copy made of
+  it belongs, or back (``P.sum()`` for ``D.sum()`` after ``D = P.copy()``).
 - ``init``: a zero initial state (``np.zeros_like(h)``, ``np.zeros((H, 1))``, assigned to
   a state-like name or to the activation's outputs) -> a copy of the given one; ``h[t - 1]``
-  at ``t = 0`` -> the given one; a carried gradient started from the initial state, or a
-  gradient accumulator from its weight (``np.copy(W)``, ``np.ones_like(W)``) -> zeros.
-- ``copy``: an alias (``dy = ps[t]``) written in place later -> a copy.
+  at ``t = 0`` -> the given one, and the given one read at every step -> the previous
+  state (``hprev`` -> ``(hs[t - 1] if t > 0 else hprev)``); a carried gradient started from
+  the initial state, or a gradient accumulator from its weight (``np.copy(W)``,
+  ``np.ones_like(W)``) -> zeros.
+- ``copy``: a kept reference (``dy = ps[t]``, ``hs.append(h)``, ``cache.append((x, h))``)
+  to an array written in place later (``dy[k] -= 1``, ``np.tanh(.., out=h)``, ``h += ..``)
+  -> a copy (:func:`alias_copies`: on every line, whichever gradients it feeds).
+- ``loop`` (with :mod:`.operators`' reversals of ``range``, ``enumerate``, ``zip``): the
+  order steps are consumed in: ``stack.pop(0)`` <-> ``stack.pop()``, ``sorted(xs)`` <->
+  ``sorted(xs, reverse=True)``, ``for x in xs`` -> ``reversed(xs)``, ``xs[::-1]`` -> ``xs``,
+  ``zip(reversed(xs), hs)`` -> ``zip(reversed(xs), reversed(hs))``, ``hs.insert(0, h)`` ->
+  ``hs.append(h)``.
+- ``sign`` (with :mod:`.operators`' ``+``/``-`` flips): a subtraction's operands swapped
+  (``y - p`` -> ``p - y``, a GRU's ``(n - h)`` -> ``(h - n)``) on a gradient's line; never
+  index arithmetic or a constant's (``T - 1 - t``, ``1 - h**2``).
+- ``result``: a helper's returned value thrown away (``step_back(dy, dnext, cache)``) ->
+  kept in an argument the caller assigns (``dnext = step_back(dy, dnext, cache)``).
 - ``weight``: one weight read for another of its kind (``Why.T`` for ``Whh.T``, ``by`` for
   ``bh``), on statements that feed a wrong gradient.
 - ``literal``: a numeric literal other than 0 and 1 in arithmetic -> 1 (``2 *``, ``0.5 *``,
@@ -38,8 +57,10 @@ Their kinds (the search's ranking weighs each, :data:`.operators.PRIORITY`):
   bias's accumulation deleted: ``dbh += d`` (:func:`bias_inserts`).
 - ``tanh``: the derivative of tanh (``1 - h**2``, ``1 - np.square(h)``, ``(1 - h) * (1 + h)``,
   ``1 - np.tanh(a)**2``, ``h * (1 - h)``, a ``dtanh(h)`` helper) taken at the pre-activation
-  instead of the activation or back; ``dtanh``: the same derivative at a stale ``h`` left by
-  the forward loop (-> ``hs[t]``), missing from a backward line, or applied twice.
+  instead of the activation or back, or the activation applied to the pre-activation it was
+  taken at (``1 - a**2`` -> ``1 - np.tanh(a)**2``; ``a * (1 - a)`` -> the file's sigmoid);
+  ``dtanh``: the same derivative at a stale ``h`` left by the forward loop (-> ``hs[t]``),
+  missing from a backward line, or applied twice.
 """
 
 from __future__ import annotations
@@ -52,7 +73,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 
-from .syntax import MODULES, c0, c1, header_exprs, ln, one_line, walk_statements
+from .syntax import CARRIED, MODULES, c0, c1, header_exprs, ln, one_line, walk_statements
 
 Edit3 = tuple[int, str, str | None]
 
@@ -67,7 +88,6 @@ INITIAL = re.compile(r"^(h_?prev|prev_?h|h_?0|h_?init|init_?h|h_?start|h_?in|h_?
                      re.IGNORECASE)
 GRADIENT = re.compile(r"^(d|g_|grad|delta|err|e_)", re.IGNORECASE)  # a gradient's name, roughly
 STATE = re.compile(r"^(h|s|state|hidden|prev|carry)(_|s?$|\d)", re.IGNORECASE)  # a state
-CARRIED_NAME = re.compile(r"next|carry|prev|future|later|incoming|above|ahead", re.IGNORECASE)
 NEIGHBOURHOOD = 3  # lines either side a swapped-in variable may come from
 CARRY_LINES = 2  # ``carry = ...`` insertions tried per loop (after the last writes first)
 
@@ -86,6 +106,14 @@ class Context:
     recurrent: tuple[str, ...]  # spellings of reads of Whh
     reads: Mapping[str, str] = dataclasses.field(default_factory=dict)  # spelling -> param
     initial_forms: tuple[str, ...] = ()  # the initial state as first shaped (``hprev[:, 0]``)
+    inputs: frozenset[str] = frozenset()  # bases of pre-activations (``a``, ``acts``)
+    sigmoids: tuple[str, ...] = ()  # the file's logistic helpers (``sigmoid``)
+    returning: frozenset[str] = frozenset()  # the file's functions that return a value
+    copies: frozenset[frozenset[str]] = frozenset()  # {D, P} for ``D = P.copy()``
+    bias_terms: Mapping[str, str] = dataclasses.field(default_factory=dict)  # form -> param:
+    # a bias as the code's sums read it (``bh.ravel()`` after ``by.ravel()``, ``b[:, 0]``)
+    unsummed: frozenset[str] = frozenset()  # biases no sum of the code reads (bh, by)
+    indices: frozenset[str] = frozenset()  # names a ``for`` binds, in any target function
 
 
 def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str],
@@ -102,6 +130,7 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
     acts: collections.Counter[str] = collections.Counter()
     pairs: dict[str, str] = {}
     outputs: set[str] = set()
+    inputs: set[str] = set()
     matmul = "dot"
     biases: list[str] = []
     initial: list[str] = []
@@ -117,6 +146,10 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
         for a in func.args.args + func.args.kwonlyargs:
             if INITIAL.match(a.arg) and a.arg not in initial:
                 initial.append(a.arg)
+            if a.arg in bias_names:  # a bias taken as an argument, perhaps read nowhere
+                reads.setdefault(a.arg, param_of[a.arg])
+                if a.arg not in biases:
+                    biases.append(a.arg)
         for n in _all(func):
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
                 matmul = "@"
@@ -154,6 +187,8 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
                     and _is_activation(value.func, helpers)):
                 continue
             into = _bases(value.args[0])
+            if into:
+                inputs.add(into)
             for target in targets:
                 out = _bases(target)
                 if out:
@@ -184,9 +219,112 @@ def context(nodes: list[ast.stmt], defs: list[ast.FunctionDef], lines: list[str]
             and isinstance(n.func.value, ast.Name) and n.func.value.id == np_name
             for f in defs for n in _all(f)):
         matmul = "method"
+    for func in defs:  # a sum of products stored, never activated here: a pre-activation too
+        for stmt in walk_statements(func.body):  # (not a backward sum: no gradient read)
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) \
+                    and isinstance(stmt.value.op, ast.Add) \
+                    and any(_is_product(t) for t in _terms(stmt.value)) \
+                    and not any(isinstance(r, ast.Name) and (GRADIENT.match(r.id)
+                                                             or CARRIED.search(r.id))
+                                for r in _all(stmt.value)):
+                inputs.update(b for t in stmt.targets if (b := _bases(t))
+                              and not GRADIENT.match(b))
     return Context(np_name, matmul, tuple(a for a, _ in acts.most_common(2)),
                    pairs, frozenset(outputs), tuple(biases), tuple(initial),
-                   tuple(recurrent), reads, tuple(forms))
+                   tuple(recurrent), reads, tuple(forms),
+                   inputs=frozenset(inputs - outputs),
+                   sigmoids=tuple(sorted(h for h in helpers if SIGMOID.search(h))),
+                   returning=frozenset(_returning(nodes)),
+                   copies=frozenset(_copies(defs, np_name)),
+                   bias_terms=_bias_terms(defs, text, reads, bias_names),
+                   unsummed=frozenset(_unsummed(defs, reads, bias_names, text)),
+                   indices=frozenset().union(*(loop_variables(f) for f in defs)))
+
+
+SIGMOID = re.compile(r"sigm|logist|expit", re.IGNORECASE)
+
+
+def _returning(nodes: list[ast.stmt]) -> set[str]:
+    """The functions and methods of the file that return a value (``return x``, not a bare
+    ``return`` or ``return None``)."""
+    funcs = [n for n in nodes if isinstance(n, ast.FunctionDef)] + [
+        m for c in nodes if isinstance(c, ast.ClassDef) for m in c.body
+        if isinstance(m, ast.FunctionDef)]
+    return {f.name for f in funcs for s in walk_statements(f.body)
+            if isinstance(s, ast.Return) and s.value is not None
+            and not (isinstance(s.value, ast.Constant) and s.value.value is None)}
+
+
+def _copies(defs: list[ast.FunctionDef], np_name: str) -> set[frozenset[str]]:
+    """Pairs of names one of which starts as a copy of the other (``D = P.copy()``,
+    ``dy = np.copy(p)``): the array before and after an in-place change (``D[..] -= 1``),
+    two names for one quantity at two moments, whatever their names suggest."""
+    out: set[frozenset[str]] = set()
+    for func in defs:
+        for s in walk_statements(func.body):
+            if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+                    and isinstance(s.targets[0], ast.Name)):
+                continue
+            source = _copied(s.value, np_name)
+            if isinstance(source, ast.Name) and source.id != s.targets[0].id:
+                out.add(frozenset((source.id, s.targets[0].id)))
+    return out
+
+
+def _sums(defs: list[ast.FunctionDef]) -> Iterator[ast.expr]:
+    """The terms of every sum in ``defs``: ``a + b``, ``z += b``, ``np.add(a, b)``."""
+    for func in defs:
+        for n in _all(func):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+                yield from (n.left, n.right)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
+                yield n.value
+            elif isinstance(n, ast.Call) and (
+                    (isinstance(n.func, ast.Attribute) and n.func.attr == "add")
+                    or (isinstance(n.func, ast.Name) and n.func.id == "add")):
+                yield from n.args
+
+
+def _bias_read(term: ast.AST, bias_names: set[str]) -> ast.AST | None:
+    """The read of a bias that ``term`` is, as is (``bh``, ``self.bh``, ``p["bh"]``) or
+    reshaped (``bh.ravel()``, ``bh[:, 0]``, ``np.squeeze(bh)``); None for any other term."""
+    if _identifier(term) in bias_names:
+        return term
+    if not isinstance(term, ast.Call | ast.Subscript | ast.Attribute):
+        return None
+    inner = [b for b in _all(term) if b is not term
+             and isinstance(b, ast.Name | ast.Attribute | ast.Subscript)
+             and _identifier(b) in bias_names and one_line(b)]
+    return inner[0] if len(inner) == 1 else None
+
+
+def _unsummed(defs: list[ast.FunctionDef], reads: Mapping[str, str], bias_names: set[str],
+              text: _Text) -> set[str]:
+    """The biases (bh, by) that no sum in the code reads: each is left out of its
+    pre-activation (or never used), whatever else reads it (``np.zeros_like(bh)``)."""
+    summed = {reads.get(text.seg(b)) for t in _sums(defs)
+              if (b := _bias_read(t, bias_names)) is not None and one_line(b)}
+    return {p for p in reads.values() if p in BIASES} - summed
+
+
+def _bias_terms(defs: list[ast.FunctionDef], text: _Text, reads: Mapping[str, str],
+                bias_names: set[str]) -> dict[str, str]:
+    """Each bias as the code reads the biases in its sums when it reshapes them there
+    (``by.ravel()``, ``by[:, 0]``, ``np.squeeze(by)``): the same form for every bias of
+    the model (``bh.ravel()`` from ``by.ravel()``), so an added bias broadcasts as the
+    file's others do."""
+    forms: dict[str, str] = {}
+    spellings = {s: p for s, p in reads.items() if p in BIASES}
+    for term in _sums(defs):
+        read = _bias_read(term, bias_names)
+        if read is None or read is term or not one_line(term):
+            continue
+        whole, part = text.seg(term), text.seg(read)
+        for spelling, param in spellings.items():
+            form = whole.replace(part, spelling, 1)
+            if form != spelling:
+                forms.setdefault(form, param)
+    return forms
 
 
 def _reshaped(v: ast.expr, text: _Text, initial: list[str]) -> bool:
@@ -357,14 +495,16 @@ def _derivative_args(n: ast.AST, helpers: set[str]) -> list[ast.AST]:
 
 def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str],
                carried: set[str], in_loop: bool, on_bad_path: bool,
-               close: set[str], helpers: set[str], in_place: set[str],
+               close: set[str], helpers: set[str],
                loop_outputs: tuple[str, ...], pre_grads: set[str], sp: str) -> Iterator[Edit3]:
     """(line, kind, new line) for every edit of these families on ``stmt``'s own lines.
-    ``close``: names used within :data:`NEIGHBOURHOOD` lines; ``helpers``: functions of the
-    file; ``in_place``: names written into in place (:func:`aliases_written`);
-    ``loop_outputs``: the activation's outputs as the enclosing loop reads them (``hs[t]``,
-    :func:`outputs_read`); ``pre_grads``: the names the Whh gradient's lines read
-    (:func:`pre_activation_gradients`); ``sp``: " " when the code spaces its operators."""
+    ``close``: names used within :data:`NEIGHBOURHOOD` lines (given for a line on the wrong
+    gradients' path, ``on_bad_path``, and for one that feeds no gradient the ranking knows,
+    such as the forward pass: there only a state is swapped for another state); ``helpers``:
+    functions of the file; ``loop_outputs``: the activation's outputs as the enclosing loop
+    reads them (``hs[t]``, :func:`outputs_read`); ``pre_grads``: the names the Whh
+    gradient's lines read (:func:`pre_activation_gradients`); ``sp``: " " when the code
+    spaces its operators."""
     text = _Text(lines)
     roots = header_exprs(stmt)
     parents: dict[int, ast.AST] = {}
@@ -391,6 +531,10 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         written = {n.id for t in targets for n in _all(t) if isinstance(n, ast.Name)}
     gradient_target = any(w.startswith("d") or "grad" in w.lower() for w in written)
+    # the containers a target writes into (``g`` of ``g["by"][:, 0] = ...``): never swapped
+    stored = {id(_base_node(t)) for t in (
+        stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if isinstance(stmt, ast.AugAssign) else [])}
     carried_target = bool(written & carried)
     state_target = any(STATE.match(w) or INITIAL.match(w) or w in ctx.outputs for w in written)
     single = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt)
@@ -408,11 +552,21 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             deriv = f"(1{sp}-{sp}{h}{sp}*{sp}{h})"
             value = _paren(stmt.value, text.seg(stmt.value))
             yield k("dtanh", text.replace(stmt.value, f"{deriv}{sp}*{sp}{value}"))
-    # copy: an alias written in place later
-    if single and isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
-            and isinstance(stmt.value, ast.Subscript | ast.Name | ast.Attribute) \
-            and stmt.targets[0].id in in_place:
-        yield k("copy", text.replace(stmt.value, f"{ctx.np}.copy({text.seg(stmt.value)})"))
+    # loop: the order a loop's iterable or a stack of steps is consumed in
+    if isinstance(stmt, ast.For) and one_line(stmt.iter):
+        yield from (k("loop", w) for w in _reordered(stmt.iter, text))
+    # result: a helper's returned value thrown away (its carried gradient never updated)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and one_line(stmt):
+        call = stmt.value
+        callee = call.func.id if isinstance(call.func, ast.Name) else (
+            call.func.attr if isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls")
+            else "")
+        if callee in ctx.returning:
+            for arg in call.args + [kw.value for kw in call.keywords]:
+                if isinstance(arg, ast.Name) and arg.id in assigned \
+                        and arg.id not in ctx.indices:
+                    yield k("result", text.replace(call, f"{arg.id} = {text.seg(call)}"))
 
     for root in roots:
         for n in _all(root):
@@ -460,9 +614,35 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                     _is_product(n) and n is getattr(stmt, "value", None)
                     and isinstance(stmt, ast.Assign) and not gradient_target):
                 present = {text.seg(t) for t in _all(n) if one_line(t)}
-                for b in ctx.biases:
+                # a pre-activation (activated here, or stored and activated later)
+                pre = (isinstance(parent, ast.Call) and _is_activation(parent.func, helpers)) \
+                    or any(_bases(t) in ctx.inputs for t in getattr(stmt, "targets", []))
+                for b in ctx.biases + tuple(ctx.bias_terms):
                     if b not in present:
-                        yield k("term", text.insert(n, f"{sp}+{sp}{b}"))
+                        # a bias no sum reads, on a pre-activation: the likelier one
+                        param = ctx.bias_terms.get(b, ctx.reads.get(b))
+                        yield k("bias" if pre and param in ctx.unsummed else "term",
+                                text.insert(n, f"{sp}+{sp}{b}"))
+            # a subtraction's operands swapped (``y - p`` for ``p - y``), on a gradient's path
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and not in_slice(n) \
+                    and (on_bad_path or gradient_target
+                         or any(GRADIENT.match(w) for w in written)) \
+                    and ln(n.left) == ln(n.right) \
+                    and _num(n.left) is None and _num(n.right) is None \
+                    and not any(_counts(x, ctx) for x in (n.left, n.right)):
+                left, right = text.seg(n.left), text.seg(n.right)
+                yield k("sign", text.splice(n, [(c0(n.left), c1(n.left), right),
+                                                (c0(n.right), c1(n.right), _paren(n.left, left))]))
+            # a stack of steps popped from the wrong end (the pass runs forwards in time)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr in ("pop", "popleft") and not n.keywords:
+                yield from (k("loop", w) for w in _other_end(n, text))
+            # ... or stored at the wrong end: hs.insert(0, h) for hs.append(h)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr == "insert" and len(n.args) == 2 and _num(n.args[0]) == 0.0 \
+                    and not n.keywords and one_line(n.args[1]):
+                start = c1(n.func) - len("insert")
+                yield k("loop", text.splice(n, [(start, c1(n), f"append({text.seg(n.args[1])})")]))
             # one term of a sum dropped
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
                     and not in_slice(n) and _num(n.left) is None and _num(n.right) is None:
@@ -525,20 +705,163 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
                 if isinstance(at[0], ast.Name) and in_loop:  # a stale h left by the forward loop
                     for h in loop_outputs[:2]:
                         yield k("dtanh", text.splice(n, [(c0(x), c1(x), h) for x in at]))
+                # taken at a pre-activation: the activation of it (``1 - np.tanh(a) ** 2``)
+                inside = parents.get(id(at[0]))
+                if _bases(at[0]) in ctx.inputs and len({text.seg(x) for x in at}) == 1 \
+                        and not (isinstance(inside, ast.Call) and inside is not n):
+                    acts = ctx.sigmoids if _logistic(n) else (
+                        ctx.activations or (f"{ctx.np}.tanh",))
+                    for act in acts:
+                        yield k("tanh", text.splice(n, [(c0(x), c1(x), f"{act}({text.seg(x)})")
+                                                        for x in at]))
             # the derivative applied twice: the factor dropped
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
                 for factor, rest in ((n.left, n.right), (n.right, n.left)):
                     if _derivative_args(factor, helpers):
                         yield k("dtanh", text.replace_grouped(n, rest))
-            # a variable swapped for one used nearby, on the wrong gradients' path only
-            if on_bad_path and isinstance(n, ast.Name) and load and not in_slice(n) \
-                    and n.id in assigned and n.id not in loop_vars and n.id not in MODULES \
+            # the given initial state read at every step where the previous state belongs:
+            # the state the loop carries (a state nearby) or the outputs' previous step; in
+            # a loop that reads states (not in a per-step helper, whose h_prev is the state)
+            if in_loop and loop_outputs and (on_bad_path or close) and load \
+                    and not in_slice(n) \
+                    and isinstance(n, ast.Name | ast.Attribute) and text.seg(n) in ctx.initial \
+                    and not (isinstance(parent, ast.Call) and parent.func is n):
+                for earlier in _previous_states(loop_outputs[:2], text.seg(n)):
+                    yield k("init", text.replace(n, earlier))
+                for other in sorted(close - written - helpers - set(ctx.initial)):
+                    if _state_like(other, ctx):
+                        yield k("init", text.replace(n, other))
+            # a variable swapped for one used nearby: on the wrong gradients' path, one of
+            # the same kind (a gradient for a gradient) or the copy it was made from; on a
+            # line that feeds no gradient the ranking sees, a state for a state in a record
+            # kept for later (``cache.append((x, h, h))``, ``return h, (x, h_prev)``)
+            if (on_bad_path or close) and isinstance(n, ast.Name) and load \
+                    and not in_slice(n) and n.id in assigned and n.id not in loop_vars \
+                    and n.id not in MODULES and id(n) not in stored \
                     and not (isinstance(parent, ast.Call) and parent.func is n):
                 kind_of = bool(GRADIENT.match(n.id))
+                record = isinstance(parent, ast.Tuple | ast.List) or (
+                    isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
+                    and parent.func.attr in ("append", "insert"))
                 for other in sorted(close):
-                    if other != n.id and other not in written and other not in helpers \
-                            and bool(GRADIENT.match(other)) == kind_of:
+                    if other == n.id or other in written or other in helpers:
+                        continue
+                    if on_bad_path and frozenset((n.id, other)) in ctx.copies:
+                        yield k("swap", text.replace(n, other))  # P for D = P.copy()
+                    elif bool(GRADIENT.match(other)) == kind_of if on_bad_path \
+                            else record and _state_like(n.id, ctx) and _state_like(other, ctx):
                         yield k("neighbour", text.replace(n, other))
+
+
+def _state_like(name: str, ctx: Context) -> bool:
+    return bool(STATE.match(name) or INITIAL.match(name)) or name in ctx.outputs
+
+
+def _counts(n: ast.AST, ctx: Context) -> bool:
+    """Whether ``n`` is index arithmetic: a loop's variable, ``len(...)``, or a sum of them."""
+    if isinstance(n, ast.Name):
+        return n.id in ctx.indices
+    if isinstance(n, ast.Call):
+        return isinstance(n.func, ast.Name) and n.func.id in ("len", "range")
+    if isinstance(n, ast.BinOp):
+        return _counts(n.left, ctx) or _counts(n.right, ctx)
+    return False
+
+
+def _logistic(n: ast.AST) -> bool:
+    """``s * (1 - s)``: the logistic function's derivative (tanh's is ``1 - h**2``)."""
+    if not (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult)):
+        return False
+    return any(isinstance(y, ast.BinOp) and isinstance(y.op, ast.Sub) and _num(y.left) == 1.0
+               and ast.dump(y.right) == ast.dump(x) for x, y in ((n.left, n.right),
+                                                                   (n.right, n.left)))
+
+
+def _previous_states(outputs: tuple[str, ...], initial: str) -> Iterator[str]:
+    """The previous step's state, from the activation's outputs as the loop reads them:
+    ``hs[t]`` -> ``(hs[t - 1] if t > 0 else hprev)``; ``hs[t + 1]`` (a list that starts
+    with the initial state) -> ``hs[t]``."""
+    for out in outputs:
+        node = ast.parse(out, mode="eval").body  # a segment of the parsed file: it parses
+        base = ast.get_source_segment(out, node.value) if isinstance(
+            node, ast.Subscript) else None
+        if base is None or not isinstance(node, ast.Subscript):
+            continue
+        index = node.slice
+        if isinstance(index, ast.Name):
+            t = index.id
+            yield f"({base}[{t} - 1] if {t} > 0 else {initial})"
+        elif isinstance(index, ast.BinOp) and isinstance(index.op, ast.Add) \
+                and isinstance(index.left, ast.Name) and _num(index.right) == 1.0:
+            yield f"{base}[{index.left.id}]"
+
+
+def _reordered(it: ast.expr, text: _Text) -> Iterator[tuple[int, str | None]]:
+    """A loop's iterable consumed from the other end, where :mod:`.operators` has no
+    reversal of it (it reverses ``range``, ``enumerate``, ``zip`` and ``reversed``):
+    ``sorted(xs)`` <-> ``sorted(xs, reverse=True)``, ``xs[::-1]`` -> ``xs``,
+    ``xs`` -> ``reversed(xs)``, ``d.items()`` -> ``reversed(list(d.items()))``, and the one
+    sequence a ``zip`` leaves in order when it reverses another."""
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "sorted":
+        rev = next((kw for kw in it.keywords if kw.arg == "reverse"), None)
+        if rev is None:
+            close = c1(it) - 1
+            yield text.splice(it, [(close, close, ", reverse=True")])
+        elif isinstance(rev.value, ast.Constant) and rev.value.value is False:
+            yield text.replace(rev.value, "True")
+        else:
+            before = [x for x in list(it.args) + [kw.value for kw in it.keywords]
+                      if c1(x) < c0(rev.value)]
+            if before:
+                yield text.splice(it, [(c1(max(before, key=c1)), c1(rev.value), "")])
+        return
+    if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice) \
+            and it.slice.lower is None and it.slice.upper is None \
+            and it.slice.step is not None and _signed(it.slice.step) == -1.0:
+        yield text.replace(it, text.seg(it.value))
+        return
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip":
+        # zip(reversed(xs), hs): one sequence reversed, another not
+        flipped = [_is_reversed(a) for a in it.args]
+        if any(flipped) and not all(flipped):
+            for a, f in zip(it.args, flipped, strict=True):
+                if not f and one_line(a):
+                    yield text.replace(a, f"reversed({text.seg(a)})")
+        return
+    if isinstance(it, ast.Name | ast.Attribute | ast.Subscript):
+        yield text.replace(it, f"reversed({text.seg(it)})")
+    elif isinstance(it, ast.Call) and not (isinstance(it.func, ast.Name) and it.func.id in (
+            "range", "xrange", "reversed", "enumerate", "zip")):
+        yield text.replace(it, f"reversed(list({text.seg(it)}))")
+
+
+def _is_reversed(n: ast.AST) -> bool:
+    """``reversed(x)`` or ``x[::-1]``."""
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "reversed":
+        return True
+    return isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) \
+        and n.slice.step is not None and _signed(n.slice.step) == -1.0
+
+
+def _other_end(n: ast.Call, text: _Text) -> Iterator[tuple[int, str | None]]:
+    """``stack.pop()`` <-> ``stack.pop(0)`` (``pop(-1)`` -> ``pop(0)``), ``q.popleft()`` ->
+    ``q.pop()``: the steps taken from the other end."""
+    assert isinstance(n.func, ast.Attribute)
+    args = c1(n.func)
+    if n.func.attr == "popleft" and not n.args:
+        yield text.splice(n, [(args - len("popleft"), args, "pop")])
+    elif not n.args:
+        yield text.splice(n, [(args, c1(n), "(0)")])
+    elif len(n.args) == 1 and _signed(n.args[0]) in (0.0, -1.0) and one_line(n.args[0]):
+        yield text.splice(n, [(args, c1(n), "()" if _signed(n.args[0]) == 0.0 else "(0)")])
+
+
+def _signed(n: ast.AST) -> float | None:
+    """A numeric literal's value, negative ones (``-1``) included."""
+    if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+        inner = _num(n.operand)
+        return None if inner is None else -inner
+    return _num(n)
 
 
 MATRICES = ("Wxh", "Whh", "Why")
@@ -593,20 +916,106 @@ def _terms(n: ast.AST) -> list[ast.AST]:
 
 
 def aliases_written(func: ast.FunctionDef) -> set[str]:
-    """Names some statement writes into in place (``dy[k] -= 1``, ``dy *= m``)."""
+    """Names some statement writes into in place (``dy[k] -= 1``, ``dy *= m``,
+    ``np.tanh(a, out=h)``)."""
+    return set().union(*(_written_in_place(s) for s in walk_statements(func.body)))
+
+
+def _written_in_place(stmt: ast.stmt) -> set[str]:
+    """Names ``stmt`` itself (not its body) writes into in place: ``x[k] = ...``,
+    ``x += ...``, ``f(..., out=x)``, ``np.copyto(x, ...)``, ``x.fill(...)``."""
     out: set[str] = set()
-    for n in _all(func):
-        if isinstance(n, ast.AugAssign):
-            base = _base_node(n.target)
-            if isinstance(base, ast.Name):
-                out.add(base.id)
-        if isinstance(n, ast.Assign):
-            for t in n.targets:
-                if isinstance(t, ast.Subscript):
-                    base = _base_node(t)
-                    if isinstance(base, ast.Name):
-                        out.add(base.id)
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.AugAssign):
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.Assign):
+        targets = [t for t in stmt.targets if isinstance(t, ast.Subscript)]
+    for t in targets:
+        base = _base_node(t)
+        if isinstance(base, ast.Name):
+            out.add(base.id)
+    for root in header_exprs(stmt):
+        for n in _all(root):
+            if not isinstance(n, ast.Call):
+                continue
+            written = [kw.value for kw in n.keywords if kw.arg == "out"]
+            if isinstance(n.func, ast.Attribute) and n.func.attr == "copyto" and n.args:
+                written.append(n.args[0])
+            if isinstance(n.func, ast.Attribute) and n.func.attr in ("fill", "sort"):
+                written.append(n.func.value)
+            for w in written:
+                base = _base_node(w)
+                if isinstance(base, ast.Name):
+                    out.add(base.id)
     return out
+
+
+def _rebinds(stmt: ast.stmt, name: str) -> bool:
+    """Whether ``stmt`` binds ``name`` to a new object (``name = ...``, ``for name in``)."""
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == name for tt in stmt.targets
+                   for t in _all(tt))
+    if isinstance(stmt, ast.For):
+        return any(isinstance(t, ast.Name) and t.id == name for t in _all(stmt.target))
+    return False
+
+
+def _changed_later(order: list[ast.stmt], stmt: ast.stmt, name: str) -> bool:
+    """Whether ``name``'s object may be written in place after ``stmt`` runs: a write found
+    before ``name`` is bound anew, in the statements that follow ``stmt`` or, inside a loop,
+    in the next pass over the loop's statements before it. ``order``: the function's
+    statements in source order (:func:`.syntax.walk_statements`)."""
+    at = next(k for k, s in enumerate(order) if s is stmt)
+    loops = [s for s in order[:at] if isinstance(s, ast.For | ast.While)
+             and any(x is stmt for x in walk_statements(s.body))]
+    passes = [order[at + 1:]]
+    if loops:
+        body = list(walk_statements(loops[-1].body))
+        passes.append(body[:next(k for k, s in enumerate(body) if s is stmt)])
+    for run in passes:
+        for s in run:
+            if name in _written_in_place(s):
+                return True
+            if _rebinds(s, name):
+                break
+    return False
+
+
+def alias_copies(func: ast.FunctionDef, lines: list[str], ctx: Context) -> Iterator[Edit3]:
+    """A copy forgotten: a reference to an array is kept (``dy = p``, ``hs.append(h)``,
+    ``cache.append((x, h))``, ``hs[t] = h``) and the array is then written in place
+    (``dy[k] -= 1``, ``np.tanh(..., out=h)``, ``h += ...``), so what was kept changes too
+    -> ``np.copy(h)``. Made for every line, whichever gradients it feeds: an alias can
+    corrupt anything that reads the kept value (the loss, another step's state)."""
+    text = _Text(lines)
+    order = list(walk_statements(func.body))
+    for stmt in order:
+        if not one_line(stmt) or stmt.end_lineno is None:
+            continue
+        kept: list[ast.expr] = []  # the names whose object this statement keeps
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name | ast.Subscript
+                                                        | ast.Attribute | ast.Tuple):
+            items = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+            alias = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+            for item in items:
+                if isinstance(item, ast.Name) or (item is stmt.value and alias):
+                    kept.append(item)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+                stmt.value.func, ast.Attribute) and stmt.value.func.attr in ("append",
+                                                                            "insert"):
+            for arg in stmt.value.args[-1:]:
+                items = arg.elts if isinstance(arg, ast.Tuple | ast.List) else [arg]
+                kept += [x for x in items if isinstance(x, ast.Name)]
+        for item in kept:
+            names = {item.id} if isinstance(item, ast.Name) else set()
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name | ast.Subscript
+                                                            | ast.Attribute) \
+                    and item is stmt.value:
+                names |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            if any(_changed_later(order, stmt, nm) for nm in sorted(names)):
+                line, after = text.replace(item, f"{ctx.np}.copy({text.seg(item)})")
+                if after is not None:
+                    yield line, "copy", after
 
 
 def _reduction_edits(n: ast.Call, text: _Text, ctx: Context) -> Iterator[tuple[int, str | None]]:
@@ -785,7 +1194,7 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried
                   and s.value.func.attr in ("zeros", "zeros_like")
                   for t in s.targets if isinstance(t, ast.Name)}
         missing = sorted(v for v in carried & read if v not in stored
-                         and (v in zeroed or CARRIED_NAME.search(v)))
+                         and (v in zeroed or CARRIED.search(v)))
         if not missing:
             continue
         ds = [d for d in pre_activation_gradients(loop, lines, whh_grads) if d not in missing]

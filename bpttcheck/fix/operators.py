@@ -68,12 +68,14 @@ INSERTED = 3.0  # the least relevance of an inserted statement (a carried-write 
 
 
 PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "index": 4.0,
-            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "bound": 3.5,
+            "tanh": 4.0, "insert": 4.0, "scale": 4.0, "loop": 4.0, "copy": 4.0, "result": 4.0,
+            "bound": 3.5,
             "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
-            "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0,
+            "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0, "bias": 4.0,
             "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
-# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there), and are
-# many: so low that they come after every other edit of a relevant line, as a last resort.
+# "neighbour" edits exist only on lines that feed the wrong gradients (+5 there) and, a state
+# for a state, in records kept on lines that feed none; they are many: so low that they come
+# after every other edit of a relevant line, as a last resort.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -699,10 +701,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                     outputs_of.setdefault(id(s), read)  # the innermost loop's come first
         swappable = families.name_lines(func, assigned, families.loop_variables(func),
                                         set().union(*aliases.values()))
-        in_place = families.aliases_written(func)
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
                                     families.bias_inserts(func, lines, aliases),
+                                    families.alias_copies(func, lines, ctx),
                                     gated_carry_inserts(func, lines, params),
                                     _discarded(func, lines), _constant_steps(func, lines)):
             inserts.setdefault(edit[0], []).append(edit)
@@ -730,8 +732,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             # operators keep it, last): an edit there cannot make a wrong gradient right
             more = iter(()) if flow <= -5.0 else families.node_edits(
                 stmt, lines, ctx, assigned, carried, in_loop, on_bad,
-                families.nearby(stmt, swappable) if on_bad else set(),
-                helpers, in_place, outputs_of.get(id(stmt), ()), pre_grads,
+                families.nearby(stmt, swappable) if on_bad or flow == -1.0 else set(),
+                helpers, outputs_of.get(id(stmt), ()), pre_grads,
                 " " if is_spaced(text) or (spaced and not re.search(r"\w[-+*/]\w", text))
                 else "")
             # the insertions made at the line this statement ends on (a statement of
