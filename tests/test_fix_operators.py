@@ -801,3 +801,10 @@ def test_search_finds_a_new_family_fix(tmp_path: Path, bug: str, right: str) -> 
     (edit,) = out.fix.edits
     assert (edit.before, edit.after) == (bug, right)
     assert path.read_text() == text
+
+
+def test_a_carry_passed_back_without_the_recurrent_matrix_gets_it(tmp_path: Path) -> None:
+    """`dhnext = dhraw`: the gradient carried to step t-1 without `Whh.T`."""
+    right = _line(MINCHAR, "dhnext = np.dot(Whh.T, dhraw)")
+    _generated(tmp_path, MINCHAR, right.replace("np.dot(Whh.T, dhraw)", "dhraw"), right,
+               wrong=HIDDEN, kind="carry")

@@ -552,6 +552,14 @@ def node_edits(stmt: ast.stmt, lines: list[str], ctx: Context, assigned: set[str
             deriv = f"(1{sp}-{sp}{h}{sp}*{sp}{h})"
             value = _paren(stmt.value, text.seg(stmt.value))
             yield k("dtanh", text.replace(stmt.value, f"{deriv}{sp}*{sp}{value}"))
+    # carry: the gradient carried to the previous step without the recurrent matrix
+    # (`dhnext = dhraw` for `dhnext = Whh.T @ dhraw`)
+    if single and isinstance(stmt, ast.Assign) and in_loop and carried_target \
+            and gradient_target and ctx.recurrent \
+            and isinstance(stmt.value, ast.Name | ast.Subscript) \
+            and not any(_is_product(n) for n in _all(stmt.value)):
+        yield k("carry", text.replace(stmt.value, _product(ctx, f"{ctx.recurrent[0]}.T",
+                                                           text.seg(stmt.value))))
     # loop: the order a loop's iterable or a stack of steps is consumed in
     if isinstance(stmt, ast.For) and one_line(stmt.iter):
         yield from (k("loop", w) for w in _reordered(stmt.iter, text))
