@@ -108,3 +108,108 @@ def test_a_carried_gradient_thrown_away_into_underscore_is_named_again(tmp_path:
     # a loop whose carried gradient is updated has nothing stale: no such edit
     plain = fix.candidates(source, tmp_path / "f.py", "lossFun", ("Wxh", "Whh", "bh"))
     assert not any(c.after.lstrip().startswith("g_next, g_next") for c in plain)
+
+
+def _cands(tmp_path: Path, text: str, wrong: tuple[str, ...] = ("Wxh", "Whh", "bh"),
+           params: tuple[str, ...] | None = None) -> set[tuple[int, str]]:
+    kw = {"params": params} if params else {}
+    return {(c.line, c.after.strip()) for c in fix.candidates(
+        textwrap.dedent(text), tmp_path / "f.py", "f", wrong, **kw)}
+
+
+def test_a_broadcast_outer_product_with_its_transpose_on_the_wrong_side(tmp_path: Path
+                                                                      ) -> None:
+    got = _cands(tmp_path, """\
+        def f(xs, hs, d, dWhh):
+            for t in range(len(xs)):
+                dWhh += d.T * hs[t - 1]
+            return dWhh
+        """)
+    assert (3, "dWhh += d * hs[t - 1].T") in got
+
+
+def test_a_lost_bracket_around_a_carried_term(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(xs, h, dh, dhnext, dWhh):
+            for t in range(len(xs)):
+                dhraw = (1 - h * h) * dh + dhnext
+                dWhh += dhraw
+            return dWhh
+        """)
+    assert (3, "dhraw = (1 - h * h) * (dh + dhnext)") in got
+
+
+def test_slices_taken_from_the_other_end_or_one_row_late(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(xs, dz, n_h, dWhh):
+            for t in range(len(xs)):
+                a = dz[-n_h:]
+                b = dz[1:n_h + 1]
+                dWhh += a + b
+            return dWhh
+        """)
+    assert {(3, "a = dz[:n_h]"), (4, "b = dz[:n_h]")} <= got
+
+
+def test_values_unpacked_in_another_order(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(xs, a, dWhh):
+            for t in range(len(xs)):
+                f, i, o, g = np.split(a, 4)
+                dWhh += f * i * g * o
+            return dWhh
+        """)
+    assert (3, "f, i, g, o = np.split(a, 4)") in got
+
+
+def test_a_sigmoid_derivative_of_another_gate(tmp_path: Path) -> None:
+    gru = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
+    got = _cands(tmp_path, """\
+        def f(xs, u, r, drh, h, dWr):
+            for t in range(len(xs)):
+                dr = drh * h * u * (1 - u)
+                dWr += dr @ h.T + r
+            return dWr
+        """, wrong=("Wr", "br"), params=gru)
+    assert (3, "dr = drh * h * r * (1 - r)") in got
+
+
+def test_upper_case_one_hot_matrices_are_inputs_and_targets() -> None:
+    from bpttcheck.fix.operators import _same_role
+
+    assert _same_role("X", "Y") and _same_role("x", "Y")
+
+
+def test_a_view_of_a_buffer_written_in_place_later_is_copied(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        import numpy as np
+        def f(xs, W, H, dWhh):
+            dz = np.zeros((2 * H, 1))
+            carry = np.zeros((H, 1))
+            for t in range(len(xs)):
+                dz.fill(0.0)
+                dz += W.T @ (xs[t] + carry)
+                carry = dz[:H]
+                dWhh += carry
+            return dWhh
+        """)
+    assert (8, "carry = np.copy(dz[:H])") in got
+
+
+def test_a_bias_sum_deleted_is_put_back_in_the_weights_spelling(tmp_path: Path) -> None:
+    lstm = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
+    got = _cands(tmp_path, """\
+        def f(xs, zs, das, grads):
+            for t in range(len(xs)):
+                da_f = das[t]
+                grads["Wf"] += da_f @ zs[t].T
+            return grads
+        """, wrong=("bf",), params=lstm)
+    assert any(a.endswith('grads["bf"] += da_f') for _, a in got)
+    plain = _cands(tmp_path, """\
+        def f(xs, hs, ds, dWhh, dbh):
+            for t in range(len(xs)):
+                dWhh += ds[t] @ hs[t].T
+            return dWhh, dbh
+        """, wrong=("bh",))
+    assert any(a.endswith("dbh += ds[t]") for _, a in plain)

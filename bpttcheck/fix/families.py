@@ -1020,6 +1020,11 @@ def alias_copies(func: ast.FunctionDef, lines: list[str], ctx: Context) -> Itera
                                                             | ast.Attribute) \
                     and item is stmt.value:
                 names |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            # a slice is a view: what is kept changes when the array it views does
+            # (``dh_carry = dz[:H]``, then ``dz.fill(0)`` at the next step)
+            if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name) and any(
+                    isinstance(e, ast.Slice) for e in ast.walk(item.slice)):
+                names.add(item.value.id)
             if any(_changed_later(order, stmt, nm) for nm in sorted(names)):
                 line, after = text.replace(item, f"{ctx.np}.copy({text.seg(item)})")
                 if after is not None:
@@ -1171,6 +1176,46 @@ def bias_inserts(func: ast.FunctionDef, lines: list[str],
                     line = lines[spot.end_lineno - 1]
                     indent = line[:len(line) - len(line.lstrip())]
                     yield spot.end_lineno, "insert", f"{line}\n{indent}{g} += {d}"
+
+
+# Each weight and the bias added with it to the same pre-activation.
+BIAS_OF = (("Whh", "bh"), ("Wxh", "bh"), ("Why", "by"), ("Wf", "bf"), ("Wi", "bi"),
+           ("Wc", "bc"), ("Wo", "bo"), ("Wz", "bz"), ("Wr", "br"), ("Wn", "bn"))
+
+
+def bias_sums(func: ast.FunctionDef, lines: list[str],
+              aliases: Mapping[str, set[str]]) -> Iterator[Edit3]:
+    """A bias's gradient never summed, whatever holds it (``grads["bf"]``, ``self.dbh``,
+    ``dbz``): after a loop line summing its weight's gradient as a product with ``d``
+    (``grads["Wf"] += da_f @ z.T``), the same target spelt with the bias's name gets
+    ``+= d`` (``grads["bf"] += da_f``), when nothing in the loop writes it."""
+    text = _Text(lines)
+    for loop in (n for n in _all(func) if isinstance(n, ast.For | ast.While)):
+        body = list(walk_statements(loop.body))
+        written = {text.seg(t) for st in body if isinstance(st, ast.Assign | ast.AugAssign)
+                   and one_line(st) for t in (st.targets if isinstance(st, ast.Assign)
+                                               else [st.target])}
+        for st in body:
+            if not (isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Add)
+                    and one_line(st) and _is_product(st.value)):
+                continue
+            ops = _operands(st.value)
+            if not ops or not isinstance(ops[0], ast.Name | ast.Subscript):
+                continue
+            d, target = text.seg(ops[0]), text.seg(st.target)
+            line = lines[st.lineno - 1]
+            indent = line[:len(line) - len(line.lstrip())]
+            for weight, bias in BIAS_OF:
+                for w in sorted({a for a in aliases.get(weight, set())
+                                 if not a.startswith("d")}, key=len, reverse=True):
+                    rx = re.compile(rf"(?<![A-Za-z0-9])(d_?)?{re.escape(w)}(?![A-Za-z0-9])")
+                    if not rx.search(target):
+                        continue
+                    for b in sorted(a for a in aliases.get(bias, set()) if not a.startswith("d")):
+                        named = rx.sub(rf"\g<1>{b}", target, count=1)
+                        if named != target and named not in written:
+                            yield st.lineno, "insert", f"{line}\n{indent}{named} += {d}"
+                    break
 
 
 def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried: set[str],

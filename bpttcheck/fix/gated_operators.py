@@ -282,6 +282,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
     yield from _carry_terms(g, stmt, splice, spaced, minus)
+    yield from _other_gates_derivative(g, stmt)
 
 
 def _gated_by(g: _Gates) -> dict[str, list[str]]:
@@ -546,6 +547,34 @@ def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:
                     and one_line(first.left):
                 return [g.text(first.left)]
     return []
+
+
+def _other_gates_derivative(g: _Gates, stmt: ast.stmt) -> Iterator[tuple[int, str, str | None]]:
+    """A sigmoid derivative ``s * (1 - s)`` taken of another gate than the line's: both
+    occurrences of ``s`` read as each other sigmoid gate (``u * (1 - u)`` -> ``r * (1 - r)``
+    in the reset gate's gradient)."""
+    for root in header_exprs(stmt):
+        for n in ast.walk(root):
+            if not (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and one_line(n)
+                    and isinstance(n.right, ast.BinOp) and isinstance(n.right.op, ast.Sub)
+                    and isinstance(n.right.left, ast.Constant)):
+                continue
+            s = n.left.right if isinstance(n.left, ast.BinOp) and isinstance(
+                n.left.op, ast.Mult) else n.left
+            inner = n.right.right
+            q = g.role(s)
+            if q not in SIGMOID or ast.dump(s) != ast.dump(inner) or not one_line(s):
+                continue
+            x = g.text(s)
+            raw = g.lines[ln(n) - 1].encode("utf-8")
+            for other in GATES[g.cell]:
+                y = g.like(other, x) if other in SIGMOID and other != q else None
+                if y is None or y == x:
+                    continue
+                out = raw
+                for node in sorted((s, inner), key=c0, reverse=True):
+                    out = out[:c0(node)] + y.encode("utf-8") + out[c1(node):]
+                yield ln(n), "swap", out.decode("utf-8")
 
 
 def _carry_terms(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus: str

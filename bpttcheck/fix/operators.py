@@ -150,8 +150,8 @@ def _unread_in_loop(func: ast.FunctionDef) -> set[str]:
 def _same_role(a: str, b: str) -> bool:
     if a == b:
         return False
-    if any({a, b} == r for r in KNOWN_ROLES):
-        return True
+    if any({a.lower(), b.lower()} == r for r in KNOWN_ROLES):
+        return True  # X / Y as well as x / y
     if _stem(a) == _stem(b):
         return True  # one variable at two steps: h / h_prev, a / a_next, c_t / c_old
     if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
@@ -265,6 +265,16 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                     yield kinds("carry", replace(value, f"({seg(value)}) + {cv}"))
                 else:
                     yield kinds("carry", insert(spot, f"{sp}+{sp}{cv}" if sp else f"+{cv}"))
+    # unpacked in another order than packed (`f, i, o, g = np.split(a, 4)` for `f, i, g, o`)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and one_line(stmt) \
+            and isinstance(stmt.targets[0], ast.Tuple) and 2 <= len(stmt.targets[0].elts) <= 5 \
+            and all(isinstance(e, ast.Name) for e in stmt.targets[0].elts) \
+            and not isinstance(stmt.value, ast.Tuple):
+        elts = stmt.targets[0].elts
+        for i, j in itertools.combinations(range(len(elts)), 2):
+            x, y = elts[i], elts[j]
+            if seg(x) != seg(y):
+                yield kinds("swap", splice(x, [(c0(y), c1(y), seg(x)), (c0(x), c1(x), seg(y))]))
     if isinstance(stmt, ast.For) and one_line(stmt.iter):
         it = stmt.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed" \
@@ -333,6 +343,33 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                     parent, ast.Assign | ast.AugAssign | ast.BinOp | ast.Return | ast.Dict):
                 yield kinds("transpose", insert(n, ".T") if isinstance(n, ast.Call)
                             else replace(n, f"({seg(n)}).T"))
+            # a broadcast outer product (`a * b.T`) with its transpose on the partner side
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) \
+                    and same_line(n.left, n.right):
+                for tr, partner in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(tr, ast.Attribute) and tr.attr == "T" and not (
+                            isinstance(partner, ast.Attribute) and partner.attr == "T") \
+                            and atom(partner):
+                        yield kinds("transpose", splice(n, sorted(
+                            [(c0(tr), c1(tr), seg(tr.value)), (c1(partner), c1(partner), ".T")],
+                            reverse=True)))
+            # a bracket lost: `a * b + c` for `a * (b + c)` (or `(a + c) * b`)
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub) \
+                    and isinstance(n.left, ast.BinOp) and isinstance(n.left.op, ast.Mult) \
+                    and same_line(n.left.left, n.left.right, n.right) \
+                    and not isinstance(parents.get(id(n)), ast.BinOp):
+                sign = "+" if isinstance(n.op, ast.Add) else "-"
+                prod, added = n.left, seg(n.right)
+                gap_ = " " if spaced else ""
+
+                def factor(f: ast.expr) -> str:  # a sum keeps its parentheses
+                    low = isinstance(f, ast.BinOp) and isinstance(f.op, ast.Add | ast.Sub)
+                    return f"({seg(f)})" if low else seg(f)
+
+                yield kinds("carry", replace(n, f"{factor(prod.left)}{gap_}*{gap_}"
+                                                f"({seg(prod.right)}{gap_}{sign}{gap_}{added})"))
+                yield kinds("carry", replace(n, f"({seg(prod.left)}{gap_}{sign}{gap_}{added})"
+                                                f"{gap_}*{gap_}{factor(prod.right)}"))
             # operands of a product, an einsum's output
             pair: tuple[ast.AST, ast.AST] | None = None
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
@@ -582,14 +619,31 @@ def _reversals(it: ast.expr, seg: Callable[[ast.AST], str]) -> list[str]:
 
 
 def _other_side(e: ast.Slice, seg: Callable[[ast.AST], str]) -> list[str]:
-    """A one-sided slice at a size that is not a constant, turned to the other side of
-    it: ``:H`` <-> ``H:``, ``:-n`` <-> ``-n:`` (the h part of a stacked gradient for
-    its x part, say). Constant bounds are :func:`_shifted_slices`'."""
+    """A slice at a size that is not a constant, turned to the other side of it, or
+    taken from the other end: ``:H`` <-> ``H:``, ``:-n`` <-> ``-n:``, ``-n:`` <-> ``:n``
+    (the h part of a stacked gradient for its x part, say); or moved by one
+    (``1:H + 1`` -> ``:H``, ``:H`` -> ``1:H + 1``). Constant bounds are
+    :func:`_shifted_slices`'."""
+    out: list[str] = []
     bound = e.upper if e.lower is None else e.lower if e.upper is None else None
-    if bound is None or _int_of(bound) is not None or not one_line(bound):
-        return []
-    text = seg(bound)
-    return [f"{text}:"] if e.lower is None else [f":{text}"]
+    if bound is not None and _int_of(bound) is None and one_line(bound):
+        text = seg(bound)
+        out.append(f"{text}:" if e.lower is None else f":{text}")
+        neg = isinstance(bound, ast.UnaryOp) and isinstance(bound.op, ast.USub)
+        if isinstance(bound, ast.UnaryOp) and neg and e.upper is None:
+            out.append(f":{seg(bound.operand)}")
+        elif not neg and e.lower is None:
+            out.append(f"-{text}:" if atom(bound) else f"-({text}):")
+    if e.step is None and e.upper is not None and _int_of(e.upper) is None \
+            and one_line(e.upper):
+        up = e.upper
+        lo = 0 if e.lower is None else _int_of(e.lower)
+        if lo == 1 and isinstance(up, ast.BinOp) and isinstance(up.op, ast.Add) \
+                and _int_of(up.right) == 1:  # 1:H + 1 -> :H
+            out.append(f":{seg(up.left)}")
+        elif lo == 0 and atom(up):  # :H -> 1:H + 1
+            out.append(f"1:{seg(up)} + 1")
+    return out
 
 
 def _shifted_slices(e: ast.Slice) -> list[str]:
@@ -704,6 +758,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         inserts: dict[int, list[tuple[int, str, str | None]]] = {}
         for edit in itertools.chain(families.carry_inserts(func, lines, ctx, carried, whh_grads),
                                     families.bias_inserts(func, lines, aliases),
+                                    families.bias_sums(func, lines, aliases),
                                     families.alias_copies(func, lines, ctx),
                                     gated_carry_inserts(func, lines, params),
                                     _discarded(func, lines), _constant_steps(func, lines)):
