@@ -26,7 +26,7 @@ def bptt(params, inputs, targets, h_init):
     for t in reversed(range(len(inputs))):
         do = np.array(probs[t])
         do[targets[t]] -= 1.0
-        for i in range(n_v):
+        for i in range(len(do)):
             dV[i, :] += do[i] * hs[t + 1]
             dc[i, 0] += do[i]
         dh = future.copy()
@@ -38,7 +38,7 @@ def bptt(params, inputs, targets, h_init):
             dW[i, :] += da[i] * hs[t]
             db[i, 0] += da[i]
         future = np.zeros(n_h)
-        for i in range(n_h):
-            future += da[i] * W[i, :]
+        for j in range(n_h):
+            future += da[j] * W[j, :]
     grads = {"dU": dU, "dW": dW, "dV": dV, "db": db, "dc": dc}
     return loss, grads, hs[-1].reshape(-1, 1)
