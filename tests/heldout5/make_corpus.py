@@ -103,6 +103,18 @@ BASES: dict[str, dict[str, Any]] = {
                  "module-level table GATES of gate letter -> activation; the backward "
                  "pass recomputes the activations and loops over gate letters; type hints",
     },
+    "gru_trainer": {
+        "target": "GRUTrainer.loss_and_grads", "cell": "gru", "form": "class",
+        "returns": "dict",
+        "flags": ["--impl-names", "Wu=Wz,Wh=Wn,bu=bz,bh=bn,Wy=Why"],
+        "names": {"Wz": "Wu", "Wr": "Wr", "Wn": "Wh", "bz": "bu", "br": "br", "bn": "bh",
+                  "Why": "Wy", "by": "by"},
+        "style": "a trainer class with its own spelling (`Wu Wr Wh bu br bh Wy by`, the "
+                 "vanilla name bh for the candidate's bias; `flags` carry --impl-names); "
+                 "per-step `_forward_step`/`_backward_step` methods, the latter returning "
+                 "a dict of gate gradients summed into the totals by key; a staticmethod "
+                 "sigmoid; the state after step t read back from the next step's cache",
+    },
     "gru_stack": {
         "target": "gru_loss", "cell": "gru", "form": "globals", "returns": "tuple",
         "flags": [],
@@ -369,6 +381,31 @@ BUGS: list[tuple[str, str, str, str, list[tuple[str, ...]], list[str], bool, boo
      "the stacked bias gradient is assigned (db = da), keeping only step 0's",
      [("change", "db += da", "db += da", "db = da")],
      ["bz", "br", "bn"], False, False),
+    # ---- gru_trainer
+    ("gru_trainer", "no_reset_term", "missing",
+     "the reset gate's path into h_prev is left out of dh_prev",
+     [("delete", "dh_prev += (self.Wr.T @ dr_raw)[:H]")],
+     GRU_GATES, False, False),
+    ("gru_trainer", "dr_without_h_prev", "gate",
+     "the reset gate's gradient misses its factor h_prev",
+     [("change", "dr_raw = dxrh[:H] * h_prev * r", "* h_prev * r", "* r")],
+     GRU_GATES, False, False),
+    ("gru_trainer", "h_t_from_own_cache", "step",
+     "the output layer's state read from step t's own cache (h_{t-1}) instead of the next",
+     [("change", "h_t = caches[t + 1][5] if", "caches[t + 1][5]", "caches[t][5]")],
+     ["Why"], False, False),
+    ("gru_trainer", "dWh_with_xh", "variable",
+     "the candidate's weight gradient pairs with [h; x] instead of [r * h; x]",
+     [("change", '"Wh": dhc_raw @ xrh.T', "xrh.T", "xh.T")],
+     ["Wn"], False, False),
+    ("gru_trainer", "step_grads_assigned", "assign",
+     "each step's gate gradients replace the totals (= for +=)",
+     [("change", "grads[name] += val", "+=", "=")],
+     GRU_GATES, False, False),
+    ("gru_trainer", "carry_dropped", "carry",
+     "the carried dh_next is not passed into the step's backward call",
+     [("change", "self._backward_step(self.Wy.T @ dy + dh_next,", " + dh_next", "")],
+     GRU_GATES, False, False),
     # ---- two edits
     ("v_cols", "two_carry_dWhy", "two",
      "the carry through Whh instead of Whh.T; dWhy with the states before each step",
