@@ -185,10 +185,11 @@ def _chunks(source: str) -> list[tuple[int, str]]:
               if line[:1] not in ("", " ", "\t", "\n", "#", ")", "]", "}")]
     starts = [i for i in starts if not lines[i].startswith(("else", "elif", "except",
                                                             "finally"))]
+    # a decorator belongs to the block that follows it
+    starts = [i for i in starts if i == 0 or not lines[i - 1].startswith("@")]
     out = []
     for k, s in enumerate(starts):
         e = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        # decorators belong to the block that follows
         out.append((s + 1, "".join(lines[s:e])))
     return out
 
@@ -244,7 +245,9 @@ def load(path: Path) -> tuple[dict[str, Any], list[str]]:
             if not run:
                 skipped.append(f"line {lineno + stmt.lineno - 1}: {type(stmt).__name__}")
                 continue
-            code = compile(ast.Module(body=[stmt], type_ignores=[]), str(path), "exec")
+            # dont_inherit: this file's own __future__ imports must not apply to theirs
+            code = compile(ast.Module(body=[stmt], type_ignores=[]), str(path), "exec",
+                           dont_inherit=True)
             exec(code, ns)
     ns.update(SIZES)
     return ns, skipped
