@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def check(config: str | None = None, impl: Any = None, *,
           engines: tuple[str, ...] = ("tutorial", "reference", "numeric"),
           sample: int | None = None, directions: int | None = None,
-          fix: bool = False, fix_budget: float = 3.0, **overrides: Any) -> Report:
+          fix: bool = False, fix_budget: float | None = None, **overrides: Any) -> Report:
     """Run the three-way check and return its :class:`~bpttcheck.report.Report`.
 
     ``config`` is an optional TOML spec; keyword arguments override its fields,
@@ -37,7 +37,8 @@ def check(config: str | None = None, impl: Any = None, *,
     ``sample`` and ``directions`` are ``--sample`` and ``--directions``. With
     ``fix=True`` (and ``impl`` a file target), a wrong function gets a search for a
     verified one-line fix (``report.impl.fix``; see :mod:`bpttcheck.fix`), for up to
-    ``fix_budget`` seconds; it never runs unless asked.
+    ``fix_budget`` seconds (by default 3, or 6 for a gated cell); it never runs unless
+    asked.
     """
     from . import checker
     from .spec import resolve

@@ -133,11 +133,11 @@ def impl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
                      show_default=True, metavar="SECONDS",
                      help="Stop your function if one call takes longer (exit 2)."),
-        click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=3.0,
-                     show_default=True, metavar="SECONDS",
+        click.option("--fix-budget", type=click.FloatRange(min=0, min_open=True), default=None,
+                     metavar="SECONDS",
                      help="When your code is wrong, search this long for a one-line edit "
                           "that makes it exact (verified by the whole check at two points; "
-                          "shown as a diff)."),
+                          "shown as a diff).  [default: 3; 6 for an LSTM or GRU]"),
         click.option("--no-fix", is_flag=True, envvar="BPTTCHECK_NO_FIX",
                      help="Do not search for a fix when your code is wrong (or set "
                           "BPTTCHECK_NO_FIX=1)."),

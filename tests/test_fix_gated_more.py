@@ -9,6 +9,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from bpttcheck import fix
 from bpttcheck.fix.gated_operators import gated_edits, gradient_role
 from bpttcheck.fix.rank import flow_score, flows_of
@@ -218,3 +220,35 @@ def test_loop_indices_are_not_gates_but_unpacked_values_are() -> None:
         """)).body[0]
     assert isinstance(func, ast.FunctionDef)
     assert _indices(func) == {"i", "t", "k"}  # the last loop's f, i, g, o are data
+
+
+def test_the_default_budget_is_the_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No --fix-budget: 3 s for a vanilla model, 6 s for an LSTM or GRU; given, as given."""
+    import dataclasses as dc
+
+    import bpttcheck.fix.report as report_module
+    from bpttcheck.impl import ImplRequest
+    from bpttcheck.spec import Spec
+
+    @dc.dataclass(frozen=True)
+    class Report:  # the fields of an ImplReport that the search reads
+        causes: tuple[object, ...] = ()
+        names: dict[str, str] = dc.field(default_factory=dict)
+        precision: str = "float64"
+        returns_loss: bool = True
+        fix: object = None
+        fix_reason: str | None = None
+
+    seen: list[float] = []
+
+    def fake(target: str, options: object, spec: object, budget: float,
+             *args: object, **kwargs: object) -> fix.Outcome:
+        seen.append(budget)
+        return fix.Outcome(None, 0, 0, (), 0.0, ())
+
+    monkeypatch.setattr(report_module, "search", fake)
+    for cell, given, want in (("rnn", None, 3.0), ("lstm", None, 6.0), ("gru", None, 6.0),
+                              ("gru", 1.5, 1.5)):
+        request = ImplRequest("f.py:f", fix=True, fix_budget=given)
+        report_module.attach(Report(), request, Spec(hidden=4, vocab=3, seq=4, cell=cell))
+        assert seen[-1] == want, cell

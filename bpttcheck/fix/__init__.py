@@ -78,8 +78,9 @@ with only those lines changed (:func:`patched`).
 from .document import Edit, Fix, Outcome, apply, apply_cells, notebook_json, patched, unified
 from .operators import Candidate, candidates
 from .report import attach, for_layer, heading, section
-from .search import BUDGET, ranking, search, search_layer
+from .search import BUDGET, GATED_BUDGET, budget_for, ranking, search, search_layer
 
-__all__ = ["BUDGET", "Candidate", "Edit", "Fix", "Outcome", "apply", "apply_cells", "attach",
-           "candidates", "for_layer", "heading", "notebook_json", "patched", "ranking",
-           "search", "search_layer", "section", "unified"]
+__all__ = ["BUDGET", "GATED_BUDGET", "Candidate", "Edit", "Fix", "Outcome", "apply",
+           "apply_cells", "attach", "budget_for", "candidates", "for_layer", "heading",
+           "notebook_json", "patched", "ranking", "search", "search_layer", "section",
+           "unified"]

@@ -11,7 +11,7 @@ from ..engines import Gradients, Options
 from ..errors import ImplError
 from ..spec import Spec
 from .document import Fix, Outcome, unified
-from .search import search, search_layer
+from .search import budget_for, search, search_layer
 
 
 def attach(report: Any, request: Any, spec: Spec,
@@ -37,8 +37,9 @@ def attach(report: Any, request: Any, spec: Spec,
     returns_loss = bool(getattr(report, "returns_loss", True))  # False: gradients alone
     # our name -> theirs, as the loader matched them (--impl-names, or a known convention)
     theirs = {ours: mine for mine, ours in getattr(report, "names", {}).items()} or None
+    budget = request.fix_budget if request.fix_budget is not None else budget_for(spec.cell)
     found, reason = _found(lambda: search(request.target, request.options, spec,
-                                          request.fix_budget, request.loss, theirs=theirs,
+                                          budget, request.loss, theirs=theirs,
                                           results=results, engine_options=engine_options,
                                           float32=float32, stateless=stateless,
                                           returns_loss=returns_loss,
@@ -61,8 +62,9 @@ def for_layer(target: str, forward: str | None, request: Any, spec: Spec,
               style: Any) -> tuple[Fix | None, str | None]:
     """The fix for a layer target (``--impl FILE.py:rnn_backward``), or why there is none;
     ``style``: the layer check's style of their pair (its cell, gate and row orders)."""
+    budget = request.fix_budget if request.fix_budget is not None else budget_for(style.cell)
     return _found(lambda: search_layer(target, forward, request.options, spec,
-                                       request.fix_budget, style.cell, style))
+                                       budget, style.cell, style))
 
 
 def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:

@@ -32,6 +32,14 @@ from .trials import (
 BUDGET = 3.0  # default seconds of search (--fix-budget): the harness median is well below
 
 
+GATED_BUDGET = 6.0  # ... for a gated cell: several times the candidates, each dearer to run
+
+
+def budget_for(cell: str | None) -> float:
+    """The default search time for a model of ``cell`` (``--fix-budget`` not given)."""
+    return GATED_BUDGET if cell in ("lstm", "gru") else BUDGET
+
+
 MAX_PAIRS = 400  # pairs of edits tried at most (only with the budget left after singles)
 
 

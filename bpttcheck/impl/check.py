@@ -151,7 +151,8 @@ class ImplRequest:
     options: ImplOptions = dataclasses.field(default_factory=ImplOptions)
     loss: DeclaredLoss = dataclasses.field(default_factory=DeclaredLoss)
     fix: bool = False  # search a verified one-line fix when the code is wrong (bpttcheck.fix)
-    fix_budget: float = 3.0  # seconds for that search
+    fix_budget: float | None = None  # seconds for that search (None: the cell's default,
+    # bpttcheck.fix.budget_for)
 
 
 @dataclasses.dataclass(frozen=True)
