@@ -36,6 +36,7 @@ looked for in the current directory first, then on ``sys.path``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import importlib
@@ -47,7 +48,7 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -600,8 +601,9 @@ class _Session:
         decorators, more = self._decorators(node.decorator_list, ev, {}, node.name)
         notes.extend(more)
         out: Any = cls
-        for deco in reversed(decorators):
-            out = deco(out)
+        with _importable(ns):  # @dataclass reads the class's module from sys.modules
+            for deco in reversed(decorators):
+                out = deco(out)
         return out, notes
 
     def method(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: type,
@@ -786,6 +788,24 @@ def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ev: Eva
     except Refused as why:
         raise Refused(f"a default value {why}") from None
     return defaults, kw_defaults
+
+
+@contextlib.contextmanager
+def _importable(ns: dict[str, Any]) -> Iterator[None]:
+    """The user's module (namespace ``ns``) in ``sys.modules`` for a while, as a copy: a
+    class decorator such as ``@dataclasses.dataclass`` looks its module up there. Removed
+    after, so that the copies the fix search loads do not pile up."""
+    name = str(ns.get("__name__"))
+    if name in sys.modules:
+        yield
+        return
+    module = types.ModuleType(name)
+    module.__dict__.update(ns)
+    sys.modules[name] = module
+    try:
+        yield
+    finally:
+        sys.modules.pop(name, None)
 
 
 def _strip(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef | ast.AsyncFunctionDef:
