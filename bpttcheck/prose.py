@@ -527,6 +527,12 @@ def impl_unchecked_keys(keys: list[str]) -> str:
             "the five gradients, hlast and dhprev are compared)")
 
 
+def impl_clip_unreached(line: int, bound: float, largest: float) -> str:
+    return (f"the clip at line {line} (±{bound:g}) never acted at the check's points: no "
+            f"returned gradient element reached it (the largest was {largest:.2g}), so its "
+            "bound is not tested; a larger --init-scale makes the gradients larger")
+
+
 def impl_clip_hint(bound: float) -> str:
     return (f"if clipping at ±{bound:g} is intended, --clip {bound:g} accepts it (clipped "
             "elements are then compared with the clipped true gradient)")

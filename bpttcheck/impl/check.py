@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ from ..prose import plural
 from ..report import describe_failure, finite
 from . import numeric
 from .adapters import ImplOptions, Result, engine_gradients, nonfinite, same
+from .clips import unreached
 from .declared import Declared, declared
 from .options import check_order
 from .runner import Code, code_for, own_gradients
@@ -435,6 +437,10 @@ def check_impl(code: Code, problem: Problem, options: Options,
             findings.append(prose.impl_unresolved(prec.dtype, blurred, own=factor is None))
     own1 = ats[0].own
     notes.extend(code.output_notes())  # what their code printed, counted, never shown on stdout
+    where = getattr(getattr(code, "loaded", None), "path", None)
+    if isinstance(where, Path):  # a clip no element reached: its bound is not tested
+        notes.extend(prose.impl_clip_unreached(*u) for u in unreached(
+            where, code.loaded.name, (a.result.grads for a in ats)))
     # Diagnose where the gradient is seen to be wrong: the spec's point, or else the second
     # (a bug in the handling of hprev or of the biases shows only there).
     seen = 0 if points[0].gradient_ok is False or points[0].own_ok is False else next(
