@@ -283,6 +283,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
     yield from _stacked(g, stmt, splice)
     yield from _carry_terms(g, stmt, splice, spaced, minus)
     yield from _other_gates_derivative(g, stmt)
+    yield from _activation_swaps(g, func, stmt, splice)
 
 
 def _gated_by(g: _Gates) -> dict[str, list[str]]:
@@ -547,6 +548,41 @@ def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:
                     and one_line(first.left):
                 return [g.text(first.left)]
     return []
+
+
+SIGMOID_NAME = re.compile(r"^_?(sig|sigm|sigmoid|sg|logistic|expit)$", re.IGNORECASE)
+
+
+def _activation_kind(f: ast.expr) -> str | None:
+    """``tanh`` for ``np.tanh``/``tanh``, ``sigmoid`` for a logistic helper, else None."""
+    name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+    if name == "tanh":
+        return "tanh"
+    return "sigmoid" if SIGMOID_NAME.match(name) or name == "expit" else None
+
+
+def _activation_swaps(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: _Splice
+                      ) -> Iterator[tuple[int, str, str | None]]:
+    """A gate's activation applied as the other kind (a candidate recomputed with the
+    sigmoid, a gate with tanh): each one-argument call of one kind read as the function's
+    spelling of the other."""
+    spelled: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for n in ast.walk(func):
+        if isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n.func):
+            kind = _activation_kind(n.func)
+            if kind is not None:
+                spelled[kind][g.text(n.func)] += 1
+    if len(spelled) < 2:
+        return
+    for root in header_exprs(stmt):
+        for n in ast.walk(root):
+            if not (isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n.func)):
+                continue
+            kind = _activation_kind(n.func)
+            if kind is None:
+                continue
+            other = "sigmoid" if kind == "tanh" else "tanh"
+            yield _kind("tanh", splice(n.func, spelled[other].most_common(1)[0][0]))
 
 
 def _other_gates_derivative(g: _Gates, stmt: ast.stmt) -> Iterator[tuple[int, str, str | None]]:

@@ -539,6 +539,46 @@ def _discarded(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, s
                                                    + raw[c1(e):]).decode("utf-8")
 
 
+def _key(n: ast.AST) -> str | None:
+    """What names a stored value whatever step reads it: ``.a`` for ``s.a`` or
+    ``steps[k - 1].a``, ``pre`` for ``pre[t]`` or ``pre``."""
+    if isinstance(n, ast.Attribute):
+        return f".{n.attr}"
+    while isinstance(n, ast.Subscript):
+        n = n.value
+    return n.id if isinstance(n, ast.Name) else None
+
+
+def _unactivated(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A state read as its pre-activation, the activation not applied again (``h_prev =
+    prev.a`` where the function elsewhere applies ``np.tanh(s.a)``): the value wrapped in
+    that activation, as the function spells it."""
+    applied: dict[str, str] = {}
+    for n in ast.walk(func):
+        if isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n) and (
+                (isinstance(n.func, ast.Attribute) and n.func.attr == "tanh")
+                or (isinstance(n.func, ast.Name) and re.fullmatch(
+                    r"_?(tanh|sig|sigm|sigmoid|sg|logistic|expit)", n.func.id))):
+            key = _key(n.args[0])
+            if key is not None:
+                applied.setdefault(key, _Line(lines[ln(n) - 1]).seg(n.func))
+    if not applied:
+        return
+    inside = {id(a) for n in ast.walk(func) if isinstance(n, ast.Call) for a in n.args}
+    for st in walk_statements(func.body):
+        if not (isinstance(st, ast.Assign) and one_line(st) and len(st.targets) == 1
+                and isinstance(st.targets[0], ast.Name)
+                and isinstance(st.value, ast.Name | ast.Attribute | ast.Subscript)
+                and id(st.value) not in inside):
+            continue
+        act = applied.get(_key(st.value) or "")
+        if act is not None:
+            line = _Line(lines[st.lineno - 1])
+            after = line.splice([(c0(st.value), c1(st.value), f"{act}({line.seg(st.value)})")])
+            if after is not None:
+                yield st.lineno, "wrap", after
+
+
 def _constant_steps(func: ast.FunctionDef, lines: list[str]
                     ) -> Iterator[tuple[int, str, str]]:
     """A fixed step read where the loop's step belongs (``p[-1]``, ``targets[0]`` for
@@ -761,7 +801,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                     families.bias_sums(func, lines, aliases),
                                     families.alias_copies(func, lines, ctx),
                                     gated_carry_inserts(func, lines, params),
-                                    _discarded(func, lines), _constant_steps(func, lines)):
+                                    _discarded(func, lines), _constant_steps(func, lines),
+                                    _unactivated(func, lines)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
