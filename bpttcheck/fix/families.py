@@ -73,7 +73,17 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 
-from .syntax import CARRIED, MODULES, c0, c1, header_exprs, ln, one_line, walk_statements
+from .syntax import (
+    CARRIED,
+    MODULES,
+    c0,
+    c1,
+    header_exprs,
+    ln,
+    one_line,
+    subscripted,
+    walk_statements,
+)
 
 Edit3 = tuple[int, str, str | None]
 
@@ -364,8 +374,7 @@ def _identifier(n: ast.AST) -> str | None:
 
 def _bases(n: ast.AST) -> str | None:
     """``hs`` for ``hs[t]``, ``hs`` for ``hs``, ``self.hid`` for ``self.hid[t]``."""
-    while isinstance(n, ast.Subscript):
-        n = n.value
+    n = subscripted(n)
     if isinstance(n, ast.Name):
         return n.id
     if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
@@ -374,8 +383,7 @@ def _bases(n: ast.AST) -> str | None:
 
 
 def _base_node(n: ast.AST) -> ast.AST | None:
-    while isinstance(n, ast.Subscript):
-        n = n.value
+    n = subscripted(n)
     return n if isinstance(n, ast.Name | ast.Attribute) and _bases(n) else None
 
 

@@ -38,9 +38,12 @@ from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from .syntax import (
     CARRIED,
+    activation_kind,
     c0,
     c1,
+    counted,
     header_exprs,
+    iterated,
     ln,
     one_line,
     stale_names,
@@ -109,7 +112,8 @@ class _Gates:
         tanh_args: collections.Counter[str] = collections.Counter()
         self.dc: str | None = None
         for node in ast.walk(func):
-            if isinstance(node, ast.Call) and _is_tanh(node.func) and one_line(node):
+            if isinstance(node, ast.Call) and activation_kind(node.func) == "tanh" \
+                    and one_line(node):
                 self.tanh = self.text(node.func)
                 if node.args and self.role(node.args[0]) == "c":
                     tanh_args[self.text(node.args[0])] += 1
@@ -187,18 +191,9 @@ def _indices(func: ast.FunctionDef) -> set[str]:
     for f in ast.walk(func):
         if not isinstance(f, ast.For | ast.comprehension):
             continue
-        it, target = f.iter, f.target
-        while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
-                and it.func.id in ("reversed", "list", "sorted") and it.args:
-            it = it.args[0]
-        name = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
-        if name in ("range", "xrange"):
-            out.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-        elif name == "enumerate" and isinstance(target, ast.Tuple) and target.elts \
-                and isinstance(target.elts[0], ast.Name):
-            out.add(target.elts[0].id)
-        elif isinstance(target, ast.Name) and not isinstance(it, ast.Call):
-            out.add(target.id)  # `for k in keys:`, `for t in steps:`: one name, an index
+        out.update(counted(f))
+        if isinstance(f.target, ast.Name) and not isinstance(iterated(f), ast.Call):
+            out.add(f.target.id)  # `for k in keys:`, `for t in steps:`: one name, an index
     return out
 
 
@@ -207,11 +202,6 @@ def _index(key: ast.AST) -> bool:
     if isinstance(key, ast.Tuple):
         return all(isinstance(e, ast.Slice) or _index(e) for e in key.elts)
     return isinstance(key, ast.Name | ast.Constant | ast.BinOp | ast.UnaryOp)
-
-
-def _is_tanh(f: ast.AST) -> bool:
-    return (isinstance(f, ast.Attribute) and f.attr == "tanh") or (
-        isinstance(f, ast.Name) and f.id == "tanh")
 
 
 _CACHE: dict[tuple[int, str], tuple[ast.FunctionDef, list[str], _Gates]] = {}
@@ -371,7 +361,7 @@ def _derivatives(g: _Gates, node: ast.AST, splice: _Splice, spaced: str, minus: 
                  ) -> Iterator[tuple[int, str, str | None]]:
     """Derivative forms at ``node``: (1 - s**2) / (1 - s) -> s*(1 - s) for a sigmoid gate,
     g*(1 - g) -> (1 - g**2) for a tanh one, tanh(c) -> c."""
-    if isinstance(node, ast.Call) and _is_tanh(node.func) and len(node.args) == 1 \
+    if isinstance(node, ast.Call) and activation_kind(node.func) == "tanh" and len(node.args) == 1 \
             and g.role(node.args[0]) == "c":
         yield _kind("tanh", splice(node, g.text(node.args[0])))
     if not isinstance(node, ast.BinOp):
@@ -550,17 +540,6 @@ def _first_size(g: _Gates, stmts: list[ast.stmt]) -> list[str]:
     return []
 
 
-SIGMOID_NAME = re.compile(r"^_?(sig|sigm|sigmoid|sg|logistic|expit)$", re.IGNORECASE)
-
-
-def _activation_kind(f: ast.expr) -> str | None:
-    """``tanh`` for ``np.tanh``/``tanh``, ``sigmoid`` for a logistic helper, else None."""
-    name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-    if name == "tanh":
-        return "tanh"
-    return "sigmoid" if SIGMOID_NAME.match(name) or name == "expit" else None
-
-
 def _activation_swaps(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: _Splice
                       ) -> Iterator[tuple[int, str, str | None]]:
     """A gate's activation applied as the other kind (a candidate recomputed with the
@@ -569,7 +548,7 @@ def _activation_swaps(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: 
     spelled: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for n in ast.walk(func):
         if isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n.func):
-            kind = _activation_kind(n.func)
+            kind = activation_kind(n.func)
             if kind is not None:
                 spelled[kind][g.text(n.func)] += 1
     if len(spelled) < 2:
@@ -578,7 +557,7 @@ def _activation_swaps(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: 
         for n in ast.walk(root):
             if not (isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n.func)):
                 continue
-            kind = _activation_kind(n.func)
+            kind = activation_kind(n.func)
             if kind is None:
                 continue
             other = "sigmoid" if kind == "tanh" else "tanh"

@@ -35,15 +35,18 @@ from .syntax import (
     CARRIED,
     MODULES,
     accumulating,
+    activation_kind,
     atom,
     c0,
     c1,
+    counted,
     header_exprs,
     is_spaced,
     ln,
     one_line,
     only_statement,
     stale_names,
+    subscripted,
     target_defs,
     walk_statements,
 )
@@ -201,6 +204,11 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         for p in ast.walk(root):
             for c in ast.iter_child_nodes(p):
                 parents[id(c)] = p
+
+    def factor(f: ast.expr) -> str:
+        """``f`` as one factor of a product: a sum keeps its parentheses."""
+        low = isinstance(f, ast.BinOp) and isinstance(f.op, ast.Add | ast.Sub)
+        return f"({seg(f)})" if low else seg(f)
 
     def in_index(n: ast.AST) -> bool:
         p = parents.get(id(n))
@@ -361,11 +369,6 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 sign = "+" if isinstance(n.op, ast.Add) else "-"
                 prod, added = n.left, seg(n.right)
                 gap_ = " " if spaced else ""
-
-                def factor(f: ast.expr) -> str:  # a sum keeps its parentheses
-                    low = isinstance(f, ast.BinOp) and isinstance(f.op, ast.Add | ast.Sub)
-                    return f"({seg(f)})" if low else seg(f)
-
                 yield kinds("carry", replace(n, f"{factor(prod.left)}{gap_}*{gap_}"
                                                 f"({seg(prod.right)}{gap_}{sign}{gap_}{added})"))
                 yield kinds("carry", replace(n, f"({seg(prod.left)}{gap_}{sign}{gap_}{added})"
@@ -544,8 +547,7 @@ def _key(n: ast.AST) -> str | None:
     ``steps[k - 1].a``, ``pre`` for ``pre[t]`` or ``pre``."""
     if isinstance(n, ast.Attribute):
         return f".{n.attr}"
-    while isinstance(n, ast.Subscript):
-        n = n.value
+    n = subscripted(n)
     return n.id if isinstance(n, ast.Name) else None
 
 
@@ -555,10 +557,8 @@ def _unactivated(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int,
     that activation, as the function spells it."""
     applied: dict[str, str] = {}
     for n in ast.walk(func):
-        if isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n) and (
-                (isinstance(n.func, ast.Attribute) and n.func.attr == "tanh")
-                or (isinstance(n.func, ast.Name) and re.fullmatch(
-                    r"_?(tanh|sig|sigm|sigmoid|sg|logistic|expit)", n.func.id))):
+        if isinstance(n, ast.Call) and len(n.args) == 1 and one_line(n) \
+                and activation_kind(n.func) is not None:
             key = _key(n.args[0])
             if key is not None:
                 applied.setdefault(key, _Line(lines[ln(n) - 1]).seg(n.func))
@@ -585,18 +585,10 @@ def _constant_steps(func: ast.FunctionDef, lines: list[str]
     ``[t]``): in a loop counting ``t`` (``range``, ``reversed(range(...))``, the index of
     ``enumerate``), each subscript by the constant 0 or -1 read with ``t`` instead."""
     for loop in ast.walk(func):
-        if not isinstance(loop, ast.For):
+        names = counted(loop) if isinstance(loop, ast.For) else []
+        if len(names) != 1 or not isinstance(loop, ast.For):
             continue
-        it, target = loop.iter, loop.target
-        while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
-                and it.func.id in ("reversed", "list") and it.args:
-            it = it.args[0]
-        kind = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
-        step = target.id if isinstance(target, ast.Name) and kind in ("range", "xrange") \
-            else target.elts[0].id if kind == "enumerate" and isinstance(target, ast.Tuple) \
-            and target.elts and isinstance(target.elts[0], ast.Name) else None
-        if step is None:
-            continue
+        step = names[0]
         for st in walk_statements(loop.body):
             if not one_line(st) or isinstance(st, ast.For | ast.While | ast.If):
                 continue

@@ -8,7 +8,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from .syntax import MODULES, header_exprs, ln, mentions, walk_statements
+from .syntax import MODULES, header_exprs, ln, mentions, subscripted, walk_statements
 
 
 def defs_uses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
@@ -130,9 +130,8 @@ def flows_of(func: ast.FunctionDef, lines: list[str], bad: set[str], good: set[s
 
 def _base(t: ast.expr) -> str | None:
     """The name a subscript chain indexes: ``g`` for ``g["Wn"][:, :H]``."""
-    while isinstance(t, ast.Subscript):
-        t = t.value
-    return t.id if isinstance(t, ast.Name) else None
+    n = subscripted(t)
+    return n.id if isinstance(n, ast.Name) else None
 
 
 def _keyed_target(t: ast.expr, keyed: set[int]) -> bool:

@@ -14,6 +14,51 @@ CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|a
                      re.IGNORECASE)
 
 
+# A logistic helper's names (``sigmoid``, ``sig``, ``_sg``, scipy's ``expit``).
+SIGMOID_NAME = re.compile(r"^_?(sig|sigm|sigmoid|sg|logistic|expit)$", re.IGNORECASE)
+
+
+def activation_kind(f: ast.AST) -> str | None:
+    """``tanh`` for ``np.tanh`` / ``tanh``, ``sigmoid`` for a logistic helper, else None
+    (``f``: what a call calls)."""
+    name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+    if name == "tanh":
+        return "tanh"
+    return "sigmoid" if SIGMOID_NAME.match(name) else None
+
+
+def subscripted(n: ast.AST) -> ast.AST:
+    """What a chain of subscripts indexes: ``g`` for ``g["Wn"][:, :H]``, ``n`` itself when
+    it is no subscript."""
+    while isinstance(n, ast.Subscript):
+        n = n.value
+    return n
+
+
+def iterated(loop: ast.For | ast.comprehension) -> ast.expr:
+    """What a loop goes over, without the ``reversed(...)``, ``list(...)`` or
+    ``sorted(...)`` around it."""
+    it = loop.iter
+    while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+            and it.func.id in ("reversed", "list", "sorted") and it.args:
+        it = it.args[0]
+    return it
+
+
+def counted(loop: ast.For | ast.comprehension) -> list[str]:
+    """The names a loop counts with: its target over ``range`` (``reversed(range(...))``,
+    ``list(...)``, ``sorted(...)`` around it), or the index of ``enumerate``; none for a
+    loop over data."""
+    it = iterated(loop)
+    name = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
+    if name in ("range", "xrange"):
+        return [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]
+    if name == "enumerate" and isinstance(loop.target, ast.Tuple) and loop.target.elts \
+            and isinstance(loop.target.elts[0], ast.Name):
+        return [loop.target.elts[0].id]
+    return []
+
+
 def target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
     """The target function (NAME or Class.method) and the helpers it calls in this file."""
     funcs = {n.name: n for n in nodes if isinstance(n, ast.FunctionDef)}
@@ -157,8 +202,7 @@ def accumulating(func: ast.FunctionDef) -> set[int]:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(
                 st, ast.AugAssign) else []
             for t in targets:
-                while isinstance(t, ast.Subscript):
-                    t = t.value
-                if isinstance(t, ast.Name) and t.id in zeroed:
+                base = subscripted(t)
+                if isinstance(base, ast.Name) and base.id in zeroed:
                     out.add(id(st))
     return out

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImplError
+from ..files import read_regular
 from . import source as source_reader
+from .loader import MAX_SOURCE_BYTES
 
 
 def clip_bounds(path: Path, name: str) -> list[tuple[int, float]]:
@@ -23,10 +25,10 @@ def clip_bounds(path: Path, name: str) -> list[tuple[int, float]]:
     in function ``name`` (``NAME`` or ``Class.method``) of the Python file ``path``."""
     if path.suffix != ".py":
         return []
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # read as the loader read it (it did, moments ago): a note, so none if not now
+        text = read_regular(path, "--impl", MAX_SOURCE_BYTES, ImplError).decode("utf-8")
         nodes = source_reader.read(text, path, None).nodes
-    except (OSError, UnicodeDecodeError, ImplError):
+    except (UnicodeDecodeError, ImplError):
         return []
     short = name.rpartition(".")[2]
     out: list[tuple[int, float]] = []
@@ -35,15 +37,15 @@ def clip_bounds(path: Path, name: str) -> list[tuple[int, float]]:
             if not (isinstance(func, ast.FunctionDef) and func.name == short):
                 continue
             for call in ast.walk(func):
-                bounds = _bounds(call)
-                if bounds is not None and isinstance(call, ast.Call):
-                    out.append((call.lineno, bounds))
+                if isinstance(call, ast.Call):
+                    bounds = _bounds(call)
+                    if bounds is not None:
+                        out.append((call.lineno, bounds))
     return sorted(set(out))
 
 
-def _bounds(call: ast.AST) -> float | None:
-    if not isinstance(call, ast.Call):
-        return None
+def _bounds(call: ast.Call) -> float | None:
+    """The smaller absolute bound of ``clip(x, lo, hi)`` with constant bounds, else None."""
     f = call.func
     named = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
     if named != "clip" or len(call.args) < 3:
