@@ -282,14 +282,26 @@ def test_unpack_reads_the_order_its_return_statement_names() -> None:
                                       "biases": False})).params
     order = return_order(bptt, names, tuple(params))
     assert order == ("Wxh", "Why", "Whh")
-    loss, grads, hlast, notes = unpack(bptt(0, 0), params, "bptt", names, None, order)
+    loss, grads, hlast, notes = unpack(bptt(0, 0), params, "bptt", names, None,
+                                       lambda: order)
     assert np.isnan(loss) and hlast is None
     assert np.all(grads["Why"] == 1) and np.all(grads["Whh"] == 2)
     assert "return statement names them: U, V, W" in notes[0]
     # --impl-order wins over the return statement
+    asked: list[bool] = []
+
+    def read() -> tuple[str, ...] | None:
+        asked.append(True)
+        return order
+
     _, grads, _, notes = unpack([np.zeros((4, 3)), np.ones((4, 4)), np.ones((3, 4))], params,
-                                "bptt", names, ("Wxh", "Whh", "Why"), order)
+                                "bptt", names, ("Wxh", "Whh", "Why"), read)
     assert np.all(grads["Whh"] == 1) and notes == ()
+    assert not asked  # the source is read only when its order is needed
+    # a return with its loss needs no order: the source is not read either
+    unpack((1.0, *[np.zeros_like(v) for v in params.values()]), params, "bptt", names, None,
+           read)
+    assert not asked
 
 
 def test_return_order_reads_through_astype_and_copy() -> None:

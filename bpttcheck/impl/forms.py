@@ -469,13 +469,17 @@ class UserCode:
             now = dict(theirs)
         findings = mutations(self.loaded.name, self.form, self.names, params, batch, theirs,
                              hprev, now, cprev if self.cell == "lstm" else None)
-        if self._returned is None:  # the order its return statement names gradients in
-            self._returned = (return_order(self.func, self.names, self.params),)
         loss, grads, hlast, notes = unpack(out, params, self.loaded.name, self.names,
-                                           self.options.order, self._returned[0])
+                                           self.options.order, self._return_order)
         return Result(loss, grads, hlast, findings, notes, dtypes(out, len(self.params)),
                       extras(out, self.names, self.params),
                       returns_loss=returns_loss(out, len(self.params)))
+
+    def _return_order(self) -> tuple[str, ...] | None:
+        """The order its return statement names gradients in (read once, when needed)."""
+        if self._returned is None:
+            self._returned = (return_order(self.func, self.names, self.params),)
+        return self._returned[0]
 
     def _refuse_state(self, batch: Batch) -> None:
         """A function without an initial state starts from zero: refuse any other."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -82,14 +82,17 @@ def _is_array(value: Any) -> bool:
 
 
 def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
-           order: tuple[str, ...] | None, returned: tuple[str, ...] | None = None
+           order: tuple[str, ...] | None,
+           returned: Callable[[], tuple[str, ...] | None] = lambda: None
            ) -> tuple[float, dict[str, np.ndarray], Any, tuple[str, ...]]:
     """(loss, gradients under our names, hlast, notes) from what ``name`` returned.
 
     For the LSTM, ``hlast`` is the pair (hlast, clast) when both were returned. Gradients
-    alone (:func:`returns_loss` False) give a NaN loss and no hlast; ``returned`` is the
+    alone (:func:`returns_loss` False) give a NaN loss and no hlast; ``returned`` gives the
     order the function's ``return`` statement names them in (:func:`return_order`), used
-    when there is no ``order`` (--impl-order)."""
+    when there is no ``order`` (--impl-order): called only for gradients returned alone as
+    a tuple or list, since reading the source costs milliseconds on every copy the fix
+    search loads."""
     ours_all = tuple(params)
     n_p = len(ours_all)
     lstm = "Wf" in ours_all
@@ -154,7 +157,8 @@ def unpack(out: Any, params: Params, name: str, names: Mapping[str, str],
 
 
 def _gradients_only(out: Any, params: Params, name: str, names: Mapping[str, str],
-                    order: tuple[str, ...] | None, returned: tuple[str, ...] | None
+                    order: tuple[str, ...] | None,
+                    returned: Callable[[], tuple[str, ...] | None]
                     ) -> tuple[float, dict[str, np.ndarray], Any, tuple[str, ...]]:
     """A dict of gradients, or one array per parameter: (NaN, gradients, None, notes)."""
     ours_all = tuple(params)
@@ -178,12 +182,13 @@ def _gradients_only(out: Any, params: Params, name: str, names: Mapping[str, str
         if order is not None and len(order) != len(ours_all):
             raise ImplError(f"--impl-order names {len(order)} gradients; this model has "
                             f"{len(ours_all)} ({', '.join('d' + n for n in ours_all)})")
-        if order is None and returned is not None and returned != ours_all:
+        named = returned() if order is None else None
+        if named is not None and named != ours_all:
             theirs = {o: t for t, o in names.items()}
             notes = (f"{name} returns its gradients in the order its return statement names "
-                     f"them: {', '.join(theirs.get(n, n) for n in returned)} (ours: "
-                     f"{', '.join(returned)})",)
-        order = order or returned or ours_all
+                     f"them: {', '.join(theirs.get(n, n) for n in named)} (ours: "
+                     f"{', '.join(named)})",)
+        order = order or named or ours_all
         grads = dict(zip(order, out, strict=True))
     checked = {}
     for n in ours_all:
