@@ -267,8 +267,9 @@ def _returning(nodes: list[ast.stmt]) -> set[str]:
 
 def _copies(defs: list[ast.FunctionDef], np_name: str) -> set[frozenset[str]]:
     """Pairs of names one of which starts as a copy of the other (``D = P.copy()``,
-    ``dy = np.copy(p)``): the array before and after an in-place change (``D[..] -= 1``),
-    two names for one quantity at two moments, whatever their names suggest."""
+    ``dy = np.copy(p)``), or as the other less something (``dy = p - onehot``): the array
+    before and after a change (``D[..] -= 1``), two names for one quantity at two moments,
+    whatever their names suggest."""
     out: set[frozenset[str]] = set()
     for func in defs:
         for s in walk_statements(func.body):
@@ -276,6 +277,8 @@ def _copies(defs: list[ast.FunctionDef], np_name: str) -> set[frozenset[str]]:
                     and isinstance(s.targets[0], ast.Name)):
                 continue
             source = _copied(s.value, np_name)
+            if isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Sub):
+                source = s.value.left  # ``dy = p - onehot``: p before its change
             if isinstance(source, ast.Name) and source.id != s.targets[0].id:
                 out.add(frozenset((source.id, s.targets[0].id)))
     return out

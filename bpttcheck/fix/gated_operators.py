@@ -93,7 +93,8 @@ class _Gates:
     """Where each role's activation occurs in one function, and how the function spells
     things (its tanh, its dc and its forget gate)."""
 
-    def __init__(self, func: ast.FunctionDef, cell: str, lines: list[str]) -> None:
+    def __init__(self, func: ast.FunctionDef, cell: str, lines: list[str],
+                 others: tuple[ast.FunctionDef, ...] = ()) -> None:
         self.cell = cell
         self.lines = lines
         self.loop_names = _indices(func)
@@ -131,6 +132,10 @@ class _Gates:
             re.findall(r"[\w)\]][*-][\w(]", body))
         self.times, self.minus = (" * ", " - ") if spaced else ("*", "-")
         self.partners = self._partners(func)
+        for other in others:  # a backward helper's gates, multiplied in the forward helper
+            if other is not func:
+                for q, found in self._partners(other).items():
+                    self.partners.setdefault(q, found)
 
     def _partners(self, func: ast.FunctionDef) -> dict[str, list[str]]:
         """What each gate multiplies in the forward pass (``f * c_prev``, ``r * h_prev``,
@@ -204,31 +209,34 @@ def _index(key: ast.AST) -> bool:
     return isinstance(key, ast.Name | ast.Constant | ast.BinOp | ast.UnaryOp)
 
 
-_CACHE: dict[tuple[int, str], tuple[ast.FunctionDef, list[str], _Gates]] = {}
+_CACHE: dict[tuple[int | str, ...], tuple[ast.FunctionDef, list[str], _Gates]] = {}
 
 
-def _gates(func: ast.FunctionDef, cell: str, lines: list[str]) -> _Gates:
-    key = (id(func), cell)
+def _gates(func: ast.FunctionDef, cell: str, lines: list[str],
+           others: tuple[ast.FunctionDef, ...] = ()) -> _Gates:
+    key: tuple[int | str, ...] = (id(func), cell, *(id(o) for o in others))
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is func and hit[1] is lines:
         return hit[2]
     if len(_CACHE) > 64:
         _CACHE.clear()
-    g = _Gates(func, cell, lines)
+    g = _Gates(func, cell, lines, others)
     _CACHE[key] = (func, lines, g)  # holds func and lines: their ids stay theirs
     return g
 
 
 def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
-                params: tuple[str, ...]) -> Iterator[tuple[int, str, str | None]]:
+                params: tuple[str, ...], others: tuple[ast.FunctionDef, ...] = ()
+                ) -> Iterator[tuple[int, str, str | None]]:
     """(line, kind, new line text) for each gate-specific edit of ``stmt`` (see the module
     docstring); nothing unless ``params`` are a gated cell's. Kinds are those of the
     generic operators (:data:`.operators.PRIORITY`): ``tanh`` for a derivative form,
-    ``carry``, ``swap``, ``sign``."""
+    ``carry``, ``swap``, ``sign``. ``others``: the functions searched with ``func`` (what
+    a gate multiplies is read there too when ``func`` shows it nowhere)."""
     cell = cell_of(params)
     if cell is None:
         return
-    g = _gates(func, cell, lines)
+    g = _gates(func, cell, lines, others)
     spaced, minus = g.times, g.minus
 
     def splice(node: ast.AST, new: str, start: int | None = None) -> tuple[int, str | None]:
@@ -272,6 +280,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
     yield from _carry_terms(g, stmt, splice, spaced, minus)
+    yield from _direct_path(g, func, stmt, splice, spaced)
     yield from _other_gates_derivative(g, stmt)
     yield from _activation_swaps(g, func, stmt, splice)
 
@@ -623,6 +632,41 @@ def _carry_terms(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus:
         x = g.text(term)
         for gate in gates:
             yield _kind("insert", splice(term, f"{x}{spaced}{gate}"))
+
+
+def _direct_path(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: _Splice,
+                 spaced: str) -> Iterator[tuple[int, str, str | None]]:
+    """The GRU's direct path left out of the carried gradient: ``h_t = z * h_prev + (1 - z)
+    * n`` passes ``dh * z`` straight to the previous step. ``dh`` is the gradient the
+    function multiplies by ``1 - z`` (for the candidate's); the term is added to a
+    statement that writes a carried gradient, or writes ``dh`` itself, without it."""
+    if g.cell != "gru" or not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                               and one_line(stmt) and isinstance(stmt.targets[0], ast.Name)):
+        return
+    incoming: list[str] = []
+    for n in ast.walk(func):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            for a, b in ((n.left, n.right), (n.right, n.left)):
+                if isinstance(a, ast.Name) and a.id.startswith("d") \
+                        and isinstance(b, ast.BinOp) and isinstance(b.op, ast.Sub) \
+                        and isinstance(b.left, ast.Constant) and g.role(b.right) == "z" \
+                        and a.id not in incoming:
+                    incoming.append(a.id)
+    target = stmt.targets[0].id
+    if not target.startswith("d") or not (target in incoming or CARRIED.search(target)):
+        return
+    z = g.like("z", "")
+    value = stmt.value
+    read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    if z is None or target in read or not any(r.startswith("d") for r in read):
+        return  # adds into itself (``dh = dh + ...``), or no gradient at all (its zeros)
+    for d in incoming:
+        direct = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and {
+            g.role(n.left), g.role(n.right)} == {"z", None} and d in (
+                getattr(n.left, "id", None), getattr(n.right, "id", None))
+            for n in ast.walk(value))
+        if not direct:
+            yield _kind("carry", splice(value, f"{d}{spaced}{z} + {g.text(value)}"))
 
 
 def _kind(kind: str, edit: tuple[int, str | None]) -> tuple[int, str, str | None]:

@@ -15,7 +15,7 @@ from ..errors import ImplError
 from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from ..model import HIDDEN_PARAMS, PARAM_NAMES
-from . import families
+from . import families, restored
 from .gated_operators import carry_inserts as gated_carry_inserts
 from .gated_operators import gated_edits
 from .rank import (
@@ -46,6 +46,7 @@ from .syntax import (
     one_line,
     only_statement,
     stale_names,
+    stem,
     subscripted,
     target_defs,
     walk_statements,
@@ -53,18 +54,6 @@ from .syntax import (
 
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
-
-
-# What turns a name into the same variable at another step (h -> h_prev, prev_h, h0, h_t).
-STEP_SUFFIX = re.compile(r"(?<=[A-Za-z])(_?(prev|next|old|new|last|cur|curr|tm1|t_?1|0|1)|_t)$")
-SHORT_T = re.compile(r"^([A-Za-z]{1,2})t$")  # ht, ct, xt: a short name at step t
-STEP_PREFIX = re.compile(r"^(prev|next|old|new|last|cur|curr)_?(?=[A-Za-z])")
-
-
-def _stem(name: str) -> str:
-    """A name without its step: ``h`` for ``h_prev``, ``prev_h``, ``h0``, ``h_t``."""
-    short = SHORT_T.fullmatch(name)
-    return short.group(1) if short else STEP_PREFIX.sub("", STEP_SUFFIX.sub("", name))
 
 
 INSERTED = 3.0  # the least relevance of an inserted statement (a carried-write line's)
@@ -155,10 +144,14 @@ def _same_role(a: str, b: str) -> bool:
         return False
     if any({a.lower(), b.lower()} == r for r in KNOWN_ROLES):
         return True  # X / Y as well as x / y
-    if _stem(a) == _stem(b):
+    if stem(a) == stem(b):
         return True  # one variable at two steps: h / h_prev, a / a_next, c_t / c_old
     if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a)):
         return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 2 and len(long_) == len(short) + 1 and any(
+            long_[:k] + long_[k + 1:] == short for k in range(1, len(long_) - 1)):
+        return True  # one letter more inside: xh / xrh, dh / drh
     if a[0] == b[0] == "d" and max(len(a), len(b)) <= 6:  # two gradients: dh, dz, dWhh
         return True
     if len(a) == len(b) and "_" in a and a.rsplit("_", 1)[0] == b.rsplit("_", 1)[0]:
@@ -241,6 +234,16 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         t, v = stmt.targets[0], stmt.value
         yield kinds("accumulate", splice(t, [(c1(t), c0(v),
                                               gap(t, v).replace("=", "+=", 1))]))
+    # `g = g + d`: a new array bound to the name, where the one held elsewhere (a list, a
+    # dict, the caller's) had to be added into
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and single \
+            and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) \
+            and ast.unparse(stmt.value.left) == ast.unparse(stmt.targets[0]) \
+            and same_line(stmt.targets[0], stmt.value.right):
+        t, r = stmt.targets[0], stmt.value.right
+        between = gap(t, r)  # ` = g + `
+        yield kinds("accumulate", splice(t, [(c1(t), c0(r), between[:between.index("=")] + "+="
+                                              + " " * between.endswith(" "))]))
     if isinstance(stmt, ast.AugAssign) and same_line(stmt.target, stmt.value):
         t, v = stmt.target, stmt.value
         g = gap(t, v)
@@ -406,14 +409,39 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                         yield kinds("index", replace(e, e.left.id))
                         other = "+" if isinstance(e.op, ast.Sub) else "-"
                         yield kinds("index", replace(e, f"{e.left.id}{sp}{other}{sp}1"))
+                    elif _int_of(e) in (0, -1) and not _is_shape(n.value):
+                        # the first for the last (`tape[0]` for `tape[-1]`), or the reverse
+                        yield kinds("index", replace(e, "-1" if _int_of(e) == 0 else "0"))
                     elif isinstance(e, ast.Slice) and e.step is None:
                         for text in _shifted_slices(e):
                             yield kinds("index", replace(e, text))
                         for text in _other_side(e, seg):
                             yield kinds("index", replace(e, text))
-            # loop bounds
-            if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(
-                    stmt, ast.While | ast.If) and same_line(n.left, n.comparators[0]):
+            # an index pair in the other order (`W[:, j]` for `W[j, :]`)
+            if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple) \
+                    and len(n.slice.elts) == 2 and same_line(*n.slice.elts) \
+                    and not _is_shape(n.value):
+                a, b = n.slice.elts
+                if seg(a) != seg(b):
+                    yield kinds("transpose", splice(a, [(c0(a), c1(a), seg(b)),
+                                                        (c0(b), c1(b), seg(a))]))
+            # a fold's order (`reduce(step, reversed(tape), start)` <-> `reduce(step, tape, ...)`)
+            if isinstance(n, ast.Call) and len(n.args) >= 2 and one_line(n.args[1]) \
+                    and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+                         if isinstance(n.func, ast.Attribute) else "") == "reduce":
+                seq = n.args[1]
+                if isinstance(seq, ast.Call) and isinstance(seq.func, ast.Name) \
+                        and seq.func.id == "reversed" and len(seq.args) == 1:
+                    yield kinds("loop", replace(seq, seg(seq.args[0])))
+                else:
+                    yield kinds("loop", replace(seq, f"reversed({seg(seq)})"
+                                                if isinstance(seq, ast.Name | ast.Attribute)
+                                                else f"reversed(list({seg(seq)}))"))
+            # loop bounds, and the bound of a conditional expression (`if k >= 0 else h0`)
+            if isinstance(n, ast.Compare) and len(n.ops) == 1 and (isinstance(
+                    stmt, ast.While | ast.If) or (isinstance(parent, ast.IfExp)
+                                                  and parent.test is n)) \
+                    and same_line(n.left, n.comparators[0]):
                 flips = {ast.Gt: ">=", ast.GtE: ">", ast.Lt: "<=", ast.LtE: "<"}
                 new_op = flips.get(type(n.ops[0]))
                 a, b = n.left, n.comparators[0]
@@ -464,6 +492,14 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                 text = f"{one}{sp}-{sp}{h}{sp}*{sp}{h}"
                 yield kinds("tanh", replace(n, text if isinstance(parent, ast.Return | ast.Assign)
                                             or wrapped(n) else f"({text})"))
+            # a derivative where none belongs: `dc * f * (1 - f)` for the carry `dc * f`
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) \
+                    and isinstance(n.right, ast.BinOp) and isinstance(n.right.op, ast.Sub) \
+                    and isinstance(n.right.left, ast.Constant) and n.right.left.value == 1 \
+                    and isinstance(n.left, ast.BinOp) and isinstance(n.left.op, ast.Mult) \
+                    and ast.unparse(n.left.right) == ast.unparse(n.right.right) \
+                    and not in_index(n):
+                yield kinds("tanh", replace(n, seg(n.left)))
             # h * (1 - h) (the logistic function's derivative) for tanh's 1 - h*h
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
                 for hv, rest in ((n.left, n.right), (n.right, n.left)):
@@ -494,6 +530,20 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                     if _same_role(n.id, other) and other not in written \
                             and not (n.id in gradients and other in gradients):
                         yield kinds("swap", replace(n, other))
+        # ... in every place it is read on a line (`1 - hprev * hprev` for `1 - h * h`)
+        reads: dict[tuple[int, str], list[ast.Name]] = {}
+        for n in ast.walk(root):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in assigned \
+                    and one_line(n):
+                reads.setdefault((ln(n), n.id), []).append(n)
+        for (_, name), found in reads.items():
+            if len(found) < 2:
+                continue
+            for other in sorted(assigned):
+                if _same_role(name, other) and other not in written \
+                        and not (name in gradients and other in gradients):
+                    yield kinds("swap", splice(found[0], [(c0(r), c1(r), other)
+                                                          for r in found]))
 
 
 PRODUCTS = frozenset({"dot", "outer", "matmul", "einsum", "inner", "kron"})
@@ -508,6 +558,11 @@ def _product(node: ast.AST | None) -> bool:
         return (isinstance(f, ast.Attribute) and f.attr in PRODUCTS) or (
             isinstance(f, ast.Name) and f.id in PRODUCTS)
     return False
+
+
+def _is_shape(n: ast.expr) -> bool:
+    """``x.shape`` (indexed by a dimension, not a step)."""
+    return isinstance(n, ast.Attribute) and n.attr == "shape"
 
 
 def _int_of(node: ast.expr | None) -> int | None:
@@ -567,16 +622,94 @@ def _unactivated(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int,
     inside = {id(a) for n in ast.walk(func) if isinstance(n, ast.Call) for a in n.args}
     for st in walk_statements(func.body):
         if not (isinstance(st, ast.Assign) and one_line(st) and len(st.targets) == 1
-                and isinstance(st.targets[0], ast.Name)
-                and isinstance(st.value, ast.Name | ast.Attribute | ast.Subscript)
-                and id(st.value) not in inside):
+                and isinstance(st.targets[0], ast.Name)):
             continue
-        act = applied.get(_key(st.value) or "")
-        if act is not None:
-            line = _Line(lines[st.lineno - 1])
-            after = line.splice([(c0(st.value), c1(st.value), f"{act}({line.seg(st.value)})")])
-            if after is not None:
-                yield st.lineno, "wrap", after
+        # the value, or a branch of it (``steps[k - 1].pre if k > 0 else h0``)
+        values = [st.value.body, st.value.orelse] if isinstance(st.value, ast.IfExp) \
+            else [st.value]
+        for v in values:
+            if not isinstance(v, ast.Name | ast.Attribute | ast.Subscript) or id(v) in inside:
+                continue
+            act = applied.get(_key(v) or "")
+            if act is not None:
+                line = _Line(lines[st.lineno - 1])
+                after = line.splice([(c0(v), c1(v), f"{act}({line.seg(v)})")])
+                if after is not None:
+                    yield st.lineno, "wrap", after
+
+
+def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[str]]
+                     ) -> Iterator[tuple[int, str, str]]:
+    """A record's field read for another of the same role (``tp.c_prev`` for ``tp.c``,
+    ``cache.h`` for ``cache.h_prev``): the fields are those the function reads from records
+    of that name, and those of every class of the file (``records``, :func:`_fields`) that
+    has them all (``self``'s weights excepted: they are swapped as names are not)."""
+    fields: dict[str, set[str]] = {}
+    for n in ast.walk(func):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) \
+                and n.value.id not in ("self", "cls") and n.value.id not in MODULES:
+            fields.setdefault(n.value.id, set()).add(n.attr)
+    for read in fields.values():
+        read |= set().union(*(r for r in records if read <= r))
+    if not any(len(f) > 1 for f in fields.values()):
+        return
+    for st in walk_statements(func.body):
+        if not one_line(st) or isinstance(st, ast.For | ast.While | ast.If | ast.FunctionDef):
+            continue
+        line = _Line(lines[st.lineno - 1])
+        for root in header_exprs(st):
+            for n in ast.walk(root):
+                if not (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
+                        and isinstance(n.value, ast.Name) and n.value.id in fields):
+                    continue
+                for other in sorted(fields[n.value.id]):
+                    if _same_role(n.attr, other):
+                        after = line.splice([(c1(n.value) + 1, c1(n), other)])
+                        if after is not None:
+                            yield st.lineno, "swap", after
+
+
+def _fields(nodes: list[ast.stmt]) -> list[set[str]]:
+    """The fields of each class of the file: annotated (a dataclass's) or set on ``self``."""
+    out = []
+    for c in nodes:
+        if isinstance(c, ast.ClassDef):
+            found = {t.target.id for t in c.body if isinstance(t, ast.AnnAssign)
+                     and isinstance(t.target, ast.Name)}
+            found |= {n.attr for n in ast.walk(c) if isinstance(n, ast.Attribute)
+                      and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)
+                      and n.value.id == "self"}
+            if found:
+                out.append(found)
+    return out
+
+
+def _activated(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A stored value read where its activation, kept under a name, belongs (``o * tp.c``
+    where ``tc = np.tanh(tp.c)`` was computed for it): each other read of the activated
+    expression, as written, replaced by that name."""
+    named: dict[str, str] = {}  # the text of x -> the name of act(x)
+    skip: set[int] = set()
+    for st in walk_statements(func.body):
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and one_line(st) \
+                and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Call) \
+                and len(st.value.args) == 1 and activation_kind(st.value.func) is not None \
+                and isinstance(st.value.args[0], ast.Name | ast.Attribute | ast.Subscript):
+            named.setdefault(ast.unparse(st.value.args[0]), st.targets[0].id)
+            skip.add(id(st))
+    if not named:
+        return
+    for st in walk_statements(func.body):
+        if id(st) in skip or not one_line(st) or isinstance(st, ast.For | ast.While | ast.If):
+            continue
+        line = _Line(lines[st.lineno - 1])
+        for root in header_exprs(st):
+            for n in ast.walk(root):
+                if isinstance(n, ast.Name | ast.Attribute | ast.Subscript) \
+                        and isinstance(n.ctx, ast.Load) and ast.unparse(n) in named:
+                    after = line.splice([(c0(n), c1(n), named[ast.unparse(n)])])
+                    if after is not None:
+                        yield st.lineno, "wrap", after
 
 
 def _constant_steps(func: ast.FunctionDef, lines: list[str]
@@ -755,6 +888,11 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     target_names = {n for index in picks.values() for n in re.findall(r"[A-Za-z_]\w*", index)}
     ctx = families.context(nodes, defs, lines, aliases)
     helpers = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
+    records = _fields(nodes)
+    # a gated cell's gates: key -> the code's names of its weight and bias (Wf, bf; Wz, bz)
+    gates = {p[1:]: (names_of.get(p, p), names_of.get(f"b{p[1:]}", f"b{p[1:]}"))
+             for p in params if p.startswith("W") and f"b{p[1:]}" in params
+             and p not in ("Wxh", "Whh", "Why")}
     whh_grads = set(aliases.get("Whh", ()))  # a gated cell has no Whh of its own
     seen: list[tuple[ast.FunctionDef, Flows, Flows | None]] = []
     for func in defs:
@@ -776,6 +914,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         seen.append((func, flows, one_flows))
         summing = frozenset(accumulating(func) | flows.bad_sinks | flows.good_sinks)
         loops: set[int] = set()
+        # a function defined inside (a fold's step, a recursive backward): run once per step
+        nested = {id(s) for d in ast.walk(func) if d is not func
+                  and isinstance(d, ast.FunctionDef) for s in walk_statements(d.body)}
         outputs_of: dict[int, tuple[str, ...]] = {}
         pre_grads: set[str] = set()
         for stmt in walk_statements(func.body):
@@ -794,7 +935,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                     families.alias_copies(func, lines, ctx),
                                     gated_carry_inserts(func, lines, params),
                                     _discarded(func, lines), _constant_steps(func, lines),
-                                    _unactivated(func, lines)):
+                                    _unactivated(func, lines), _activated(func, lines),
+                                    _attribute_swaps(func, lines, records),
+                                    restored.resets(func, lines), restored.advances(func, lines),
+                                    restored.parallels(func, lines, gates)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \
@@ -809,8 +953,8 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
             relevance += cause_line_score(cause, text, target_names, whh_grads)
             relevance += one_step_score(stmt, text, one_flows, recurrent, carried,
                                         summing)
-            in_loop = id(stmt) in loops or func is not first
-            gated = [e for e in gated_edits(stmt, func, lines, params) if e[2]]
+            in_loop = id(stmt) in loops or func is not first or id(stmt) in nested
+            gated = [e for e in gated_edits(stmt, func, lines, params, tuple(defs)) if e[2]]
             gated_keys = {(line, after) for line, _, after in gated}
             edits = itertools.chain(
                 _edits_of(stmt, lines, assigned, carried, in_loop, spaced), gated)

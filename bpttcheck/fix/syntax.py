@@ -18,6 +18,18 @@ CARRIED = re.compile(r"(next|carry|prev|future|later|incoming|from_above|above|a
 SIGMOID_NAME = re.compile(r"^_?(sig|sigm|sigmoid|sg|logistic|expit)$", re.IGNORECASE)
 
 
+# What turns a name into the same variable at another step (h -> h_prev, prev_h, h0, h_t).
+STEP_SUFFIX = re.compile(r"(?<=[A-Za-z])(_?(prev|next|old|new|last|cur|curr|tm1|t_?1|0|1)|_t)$")
+SHORT_T = re.compile(r"^([A-Za-z]{1,2})t$")  # ht, ct, xt: a short name at step t
+STEP_PREFIX = re.compile(r"^(prev|next|old|new|last|cur|curr)_?(?=[A-Za-z])")
+
+
+def stem(name: str) -> str:
+    """A name without its step: ``h`` for ``h_prev``, ``prev_h``, ``h0``, ``h_t``."""
+    short = SHORT_T.fullmatch(name)
+    return short.group(1) if short else STEP_PREFIX.sub("", STEP_SUFFIX.sub("", name))
+
+
 def activation_kind(f: ast.AST) -> str | None:
     """``tanh`` for ``np.tanh`` / ``tanh``, ``sigmoid`` for a logistic helper, else None
     (``f``: what a call calls)."""

@@ -1,0 +1,184 @@
+"""Whole statements put back: what a loop needs once per step and no longer does.
+
+A deleted line can be restored only when the code itself says what it was. Two such
+cases, each a statement copied from elsewhere in the same function:
+
+- :func:`resets`: a sum the loop reads and adds into, started once before the loop
+  (``future = np.zeros(n_h)``) but never started again inside it, so each step's carry
+  holds every later step's as well: the starting line, copied in after the loop's last
+  read of the sum;
+- :func:`advances`: a state a loop reads (``h``) and a next value of it the loop makes
+  and never reads (``h_new``): ``h = h_new`` at the end of the body, as a forward pass
+  that forgets to move on needs;
+- :func:`parallels`: a gated cell's line written once per gate (``dz += Wi.T @ di``), one
+  gate's missing: the line of another gate with that gate's weight and gradient put in.
+
+Each yields ``(line, kind, new text of that line)``, the new statement after the line,
+as the operators' insertions are written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Mapping
+
+from .syntax import header_exprs, one_line, stem, subscripted, walk_statements
+
+
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
+def _reads(st: ast.stmt) -> set[str]:
+    """Names ``st``'s own lines read, not counting what an augmented assignment adds into
+    (``dW`` in ``dW[i, :] += x``)."""
+    target = st.target if isinstance(st, ast.AugAssign) else None
+    skip = {id(n) for n in ast.walk(target)} if target is not None else set()
+    return {n.id for root in header_exprs(st) for n in ast.walk(root)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in skip}
+
+
+def _added_into(st: ast.stmt) -> str | None:
+    """The name ``x += ...`` (or ``x[i] += ...``) adds into."""
+    if not isinstance(st, ast.AugAssign) or not isinstance(st.op, ast.Add):
+        return None
+    t = subscripted(st.target)
+    return t.id if isinstance(t, ast.Name) else None
+
+
+def resets(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A per-step sum not started again: see the module's docstring."""
+    starts: dict[str, ast.Assign] = {}
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        inside = {id(s) for s in walk_statements(loop.body)}
+        # the one plain assignment of each name before this loop, at any depth outside it
+        starts = {}
+        for s in walk_statements(func.body):
+            if id(s) in inside or s is loop:
+                continue
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and one_line(s) \
+                    and isinstance(s.targets[0], ast.Name) and s.lineno < loop.lineno:
+                starts[s.targets[0].id] = s
+        body = list(walk_statements(loop.body))
+        rebound = {t.id for s in body if isinstance(s, ast.Assign)
+                   for tt in s.targets for t in ast.walk(tt) if isinstance(t, ast.Name)}
+        summed = {v for s in body if (v := _added_into(s)) is not None}
+        for v in sorted(summed - rebound):
+            if v not in starts:
+                continue
+            readers = [s for s in body if v in _reads(s) and _added_into(s) != v
+                       and not isinstance(s, ast.For | ast.While | ast.If | ast.With)
+                       and one_line(s)]
+            first_sum = min(s.lineno for s in body if _added_into(s) == v)
+            readers = [s for s in readers if s.lineno < first_sum]
+            if not readers:
+                continue
+            after = readers[-1]
+            line = lines[after.lineno - 1]
+            start = lines[starts[v].lineno - 1].strip()
+            yield after.lineno, "carry", f"{line}\n{_indent(line)}{start}"
+
+
+def advances(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A state never moved on: see the module's docstring."""
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While) or not loop.body:
+            continue
+        body = list(walk_statements(loop.body))
+        read = set().union(*(_reads(s) for s in body))
+        if isinstance(loop, ast.While):
+            read |= {n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)}
+        made = [t.id for s in body if isinstance(s, ast.Assign) and len(s.targets) == 1
+                for t in [s.targets[0]] if isinstance(t, ast.Name)]
+        stored = {t.id for s in body if isinstance(s, ast.Assign | ast.AugAssign | ast.For)
+                  for tt in (s.targets if isinstance(s, ast.Assign) else [s.target])
+                  for t in ast.walk(tt) if isinstance(t, ast.Name)}
+        if isinstance(loop, ast.For):
+            stored |= {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
+        for new in dict.fromkeys(made):
+            # read at every step, never written in the loop: the same value each time
+            olds = sorted(v for v in read if v != new and stem(v) == stem(new)
+                          and v not in stored)
+            for old in olds:
+                last = loop.body[-1]
+                if not one_line(last) or isinstance(last, ast.For | ast.While | ast.If):
+                    continue
+                line = lines[last.end_lineno - 1 if last.end_lineno else last.lineno - 1]
+                yield last.lineno, "carry", f"{line}\n{_indent(line)}{old} = {new}"
+
+
+def _gate_gradients(func: ast.FunctionDef, biases: Mapping[str, str]) -> dict[str, str]:
+    """Each bias's gate gradient, as the code names it: what is added into the bias's
+    gradient (``dbf += df``, ``g["br"] = dr_raw``, ``{"bu": du_raw}``). ``biases``: the
+    code's bias name -> the gate's key."""
+    def grad_of(target: ast.expr) -> str | None:
+        while isinstance(target, ast.Subscript):
+            key = target.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value.removeprefix("d")
+            target = target.value
+        if isinstance(target, ast.Name):
+            return re.sub(r"^(d_?|grad_?)", "", target.id)
+        return None
+
+    out: dict[str, str] = {}
+    for n in ast.walk(func):
+        pairs: list[tuple[str | None, ast.expr]] = []
+        if isinstance(n, ast.Assign | ast.AugAssign):
+            for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                pairs.append((grad_of(t), n.value))
+        elif isinstance(n, ast.Dict):
+            pairs += [(k.value.removeprefix("d"), v) for k, v in zip(n.keys, n.values,
+                                                                     strict=True)
+                      if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        for name, value in pairs:
+            if name is not None and name in biases and isinstance(value, ast.Name):
+                out.setdefault(biases[name], value.id)
+    return out
+
+
+def parallels(func: ast.FunctionDef, lines: list[str], gates: Mapping[str, tuple[str, str]]
+              ) -> Iterator[tuple[int, str, str]]:
+    """A gate's line left out of a set written once per gate: see the module's docstring.
+    ``gates``: each gate's key -> the code's names of its weight and bias."""
+    biases = {b: q for q, (_, b) in gates.items()}
+    grads = _gate_gradients(func, biases)
+    known = {q: (gates[q][0], g) for q, g in grads.items()}
+    if len(known) < 2:
+        return
+
+    def mentions(st: ast.stmt) -> set[str]:
+        ids = {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+        ids |= {n.attr for n in ast.walk(st) if isinstance(n, ast.Attribute)}
+        return {q for q, (w, g) in known.items() if w in ids and g in ids}
+
+    for block in ast.walk(func):
+        body = getattr(block, "body", None)
+        if not isinstance(body, list):
+            continue
+        rows = [(st, mentions(st)) for st in body if isinstance(st, ast.Assign | ast.AugAssign)
+                and one_line(st)]
+        by_target: dict[str, list[tuple[ast.Assign | ast.AugAssign, str]]] = {}
+        for st, m in rows:
+            if len(m) != 1:
+                continue
+            target = st.targets[0] if isinstance(st, ast.Assign) else st.target
+            by_target.setdefault(ast.unparse(target), []).append((st, next(iter(m))))
+        for group in by_target.values():
+            have = {q for _, q in group}
+            last = max((st for st, _ in group), key=lambda st: st.lineno)
+            line = lines[last.lineno - 1]
+            for st, q in group:
+                w, g = known[q]
+                text = lines[st.lineno - 1].strip()
+                if isinstance(st, ast.Assign):  # the first of a sum: added to, not bound
+                    text = re.sub(r"^([^=]*?)\s*=(?!=)\s*", r"\1 += ", text, count=1)
+                for other, (w2, g2) in known.items():
+                    if other in have:
+                        continue
+                    new = re.sub(rf"(?<![\w.]){re.escape(g)}(?!\w)", g2,
+                                 re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", w2, text))
+                    yield last.lineno, "insert", f"{line}\n{_indent(line)}{new}"
