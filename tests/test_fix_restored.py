@@ -235,3 +235,52 @@ def test_a_sum_not_restarted_each_step_is_fixed_end_to_end(tmp_path: Path) -> No
     (edit,) = out.fix.edits
     assert edit.after.strip().endswith("future = np.zeros(n_h)")
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_gradient_left_at_zeros_is_summed_again(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(steps, g, dby, step_back):
+            g = {"dWya": np.zeros(3), "dby": np.zeros(3), "dWaa": np.zeros(3)}
+            db, dW = np.zeros(2), np.zeros(2)
+            for dy, a, cache in steps:
+                g["dWya"] += dot(dy, a.T)
+                g["dWaa"] += dot(dy, a.T)
+                dx, dW_t, db_t = step_back(dy, cache)
+                dW += dW_t
+            return g, db, dW
+        """, wrong=("Why", "by"))
+    assert (5, 'g["dWya"] += dot(dy, a.T)\ng["dby"] += dy') in got
+    assert (7, "dx, dW_t, db_t = step_back(dy, cache)\ndb += db_t") in got
+    # what is written already is not summed again
+    assert not any('g["dWaa"] += dy' in after for _, after in got)
+    assert not any("dW += dW_t\n" in after for _, after in got)
+
+
+def test_a_slip_made_at_every_read_of_a_line(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(hs, gh, T, daf, dai):
+            for t in range(T):
+                graw = gh * (1 - hs[t - 1] * hs[t - 1])
+                for W, da in (("Wf", dai), ("Wi", daf)):
+                    use(W, da)
+            return graw
+        """)
+    assert (3, "graw = gh * (1 - hs[t] * hs[t])") in got
+    assert (4, 'for W, da in (("Wf", daf), ("Wi", dai)):') in got
+
+
+def test_a_records_key_and_a_loops_other_index(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def fwd(c, c_new, f):
+            return dict(f=f, c_prev=c, c=c_new)
+
+        def f(recs, dc, dW, dV, du, inputs):
+            for rec, (ix, tg) in zip(recs, inputs):
+                df = dc * rec["c"]
+                dW[:, tg] += du
+                dV[:, ix] += df
+                use(rec["f"])
+            return dW
+        """)
+    assert (6, 'df = dc * rec["c_prev"]') in got
+    assert (7, "dW[:, ix] += du") in got

@@ -544,6 +544,39 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                         and not (name in gradients and other in gradients):
                     yield kinds("swap", splice(found[0], [(c0(r), c1(r), other)
                                                           for r in found]))
+        # two names of the same role traded on a line (`("Wf", daf), ("Wi", dai)` for
+        # `("Wf", dai), ("Wi", daf)`)
+        by_line: dict[int, list[str]] = {}
+        for line_no, name in reads:
+            by_line.setdefault(line_no, []).append(name)
+        for line_no, on_line in by_line.items():
+            if len(on_line) > 8:
+                continue
+            for a, b in itertools.combinations(sorted(on_line), 2):
+                if _same_role(a, b) and a not in written and b not in written:
+                    reads_a, reads_b = reads[(line_no, a)], reads[(line_no, b)]
+                    yield kinds("swap", splice(reads_a[0],
+                                               [(c0(r), c1(r), b) for r in reads_a]
+                                               + [(c0(r), c1(r), a) for r in reads_b]))
+        # one step's index at every read on a line (`1 - hs[t - 1] * hs[t - 1]` for `hs[t]`)
+        shifted: dict[tuple[int, str], list[ast.expr]] = {}
+        for n in ast.walk(root):
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and one_line(n) \
+                    and not isinstance(n.slice, ast.Slice | ast.Tuple):
+                shifted.setdefault((ln(n), ast.unparse(n)), []).append(n.slice)
+        for found_ in shifted.values():
+            e = found_[0]
+            if len(found_) < 2 or not one_line(e):
+                continue
+            news: list[str] = []
+            if isinstance(e, ast.Name) and e.id in assigned:
+                news = [f"{e.id}{sp}-{sp}1", f"{e.id}{sp}+{sp}1"]
+            elif isinstance(e, ast.BinOp) and isinstance(e.left, ast.Name) \
+                    and isinstance(e.op, ast.Add | ast.Sub) \
+                    and isinstance(e.right, ast.Constant) and e.right.value == 1:
+                news = [e.left.id]
+            for new in news:
+                yield kinds("index", splice(e, [(c0(x), c1(x), new) for x in found_]))
 
 
 PRODUCTS = frozenset({"dot", "outer", "matmul", "einsum", "inner", "kron"})
@@ -641,16 +674,28 @@ def _unactivated(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int,
 def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[str]]
                      ) -> Iterator[tuple[int, str, str]]:
     """A record's field read for another of the same role (``tp.c_prev`` for ``tp.c``,
-    ``cache.h`` for ``cache.h_prev``): the fields are those the function reads from records
-    of that name, and those of every class of the file (``records``, :func:`_fields`) that
-    has them all (``self``'s weights excepted: they are swapped as names are not)."""
+    ``rec["c"]`` for ``rec["c_prev"]``): the fields are those the function reads from
+    records of that name (attributes, or string keys), and those of every record the file
+    makes (``records``, :func:`_fields`) with two of them or more (``self``'s weights
+    excepted: they are swapped as names are not)."""
+    def field(n: ast.AST) -> tuple[str, str, int, int] | None:
+        """(record, field, start, end of the field's text) of ``n``, if it reads one."""
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) \
+                and n.value.id not in MODULES:
+            return n.value.id, n.attr, c1(n.value) + 1, c1(n)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
+                and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str) \
+                and one_line(n.slice):
+            return f"{n.value.id}[]", n.slice.value, c0(n.slice) + 1, c1(n.slice) - 1
+        return None
+
     fields: dict[str, set[str]] = {}
     for n in ast.walk(func):
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) \
-                and n.value.id not in ("self", "cls") and n.value.id not in MODULES:
-            fields.setdefault(n.value.id, set()).add(n.attr)
-    for read in fields.values():
-        read |= set().union(*(r for r in records if read <= r))
+        found = field(n)
+        if found is not None:
+            fields.setdefault(found[0], set()).add(found[1])
+    for read in fields.values():  # a record made elsewhere with two of these fields or more
+        read |= set().union(*(r for r in records if len(read & r) >= min(2, len(read))))
     if not any(len(f) > 1 for f in fields.values()):
         return
     for st in walk_statements(func.body):
@@ -659,18 +704,51 @@ def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[
         line = _Line(lines[st.lineno - 1])
         for root in header_exprs(st):
             for n in ast.walk(root):
-                if not (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
-                        and isinstance(n.value, ast.Name) and n.value.id in fields):
+                found = field(n)
+                if found is None or not isinstance(getattr(n, "ctx", None), ast.Load):
                     continue
-                for other in sorted(fields[n.value.id]):
-                    if _same_role(n.attr, other):
-                        after = line.splice([(c1(n.value) + 1, c1(n), other)])
+                record, name, start, end = found
+                for other in sorted(fields[record]):
+                    if _same_role(name, other):
+                        after = line.splice([(start, end, other)])
                         if after is not None:
                             yield st.lineno, "swap", after
 
 
+def _index_names(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """One of a loop's unpacked indices for another (``dW[:, tg]`` for ``dW[:, ix]`` in
+    ``for ix, tg, h in steps``): each such name read as an index, swapped for each other
+    name of the same loop target that the function also reads as an index."""
+    def indices(n: ast.Subscript) -> list[ast.expr]:
+        return list(n.slice.elts) if isinstance(n.slice, ast.Tuple) else [n.slice]
+
+    used = {e.id for n in ast.walk(func) if isinstance(n, ast.Subscript)
+            for e in indices(n) if isinstance(e, ast.Name)}
+    for loop in ast.walk(func):
+        if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Tuple)):
+            continue
+        names = [e.id for e in ast.walk(loop.target) if isinstance(e, ast.Name) and e.id in used]
+        if len(names) < 2:
+            continue
+        for st in walk_statements(loop.body):
+            if not one_line(st) or isinstance(st, ast.For | ast.While | ast.If):
+                continue
+            line = _Line(lines[st.lineno - 1])
+            for root in header_exprs(st):
+                for n in ast.walk(root):
+                    if not isinstance(n, ast.Subscript):
+                        continue
+                    for e in indices(n):
+                        if isinstance(e, ast.Name) and e.id in names:
+                            for other in names:
+                                after = line.splice([(c0(e), c1(e), other)])
+                                if other != e.id and after is not None:
+                                    yield st.lineno, "index", after
+
+
 def _fields(nodes: list[ast.stmt]) -> list[set[str]]:
-    """The fields of each class of the file: annotated (a dataclass's) or set on ``self``."""
+    """The fields of each record the file makes: a class's (annotated, as a dataclass's,
+    or set on ``self``), a dict's keys (``{"c": c, ...}``, ``dict(c_prev=c, ...)``)."""
     out = []
     for c in nodes:
         if isinstance(c, ast.ClassDef):
@@ -681,6 +759,16 @@ def _fields(nodes: list[ast.stmt]) -> list[set[str]]:
                       and n.value.id == "self"}
             if found:
                 out.append(found)
+        for n in ast.walk(c):
+            keys: set[str] = set()
+            if isinstance(n, ast.Dict):
+                keys = {k.value for k in n.keys if isinstance(k, ast.Constant)
+                        and isinstance(k.value, str)}
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                    and n.func.id == "dict":
+                keys = {k.arg for k in n.keywords if k.arg is not None}
+            if len(keys) > 1:
+                out.append(keys)
     return out
 
 
@@ -937,8 +1025,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                     _discarded(func, lines), _constant_steps(func, lines),
                                     _unactivated(func, lines), _activated(func, lines),
                                     _attribute_swaps(func, lines, records),
+                                    _index_names(func, lines),
                                     restored.resets(func, lines), restored.advances(func, lines),
-                                    restored.parallels(func, lines, gates)):
+                                    restored.parallels(func, lines, gates),
+                                    restored.unsummed(func, lines)):
             inserts.setdefault(edit[0], []).append(edit)
         for stmt in walk_statements(func.body):
             if isinstance(stmt, ast.FunctionDef | ast.ClassDef) or stmt.end_lineno is None \

@@ -11,7 +11,11 @@ cases, each a statement copied from elsewhere in the same function:
   and never reads (``h_new``): ``h = h_new`` at the end of the body, as a forward pass
   that forgets to move on needs;
 - :func:`parallels`: a gated cell's line written once per gate (``dz += Wi.T @ di``), one
-  gate's missing: the line of another gate with that gate's weight and gradient put in.
+  gate's missing: the line of another gate with that gate's weight and gradient put in;
+- :func:`unsummed`: a gradient started at zeros and never written again (``dby``,
+  ``grads["dby"]``), as a deleted bias sum leaves it: added into after each line of a
+  loop that sums a product, with the product's first factor (``dby += dy`` after
+  ``dWhy += dy @ h.T``).
 
 Each yields ``(line, kind, new text of that line)``, the new statement after the line,
 as the operators' insertions are written.
@@ -23,7 +27,18 @@ import ast
 import re
 from collections.abc import Iterator, Mapping
 
-from .syntax import header_exprs, one_line, stem, subscripted, walk_statements
+from .families import _is_product, _operands
+from .syntax import (
+    c0,
+    c1,
+    header_exprs,
+    ln,
+    one_line,
+    stem,
+    subscripted,
+    walk_statements,
+    zeroed_names,
+)
 
 
 def _indent(line: str) -> str:
@@ -182,3 +197,79 @@ def parallels(func: ast.FunctionDef, lines: list[str], gates: Mapping[str, tuple
                     new = re.sub(rf"(?<![\w.]){re.escape(g)}(?!\w)", g2,
                                  re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", w2, text))
                     yield last.lineno, "insert", f"{line}\n{_indent(line)}{new}"
+
+
+def _segment(lines: list[str], n: ast.AST) -> str:
+    return lines[ln(n) - 1].encode("utf-8")[c0(n):c1(n)].decode("utf-8")
+
+
+def _zeros(v: ast.expr) -> bool:
+    return isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+        and v.func.attr in ("zeros", "zeros_like")
+
+
+def _written(st: ast.stmt) -> list[ast.expr]:
+    if isinstance(st, ast.Assign):
+        return [e for t in st.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+    if isinstance(st, ast.AugAssign | ast.AnnAssign):
+        return [st.target]
+    return []
+
+
+def unsummed(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """A gradient left at zeros: see the module's docstring."""
+    # started at zeros: names, and the entries of a dict of zeros (``g = {"dby": zeros}``)
+    started: dict[str, int] = {n: 0 for n in zeroed_names(func)}
+    for st in walk_statements(func.body):
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 \
+                and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Dict):
+            for k, v in zip(st.value.keys, st.value.values, strict=True):
+                if isinstance(k, ast.Constant) and isinstance(k.value, str) and _zeros(v) \
+                        and one_line(k):  # spelt with the file's own quotes
+                    started[f"{st.targets[0].id}[{_segment(lines, k)}]"] = 0
+    for st in walk_statements(func.body):
+        for t in _written(st):
+            if isinstance(st, ast.Assign) and (_zeros(st.value) or (
+                    isinstance(st.value, ast.Tuple) and all(map(_zeros, st.value.elts)))):
+                continue  # the start itself
+            base = subscripted(t)
+            if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) \
+                    and isinstance(t.value, ast.Name) and one_line(t.slice):
+                key = f"{t.value.id}[{_segment(lines, t.slice)}]"
+                if key in started:
+                    started[key] += 1
+                    continue
+            if isinstance(base, ast.Name) and base.id in started:
+                started[base.id] += 1
+    never = [n for n, count in started.items() if count == 0]
+    if not never:
+        return
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        for st in walk_statements(loop.body):
+            if not (isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Add)
+                    and one_line(st) and _is_product(st.value)):
+                continue
+            ops = [o for o in _operands(st.value) if not isinstance(o, ast.Constant)]
+            if not ops or not isinstance(ops[0], ast.Name | ast.Subscript):
+                continue
+            line = lines[st.lineno - 1]
+            d = ast.unparse(ops[0])
+            for name in never:
+                yield st.lineno, "insert", f"{line}\n{_indent(line)}{name} += {d}"
+    # or a step's own term, made and never read (``_, dh, dW_t, db_t = step_back(...)``)
+    read = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    for loop in ast.walk(func):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        for st in walk_statements(loop.body):
+            if not isinstance(st, ast.Assign) or not one_line(st):
+                continue
+            made = {n.id for t in st.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            line = lines[st.lineno - 1]
+            for term in sorted(made - read):
+                for name in never:
+                    if "[" not in name and stem(term) == stem(name):
+                        yield st.lineno, "insert", f"{line}\n{_indent(line)}{name} += {term}"
