@@ -552,12 +552,12 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         for line_no, on_line in by_line.items():
             if len(on_line) > 8:
                 continue
-            for a, b in itertools.combinations(sorted(on_line), 2):
-                if _same_role(a, b) and a not in written and b not in written:
-                    reads_a, reads_b = reads[(line_no, a)], reads[(line_no, b)]
+            for one, two in itertools.combinations(sorted(on_line), 2):
+                if _same_role(one, two) and one not in written and two not in written:
+                    reads_a, reads_b = reads[(line_no, one)], reads[(line_no, two)]
                     yield kinds("swap", splice(reads_a[0],
-                                               [(c0(r), c1(r), b) for r in reads_a]
-                                               + [(c0(r), c1(r), a) for r in reads_b]))
+                                               [(c0(r), c1(r), two) for r in reads_a]
+                                               + [(c0(r), c1(r), one) for r in reads_b]))
         # one step's index at every read on a line (`1 - hs[t - 1] * hs[t - 1]` for `hs[t]`)
         shifted: dict[tuple[int, str], list[ast.expr]] = {}
         for n in ast.walk(root):
