@@ -284,3 +284,35 @@ def test_a_records_key_and_a_loops_other_index(tmp_path: Path) -> None:
         """)
     assert (6, 'df = dc * rec["c_prev"]') in got
     assert (7, "dW[:, ix] += du") in got
+
+
+def test_names_unpacked_in_another_order_than_the_forward_does(tmp_path: Path) -> None:
+    text = textwrap.dedent("""\
+        def fwd(a):
+            f, i, g, o = split(a, 4)
+            return f * i + g * o
+
+        def f(acts, dh):
+            for a in acts:
+                fwd(a)
+                f, i, o, g = split(a, 4)
+                dh = dh * f + i * g + o
+            return dh
+        """)
+    cands = fix.candidates(text, tmp_path / "f.py", "f", LSTM[:8], params=LSTM)
+    made = [c for c in cands if c.line == 8 and c.after.strip() == "f, i, g, o = split(a, 4)"]
+    # made by two operators (a swap of two names, and this order): ranked as the order
+    assert len(made) == 1 and made[0].kind == "order"
+
+
+def test_an_update_in_place_made_a_new_array(tmp_path: Path) -> None:
+    got = _cands(tmp_path, """\
+        def f(steps, dhnext, h):
+            for t in steps:
+                dh = dhnext
+                dh *= 1 - h * h
+                dh -= a + b
+            return dh
+        """)
+    assert (4, "dh = dh * (1 - h * h)") in got
+    assert (5, "dh = dh - (a + b)") in got

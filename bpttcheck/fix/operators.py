@@ -64,7 +64,8 @@ PRIORITY = {"transpose": 5.0, "carry": 5.0, "accumulate": 5.0, "clip": 5.0, "ind
             "bound": 3.5,
             "sign": 3.0, "operands": 3.0, "unwrap": 3.0, "reduce": 3.0, "init": 3.0,
             "literal": 3.0, "wrap": 2.5, "dtanh": 2.5, "weight": 2.0, "term": 2.0, "bias": 4.0,
-            "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0}
+            "delete": 2.0, "swap": 1.5, "drop": 1.0, "neighbour": -4.0, "order": 6.0}
+# "order": names unpacked in another order than elsewhere in the code, rarely on purpose
 # "neighbour" edits exist only on lines that feed the wrong gradients (+5 there) and, a state
 # for a state, in records kept on lines that feed none; they are many: so low that they come
 # after every other edit of a relevant line, as a last resort.
@@ -244,6 +245,17 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
         between = gap(t, r)  # ` = g + `
         yield kinds("accumulate", splice(t, [(c1(t), c0(r), between[:between.index("=")] + "+="
                                               + " " * between.endswith(" "))]))
+    # `x *= y` changing in place an array that something else holds too (a cache's, a
+    # carried one): `x = x * y`, a new array
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
+            and same_line(stmt.target, stmt.value):
+        t, v = stmt.target, stmt.value
+        op = re.match(r"\s*([-+*/@]|//|\*\*)=", gap(t, v))
+        if op is not None:
+            yield kinds("copy", splice(t, [(c1(t), c0(v), f"{sp}={sp}{t.id}{sp}{op.group(1)}{sp}"),
+                                           (c0(v), c1(v), seg(v) if op.group(1) == "+"
+                                            else factor(v) if op.group(1) == "*"
+                                            else seg(v) if atom(v) else f"({seg(v)})")]))
     if isinstance(stmt, ast.AugAssign) and same_line(stmt.target, stmt.value):
         t, v = stmt.target, stmt.value
         g = gap(t, v)
@@ -715,6 +727,34 @@ def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[
                             yield st.lineno, "swap", after
 
 
+def _unpack_orders(func: ast.FunctionDef, defs: list[ast.FunctionDef], lines: list[str]
+                   ) -> Iterator[tuple[int, str, str]]:
+    """The same names unpacked in two orders (``f, i, g, o = np.split(a, 4)`` in the
+    forward, ``f, i, o, g = np.split(acts[t], 4)`` in the backward): each of ``func``'s
+    unpackings written in the order another unpacking in ``defs`` uses."""
+    orders: dict[frozenset[str], set[tuple[str, ...]]] = {}
+    mine: list[tuple[ast.Assign, tuple[str, ...]]] = []
+    for d in defs:
+        for st in walk_statements(d.body):
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and one_line(st) \
+                    and isinstance(st.targets[0], ast.Tuple) \
+                    and not isinstance(st.value, ast.Tuple) \
+                    and 2 < len(st.targets[0].elts) <= 5 \
+                    and all(isinstance(e, ast.Name) for e in st.targets[0].elts):
+                names = tuple(e.id for e in st.targets[0].elts if isinstance(e, ast.Name))
+                if len(set(names)) == len(names):
+                    orders.setdefault(frozenset(names), set()).add(names)
+                    if d is func:
+                        mine.append((st, names))
+    for st, names in mine:
+        target = st.targets[0]
+        line = _Line(lines[st.lineno - 1])
+        for other in sorted(orders[frozenset(names)] - {names}):
+            after = line.splice([(c0(target), c1(target), ", ".join(other))])
+            if after is not None:
+                yield st.lineno, "order", after
+
+
 def _index_names(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
     """One of a loop's unpacked indices for another (``dW[:, tg]`` for ``dW[:, ix]`` in
     ``for ix, tg, h in steps``): each such name read as an index, swapped for each other
@@ -1025,7 +1065,7 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                     _discarded(func, lines), _constant_steps(func, lines),
                                     _unactivated(func, lines), _activated(func, lines),
                                     _attribute_swaps(func, lines, records),
-                                    _index_names(func, lines),
+                                    _index_names(func, lines), _unpack_orders(func, defs, lines),
                                     restored.resets(func, lines), restored.advances(func, lines),
                                     restored.parallels(func, lines, gates),
                                     restored.unsummed(func, lines)):
@@ -1067,10 +1107,14 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                                                        more, own):
                 if after is None:
                     continue
-                if (lineno, after) in out:  # made by two operators: gated if either is
-                    if (lineno, after) in gated_keys:
-                        out[(lineno, after)] = dataclasses.replace(out[(lineno, after)],
-                                                                   gated=True)
+                made = out.get((lineno, after))
+                if made is not None:  # by two operators: gated if either is, the best kind
+                    gain = PRIORITY[kind] + cause_score(kind, cause) - PRIORITY[made.kind] \
+                        - cause_score(made.kind, cause)
+                    gated_now = made.gated or (lineno, after) in gated_keys
+                    out[(lineno, after)] = dataclasses.replace(
+                        made, gated=gated_now, kind=kind if gain > 0 else made.kind,
+                        score=made.score + max(gain, 0.0))
                     continue
                 if kind == "delete" and only_statement(func, stmt):
                     old = lines[lineno - 1]
