@@ -316,3 +316,26 @@ def test_an_update_in_place_made_a_new_array(tmp_path: Path) -> None:
         """)
     assert (4, "dh = dh * (1 - h * h)") in got
     assert (5, "dh = dh - (a + b)") in got
+
+
+def test_gradients_spelt_otherwise_and_a_helpers_result_are_on_the_wrong_path(
+        tmp_path: Path) -> None:
+    """``gbh`` (and dLdU, grad_W) name gradients too; a helper whose result the wrong
+    gradients' lines use has its return ranked with those lines."""
+    text = textwrap.dedent("""\
+        def dtanh(h):
+            return 1 - h
+
+        def f(hs, es, gWhy, gbh, gby, Why):
+            for h, e in zip(hs, es):
+                gWhy += e * h
+                gby += e
+                ea = dtanh(h) * (Why * e)
+                gbh += ea
+            return gWhy, gbh, gby
+        """)
+    cands = fix.candidates(text, tmp_path / "f.py", "f", ("bh",), params=("Why", "bh", "by"))
+    ranked = [(c.line, c.after.strip()) for c in cands]
+    fixed = ranked.index((2, "return 1 - h * h"))
+    # ahead of every edit of the lines that feed only right gradients (gWhy's, gby's)
+    assert all(fixed < k for k, (line, _) in enumerate(ranked) if line in (6, 7))

