@@ -138,7 +138,8 @@ class UserCode:
         if not method:
             self.form = "explicit" if n == d + 1 or explicit_stateless else "globals"
             if self.form == "explicit":  # the dict's keys: those the function indexes
-                self.names = self._names(frozenset(_string_constants(self.func)))
+                self.names = self._names(frozenset(_string_constants(
+                    self.func, self.loaded.namespace)))
         elif n not in (d, STATELESS):
             raise self._signature_error(n)
 
@@ -522,19 +523,27 @@ def _number_assigned(text: str) -> set[str]:
     return {t.id for t in node.targets if isinstance(t, ast.Name)}
 
 
-def _string_constants(func: Any) -> set[str]:
-    """String constants in ``func``'s code (the keys it indexes a params dict with)."""
+def _string_constants(func: Any, namespace: Mapping[str, Any] | None = None) -> set[str]:
+    """String constants in ``func``'s code (the keys it indexes a params dict with), and in
+    the code of the functions of ``namespace`` (its module's) that it calls by name, as a
+    course's ``lstm_cell_forward(xt, a, c, parameters)`` reads ``parameters["Wc"]``."""
     out: set[str] = set()
     stack = [getattr(func, "__code__", None)]
+    seen: set[int] = set()
     while stack:
         code = stack.pop()
-        if code is None:
+        if code is None or id(code) in seen:
             continue
+        seen.add(id(code))
         for const in code.co_consts:
             if isinstance(const, str):
                 out.add(const)
             elif isinstance(const, types.CodeType):
                 stack.append(const)
+        for name in code.co_names:
+            helper = namespace.get(name) if namespace is not None else None
+            if isinstance(helper, types.FunctionType):
+                stack.append(helper.__code__)
     return out
 
 
