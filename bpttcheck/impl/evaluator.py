@@ -132,6 +132,8 @@ def _pure_names() -> dict[str, list[str]]:
                          "standard_normal", "random", "randint"],
         "numpy.linalg": ["norm", "inv", "det", "qr", "svd"],
         "dataclasses": ["field"],
+        # a record type from plain strings (its names are checked to be identifiers)
+        "collections": ["namedtuple"],
     }
 
 
