@@ -13,7 +13,8 @@ from tests.test_loader_dataclass import SOURCE
 
 Run = Callable[..., Result]
 
-HEAD = 'from collections import namedtuple\nimport numpy as np\n\nStep = namedtuple({name}, "x h p")\n'
+HEAD = ('from collections import namedtuple\nimport numpy as np\n\n'
+        'Step = namedtuple({name}, "x h p")\n')
 
 
 def _file(tmp_path: Path, name: str) -> Path:
