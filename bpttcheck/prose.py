@@ -805,6 +805,12 @@ def fix_skipped(why: str) -> str:
     return f"No fix searched: {why}"
 
 
+def fix_failed(error: str) -> str:
+    """The fix search stopped on a defect of its own (the check's verdict stands)."""
+    return (f"No fix: the search stopped on an internal error ({error}); the verdict above "
+            "is unaffected; please report it (BPTTCHECK_DEBUG=1 shows the traceback)")
+
+
 def fix_written(path: str, remaining: Sequence[str] = ()) -> str:
     """``remaining``: what a partial fix leaves wrong (the copy is still wrong there)."""
     if remaining:

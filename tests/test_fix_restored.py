@@ -5,14 +5,21 @@ asked NOT to appear where it does not apply."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
-from bpttcheck import fix
+import pytest
+from click.testing import Result
+
+from bpttcheck import fix, selftest
 from bpttcheck.fix.operators import _same_role
 from bpttcheck.impl import ImplOptions
 from bpttcheck.spec import Spec
 
+CORPUS = selftest.corpus_dir()
 LSTM = ("Wf", "Wi", "Wc", "Wo", "bf", "bi", "bc", "bo", "Why", "by")
 GRU = ("Wz", "Wr", "Wn", "bz", "br", "bn", "Why", "by")
 
@@ -339,3 +346,53 @@ def test_gradients_spelt_otherwise_and_a_helpers_result_are_on_the_wrong_path(
     fixed = ranked.index((2, "return 1 - h * h"))
     # ahead of every edit of the lines that feed only right gradients (gWhy's, gby's)
     assert all(fixed < k for k, (line, _) in enumerate(ranked) if line in (6, 7))
+
+
+def test_a_defect_of_the_search_leaves_the_verdict_standing(
+        run_cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the fix search is said on the fix's line; the check's verdict and exit code
+    are what they are without the search (not an internal error of the whole run)."""
+    import importlib
+
+    search_module = importlib.import_module("bpttcheck.fix.search")
+
+    monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
+    monkeypatch.delenv("BPTTCHECK_DEBUG", raising=False)
+
+    def broken(*args: object, **kwargs: object) -> list[fix.Candidate]:
+        raise KeyError("cell")
+
+    monkeypatch.setattr(search_module, "candidates", broken)
+    path = tmp_path / "rnn.py"
+    shutil.copy(CORPUS / "bug_recursion_Whh.py", path)
+    r = run_cli("compare", "--impl", f"{path}:lossFun", "--hidden", "5", "--vocab", "4",
+                "--seq", "4", "--format", "json")
+    assert r.exit_code == 1, r.output
+    impl = json.loads(r.stdout)["impl"]
+    assert impl["fix"] is None and "internal error (KeyError: 'cell')" in impl["fix_reason"]
+
+
+def test_methods_called_on_objects_of_the_file_are_searched(tmp_path: Path) -> None:
+    """Layers as objects (``Tanh().backward(d)``), cells kept in a list: their methods are
+    edited with the loss function, and a step object's fields are swapped as a record's."""
+    got = _cands(tmp_path, """\
+        class Tanh:
+            def forward(self, a):
+                self.y = np.tanh(a)
+                self.y_prev = a
+                return self.y
+
+            def backward(self, dy):
+                return dy * self.y * (1.0 - self.y)
+
+        def f(xs, dWhy, dys):
+            cells = [Tanh() for _ in xs]
+            for t, x in enumerate(xs):
+                cells[t].forward(x)
+            for t in range(len(xs)):
+                dWhy += dys[t] * cells[t].y_prev
+                cells[t].backward(dys[t])
+            return dWhy
+        """, wrong=("Wxh", "Whh", "bh", "Why"))
+    assert (8, "return dy * (1.0 - self.y * self.y)") in got
+    assert (15, "dWhy += dys[t] * cells[t].y") in got

@@ -38,6 +38,7 @@ from ..impl.source import code_lines
 from ..impl.source import read as read_source_nodes
 from .syntax import (
     CARRIED,
+    MODULES,
     activation_kind,
     c0,
     c1,
@@ -164,6 +165,9 @@ class _Gates:
         name = None
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             name = node.id
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name) and node.value.id not in MODULES:
+            name = node.attr  # a step object's gate (``self.f``, ``cell.i``)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name):
             key = node.slice

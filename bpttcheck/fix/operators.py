@@ -517,6 +517,16 @@ def _edits_of(stmt: ast.stmt, lines: list[str], assigned: set[str], carried: set
                     and ast.unparse(n.left.right) == ast.unparse(n.right.right) \
                     and not in_index(n):
                 yield kinds("tanh", replace(n, seg(n.left)))
+            # ... also at the end of a product: `dy * y * (1 - y)` for `dy * (1 - y ** 2)`
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) \
+                    and isinstance(n.left, ast.BinOp) and isinstance(n.left.op, ast.Mult) \
+                    and isinstance(n.right, ast.BinOp) and isinstance(n.right.op, ast.Sub) \
+                    and isinstance(n.right.left, ast.Constant) and n.right.left.value == 1 \
+                    and atom(n.left.right) and one_line(n) \
+                    and ast.dump(n.right.right) == ast.dump(n.left.right):
+                act = seg(n.left.right)
+                yield kinds("tanh", replace(n, f"{factor(n.left.left)}{sp}*{sp}({seg(n.right.left)}"
+                                               f"{sp}-{sp}{act}{sp}*{sp}{act})"))
             # h * (1 - h) (the logistic function's derivative) for tanh's 1 - h*h
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
                 for hv, rest in ((n.left, n.right), (n.right, n.left)):
@@ -696,19 +706,24 @@ def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[
     makes (``records``, :func:`_fields`) with two of them or more (``self``'s weights
     excepted: they are swapped as names are not)."""
     def field(n: ast.AST) -> tuple[str, str, int, int] | None:
-        """(record, field, start, end of the field's text) of ``n``, if it reads one."""
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) \
-                and n.value.id not in MODULES:
-            return n.value.id, n.attr, c1(n.value) + 1, c1(n)
+        """(record, field, start, end of the field's text) of ``n``, if it reads one (of a
+        record named, or of one in a list of them: ``cells[t].h``)."""
+        if isinstance(n, ast.Attribute) and isinstance(subscripted(n.value), ast.Name) \
+                and one_line(n):
+            base = subscripted(n.value)
+            assert isinstance(base, ast.Name)
+            if base.id not in MODULES:
+                return base.id + "[]" * (base is not n.value), n.attr, c1(n) - len(n.attr), c1(n)
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
                 and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str) \
                 and one_line(n.slice):
             return f"{n.value.id}[]", n.slice.value, c0(n.slice) + 1, c1(n.slice) - 1
         return None
 
+    called = {id(n.func) for n in ast.walk(func) if isinstance(n, ast.Call)}
     fields: dict[str, set[str]] = {}
     for n in ast.walk(func):
-        found = field(n)
+        found = field(n) if id(n) not in called else None  # a method is not a field
         if found is not None:
             fields.setdefault(found[0], set()).add(found[1])
     for read in fields.values():  # a record made elsewhere with two of these fields or more
@@ -721,11 +736,11 @@ def _attribute_swaps(func: ast.FunctionDef, lines: list[str], records: list[set[
         line = _Line(lines[st.lineno - 1])
         for root in header_exprs(st):
             for n in ast.walk(root):
-                found = field(n)
+                found = field(n) if id(n) not in called else None
                 if found is None or not isinstance(getattr(n, "ctx", None), ast.Load):
                     continue
                 record, name, start, end = found
-                for other in sorted(fields[record]):
+                for other in sorted(fields.get(record, ())):
                     if _same_role(name, other):
                         after = line.splice([(start, end, other)])
                         if after is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,6 +73,10 @@ def _found(run: Callable[[], Outcome]) -> tuple[Fix | None, str | None]:
         out = run()
     except (ImplError, OSError, UnicodeDecodeError) as exc:
         return None, prose.fix_skipped(str(exc))
+    except Exception as exc:  # a bug of the search itself: said, and the verdict stands
+        if os.environ.get("BPTTCHECK_DEBUG"):
+            raise
+        return None, prose.fix_failed(f"{type(exc).__name__}: {exc}")
     if out.fix is not None:
         return out.fix, None
     if out.why:

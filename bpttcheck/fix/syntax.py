@@ -72,14 +72,23 @@ def counted(loop: ast.For | ast.comprehension) -> list[str]:
 
 
 def target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
-    """The target function (NAME or Class.method) and the helpers it calls in this file."""
+    """The target function (NAME or Class.method) and the helpers it calls in this file:
+    functions by name, methods of its own class through ``self.``, and the methods of the
+    file's classes called on an object (``layer.backward(d)`` on a ``Linear`` of the file,
+    every class's method of that name)."""
     funcs = {n.name: n for n in nodes if isinstance(n, ast.FunctionDef)}
     classes = {n.name: n for n in nodes if isinstance(n, ast.ClassDef)}
+    own: dict[int, dict[str, ast.FunctionDef]] = {}  # id(method) -> its class's methods
+    by_name: dict[str, list[ast.FunctionDef]] = {}  # method name -> every class's
+    for c in classes.values():
+        methods = {n.name: n for n in c.body if isinstance(n, ast.FunctionDef)}
+        for m in methods.values():
+            own[id(m)] = methods
+            by_name.setdefault(m.name, []).append(m)
     cls_name, _, meth = name.rpartition(".")
-    methods: dict[str, ast.FunctionDef] = {}
     if cls_name and cls_name in classes:
-        methods = {n.name: n for n in classes[cls_name].body if isinstance(n, ast.FunctionDef)}
-        first = methods.get(meth)
+        first = next((n for n in classes[cls_name].body if isinstance(n, ast.FunctionDef)
+                      and n.name == meth), None)
     else:
         first = funcs.get(name)
     if first is None:
@@ -92,15 +101,20 @@ def target_defs(nodes: list[ast.stmt], name: str) -> list[ast.FunctionDef]:
             if not isinstance(node, ast.Call):
                 continue
             fn = node.func
-            found = None
-            if isinstance(fn, ast.Name):
-                found = funcs.get(fn.id)
+            found: list[ast.FunctionDef] = []
+            if isinstance(fn, ast.Name) and fn.id in funcs:
+                found = [funcs[fn.id]]
             elif isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) \
                     and fn.value.id in ("self", "cls"):
-                found = methods.get(fn.attr)
-            if found is not None and found not in out:
-                out.append(found)
-                todo.append(found)
+                mine = own.get(id(f), {})
+                found = [mine[fn.attr]] if fn.attr in mine else []
+            elif isinstance(fn, ast.Attribute) and not (isinstance(fn.value, ast.Name)
+                                                        and fn.value.id in MODULES):
+                found = [m for m in by_name.get(fn.attr, []) if m.name != "__init__"]
+            for helper in found:
+                if helper not in out:
+                    out.append(helper)
+                    todo.append(helper)
     return out
 
 
