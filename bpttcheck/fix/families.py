@@ -79,6 +79,7 @@ from .syntax import (
     c0,
     c1,
     header_exprs,
+    indent_of,
     ln,
     one_line,
     subscripted,
@@ -1185,7 +1186,7 @@ def bias_inserts(func: ast.FunctionDef, lines: list[str],
                     if spot.end_lineno is None or not one_line(spot):
                         continue
                     line = lines[spot.end_lineno - 1]
-                    indent = line[:len(line) - len(line.lstrip())]
+                    indent = indent_of(line)
                     yield spot.end_lineno, "insert", f"{line}\n{indent}{g} += {d}"
 
 
@@ -1215,7 +1216,7 @@ def bias_sums(func: ast.FunctionDef, lines: list[str],
                 continue
             d, target = text.seg(ops[0]), text.seg(st.target)
             line = lines[st.lineno - 1]
-            indent = line[:len(line) - len(line.lstrip())]
+            indent = indent_of(line)
             for weight, bias in BIAS_OF:
                 for w in sorted({a for a in aliases.get(weight, set())
                                  if not a.startswith("d")}, key=len, reverse=True):
@@ -1276,6 +1277,6 @@ def carry_inserts(func: ast.FunctionDef, lines: list[str], ctx: Context, carried
                     if spot.end_lineno is None or not one_line(spot):
                         continue
                     line = lines[spot.end_lineno - 1]
-                    indent = line[:len(line) - len(line.lstrip())]
+                    indent = indent_of(line)
                     yield spot.end_lineno, "insert", \
                         f"{line}\n{indent}{v} = {_product(ctx, wt, d)}"

@@ -133,6 +133,16 @@ class _Gates:
             re.findall(r"[\w)\]][*-][\w(]", body))
         self.times, self.minus = (" * ", " - ") if spaced else ("*", "-")
         self.partners = self._partners(func)
+        # gradients multiplied by 1 - z (the GRU's candidate's share of dh): dh, in order
+        self.interpolated: list[str] = []
+        for n in ast.walk(func) if cell == "gru" else ():
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for a, b in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(a, ast.Name) and a.id.startswith("d") \
+                            and isinstance(b, ast.BinOp) and isinstance(b.op, ast.Sub) \
+                            and isinstance(b.left, ast.Constant) and self.role(b.right) == "z" \
+                            and a.id not in self.interpolated:
+                        self.interpolated.append(a.id)
         for other in others:  # a backward helper's gates, multiplied in the forward helper
             if other is not func:
                 for q, found in self._partners(other).items():
@@ -284,7 +294,7 @@ def gated_edits(stmt: ast.stmt, func: ast.FunctionDef, lines: list[str],
     yield from _statement(g, stmt, splice, spaced, minus)
     yield from _stacked(g, stmt, splice)
     yield from _carry_terms(g, stmt, splice, spaced, minus)
-    yield from _direct_path(g, func, stmt, splice, spaced)
+    yield from _direct_path(g, stmt, splice, spaced)
     yield from _other_gates_derivative(g, stmt)
     yield from _activation_swaps(g, func, stmt, splice)
 
@@ -638,24 +648,17 @@ def _carry_terms(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str, minus:
             yield _kind("insert", splice(term, f"{x}{spaced}{gate}"))
 
 
-def _direct_path(g: _Gates, func: ast.FunctionDef, stmt: ast.stmt, splice: _Splice,
-                 spaced: str) -> Iterator[tuple[int, str, str | None]]:
+def _direct_path(g: _Gates, stmt: ast.stmt, splice: _Splice, spaced: str
+                 ) -> Iterator[tuple[int, str, str | None]]:
     """The GRU's direct path left out of the carried gradient: ``h_t = z * h_prev + (1 - z)
     * n`` passes ``dh * z`` straight to the previous step. ``dh`` is the gradient the
-    function multiplies by ``1 - z`` (for the candidate's); the term is added to a
-    statement that writes a carried gradient, or writes ``dh`` itself, without it."""
+    function multiplies by ``1 - z`` (for the candidate's: ``g.interpolated``); the term is
+    added to a statement that writes a carried gradient, or writes ``dh`` itself, without
+    it."""
     if g.cell != "gru" or not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                                and one_line(stmt) and isinstance(stmt.targets[0], ast.Name)):
         return
-    incoming: list[str] = []
-    for n in ast.walk(func):
-        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
-            for a, b in ((n.left, n.right), (n.right, n.left)):
-                if isinstance(a, ast.Name) and a.id.startswith("d") \
-                        and isinstance(b, ast.BinOp) and isinstance(b.op, ast.Sub) \
-                        and isinstance(b.left, ast.Constant) and g.role(b.right) == "z" \
-                        and a.id not in incoming:
-                    incoming.append(a.id)
+    incoming = g.interpolated
     target = stmt.targets[0].id
     if not target.startswith("d") or not (target in incoming or CARRIED.search(target)):
         return

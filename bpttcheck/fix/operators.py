@@ -42,6 +42,7 @@ from .syntax import (
     c1,
     counted,
     header_exprs,
+    indent_of,
     is_spaced,
     ln,
     one_line,
@@ -1198,7 +1199,7 @@ def _minus_one(stmt: ast.stmt, lines: list[str],
         return
     v = stmt.value
     line = lines[stmt.lineno - 1]
-    indent = line[:len(line) - len(line.lstrip())]
+    indent = indent_of(line)
     name = stmt.targets[0].id
     if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Sub) and isinstance(
             v.right, ast.Constant) and v.right.value == 1 and ast.dump(v.left) in picks:

@@ -1,7 +1,7 @@
 """Whole statements put back: what a loop needs once per step and no longer does.
 
-A deleted line can be restored only when the code itself says what it was. Two such
-cases, each a statement copied from elsewhere in the same function:
+A deleted line can be restored only when the code itself says what it was. Four such
+cases, each a statement made from lines of the same function:
 
 - :func:`resets`: a sum the loop reads and adds into, started once before the loop
   (``future = np.zeros(n_h)``) but never started again inside it, so each step's carry
@@ -27,22 +27,17 @@ import ast
 import re
 from collections.abc import Iterator, Mapping
 
-from .families import _is_product, _operands
+from .families import _is_product, _operands, _Text
 from .syntax import (
-    c0,
-    c1,
     header_exprs,
-    ln,
+    indent_of,
     one_line,
     stem,
     subscripted,
     walk_statements,
     zeroed_names,
+    zeros,
 )
-
-
-def _indent(line: str) -> str:
-    return line[:len(line) - len(line.lstrip())]
 
 
 def _reads(st: ast.stmt) -> set[str]:
@@ -64,13 +59,12 @@ def _added_into(st: ast.stmt) -> str | None:
 
 def resets(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
     """A per-step sum not started again: see the module's docstring."""
-    starts: dict[str, ast.Assign] = {}
     for loop in ast.walk(func):
         if not isinstance(loop, ast.For | ast.While):
             continue
         inside = {id(s) for s in walk_statements(loop.body)}
         # the one plain assignment of each name before this loop, at any depth outside it
-        starts = {}
+        starts: dict[str, ast.Assign] = {}
         for s in walk_statements(func.body):
             if id(s) in inside or s is loop:
                 continue
@@ -94,7 +88,7 @@ def resets(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, 
             after = readers[-1]
             line = lines[after.lineno - 1]
             start = lines[starts[v].lineno - 1].strip()
-            yield after.lineno, "carry", f"{line}\n{_indent(line)}{start}"
+            yield after.lineno, "carry", f"{line}\n{indent_of(line)}{start}"
 
 
 def advances(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
@@ -113,16 +107,15 @@ def advances(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str
                   for t in ast.walk(tt) if isinstance(t, ast.Name)}
         if isinstance(loop, ast.For):
             stored |= {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
+        last = loop.body[-1]  # the update goes after it
+        if not one_line(last) or isinstance(last, ast.For | ast.While | ast.If):
+            continue
+        line = lines[last.lineno - 1]
         for new in dict.fromkeys(made):
             # read at every step, never written in the loop: the same value each time
-            olds = sorted(v for v in read if v != new and stem(v) == stem(new)
-                          and v not in stored)
-            for old in olds:
-                last = loop.body[-1]
-                if not one_line(last) or isinstance(last, ast.For | ast.While | ast.If):
-                    continue
-                line = lines[last.end_lineno - 1 if last.end_lineno else last.lineno - 1]
-                yield last.lineno, "carry", f"{line}\n{_indent(line)}{old} = {new}"
+            for old in sorted(v for v in read if v != new and stem(v) == stem(new)
+                              and v not in stored):
+                yield last.lineno, "carry", f"{line}\n{indent_of(line)}{old} = {new}"
 
 
 def _gate_gradients(func: ast.FunctionDef, biases: Mapping[str, str]) -> dict[str, str]:
@@ -196,16 +189,7 @@ def parallels(func: ast.FunctionDef, lines: list[str], gates: Mapping[str, tuple
                         continue
                     new = re.sub(rf"(?<![\w.]){re.escape(g)}(?!\w)", g2,
                                  re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", w2, text))
-                    yield last.lineno, "insert", f"{line}\n{_indent(line)}{new}"
-
-
-def _segment(lines: list[str], n: ast.AST) -> str:
-    return lines[ln(n) - 1].encode("utf-8")[c0(n):c1(n)].decode("utf-8")
-
-
-def _zeros(v: ast.expr) -> bool:
-    return isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
-        and v.func.attr in ("zeros", "zeros_like")
+                    yield last.lineno, "insert", f"{line}\n{indent_of(line)}{new}"
 
 
 def _written(st: ast.stmt) -> list[ast.expr]:
@@ -219,23 +203,24 @@ def _written(st: ast.stmt) -> list[ast.expr]:
 def unsummed(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str, str]]:
     """A gradient left at zeros: see the module's docstring."""
     # started at zeros: names, and the entries of a dict of zeros (``g = {"dby": zeros}``)
+    text = _Text(lines)
     started: dict[str, int] = {n: 0 for n in zeroed_names(func)}
     for st in walk_statements(func.body):
         if isinstance(st, ast.Assign) and len(st.targets) == 1 \
                 and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Dict):
             for k, v in zip(st.value.keys, st.value.values, strict=True):
-                if isinstance(k, ast.Constant) and isinstance(k.value, str) and _zeros(v) \
+                if isinstance(k, ast.Constant) and isinstance(k.value, str) and zeros(v) \
                         and one_line(k):  # spelt with the file's own quotes
-                    started[f"{st.targets[0].id}[{_segment(lines, k)}]"] = 0
+                    started[f"{st.targets[0].id}[{text.seg(k)}]"] = 0
     for st in walk_statements(func.body):
         for t in _written(st):
-            if isinstance(st, ast.Assign) and (_zeros(st.value) or (
-                    isinstance(st.value, ast.Tuple) and all(map(_zeros, st.value.elts)))):
+            if isinstance(st, ast.Assign) and (zeros(st.value) or (
+                    isinstance(st.value, ast.Tuple) and all(map(zeros, st.value.elts)))):
                 continue  # the start itself
             base = subscripted(t)
             if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) \
                     and isinstance(t.value, ast.Name) and one_line(t.slice):
-                key = f"{t.value.id}[{_segment(lines, t.slice)}]"
+                key = f"{t.value.id}[{text.seg(t.slice)}]"
                 if key in started:
                     started[key] += 1
                     continue
@@ -244,32 +229,28 @@ def unsummed(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str
     never = [n for n, count in started.items() if count == 0]
     if not never:
         return
-    for loop in ast.walk(func):
-        if not isinstance(loop, ast.For | ast.While):
-            continue
-        for st in walk_statements(loop.body):
-            if not (isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Add)
-                    and one_line(st) and _is_product(st.value)):
-                continue
-            ops = [o for o in _operands(st.value) if not isinstance(o, ast.Constant)]
-            if not ops or not isinstance(ops[0], ast.Name | ast.Subscript):
-                continue
-            line = lines[st.lineno - 1]
-            d = ast.unparse(ops[0])
-            for name in never:
-                yield st.lineno, "insert", f"{line}\n{_indent(line)}{name} += {d}"
-    # or a step's own term, made and never read (``_, dh, dW_t, db_t = step_back(...)``)
     read = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load)}
     for loop in ast.walk(func):
         if not isinstance(loop, ast.For | ast.While):
             continue
         for st in walk_statements(loop.body):
-            if not isinstance(st, ast.Assign) or not one_line(st):
+            if not one_line(st):
                 continue
-            made = {n.id for t in st.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
             line = lines[st.lineno - 1]
-            for term in sorted(made - read):
-                for name in never:
-                    if "[" not in name and stem(term) == stem(name):
-                        yield st.lineno, "insert", f"{line}\n{_indent(line)}{name} += {term}"
+            if isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Add) \
+                    and _is_product(st.value):
+                ops = [o for o in _operands(st.value) if not isinstance(o, ast.Constant)]
+                if ops and isinstance(ops[0], ast.Name | ast.Subscript):
+                    d = ast.unparse(ops[0])
+                    for name in never:
+                        yield st.lineno, "insert", f"{line}\n{indent_of(line)}{name} += {d}"
+            # or a step's own term, made and never read (``_, dh, dW_t, db_t = back(...)``)
+            elif isinstance(st, ast.Assign):
+                made = {n.id for t in st.targets for n in ast.walk(t)
+                        if isinstance(n, ast.Name)}
+                for term in sorted(made - read):
+                    for name in never:
+                        if "[" not in name and stem(term) == stem(name):
+                            yield st.lineno, "insert", \
+                                f"{line}\n{indent_of(line)}{name} += {term}"

@@ -192,13 +192,20 @@ def stale_names(func: ast.FunctionDef, loop: ast.For | ast.While) -> set[str]:
     return (read & zeroed_names(func)) - stored
 
 
+def indent_of(line: str) -> str:
+    """The whitespace a line starts with (a statement inserted after it gets the same)."""
+    return line[:len(line) - len(line.lstrip())]
+
+
+def zeros(v: ast.expr) -> bool:
+    """``np.zeros(...)`` or ``np.zeros_like(...)`` (any module's spelling)."""
+    return isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+        and v.func.attr in ("zeros", "zeros_like")
+
+
 def zeroed_names(func: ast.FunctionDef) -> set[str]:
     """Names ``func`` assigns zeros (``np.zeros(...)``, ``np.zeros_like(...)``), one by
     one or unpacked (``dW, db = np.zeros_like(W), np.zeros_like(b)``)."""
-    def zeros(v: ast.expr) -> bool:
-        return isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
-            and v.func.attr in ("zeros", "zeros_like")
-
     out: set[str] = set()
     for st in walk_statements(func.body):
         if not isinstance(st, ast.Assign):
