@@ -396,3 +396,33 @@ def test_methods_called_on_objects_of_the_file_are_searched(tmp_path: Path) -> N
         """, wrong=("Wxh", "Whh", "bh", "Why"))
     assert (8, "return dy * (1.0 - self.y * self.y)") in got
     assert (15, "dWhy += dys[t] * cells[t].y") in got
+
+
+def test_the_order_of_candidates_does_not_depend_on_string_hashing(tmp_path: Path) -> None:
+    """Several gradients left at zeros: their insertions tie in score, and come in the same
+    order whatever PYTHONHASHSEED is (the fix proposed must not depend on it)."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "f.py"
+    path.write_text(textwrap.dedent("""\
+        import numpy as np
+
+        def f(steps, W):
+            da, db, dc, dd, de = (np.zeros(3) for _ in range(5))
+            dx, dy, dz = np.zeros(3), np.zeros(3), np.zeros(3)
+            for g, h in steps:
+                dW = np.zeros_like(W)
+                dW += np.outer(g, h)
+            return da, db, dc, dd, de, dx, dy, dz
+        """), encoding="utf-8")
+    code = ("import sys; from pathlib import Path; from bpttcheck import fix; "
+            f"print([c.after for c in fix.candidates(Path({str(path)!r}).read_text(), "
+            f"Path({str(path)!r}), 'f', ('Wxh',))])")
+    root = str(Path(__file__).resolve().parent.parent)
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=root,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")]
+    assert "+= g" in outs[0] and outs[0] == outs[1] == outs[2]

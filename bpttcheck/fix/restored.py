@@ -204,7 +204,7 @@ def unsummed(func: ast.FunctionDef, lines: list[str]) -> Iterator[tuple[int, str
     """A gradient left at zeros: see the module's docstring."""
     # started at zeros: names, and the entries of a dict of zeros (``g = {"dby": zeros}``)
     text = _Text(lines)
-    started: dict[str, int] = {n: 0 for n in zeroed_names(func)}
+    started: dict[str, int] = {n: 0 for n in sorted(zeroed_names(func))}
     for st in walk_statements(func.body):
         if isinstance(st, ast.Assign) and len(st.targets) == 1 \
                 and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Dict):
