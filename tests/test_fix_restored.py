@@ -426,3 +426,22 @@ def test_the_order_of_candidates_does_not_depend_on_string_hashing(tmp_path: Pat
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2", "3")]
     assert "+= g" in outs[0] and outs[0] == outs[1] == outs[2]
+
+
+def test_with_bpttcheck_debug_a_defect_of_the_search_raises(
+        run_cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    search_module = importlib.import_module("bpttcheck.fix.search")
+    monkeypatch.delenv("BPTTCHECK_NO_FIX", raising=False)
+    monkeypatch.setenv("BPTTCHECK_DEBUG", "1")
+
+    def broken(*args: object, **kwargs: object) -> list[fix.Candidate]:
+        raise KeyError("cell")
+
+    monkeypatch.setattr(search_module, "candidates", broken)
+    path = tmp_path / "rnn.py"
+    shutil.copy(CORPUS / "bug_recursion_Whh.py", path)
+    with pytest.raises(KeyError, match="cell"):
+        run_cli("compare", "--impl", f"{path}:lossFun", "--hidden", "5", "--vocab", "4",
+                "--seq", "4", "--format", "json")
